@@ -1,0 +1,14 @@
+namespace AkkaProxy.Pipeline.Framing;
+
+/// <summary>The result of asking a decoder for the next frame.</summary>
+internal enum DecodeStatus
+{
+    /// <summary>A frame was produced.</summary>
+    Frame,
+
+    /// <summary>The buffer holds no complete frame yet; read more.</summary>
+    NeedMoreData,
+
+    /// <summary>The frame being read is larger than the configured maximum.</summary>
+    FrameTooLarge,
+}

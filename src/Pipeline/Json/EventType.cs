@@ -1,0 +1,19 @@
+namespace AkkaProxy.Pipeline.Json;
+
+/// <summary>The value of a top-level <c>"type"</c> field, for the types that matter to accounting.</summary>
+internal enum EventType : byte
+{
+    None = 0,
+    Other,
+    Error,
+    ResponseCreated,
+    ResponseInProgress,
+    ResponseCompleted,
+    ResponseFailed,
+    ResponseIncomplete,
+    ResponseCreate,
+    MessageStart,
+    MessageDelta,
+    MessageStop,
+    Message,
+}

@@ -1,0 +1,305 @@
+using System.Text.Json;
+using AkkaProxy.Pipeline.Usage;
+
+namespace AkkaProxy.Pipeline.Json;
+
+/// <summary>
+/// Walks the tokens of one JSON document with <see cref="Utf8JsonReader"/> and records the
+/// <see cref="EventFacts"/> the relay needs: event type, usage counters, choices, error, ids.
+/// </summary>
+/// <remarks>
+/// One instance per run (it holds the path of the document being read), reused for every
+/// document of that run. It allocates nothing unless <see cref="CaptureIdentity"/> asks it to
+/// copy out the response id and model. It supports incremental input: feed successive
+/// <see cref="Utf8JsonReader"/>s built with the <see cref="ReaderState"/> it keeps.
+/// </remarks>
+internal sealed class JsonEventScanner
+{
+    private const int MaxTrackedDepth = 8;
+
+    private readonly JsonName[] _containers = new JsonName[MaxTrackedDepth];
+    private JsonName _property;
+    private int _usageDepth = -1;
+
+    /// <summary>Facts of the document read since the last <see cref="Reset"/>.</summary>
+    public EventFacts Facts;
+
+    /// <summary>When true, <see cref="Id"/> and <see cref="Model"/> are copied out as strings.</summary>
+    public bool CaptureIdentity { get; set; }
+
+    /// <summary>The response id (<c>id</c>, <c>response.id</c> or <c>message.id</c>) when captured.</summary>
+    public string? Id { get; private set; }
+
+    /// <summary>The model the upstream reported, when captured.</summary>
+    public string? Model { get; private set; }
+
+    /// <summary>The top-level <c>stream_id</c> (WebSocket lanes), when present.</summary>
+    public string? StreamId { get; private set; }
+
+    /// <summary>Reader state carried between chunks of one document read incrementally.</summary>
+    public JsonReaderState ReaderState { get; private set; }
+
+    /// <summary>Starts a new document.</summary>
+    public void Reset()
+    {
+        Facts = default;
+        _property = JsonName.Other;
+        _usageDepth = -1;
+        Id = null;
+        Model = null;
+        StreamId = null;
+        ReaderState = default;
+    }
+
+    /// <summary>Reads one complete document held in <paramref name="json"/>.</summary>
+    /// <exception cref="JsonException">The bytes are not one valid JSON document.</exception>
+    public void ScanDocument(in System.Buffers.ReadOnlySequence<byte> json)
+    {
+        Reset();
+        var reader = new Utf8JsonReader(json, isFinalBlock: true, state: default);
+        Scan(ref reader);
+    }
+
+    /// <summary>Reads one complete document held in <paramref name="json"/>.</summary>
+    /// <exception cref="JsonException">The bytes are not one valid JSON document.</exception>
+    public void ScanDocument(ReadOnlySpan<byte> json)
+    {
+        Reset();
+        var reader = new Utf8JsonReader(json, isFinalBlock: true, state: default);
+        Scan(ref reader);
+    }
+
+    /// <summary>Reads every complete token <paramref name="reader"/> holds and keeps its state for the next chunk.</summary>
+    public void Scan(ref Utf8JsonReader reader)
+    {
+        while (reader.Read())
+        {
+            OnToken(ref reader);
+        }
+
+        ReaderState = reader.CurrentState;
+    }
+
+    private void OnToken(ref Utf8JsonReader reader)
+    {
+        int depth = reader.CurrentDepth;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.PropertyName:
+                _property = JsonNames.Identify(ref reader);
+                return;
+            case JsonTokenType.StartObject:
+            case JsonTokenType.StartArray:
+                OnContainerStart(depth, reader.TokenType == JsonTokenType.StartArray);
+                return;
+            case JsonTokenType.EndObject:
+            case JsonTokenType.EndArray:
+                if (depth == _usageDepth)
+                {
+                    _usageDepth = -1;
+                }
+
+                _property = JsonName.Other;
+                return;
+            default:
+                OnValue(ref reader, depth);
+                return;
+        }
+    }
+
+    private void OnContainerStart(int depth, bool isArray)
+    {
+        JsonName name = depth == 0 ? JsonName.Other
+            : Parent(depth) == JsonName.Choices ? JsonName.ArrayItem
+            : _property;
+        if (depth < MaxTrackedDepth)
+        {
+            _containers[depth] = name;
+        }
+
+        _property = JsonName.Other;
+        if (depth == 2 && Parent(2) == JsonName.Choices)
+        {
+            Facts.ChoiceCount++;
+        }
+
+        if (name == JsonName.Usage)
+        {
+            UsageLocation at = UsageLocationAt(depth);
+            if (at != UsageLocation.None)
+            {
+                if (isArray)
+                {
+                    Facts.UsageMalformed = true;
+                }
+                else
+                {
+                    _usageDepth = depth;
+                    Facts.UsageAt = at;
+                }
+            }
+        }
+        else if (depth == 1 && name == JsonName.Choices && isArray)
+        {
+            Facts.HasChoices = true;
+        }
+        else if (depth == 1 && name == JsonName.Error)
+        {
+            Facts.HasErrorObject = true;
+        }
+    }
+
+    private void OnValue(ref Utf8JsonReader reader, int depth)
+    {
+        JsonName name = _property;
+        _property = JsonName.Other;
+        if (_usageDepth >= 0)
+        {
+            OnUsageValue(ref reader, depth, name);
+            return;
+        }
+
+        if (name == JsonName.Usage && UsageLocationAt(depth) != UsageLocation.None)
+        {
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                Facts.UsageIsNull = true;
+            }
+            else
+            {
+                Facts.UsageMalformed = true;
+            }
+
+            return;
+        }
+
+        bool isString = reader.TokenType == JsonTokenType.String;
+        if (depth == 1)
+        {
+            switch (name)
+            {
+                case JsonName.Type when isString:
+                    Facts.Type = EventTypes.Identify(ref reader);
+                    return;
+                case JsonName.SequenceNumber when reader.TryGetInt64(out long sequence):
+                    Facts.HasSequenceNumber = true;
+                    Facts.SequenceNumber = sequence;
+                    return;
+                case JsonName.Error when reader.TokenType != JsonTokenType.Null:
+                    Facts.HasErrorObject = true;
+                    return;
+                case JsonName.StreamId when isString:
+                    StreamId = reader.GetString();
+                    return;
+                case JsonName.StopReason when isString:
+                    Facts.StopReasonSeen = true;
+                    return;
+                case JsonName.Status when isString:
+                    Facts.Status = IdentifyStatus(ref reader);
+                    return;
+            }
+        }
+
+        if (depth == 2)
+        {
+            JsonName parent = Parent(2);
+            if (parent == JsonName.Response && name == JsonName.Status && isString)
+            {
+                Facts.Status = IdentifyStatus(ref reader);
+                return;
+            }
+
+            if (parent == JsonName.Delta && name == JsonName.StopReason && isString)
+            {
+                Facts.StopReasonSeen = true;
+                return;
+            }
+        }
+
+        if (depth == 3 && name == JsonName.FinishReason && isString && Parent(3) == JsonName.ArrayItem && Parent(2) == JsonName.Choices)
+        {
+            Facts.FinishReasonSeen = true;
+            return;
+        }
+
+        if (CaptureIdentity && isString && (name == JsonName.Id || name == JsonName.Model) && IsIdentityDepth(depth))
+        {
+            if (name == JsonName.Id)
+            {
+                Id ??= reader.GetString();
+            }
+            else
+            {
+                Model ??= reader.GetString();
+            }
+        }
+    }
+
+    private void OnUsageValue(ref Utf8JsonReader reader, int depth, JsonName name)
+    {
+        int relative = depth - _usageDepth;
+        UsageFields field = relative switch
+        {
+            1 => name switch
+            {
+                JsonName.PromptTokens or JsonName.InputTokens => UsageFields.Input,
+                JsonName.CompletionTokens or JsonName.OutputTokens => UsageFields.Output,
+                JsonName.CacheCreationInputTokens => UsageFields.CacheCreation,
+                JsonName.CacheReadInputTokens => UsageFields.CacheRead,
+                _ => UsageFields.None,
+            },
+            2 => (Parent(depth), name) switch
+            {
+                (JsonName.PromptTokensDetails or JsonName.InputTokensDetails, JsonName.CachedTokens) => UsageFields.Cached,
+                (JsonName.PromptTokensDetails or JsonName.InputTokensDetails, JsonName.CacheWriteTokens) => UsageFields.CacheWrite,
+                (JsonName.CompletionTokensDetails or JsonName.OutputTokensDetails, JsonName.ReasoningTokens) => UsageFields.Reasoning,
+                _ => UsageFields.None,
+            },
+            _ => UsageFields.None,
+        };
+
+        if (field == UsageFields.None || reader.TokenType == JsonTokenType.Null)
+        {
+            return;
+        }
+
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long value) && value >= 0)
+        {
+            Facts.Usage.Set(field, value);
+        }
+        else
+        {
+            Facts.UsageMalformed = true;
+        }
+    }
+
+    private UsageLocation UsageLocationAt(int depth) => depth switch
+    {
+        1 => UsageLocation.Root,
+        2 when Parent(2) == JsonName.Response => UsageLocation.Response,
+        2 when Parent(2) == JsonName.Message => UsageLocation.Message,
+        _ => UsageLocation.None,
+    };
+
+    private bool IsIdentityDepth(int depth) =>
+        depth == 1 || (depth == 2 && Parent(2) is JsonName.Response or JsonName.Message);
+
+    /// <summary>The name of the container that holds tokens at <paramref name="depth"/>.</summary>
+    private JsonName Parent(int depth) =>
+        depth - 1 is >= 0 and < MaxTrackedDepth ? _containers[depth - 1] : JsonName.Other;
+
+    private static ResponseStatus IdentifyStatus(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueTextEquals("completed"u8))
+        {
+            return ResponseStatus.Completed;
+        }
+
+        if (reader.ValueTextEquals("failed"u8))
+        {
+            return ResponseStatus.Failed;
+        }
+
+        return reader.ValueTextEquals("incomplete"u8) ? ResponseStatus.Incomplete : ResponseStatus.Other;
+    }
+}

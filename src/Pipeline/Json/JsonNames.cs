@@ -1,0 +1,61 @@
+using System.Text.Json;
+
+namespace AkkaProxy.Pipeline.Json;
+
+/// <summary>Maps a property-name token to <see cref="JsonName"/> by comparing UTF-8 bytes, never building a string.</summary>
+internal static class JsonNames
+{
+    private const int MaxKnownLength = 27;
+
+    public static JsonName Identify(ref Utf8JsonReader reader)
+    {
+        if (!reader.HasValueSequence && !reader.ValueIsEscaped)
+        {
+            return Identify(reader.ValueSpan);
+        }
+
+        // Escaped or split names are rare: unescape into a small stack buffer.
+        int length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+        if (length > MaxKnownLength * 6)
+        {
+            return JsonName.Other;
+        }
+
+        Span<byte> buffer = stackalloc byte[MaxKnownLength * 6];
+        int written = reader.CopyString(buffer);
+        return Identify(buffer[..written]);
+    }
+
+    public static JsonName Identify(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 when name.SequenceEqual("id"u8) => JsonName.Id,
+        4 when name.SequenceEqual("type"u8) => JsonName.Type,
+        5 when name.SequenceEqual("model"u8) => JsonName.Model,
+        5 when name.SequenceEqual("usage"u8) => JsonName.Usage,
+        5 when name.SequenceEqual("error"u8) => JsonName.Error,
+        5 when name.SequenceEqual("delta"u8) => JsonName.Delta,
+        6 when name.SequenceEqual("status"u8) => JsonName.Status,
+        7 when name.SequenceEqual("message"u8) => JsonName.Message,
+        7 when name.SequenceEqual("choices"u8) => JsonName.Choices,
+        8 when name.SequenceEqual("response"u8) => JsonName.Response,
+        9 when name.SequenceEqual("stream_id"u8) => JsonName.StreamId,
+        11 when name.SequenceEqual("stop_reason"u8) => JsonName.StopReason,
+        12 when name.SequenceEqual("input_tokens"u8) => JsonName.InputTokens,
+        13 when name.SequenceEqual("finish_reason"u8) => JsonName.FinishReason,
+        13 when name.SequenceEqual("prompt_tokens"u8) => JsonName.PromptTokens,
+        13 when name.SequenceEqual("output_tokens"u8) => JsonName.OutputTokens,
+        13 when name.SequenceEqual("cached_tokens"u8) => JsonName.CachedTokens,
+        15 when name.SequenceEqual("sequence_number"u8) => JsonName.SequenceNumber,
+        16 when name.SequenceEqual("reasoning_tokens"u8) => JsonName.ReasoningTokens,
+        17 when name.SequenceEqual("completion_tokens"u8) => JsonName.CompletionTokens,
+        18 when name.SequenceEqual("cache_write_tokens"u8) => JsonName.CacheWriteTokens,
+        20 when name.SequenceEqual("input_tokens_details"u8) => JsonName.InputTokensDetails,
+        20 when name.SequenceEqual("previous_response_id"u8) => JsonName.PreviousResponseId,
+        21 when name.SequenceEqual("prompt_tokens_details"u8) => JsonName.PromptTokensDetails,
+        21 when name.SequenceEqual("output_tokens_details"u8) => JsonName.OutputTokensDetails,
+        23 when name.SequenceEqual("cache_read_input_tokens"u8) => JsonName.CacheReadInputTokens,
+        25 when name.SequenceEqual("completion_tokens_details"u8) => JsonName.CompletionTokensDetails,
+        27 when name.SequenceEqual("cache_creation_input_tokens"u8) => JsonName.CacheCreationInputTokens,
+        _ => JsonName.Other,
+    };
+}

@@ -1,0 +1,78 @@
+namespace AkkaProxy.Pipeline.Routing;
+
+/// <summary>A provider as the relay uses it: options validated, base URL normalised, key resolved.</summary>
+public sealed class Provider
+{
+    internal Provider(ProviderOptions options, Func<string, string?> environment)
+    {
+        if (string.IsNullOrWhiteSpace(options.Name) || options.Name.Contains('/'))
+        {
+            throw new ArgumentException($"Provider name '{options.Name}' is invalid: it must be non-empty and contain no '/'.");
+        }
+
+        if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out Uri? baseUri) || baseUri.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"Provider '{options.Name}' has base URL '{options.BaseUrl}': set an absolute http or https URL.");
+        }
+
+        Name = options.Name;
+        Kind = options.Kind;
+        ApiKeyEnv = string.IsNullOrWhiteSpace(options.ApiKeyEnv) ? null : options.ApiKeyEnv;
+        ApiKey = !string.IsNullOrEmpty(options.ApiKey) ? options.ApiKey
+            : ApiKeyEnv is null ? null
+            : environment(ApiKeyEnv) is { Length: > 0 } key ? key : null;
+        Headers = new Dictionary<string, string>(options.Headers, StringComparer.OrdinalIgnoreCase);
+        AcceptsStreamOptions = options.AcceptsStreamOptions && options.Kind != ProviderKind.Anthropic;
+        Models = [.. options.Models];
+        BaseUri = NormaliseBase(baseUri);
+    }
+
+    /// <summary>The provider's name.</summary>
+    public string Name { get; }
+
+    /// <summary>How to talk to it.</summary>
+    public ProviderKind Kind { get; }
+
+    /// <summary>The base URL without a trailing <c>/v1</c> or slash; API paths are appended to it.</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>The environment variable the key comes from, if any.</summary>
+    public string? ApiKeyEnv { get; }
+
+    /// <summary>Whether a key is required but absent (its environment variable is unset).</summary>
+    public bool IsMissingKey => ApiKey is null && ApiKeyEnv is not null;
+
+    /// <summary>Extra headers for every upstream request.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; }
+
+    /// <summary>Whether <c>stream_options.include_usage</c> may be injected.</summary>
+    public bool AcceptsStreamOptions { get; }
+
+    /// <summary>Models this provider lists.</summary>
+    public IReadOnlyList<string> Models { get; }
+
+    internal string? ApiKey { get; }
+
+    /// <summary>The upstream URL for an API path such as <c>/v1/chat/completions</c>, with the client's query string.</summary>
+    public Uri BuildUri(string apiPath, string? query = null)
+    {
+        var builder = new UriBuilder(BaseUri);
+        builder.Path = builder.Path.TrimEnd('/') + apiPath;
+        builder.Query = string.IsNullOrEmpty(query) ? "" : query.TrimStart('?');
+        return builder.Uri;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    private static Uri NormaliseBase(Uri uri)
+    {
+        string path = uri.AbsolutePath.TrimEnd('/');
+        if (path.EndsWith("/v1", StringComparison.OrdinalIgnoreCase))
+        {
+            path = path[..^3];
+        }
+
+        return new UriBuilder(uri) { Path = path, Query = "", Fragment = "" }.Uri;
+    }
+}

@@ -1,0 +1,29 @@
+namespace AkkaProxy.Pipeline.Routing;
+
+/// <summary>One upstream provider, configured by name.</summary>
+public sealed class ProviderOptions
+{
+    /// <summary>The name clients use as a model prefix (<c>openai</c> in <c>openai/gpt-4o</c>).</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>How to talk to it.</summary>
+    public ProviderKind Kind { get; set; } = ProviderKind.OpenAICompatible;
+
+    /// <summary>Base URL, with or without a trailing <c>/v1</c> (never doubled).</summary>
+    public string BaseUrl { get; set; } = "";
+
+    /// <summary>Name of the environment variable holding the provider's API key. Leave empty for a provider that needs none.</summary>
+    public string? ApiKeyEnv { get; set; }
+
+    /// <summary>The API key itself, for embedders that hold it in memory; wins over <see cref="ApiKeyEnv"/>.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Headers added to every upstream request (for example OpenRouter's <c>HTTP-Referer</c>).</summary>
+    public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Whether the provider accepts <c>stream_options</c> on Chat Completions. Only then does the relay inject <c>include_usage</c>.</summary>
+    public bool AcceptsStreamOptions { get; set; } = true;
+
+    /// <summary>Models listed by <c>GET /v1/models</c> as <c>name/model</c>.</summary>
+    public List<string> Models { get; set; } = [];
+}

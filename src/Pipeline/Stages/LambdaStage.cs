@@ -1,0 +1,12 @@
+namespace AkkaProxy.Pipeline.Stages;
+
+/// <summary>A stage made of delegates, for one-line custom stages.</summary>
+internal sealed class LambdaStage(string name, Action<ProxyExchange>? onRequest, ResponseFrameHandler? onResponseFrame) : ProxyStage
+{
+    public override string Name => name;
+
+    public override void OnRequest(ProxyExchange exchange) => onRequest?.Invoke(exchange);
+
+    public override FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame) =>
+        onResponseFrame is null ? FrameDecision.Forward : onResponseFrame(exchange, ref frame);
+}

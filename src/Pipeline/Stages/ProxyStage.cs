@@ -1,0 +1,35 @@
+namespace AkkaProxy.Pipeline.Stages;
+
+/// <summary>
+/// A pass-through stage: override only the hooks you need. This is the base for custom stages.
+/// </summary>
+/// <remarks>
+/// <para><b>Blueprint, not run.</b> A stage object is built once and shared by every exchange on
+/// every thread. Keep no per-exchange state in fields; put it in <see cref="ProxyExchange.Items"/>
+/// or derive it from the exchange. Fields set in the constructor (options) are fine.</para>
+/// <para><b>Order.</b> The stage added first is outermost, nearest the client: requests pass stages
+/// in the order added, response frames in reverse. The built-in model rewrite and
+/// <c>include_usage</c> stages are outside every custom stage, and the usage tap inside them all,
+/// so it always sees the upstream's bytes.</para>
+/// <para><b>Failure.</b> Hooks are called on the data path: they must not block. An exception from a
+/// hook is a bug; it ends the exchange as failed and is logged.</para>
+/// </remarks>
+public abstract class ProxyStage
+{
+    /// <summary>A short name for logs and configuration.</summary>
+    public virtual string Name => GetType().Name;
+
+    /// <summary>Called once per exchange, before the request goes upstream. May replace <see cref="ProxyExchange.RequestBody"/>.</summary>
+    public virtual void OnRequest(ProxyExchange exchange)
+    {
+    }
+
+    /// <summary>Called for each response frame on its way to the client. May replace the frame through <paramref name="frame"/>.</summary>
+    /// <returns><see cref="FrameDecision.Forward"/> to pass it on, <see cref="FrameDecision.Drop"/> to swallow it.</returns>
+    public virtual FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame) => FrameDecision.Forward;
+
+    /// <summary>Called once when the exchange has ended, whatever the outcome, before the billing record is emitted.</summary>
+    public virtual void OnCompleted(ProxyExchange exchange)
+    {
+    }
+}

@@ -1,0 +1,20 @@
+namespace AkkaProxy.Pipeline.Supervision;
+
+/// <summary>Who ended an exchange.</summary>
+public enum EndedBy
+{
+    /// <summary>The upstream: it finished, failed, or closed.</summary>
+    Upstream,
+
+    /// <summary>The client disconnected or closed.</summary>
+    Client,
+
+    /// <summary>Nothing was read or written for longer than the idle timeout.</summary>
+    IdleTimeout,
+
+    /// <summary>The relay is shutting down.</summary>
+    Shutdown,
+
+    /// <summary>The relay refused or stopped it (a limit or a malformed frame).</summary>
+    Relay,
+}

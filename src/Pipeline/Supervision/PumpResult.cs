@@ -1,0 +1,17 @@
+namespace AkkaProxy.Pipeline.Supervision;
+
+/// <summary>Why a run's response pump stopped.</summary>
+public enum PumpResult
+{
+    /// <summary>The upstream ended its body.</summary>
+    UpstreamEnded,
+
+    /// <summary>The client stopped accepting bytes.</summary>
+    ClientGone,
+
+    /// <summary>An event exceeded <see cref="ProxyStreamOptions.MaxEventBytes"/>.</summary>
+    FrameTooLarge,
+
+    /// <summary>A stage found the upstream's bytes unusable (see the exchange's violation).</summary>
+    ProtocolViolation,
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using AkkaProxy.Pipeline.Json;
+using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Supervision;
+
+namespace AkkaProxy.Pipeline.Usage;
+
+/// <summary>
+/// The usage-extraction tap: reads every frame as the upstream sent it and folds usage, ids and the
+/// terminal signal into the exchange. It never changes a frame. A frame whose payload is not JSON is
+/// a protocol violation that ends the stream with a terminal error; a malformed <em>usage object</em>
+/// inside valid JSON only marks the usage unknown.
+/// </summary>
+internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
+{
+    private static readonly object BodyScanKey = new();
+
+    public override string Name => "usage-tap";
+
+    public override FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame)
+    {
+        switch (frame.Kind)
+        {
+            case FrameKind.BodyChunk:
+                BodyScan(exchange).Feed(frame.Data, exchange.Scanner);
+                return FrameDecision.Forward;
+            case FrameKind.SseEvent when !frame.HasData:
+                exchange.CurrentFacts = default;
+                return FrameDecision.Forward;
+            case FrameKind.SseEvent when frame.IsDoneMarker:
+                exchange.CurrentFacts = default;
+                exchange.Accumulator.MarkDone();
+                return FrameDecision.Forward;
+            default:
+                return ScanEvent(exchange, frame);
+        }
+    }
+
+    public override void OnCompleted(ProxyExchange exchange)
+    {
+        if (!exchange.Items.TryGetValue(BodyScanKey, out object? value) || value is not JsonBodyScan scan)
+        {
+            return;
+        }
+
+        if (scan.Finish())
+        {
+            exchange.Accumulator.Apply(exchange.Scanner.Facts, exchange.Scanner, isWholeBody: true);
+        }
+        else
+        {
+            exchange.Accumulator.MarkUnreadable();
+        }
+
+        scan.Dispose();
+    }
+
+    private static FrameDecision ScanEvent(ProxyExchange exchange, in ResponseFrame frame)
+    {
+        JsonEventScanner scanner = exchange.Scanner;
+        scanner.CaptureIdentity = exchange.Accumulator.WantsIdentity;
+        try
+        {
+            scanner.ScanDocument(frame.Data);
+        }
+        catch (JsonException ex)
+        {
+            exchange.CurrentFacts = default;
+            exchange.Accumulator.MarkUnreadable();
+            exchange.Violation = new ProxyError(ErrorSide.Upstream, ErrorPhase.Body, "upstream_malformed_event",
+                $"The upstream sent an event whose data is not valid JSON ({ex.Message}); the relay stopped the stream.");
+            return FrameDecision.Drop;
+        }
+
+        exchange.CurrentFacts = scanner.Facts;
+        exchange.Accumulator.Apply(scanner.Facts, scanner, isWholeBody: false);
+        return FrameDecision.Forward;
+    }
+
+    private JsonBodyScan BodyScan(ProxyExchange exchange)
+    {
+        if (!exchange.Items.TryGetValue(BodyScanKey, out object? value) || value is not JsonBodyScan scan)
+        {
+            scan = new JsonBodyScan(maxCarryBytes);
+            exchange.Items[BodyScanKey] = scan;
+        }
+
+        return scan;
+    }
+}
