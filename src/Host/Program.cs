@@ -1,6 +1,5 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using AkkaProxy.Host;
 
-app.MapGet("/", () => "Hello World!");
-
-app.Run();
+// The relay on embedded defaults: hocon/reference.conf, overridable by hocon/akkaproxy.conf,
+// environment variables and the command line. See README.md.
+await RelayApp.Create(args).RunAsync();

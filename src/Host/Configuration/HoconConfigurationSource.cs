@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Configuration;
+
+namespace AkkaProxy.Host.Configuration;
+
+/// <summary>A configuration source reading HOCON text (see <see cref="HoconParser"/>).</summary>
+internal sealed class HoconConfigurationSource(Func<string> read, string name) : IConfigurationSource
+{
+    public IConfigurationProvider Build(IConfigurationBuilder builder) => new Provider(read, name);
+
+    private sealed class Provider(Func<string> read, string name) : ConfigurationProvider
+    {
+        public override void Load() => Data = new Dictionary<string, string?>(HoconParser.Parse(read(), name), StringComparer.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,317 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace AkkaProxy.Host.Configuration;
+
+/// <summary>
+/// Reads the HOCON subset the relay's configuration uses into flat <see cref="Microsoft.Extensions.Configuration"/>
+/// keys (<c>a:b:0:c</c>): objects (<c>key { }</c>, <c>key = { }</c>, <c>key : { }</c>), dotted keys,
+/// arrays, quoted and unquoted strings, numbers, booleans, <c>null</c>, <c>#</c> and <c>//</c> comments,
+/// commas or newlines between members, and a later value overriding an earlier one (objects merge).
+/// </summary>
+/// <remarks>
+/// <para>Unquoted key segments lose their hyphens, so <c>max-event-bytes</c> binds to
+/// <c>MaxEventBytes</c>; quoted keys are kept verbatim (model names, header names).</para>
+/// <para>Unquoted values written as durations (<c>30s</c>, <c>10m</c>, <c>250ms</c>) become
+/// <see cref="TimeSpan"/> text and sizes (<c>16KiB</c>, <c>32MiB</c>) become byte counts.</para>
+/// Not supported: includes, substitutions, <c>+=</c>, triple-quoted strings.
+/// </remarks>
+internal sealed partial class HoconParser
+{
+    private readonly string _text;
+    private readonly string _source;
+    private readonly Dictionary<string, string?> _values = new(StringComparer.OrdinalIgnoreCase);
+    private int _pos;
+
+    private HoconParser(string text, string source)
+    {
+        _text = text;
+        _source = source;
+    }
+
+    /// <summary>Parses <paramref name="text"/>; throws <see cref="FormatException"/> with line and column on a syntax error.</summary>
+    public static IDictionary<string, string?> Parse(string text, string source = "hocon")
+    {
+        var parser = new HoconParser(text, source);
+        parser.SkipWhitespace();
+        if (parser.Peek() == '{')
+        {
+            parser._pos++;
+            parser.ParseMembers(prefix: null, closing: '}');
+        }
+        else
+        {
+            parser.ParseMembers(prefix: null, closing: null);
+        }
+
+        return parser._values;
+    }
+
+    private void ParseMembers(string? prefix, char? closing)
+    {
+        while (true)
+        {
+            SkipWhitespace(newlines: true, commas: true);
+            if (AtEnd)
+            {
+                if (closing is not null)
+                {
+                    throw Error($"expected '{closing}' before the end");
+                }
+
+                return;
+            }
+
+            if (Peek() == closing)
+            {
+                _pos++;
+                return;
+            }
+
+            string key = Combine(prefix, ParseKeyPath());
+            SkipWhitespace();
+            char c = Peek();
+            if (c is '=' or ':')
+            {
+                _pos++;
+                SkipWhitespace();
+            }
+            else if (c != '{')
+            {
+                throw Error($"expected '=', ':' or '{{' after key '{key}'");
+            }
+
+            ParseValue(key);
+        }
+    }
+
+    private void ParseValue(string key)
+    {
+        SkipWhitespace();
+        char c = Peek();
+        if (c == '{')
+        {
+            _pos++;
+            ParseMembers(key, '}');
+        }
+        else if (c == '[')
+        {
+            _pos++;
+            RemoveUnder(key);
+            int index = 0;
+            while (true)
+            {
+                SkipWhitespace(newlines: true, commas: true);
+                if (AtEnd)
+                {
+                    throw Error("expected ']' before the end");
+                }
+
+                if (Peek() == ']')
+                {
+                    _pos++;
+                    break;
+                }
+
+                ParseValue(Combine(key, index.ToString(CultureInfo.InvariantCulture)));
+                index++;
+            }
+
+            if (index == 0)
+            {
+                _values[key] = "";
+            }
+        }
+        else if (c == '"')
+        {
+            RemoveUnder(key);
+            _values[key] = ParseQuoted();
+        }
+        else
+        {
+            RemoveUnder(key);
+            string raw = ParseUnquotedValue();
+            _values[key] = raw == "null" ? null : Convert(raw);
+        }
+    }
+
+    private string ParseKeyPath()
+    {
+        var segments = new List<string>();
+        while (true)
+        {
+            SkipWhitespace();
+            if (Peek() == '"')
+            {
+                segments.Add(ParseQuoted());
+            }
+            else
+            {
+                int start = _pos;
+                while (!AtEnd && !IsKeyDelimiter(_text[_pos]))
+                {
+                    _pos++;
+                }
+
+                string segment = _text[start.._pos].Trim();
+                if (segment.Length == 0)
+                {
+                    throw Error("expected a key");
+                }
+
+                segments.Add(segment.Replace("-", "", StringComparison.Ordinal));
+            }
+
+            if (Peek() == '.')
+            {
+                _pos++;
+                continue;
+            }
+
+            return string.Join(':', segments);
+        }
+    }
+
+    private string ParseQuoted()
+    {
+        _pos++;
+        var builder = new StringBuilder();
+        while (true)
+        {
+            if (AtEnd)
+            {
+                throw Error("unterminated string");
+            }
+
+            char c = _text[_pos++];
+            if (c == '"')
+            {
+                return builder.ToString();
+            }
+
+            if (c != '\\')
+            {
+                builder.Append(c);
+                continue;
+            }
+
+            char escaped = _text[_pos++];
+            builder.Append(escaped switch
+            {
+                'n' => '\n',
+                't' => '\t',
+                'r' => '\r',
+                'b' => '\b',
+                'f' => '\f',
+                'u' => (char)int.Parse(_text.AsSpan(_pos, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                _ => escaped,
+            });
+            if (escaped == 'u')
+            {
+                _pos += 4;
+            }
+        }
+    }
+
+    private string ParseUnquotedValue()
+    {
+        int start = _pos;
+        while (!AtEnd && _text[_pos] is not ('\n' or ',' or '}' or ']' or '#') && !(_text[_pos] == '/' && Next() == '/'))
+        {
+            _pos++;
+        }
+
+        string value = _text[start.._pos].Trim();
+        return value.Length > 0 ? value : throw Error("expected a value");
+    }
+
+    private static string Convert(string raw)
+    {
+        Match duration = DurationPattern().Match(raw);
+        if (duration.Success)
+        {
+            double amount = double.Parse(duration.Groups[1].Value, CultureInfo.InvariantCulture);
+            TimeSpan span = duration.Groups[2].Value switch
+            {
+                "ms" or "milliseconds" => TimeSpan.FromMilliseconds(amount),
+                "s" or "seconds" => TimeSpan.FromSeconds(amount),
+                "m" or "minutes" => TimeSpan.FromMinutes(amount),
+                "h" or "hours" => TimeSpan.FromHours(amount),
+                _ => TimeSpan.FromDays(amount),
+            };
+            return span.ToString("c", CultureInfo.InvariantCulture);
+        }
+
+        Match size = SizePattern().Match(raw);
+        if (size.Success)
+        {
+            long amount = long.Parse(size.Groups[1].Value, CultureInfo.InvariantCulture);
+            long unit = size.Groups[2].Value.ToUpperInvariant() switch
+            {
+                "B" => 1,
+                "K" or "KIB" or "KB" => 1024,
+                "M" or "MIB" or "MB" => 1024 * 1024,
+                _ => 1024L * 1024 * 1024,
+            };
+            return (amount * unit).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return raw;
+    }
+
+    private void RemoveUnder(string key)
+    {
+        string prefix = key + ":";
+        foreach (string existing in _values.Keys.Where(k => k.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            _values.Remove(existing);
+        }
+    }
+
+    private void SkipWhitespace(bool newlines = false, bool commas = false)
+    {
+        while (!AtEnd)
+        {
+            char c = _text[_pos];
+            if (c == '#' || (c == '/' && Next() == '/'))
+            {
+                while (!AtEnd && _text[_pos] != '\n')
+                {
+                    _pos++;
+                }
+            }
+            else if (c is ' ' or '\t' or '\r' || (newlines && c == '\n') || (commas && c == ',') || c == '\uFEFF')
+            {
+                _pos++;
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+
+    private static bool IsKeyDelimiter(char c) => c is '.' or '=' or ':' or '{' or '}' or '[' or ']' or ',' or '\n' or '"' or '#' or ' ' or '\t' or '\r';
+
+    private static string Combine(string? prefix, string key) => prefix is null ? key : prefix + ":" + key;
+
+    private bool AtEnd => _pos >= _text.Length;
+
+    private char Peek() => AtEnd ? '\0' : _text[_pos];
+
+    private char Next() => _pos + 1 < _text.Length ? _text[_pos + 1] : '\0';
+
+    private FormatException Error(string what)
+    {
+        int line = 1 + _text.AsSpan(0, Math.Min(_pos, _text.Length)).Count('\n');
+        int column = _pos - (_text.LastIndexOf('\n', Math.Max(0, Math.Min(_pos, _text.Length) - 1)) + 1) + 1;
+        return new FormatException($"{_source}({line},{column}): {what}.");
+    }
+
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*(ms|milliseconds|s|seconds|m|minutes|h|hours|d|days)$")]
+    private static partial Regex DurationPattern();
+
+    [GeneratedRegex(@"^(\d+)\s*(B|K|KiB|KB|M|MiB|MB|G|GiB|GB)$", RegexOptions.IgnoreCase)]
+    private static partial Regex SizePattern();
+}

@@ -1,0 +1,32 @@
+using AkkaProxy.Host.Auth;
+using AkkaProxy.Pipeline.Transport;
+using AkkaProxy.Pipeline.Usage;
+
+namespace AkkaProxy.Host.Endpoints;
+
+/// <summary>The relay's HTTP API: the three model endpoints, the model list, health.</summary>
+public static class RelayEndpoints
+{
+    /// <summary>Maps <c>POST /v1/chat/completions</c>, <c>POST /v1/responses</c>, <c>POST /v1/messages</c>, <c>GET /v1/models</c>, <c>GET /healthz</c>.</summary>
+    public static IEndpointRouteBuilder MapRelayEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(HttpRelay.PathOf(ApiKind.ChatCompletions), context => ForwardAsync(context, ApiKind.ChatCompletions));
+        app.MapPost(HttpRelay.PathOf(ApiKind.Responses), context => ForwardAsync(context, ApiKind.Responses));
+        app.MapPost(HttpRelay.PathOf(ApiKind.AnthropicMessages), context => ForwardAsync(context, ApiKind.AnthropicMessages));
+        app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        return app;
+    }
+
+    private static async Task ForwardAsync(HttpContext context, ApiKind api)
+    {
+        var keys = context.RequestServices.GetRequiredService<RelayKeyValidator>();
+        if (!keys.TryAuthenticate(RelayKeyValidator.PresentedKey(context.Request), out string? keyId))
+        {
+            await AuthFailure.WriteAsync(context, api).ConfigureAwait(false);
+            return;
+        }
+
+        await context.RequestServices.GetRequiredService<HttpRelay>().ForwardAsync(context, api, keyId).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,63 @@
+using AkkaProxy.Host.Auth;
+using AkkaProxy.Host.Configuration;
+using AkkaProxy.Host.Endpoints;
+using AkkaProxy.Pipeline;
+using AkkaProxy.Pipeline.Routing;
+
+namespace AkkaProxy.Host;
+
+/// <summary>Builds the relay service: configuration layers, services, endpoints.</summary>
+public static class RelayApp
+{
+    /// <summary>The address used when none is configured.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    /// <summary>
+    /// Creates the app. Configuration, later layers winning: the embedded reference.conf,
+    /// <c>hocon/akkaproxy.conf</c> (or the file named by <c>AKKAPROXY_CONFIG</c>), environment
+    /// variables (<c>AKKAPROXY__PIPELINE__IDLETIMEOUT</c>), the command line, then <paramref name="configure"/>.
+    /// </summary>
+    public static WebApplication Create(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddEmbeddedReferenceHocon();
+        string file = Environment.GetEnvironmentVariable("AKKAPROXY_CONFIG") ?? Path.Combine("hocon", "akkaproxy.conf");
+        builder.Configuration.AddHoconFile(file, optional: Environment.GetEnvironmentVariable("AKKAPROXY_CONFIG") is null);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args);
+        configure?.Invoke(builder.Configuration);
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddAkkaProxyRelay(builder.Configuration);
+        services?.Invoke(builder.Services);
+
+        WebApplication app = builder.Build();
+        ValidateAtStartup(app);
+        app.MapRelayEndpoints();
+        app.MapAdminEndpoints();
+        return app;
+    }
+
+    private static void ValidateAtStartup(WebApplication app)
+    {
+        // Resolve everything built from configuration now, so a bad setting fails at start-up with its key.
+        app.Services.GetRequiredService<ProxyStreamFactory>();
+        var router = app.Services.GetRequiredService<ModelRouter>();
+        var keys = app.Services.GetRequiredService<RelayKeyValidator>();
+        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AkkaProxy");
+        if (keys.IsOpen)
+        {
+            logger.LogWarning("No relay keys are configured (akkaproxy.auth.keys): the relay accepts every client. Keep it on loopback or configure keys.");
+        }
+
+        foreach (Provider provider in router.Providers.Where(p => p.IsMissingKey))
+        {
+            logger.LogWarning("Provider {Provider} has no API key: set {Variable}. Requests routed to it get an error.", provider.Name, provider.ApiKeyEnv);
+        }
+    }
+}

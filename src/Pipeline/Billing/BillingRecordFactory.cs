@@ -1,0 +1,40 @@
+using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Usage;
+
+namespace AkkaProxy.Pipeline.Billing;
+
+/// <summary>Turns an ended exchange into its <see cref="BillingRecord"/>, priced from the table.</summary>
+public static class BillingRecordFactory
+{
+    /// <summary>Builds the record. Cost is null when the model has no price or the usage was not seen or not readable.</summary>
+    public static BillingRecord Create(ProxyExchange exchange, PricingTable pricing, ExchangeOutcome outcome, EndedBy endedBy, int? httpStatus, string? errorCode, DateTimeOffset endedAt)
+    {
+        var usage = exchange.Usage;
+        return new BillingRecord
+        {
+            RequestId = exchange.RequestId,
+            KeyId = exchange.KeyId,
+            Api = exchange.Api,
+            Provider = exchange.Provider.Name,
+            RequestedModel = exchange.Route.RequestedModel,
+            UpstreamModel = exchange.Route.UpstreamModel,
+            ResponseModel = exchange.ResponseModel,
+            ResponseId = exchange.ResponseId,
+            Streaming = exchange.IsStreaming,
+            Usage = usage,
+            // Unknown stays unknown: no price, or no readable usage, gives null, never 0.
+            Cost = usage.Status is UsageStatus.Missing or UsageStatus.Unknown ? null
+                : pricing.Cost(exchange.Provider.Name, exchange.Route.UpstreamModel, usage),
+            Outcome = outcome,
+            EndedBy = endedBy,
+            HttpStatus = httpStatus,
+            ErrorCode = errorCode,
+            StartedAt = exchange.StartedAt,
+            TimeToFirstByte = exchange.FirstByteAt - exchange.StartedAt,
+            Duration = endedAt - exchange.StartedAt,
+            Turn = exchange.Turn,
+            PreviousResponseId = exchange.PreviousResponseId,
+            StreamId = exchange.StreamId,
+        };
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace AkkaProxy.Pipeline.Transport;
+
+/// <summary>Which headers cross the relay, in each direction.</summary>
+internal static class HeaderPolicy
+{
+    /// <summary>Hop-by-hop headers (RFC 9110 §7.6.1) plus ones the relay sets itself.</summary>
+    private static readonly HashSet<string> DroppedRequestHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+        "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Expect", "Content-Length", "Content-Type",
+        // Credentials: the provider's key replaces the client's, and the relay key never leaves.
+        "Authorization", "x-api-key", "api-key", "Cookie",
+        // Tied to the client's own OpenAI account, which the provider key is not.
+        "OpenAI-Organization", "OpenAI-Project",
+        // The relay asks for identity so the usage tap reads plain bytes.
+        "Accept-Encoding",
+        "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol", "Sec-WebSocket-Accept",
+    };
+
+    private static readonly HashSet<string> DroppedResponseHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
+        "Alt-Svc",
+    };
+
+    public static void CopyRequestHeaders(IHeaderDictionary from, HttpRequestMessage to)
+    {
+        HashSet<string>? connectionListed = ConnectionListed(from);
+        foreach (KeyValuePair<string, StringValues> header in from)
+        {
+            if (DroppedRequestHeaders.Contains(header.Key) || connectionListed?.Contains(header.Key) == true)
+            {
+                continue;
+            }
+
+            to.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string?>)header.Value);
+        }
+    }
+
+    public static void CopyResponseHeaders(HttpResponseMessage from, HttpResponse to, bool bodyChanged)
+    {
+        Copy(from.Headers, to, bodyChanged);
+        Copy(from.Content.Headers, to, bodyChanged);
+    }
+
+    private static void Copy(HttpHeaders headers, HttpResponse to, bool bodyChanged)
+    {
+        foreach (KeyValuePair<string, IEnumerable<string>> header in headers)
+        {
+            if (DroppedResponseHeaders.Contains(header.Key)
+                || (bodyChanged && (header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || header.Key.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase))))
+            {
+                continue;
+            }
+
+            to.Headers[header.Key] = header.Value.ToArray();
+        }
+    }
+
+    private static HashSet<string>? ConnectionListed(IHeaderDictionary headers)
+    {
+        StringValues connection = headers.Connection;
+        if (StringValues.IsNullOrEmpty(connection))
+        {
+            return null;
+        }
+
+        var listed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string? value in connection)
+        {
+            foreach (string token in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                listed.Add(token);
+            }
+        }
+
+        return listed;
+    }
+}

@@ -1,0 +1,389 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Http.Headers;
+using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Rewrite;
+using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Usage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaProxy.Pipeline.Transport;
+
+/// <summary>
+/// Relays one HTTP exchange and supervises it:
+/// <code>
+///   client ──POST──▶ [read body ≤ max] ▶ [route] ▶ request stages ▶ ──▶ upstream
+///   client ◀─bytes── sink ◀ stages ◀ frame decoder ◀ PipeReader ◀─── upstream body
+///                          ▲                                   ▲
+///                          └────── supervisor (this class) ────┘
+///   1. read and inspect the body; refuse bad input in the API's error shape (no upstream call);
+///   2. route; build the run; pass the request through the stages;
+///   3. send; unreachable → 502, no headers in time → 504, non-2xx → relayed unchanged;
+///   4. pump the body through the stages; every read and write re-arms the idle timeout;
+///   5. whichever side ends first, cancel and dispose the other (client gone → upstream closed
+///      at once; upstream failed → a terminal error event, in the API's shape, to the client);
+///   6. complete the run, then emit the billing record exactly once, after the response ended.
+/// </code>
+/// </summary>
+/// <remarks>Thread-safe; one instance serves every request.</remarks>
+public sealed class HttpRelay
+{
+    /// <summary>The response header carrying the relay's request id.</summary>
+    public const string RequestIdHeader = "x-akkaproxy-request-id";
+
+    private readonly ProxyStreamFactory _factory;
+    private readonly ModelRouter _router;
+    private readonly HttpMessageInvoker _upstream;
+    private readonly BillingDispatcher _billing;
+    private readonly PricingTable _pricing;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _shutdown;
+
+    /// <summary>Creates the relay.</summary>
+    /// <param name="factory">The pipeline blueprint.</param>
+    /// <param name="router">Model → provider.</param>
+    /// <param name="upstream">The upstream client (see <see cref="UpstreamClientFactory"/>).</param>
+    /// <param name="billing">Where billing records go.</param>
+    /// <param name="pricing">Prices.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="shutdown">Fires when the host stops; open exchanges end with <see cref="EndedBy.Shutdown"/>.</param>
+    public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingDispatcher billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, CancellationToken shutdown = default)
+    {
+        _factory = factory;
+        _router = router;
+        _upstream = upstream;
+        _billing = billing;
+        _pricing = pricing;
+        _time = time;
+        _logger = logger;
+        _shutdown = shutdown;
+    }
+
+    /// <summary>The API path each API is served on.</summary>
+    public static string PathOf(ApiKind api) => api switch
+    {
+        ApiKind.ChatCompletions => "/v1/chat/completions",
+        ApiKind.Responses => "/v1/responses",
+        _ => "/v1/messages",
+    };
+
+    /// <summary>Relays the request in <paramref name="context"/> as <paramref name="api"/>.</summary>
+    /// <param name="context">The client's exchange.</param>
+    /// <param name="api">The API the endpoint serves.</param>
+    /// <param name="keyId">The authenticated relay key's id, if any.</param>
+    public async Task ForwardAsync(HttpContext context, ApiKind api, string? keyId)
+    {
+        DateTimeOffset startedAt = _time.GetUtcNow();
+        string requestId = "req_" + Guid.NewGuid().ToString("N");
+        context.Response.Headers[RequestIdHeader] = requestId;
+
+        // 1. Read and inspect the body.
+        byte[]? body = await RequestBodies.ReadAsync(context.Request, _factory.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            await WriteErrorAsync(context, api, StatusCodes.Status413PayloadTooLarge, "invalid_request_error", "request_too_large",
+                $"The request body is larger than the relay's limit of {_factory.Options.MaxRequestBodyBytes} bytes.").ConfigureAwait(false);
+            return;
+        }
+
+        RequestBodyInfo info;
+        try
+        {
+            info = RequestBodyReader.Read(body);
+        }
+        catch (RequestBodyException ex)
+        {
+            await WriteErrorAsync(context, api, StatusCodes.Status400BadRequest, "invalid_request_error", "invalid_request_body", ex.Message).ConfigureAwait(false);
+            return;
+        }
+
+        // 2. Route, build the run, apply the request stages.
+        if (!_router.TryResolve(info.Model, out ProviderRoute route, out string routeError))
+        {
+            await WriteErrorAsync(context, api, StatusCodes.Status400BadRequest, "invalid_request_error", "model_not_found", routeError).ConfigureAwait(false);
+            return;
+        }
+
+        var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId };
+        ProxyRun run = _factory.CreateRun(exchange);
+        HttpRelayOutcome outcome;
+        try
+        {
+            outcome = await RelayAsync(context, run).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Relay of {RequestId} failed unexpectedly.", requestId);
+            context.Abort();
+            outcome = new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_internal_error");
+        }
+
+        // 6. Complete the run, end the response, then bill exactly once.
+        try
+        {
+            run.Complete();
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "A stage's completion hook failed for {RequestId}.", requestId);
+        }
+
+        if (outcome.Outcome != ExchangeOutcome.ClientAborted && !context.RequestAborted.IsCancellationRequested)
+        {
+            try
+            {
+                await context.Response.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+            {
+                // The client went away while the response was being finished; the record below still goes out.
+            }
+        }
+
+        BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome.Outcome, outcome.EndedBy, outcome.Status, outcome.ErrorCode, _time.GetUtcNow());
+        await _billing.EnqueueAsync(record, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task<HttpRelayOutcome> RelayAsync(HttpContext context, ProxyRun run)
+    {
+        ProxyExchange exchange = run.Exchange;
+        ApiKind api = exchange.Api;
+        try
+        {
+            run.ApplyRequestStages();
+        }
+        catch (RequestBodyException ex)
+        {
+            await WriteErrorAsync(context, api, StatusCodes.Status400BadRequest, "invalid_request_error", "invalid_request_body", ex.Message).ConfigureAwait(false);
+            return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status400BadRequest, "invalid_request_body");
+        }
+
+        if (exchange.Provider.IsMissingKey)
+        {
+            string message = $"Provider '{exchange.Provider.Name}' has no API key: set the environment variable {exchange.Provider.ApiKeyEnv} for the relay.";
+            await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "provider_key_missing", message).ConfigureAwait(false);
+            return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Relay, StatusCodes.Status500InternalServerError, "provider_key_missing");
+        }
+
+        // 3. Send. Until the headers arrive, the activity timeout is the response timeout.
+        using var activity = new ActivityTimeout(_factory.Options.UpstreamResponseTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, activity.Token, _shutdown);
+        using HttpRequestMessage request = BuildUpstreamRequest(context, exchange);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _upstream.SendAsync(request, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException)
+        {
+            return await ConnectFailedAsync(context, exchange, activity, ex).ConfigureAwait(false);
+        }
+
+        using (response)
+        {
+            int status = (int)response.StatusCode;
+            context.Response.StatusCode = status;
+            if (!response.IsSuccessStatusCode)
+            {
+                HeaderPolicy.CopyResponseHeaders(response, context.Response, bodyChanged: false);
+                return await RelayErrorStatusAsync(context, response, linked.Token).ConfigureAwait(false);
+            }
+
+            // 4. Pump the body. From here the activity timeout is the idle timeout.
+            activity.Reset(_factory.Options.IdleTimeout);
+            bool isEventStream = string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+            Stream upstreamBody = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
+            upstreamBody = ContentDecoding.Decode(upstreamBody, response.Content.Headers, out bool decoded);
+            HeaderPolicy.CopyResponseHeaders(response, context.Response, bodyChanged: decoded || isEventStream);
+            if (isEventStream)
+            {
+                context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            }
+
+            PipeReader reader = PipeReader.Create(upstreamBody, new StreamPipeReaderOptions(bufferSize: _factory.Options.ReadBufferBytes, leaveOpen: false));
+            try
+            {
+                PumpResult result = await run.PumpAsync(reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, linked.Token).ConfigureAwait(false);
+                return await PumpEndedAsync(context, run, result, isEventStream, status).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException or InvalidDataException)
+            {
+                // 5. One side failed: work out which, and tell the client in its protocol's shape.
+                return await BodyFailedAsync(context, exchange, activity, isEventStream, status, ex).ConfigureAwait(false);
+            }
+            finally
+            {
+                await reader.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private HttpRequestMessage BuildUpstreamRequest(HttpContext context, ProxyExchange exchange)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, exchange.Provider.BuildUri(PathOf(exchange.Api), context.Request.QueryString.Value))
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            Content = new ReadOnlyMemoryContent(exchange.RequestBody),
+        };
+        HeaderPolicy.CopyRequestHeaders(context.Request.Headers, request);
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.TryParse(context.Request.ContentType, out MediaTypeHeaderValue? type)
+            ? type
+            : new MediaTypeHeaderValue("application/json");
+        request.Headers.AcceptEncoding.Clear();
+        request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
+        ProviderCredentials.Apply(exchange.Provider, request.Headers);
+        return request;
+    }
+
+    private async Task<HttpRelayOutcome> ConnectFailedAsync(HttpContext context, ProxyExchange exchange, ActivityTimeout activity, Exception ex)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, 499, "client_closed_request");
+        }
+
+        ApiKind api = exchange.Api;
+        if (_shutdown.IsCancellationRequested)
+        {
+            await WriteErrorAsync(context, api, StatusCodes.Status503ServiceUnavailable, "server_error", "relay_shutting_down", "The relay is shutting down; retry the request.").ConfigureAwait(false);
+            return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Shutdown, StatusCodes.Status503ServiceUnavailable, "relay_shutting_down");
+        }
+
+        if (activity.HasExpired)
+        {
+            string timeout = $"Provider '{exchange.Provider.Name}' did not answer within {_factory.Options.UpstreamResponseTimeout.TotalSeconds:0.#} s.";
+            await WriteErrorAsync(context, api, StatusCodes.Status504GatewayTimeout, "server_error", "upstream_timeout", timeout).ConfigureAwait(false);
+            return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.IdleTimeout, StatusCodes.Status504GatewayTimeout, "upstream_timeout");
+        }
+
+        _logger.LogWarning(ex, "Provider {Provider} unreachable for {RequestId}.", exchange.Provider.Name, exchange.RequestId);
+        string message = $"Provider '{exchange.Provider.Name}' could not be reached: {ex.Message}";
+        await WriteErrorAsync(context, api, StatusCodes.Status502BadGateway, "server_error", "upstream_unreachable", message).ConfigureAwait(false);
+        return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Upstream, StatusCodes.Status502BadGateway, "upstream_unreachable");
+    }
+
+    private static async Task<HttpRelayOutcome> RelayErrorStatusAsync(HttpContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        int status = (int)response.StatusCode;
+        try
+        {
+            await response.Content.CopyToAsync(context.Response.Body, cancellationToken).ConfigureAwait(false);
+            return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Upstream, status, $"upstream_http_{status}");
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
+        {
+            return context.RequestAborted.IsCancellationRequested
+                ? new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request")
+                : new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Upstream, status, $"upstream_http_{status}");
+        }
+    }
+
+    private async Task<HttpRelayOutcome> PumpEndedAsync(HttpContext context, ProxyRun run, PumpResult result, bool isEventStream, int status)
+    {
+        ProxyExchange exchange = run.Exchange;
+        switch (result)
+        {
+            case PumpResult.ClientGone:
+                return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request");
+            case PumpResult.FrameTooLarge:
+                string tooLarge = $"The upstream sent an event larger than the relay's limit of {_factory.Options.MaxEventBytes} bytes.";
+                await FailStreamAsync(context, exchange, isEventStream, "event_too_large", tooLarge).ConfigureAwait(false);
+                return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, status, "event_too_large");
+            case PumpResult.ProtocolViolation:
+                ProxyError violation = exchange.Violation!;
+                await FailStreamAsync(context, exchange, isEventStream, violation.Code, violation.Message).ConfigureAwait(false);
+                return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Upstream, status, violation.Code);
+        }
+
+        // The upstream ended its body. A stream must have said it finished; a body must be whole JSON.
+        run.Complete();
+        TerminalKind terminal = exchange.Terminal;
+        if (terminal == TerminalKind.None && exchange.Accumulator.FinishedImplicitly)
+        {
+            terminal = TerminalKind.Completed;
+        }
+
+        switch (terminal)
+        {
+            case TerminalKind.Completed:
+                return new HttpRelayOutcome(ExchangeOutcome.Completed, EndedBy.Upstream, status, null);
+            case TerminalKind.Incomplete:
+                return new HttpRelayOutcome(ExchangeOutcome.Incomplete, EndedBy.Upstream, status, "response_incomplete");
+            case TerminalKind.Failed:
+                return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_reported_error");
+        }
+
+        if (isEventStream)
+        {
+            const string truncated = "The upstream closed the stream before it finished.";
+            await FailStreamAsync(context, exchange, isEventStream, "upstream_truncated", truncated).ConfigureAwait(false);
+            return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_truncated");
+        }
+
+        // A body that is not one JSON document: relayed unchanged; usage is unknown.
+        return new HttpRelayOutcome(ExchangeOutcome.Completed, EndedBy.Upstream, status, null);
+    }
+
+    private async Task<HttpRelayOutcome> BodyFailedAsync(HttpContext context, ProxyExchange exchange, ActivityTimeout activity, bool isEventStream, int status, Exception ex)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request");
+        }
+
+        (EndedBy endedBy, string code, string message) = _shutdown.IsCancellationRequested
+            ? (EndedBy.Shutdown, "relay_shutting_down", "The relay is shutting down.")
+            : activity.HasExpired
+                ? (EndedBy.IdleTimeout, "idle_timeout", $"Nothing was received from provider '{exchange.Provider.Name}' for {_factory.Options.IdleTimeout.TotalSeconds:0.#} s.")
+                : (EndedBy.Upstream, "upstream_reset", $"The connection to provider '{exchange.Provider.Name}' failed mid-response: {ex.Message}");
+        _logger.LogWarning("Exchange {RequestId} ended mid-response: {Code}.", exchange.RequestId, code);
+        await FailStreamAsync(context, exchange, isEventStream, code, message).ConfigureAwait(false);
+        return new HttpRelayOutcome(ExchangeOutcome.Failed, endedBy, status, code);
+    }
+
+    /// <summary>Ends a failed response: a terminal error event for streams; an aborted connection for bodies (a truncated JSON body must not look whole).</summary>
+    private static async Task FailStreamAsync(HttpContext context, ProxyExchange exchange, bool isEventStream, string code, string message)
+    {
+        if (!isEventStream)
+        {
+            context.Abort();
+            return;
+        }
+
+        try
+        {
+            byte[] frame = ErrorBodies.StreamEvent(exchange.Api, code, message, exchange.Accumulator.LastSequenceNumber);
+            await context.Response.BodyWriter.WriteAsync(frame, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client is gone too; nothing more to tell it.
+        }
+    }
+
+    private static async Task WriteErrorAsync(HttpContext context, ApiKind api, int status, string type, string code, string message)
+    {
+        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        try
+        {
+            await context.Response.Body.WriteAsync(ErrorBodies.Json(api, type, code, message), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            // The client left before reading the error.
+        }
+    }
+}

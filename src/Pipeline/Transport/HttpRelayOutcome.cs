@@ -1,0 +1,6 @@
+using AkkaProxy.Pipeline.Supervision;
+
+namespace AkkaProxy.Pipeline.Transport;
+
+/// <summary>The end of one HTTP exchange as the supervisor saw it; becomes the billing record's outcome.</summary>
+internal readonly record struct HttpRelayOutcome(ExchangeOutcome Outcome, EndedBy EndedBy, int Status, string? ErrorCode);
