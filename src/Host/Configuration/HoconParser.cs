@@ -11,8 +11,8 @@ namespace AkkaProxy.Host.Configuration;
 /// commas or newlines between members, and a later value overriding an earlier one (objects merge).
 /// </summary>
 /// <remarks>
-/// <para>Unquoted key segments lose their hyphens, so <c>max-event-bytes</c> binds to
-/// <c>MaxEventBytes</c>; quoted keys are kept verbatim (model names, header names).</para>
+/// <para>Keys are kept verbatim (<c>max-event-bytes</c>); <see cref="KebabBinder"/> maps them to properties.
+/// Quote keys holding dots (<c>"gpt-4.1"</c>), which would otherwise be paths.</para>
 /// <para>Unquoted values written as durations (<c>30s</c>, <c>10m</c>, <c>250ms</c>) become
 /// <see cref="TimeSpan"/> text and sizes (<c>16KiB</c>, <c>32MiB</c>) become byte counts.</para>
 /// Not supported: includes, substitutions, <c>+=</c>, triple-quoted strings.
@@ -160,7 +160,7 @@ internal sealed partial class HoconParser
                     throw Error("expected a key");
                 }
 
-                segments.Add(segment.Replace("-", "", StringComparison.Ordinal));
+                segments.Add(segment);
             }
 
             if (Peek() == '.')

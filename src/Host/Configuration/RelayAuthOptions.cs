@@ -16,7 +16,7 @@ public sealed class RelayAuthOptions
 /// <summary>One relay key.</summary>
 public sealed class RelayKeyOptions
 {
-    /// <summary>The id billing records carry (never the key itself).</summary>
+    /// <summary>The id billing records carry (never the key itself); the key of its configuration entry.</summary>
     public string Id { get; set; } = "";
 
     /// <summary>Environment variable holding the key.</summary>

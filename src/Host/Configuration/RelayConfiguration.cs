@@ -13,28 +13,33 @@ public static class RelayConfiguration
 
     /// <summary>Binds the pipeline limits.</summary>
     public static void BindPipeline(IConfiguration config, ProxyStreamOptions options) =>
-        config.GetSection($"{Root}:pipeline").Bind(options);
+        KebabBinder.Bind(config.GetSection($"{Root}:pipeline"), options);
 
     /// <summary>Reads providers, the model map and the default provider.</summary>
     public static RoutingOptions ReadRouting(IConfiguration config)
     {
         IConfigurationSection routing = config.GetSection($"{Root}:routing");
-        var options = new RoutingOptions { DefaultProvider = routing["defaultprovider"] };
-        foreach (IConfigurationSection entry in routing.GetSection("modelmap").GetChildren())
+        var options = new RoutingOptions { DefaultProvider = routing["default-provider"] };
+        foreach (IConfigurationSection entry in routing.GetSection("model-map").GetChildren())
         {
             options.ModelMap[entry.Key] = entry.Value ?? "";
         }
 
         foreach (IConfigurationSection section in routing.GetSection("providers").GetChildren())
         {
+            if (bool.TryParse(section["enabled"], out bool enabled) && !enabled)
+            {
+                continue;
+            }
+
             var provider = new ProviderOptions
             {
-                Name = section["name"] ?? throw new InvalidOperationException($"{section.Path} has no 'name'."),
+                Name = section.Key,
                 Kind = ParseKind(section["kind"], section.Path),
-                BaseUrl = section["baseurl"] ?? throw new InvalidOperationException($"{section.Path} has no 'base-url'."),
-                ApiKeyEnv = section["apikeyenv"],
-                ApiKey = section["apikey"],
-                AcceptsStreamOptions = !bool.TryParse(section["acceptsstreamoptions"], out bool accepts) || accepts,
+                BaseUrl = section["base-url"] ?? throw new InvalidOperationException($"{section.Path} has no 'base-url'."),
+                ApiKeyEnv = section["api-key-env"],
+                ApiKey = section["api-key"],
+                AcceptsStreamOptions = !bool.TryParse(section["accepts-stream-options"], out bool accepts) || accepts,
             };
             foreach (IConfigurationSection header in section.GetSection("headers").GetChildren())
             {
@@ -54,9 +59,7 @@ public static class RelayConfiguration
         var prices = new Dictionary<string, ModelPrice>(StringComparer.Ordinal);
         foreach (IConfigurationSection entry in config.GetSection($"{Root}:pricing").GetChildren())
         {
-            var price = new ModelPrice();
-            entry.Bind(price);
-            prices[entry.Key] = price;
+            prices[entry.Key] = KebabBinder.Bind(entry, new ModelPrice());
         }
 
         return new PricingTable(prices);
@@ -65,19 +68,18 @@ public static class RelayConfiguration
     /// <summary>Reads relay keys and the admin key's variable.</summary>
     public static RelayAuthOptions ReadAuth(IConfiguration config)
     {
-        var auth = new RelayAuthOptions();
-        config.GetSection($"{Root}:auth").Bind(auth);
-        auth.Keys.RemoveAll(k => string.IsNullOrEmpty(k.Id) && string.IsNullOrEmpty(k.Key) && string.IsNullOrEmpty(k.KeyEnv) && string.IsNullOrEmpty(k.KeySha256));
-        auth.AllowedOrigins.RemoveAll(string.IsNullOrWhiteSpace);
+        IConfigurationSection section = config.GetSection($"{Root}:auth");
+        var auth = KebabBinder.Bind(section, new RelayAuthOptions());
+        auth.Keys.AddRange(section.GetSection("keys").GetChildren()
+            .Select(key => KebabBinder.Bind(key, new RelayKeyOptions { Id = key.Key })));
+        auth.AllowedOrigins.AddRange(section.GetSection("allowed-origins").GetChildren().Select(o => o.Value).OfType<string>().Where(o => o.Length > 0));
         return auth;
     }
 
     /// <summary>Reads the billing queue settings.</summary>
     public static BillingOptions ReadBilling(IConfiguration config)
     {
-        var billing = new BillingOptions();
-        config.GetSection($"{Root}:billing").Bind(billing);
-        return billing;
+        return KebabBinder.Bind(config.GetSection($"{Root}:billing"), new BillingOptions());
     }
 
     private static ProviderKind ParseKind(string? kind, string path) => kind?.ToLowerInvariant() switch

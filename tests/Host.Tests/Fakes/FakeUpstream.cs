@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaProxy.Host.Tests.Fakes;
+
+/// <summary>
+/// A fake LLM provider on real Kestrel at 127.0.0.1:0, speaking the wire formats of
+/// shared/protocols.md. The upstream model name picks the behaviour (see <see cref="Scenario"/>):
+/// <c>gpt-4o</c> answers normally; <c>reset</c>, <c>hang</c>, <c>malformed</c>, <c>oversize</c>,
+/// <c>truncated</c>, <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose.
+/// </summary>
+public sealed class FakeUpstream : IAsyncDisposable
+{
+    public const string Text = "Hello from the fake upstream";
+    public static readonly string[] Deltas = ["Hello", " from", " the", " fake", " upstream"];
+
+    private readonly WebApplication _app;
+    private int _openStreams;
+
+    private FakeUpstream(WebApplication app) => _app = app;
+
+    /// <summary>Requests received, in order.</summary>
+    public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+
+    /// <summary>Completes when a request's client (the relay) went away mid-response.</summary>
+    public TaskCompletionSource<string> AbortObserved { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Responses still being written.</summary>
+    public int OpenStreams => Volatile.Read(ref _openStreams);
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public static async Task<FakeUpstream> StartAsync()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        WebApplication app = builder.Build();
+        var fake = new FakeUpstream(app);
+        app.MapPost("/v1/chat/completions", ctx => fake.HandleAsync(ctx, Api.Chat));
+        app.MapPost("/v1/responses", ctx => fake.HandleAsync(ctx, Api.Responses));
+        app.MapPost("/v1/messages", ctx => fake.HandleAsync(ctx, Api.Messages));
+        await app.StartAsync();
+        fake.BaseUrl = new Uri(app.Urls.First());
+        return fake;
+    }
+
+    public RecordedRequest LastRequest => Requests.Last();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext ctx, Api api)
+    {
+        using var body = new MemoryStream();
+        await ctx.Request.Body.CopyToAsync(body);
+        byte[] bytes = body.ToArray();
+        Requests.Enqueue(new RecordedRequest(ctx.Request.Path, ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), bytes));
+
+        using JsonDocument request = JsonDocument.Parse(bytes);
+        string model = request.RootElement.GetProperty("model").GetString()!;
+        bool stream = request.RootElement.TryGetProperty("stream", out JsonElement s) && s.ValueKind == JsonValueKind.True;
+        bool includeUsage = request.RootElement.TryGetProperty("stream_options", out JsonElement so)
+            && so.ValueKind == JsonValueKind.Object && so.TryGetProperty("include_usage", out JsonElement iu) && iu.ValueKind == JsonValueKind.True;
+        var scenario = new Scenario(model);
+
+        if (scenario.Status is int status)
+        {
+            ctx.Response.StatusCode = status;
+            ctx.Response.Headers["retry-after"] = "7";
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync($$$"""{"error":{"message":"fake {{{status}}} for {{{model}}}","type":"{{{(status == 429 ? "rate_limit_error" : "server_error")}}}","param":null,"code":"fake_{{{status}}}"}}""");
+            return;
+        }
+
+        if (scenario.Name == "slow-headers")
+        {
+            await Task.Delay(Timeout.Infinite, ctx.RequestAborted).ContinueWith(_ => { });
+            return;
+        }
+
+        Interlocked.Increment(ref _openStreams);
+        try
+        {
+            if (!stream)
+            {
+                await WriteJsonAsync(ctx, api, model, scenario);
+                return;
+            }
+
+            ctx.Response.ContentType = "text/event-stream";
+            ctx.Response.Headers.CacheControl = "no-cache";
+            IReadOnlyList<string> events = api switch
+            {
+                Api.Chat => FakeStreams.Chat(model, includeUsage),
+                Api.Responses => FakeStreams.Responses(model),
+                _ => FakeStreams.Messages(model),
+            };
+            await WriteEventsAsync(ctx, events, scenario);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            AbortObserved.TrySetResult(model);
+        }
+        catch (IOException)
+        {
+            AbortObserved.TrySetResult(model);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _openStreams);
+        }
+    }
+
+    private static async Task WriteJsonAsync(HttpContext ctx, Api api, string model, Scenario scenario)
+    {
+        string json = api switch
+        {
+            Api.Chat => FakeStreams.ChatJson(model),
+            Api.Responses => FakeStreams.ResponsesJson(model),
+            _ => FakeStreams.MessagesJson(model),
+        };
+        ctx.Response.ContentType = "application/json";
+        byte[] bytes = Encoding.UTF8.GetBytes(json);
+        if (scenario.Name == "gzip")
+        {
+            using var compressed = new MemoryStream();
+            await using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                await gzip.WriteAsync(bytes);
+            }
+
+            ctx.Response.Headers.ContentEncoding = "gzip";
+            bytes = compressed.ToArray();
+        }
+
+        if (scenario.Name == "reset")
+        {
+            await ctx.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
+            await ctx.Response.Body.FlushAsync();
+            ctx.Abort();
+            return;
+        }
+
+        await ctx.Response.Body.WriteAsync(bytes);
+    }
+
+    private async Task WriteEventsAsync(HttpContext ctx, IReadOnlyList<string> events, Scenario scenario)
+    {
+        for (int i = 0; i < events.Count; i++)
+        {
+            bool last = i == events.Count - 1;
+            if (i == 3)
+            {
+                switch (scenario.Name)
+                {
+                    case "reset":
+                        await ctx.Response.Body.FlushAsync();
+                        ctx.Abort();
+                        return;
+                    case "hang":
+                        await ctx.Response.Body.FlushAsync();
+                        await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+                        return;
+                    case "malformed":
+                        await ctx.Response.WriteAsync("data: {\"id\":\"x\",\"choices\":[{\"delta\":{\"content\":\"oops\"\n\n");
+                        break;
+                    case "oversize":
+                        await ctx.Response.WriteAsync("data: {\"pad\":\"" + new string('x', 2 * 1024 * 1024) + "\"}\n\n");
+                        break;
+                    case "truncated":
+                        await ctx.Response.Body.FlushAsync();
+                        return;
+                }
+            }
+
+            await ctx.Response.WriteAsync(events[i]);
+            if (!last)
+            {
+                await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+            }
+        }
+    }
+
+    private enum Api
+    {
+        Chat,
+        Responses,
+        Messages,
+    }
+
+    /// <summary>A behaviour picked by the model name.</summary>
+    private readonly record struct Scenario(string Name)
+    {
+        public int? Status => Name.StartsWith("status-", StringComparison.Ordinal) ? int.Parse(Name["status-".Length..], System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+}
+
+/// <summary>One request the fake received.</summary>
+public sealed record RecordedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)
+{
+    public string BodyText => Encoding.UTF8.GetString(Body);
+}

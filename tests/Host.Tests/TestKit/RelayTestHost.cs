@@ -1,0 +1,87 @@
+using System.ClientModel;
+using AkkaProxy.Host.Configuration;
+using AkkaProxy.Host.Tests.Fakes;
+using AkkaProxy.Pipeline.Billing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenAI;
+
+namespace AkkaProxy.Host.Tests.TestKit;
+
+/// <summary>The relay host on real Kestrel at 127.0.0.1:0, configured against a <see cref="FakeUpstream"/>.</summary>
+public sealed class RelayTestHost : IAsyncDisposable
+{
+    public const string RelayKey = "relay-key-team-a";
+    public const string AdminKey = "admin-key-for-tests";
+    public const string AdminKeyEnv = "AKKAPROXY_TEST_ADMIN_KEY";
+    public const string OpenAIUpstreamKey = "sk-upstream-openai-secret";
+    public const string AnthropicUpstreamKey = "sk-ant-upstream-secret";
+
+    private RelayTestHost(WebApplication app, CapturingBillingSink billing)
+    {
+        App = app;
+        Billing = billing;
+        BaseUrl = new Uri(app.Urls.First());
+        Http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public WebApplication App { get; }
+
+    public CapturingBillingSink Billing { get; }
+
+    public Uri BaseUrl { get; }
+
+    public HttpClient Http { get; }
+
+    /// <summary>Starts the relay. <paramref name="extraHocon"/> is appended last, so it overrides.</summary>
+    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "")
+    {
+        Environment.SetEnvironmentVariable(AdminKeyEnv, AdminKey);
+        string url = upstream.BaseUrl.ToString().TrimEnd('/');
+        string hocon = $$"""
+            akkaproxy {
+              pipeline { max-event-bytes = 1MiB, idle-timeout = 30s, upstream-response-timeout = 30s }
+              routing {
+                model-map { "gpt-*" = openai, "claude-*" = anthropic }
+                providers {
+                  openai { kind = openai, base-url = "{{url}}/v1", api-key = "{{OpenAIUpstreamKey}}", models = ["gpt-4o"] }
+                  anthropic { kind = anthropic, base-url = "{{url}}", api-key = "{{AnthropicUpstreamKey}}" }
+                  compat { kind = openai-compatible, base-url = "{{url}}/v1/", accepts-stream-options = false, headers { "X-Compat-Tag" = "tagged" } }
+                  nokey { kind = openai, base-url = "{{url}}", api-key-env = "AKKAPROXY_TEST_UNSET_KEY_VAR" }
+                  deadend { kind = openai, base-url = "http://127.0.0.1:9/v1", api-key = "x" }
+                  ollama { enabled = false }
+                }
+              }
+              pricing {
+                "gpt-4o" { input = 2.50, cached-input = 1.25, output = 10.00 }
+                "claude-*" { input = 3.00, cached-input = 0.30, cache-write = 3.75, output = 15.00 }
+              }
+              auth {
+                keys { team-a { key = "{{RelayKey}}" } }
+                admin-key-env = {{AdminKeyEnv}}
+              }
+            }
+            Logging.LogLevel.Default = Warning
+            {{extraHocon}}
+            """;
+        var billing = new CapturingBillingSink();
+        WebApplication app = RelayApp.Create(
+            ["--urls", "http://127.0.0.1:0"],
+            config => config.AddHoconText(hocon, "test.conf"),
+            services => services.AddSingleton<IBillingSink>(billing));
+        await app.StartAsync();
+        return new RelayTestHost(app, billing);
+    }
+
+    /// <summary>The official OpenAI SDK pointed at the relay.</summary>
+    public OpenAIClient OpenAI(string key = RelayKey) =>
+        new(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(BaseUrl, "/v1"), NetworkTimeout = TimeSpan.FromSeconds(60), RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) });
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
