@@ -146,8 +146,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         if (scenario.Name == "reset")
         {
             await ctx.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
-            await ctx.Response.Body.FlushAsync();
-            ctx.Abort();
+            await AbortAfterFlushAsync(ctx);
             return;
         }
 
@@ -164,8 +163,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                 switch (scenario.Name)
                 {
                     case "reset":
-                        await ctx.Response.Body.FlushAsync();
-                        ctx.Abort();
+                        await AbortAfterFlushAsync(ctx);
                         return;
                     case "hang":
                         await ctx.Response.Body.FlushAsync();
@@ -191,6 +189,17 @@ public sealed class FakeUpstream : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Resets the connection after what was written has left. Kestrel's flush completes when bytes
+    /// reach its transport, not the socket, and an immediate abort can discard them.
+    /// </summary>
+    private static async Task AbortAfterFlushAsync(HttpContext ctx)
+    {
+        await ctx.Response.Body.FlushAsync();
+        await Task.Delay(250);
+        ctx.Abort();
+    }
+
     private enum Api
     {
         Chat,
@@ -198,9 +207,13 @@ public sealed class FakeUpstream : IAsyncDisposable
         Messages,
     }
 
-    /// <summary>A behaviour picked by the model name.</summary>
-    private readonly record struct Scenario(string Name)
+    /// <summary>A behaviour picked by the model name: the whole name, or what follows a '~' (<c>claude-sonnet-4~reset</c>).</summary>
+    private readonly record struct Scenario
     {
+        public Scenario(string model) => Name = model.Contains('~') ? model[(model.LastIndexOf('~') + 1)..] : model;
+
+        public string Name { get; }
+
         public int? Status => Name.StartsWith("status-", StringComparison.Ordinal) ? int.Parse(Name["status-".Length..], System.Globalization.CultureInfo.InvariantCulture) : null;
     }
 }

@@ -1,0 +1,293 @@
+using System.ClientModel;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using AkkaProxy.Host.Tests.Fakes;
+using AkkaProxy.Host.Tests.TestKit;
+using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Usage;
+using OpenAI.Chat;
+
+namespace AkkaProxy.Host.Tests.Relay;
+
+/// <summary>What clients see, and what gets billed, when the upstream or the client misbehaves.</summary>
+public sealed class FailureTests : IAsyncLifetime
+{
+    private FakeUpstream _upstream = null!;
+    private RelayTestHost _relay = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await FakeUpstream.StartAsync();
+        _relay = await RelayTestHost.StartAsync(_upstream);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _relay.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task UpstreamResetMidStream_Chat_EndsWithAnErrorDataLineNotASilentCut()
+    {
+        string body = await PostStreamAsync("/v1/chat/completions", """{"model":"openai/reset","stream":true,"messages":[]}""");
+
+        string[] events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, events.Length);
+        using JsonDocument error = JsonDocument.Parse(events[^1]["data: ".Length..]);
+        Assert.Equal("upstream_reset", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+        BillingRecord record = await _relay.Billing.SingleForAsync("openai/reset");
+        Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
+        Assert.Equal(EndedBy.Upstream, record.EndedBy);
+        Assert.Equal("upstream_reset", record.ErrorCode);
+    }
+
+    [Fact]
+    public async Task UpstreamResetMidStream_Chat_SdkGetsNoFabricatedEnding()
+    {
+        // The .NET SDK skips a `data: {"error":…}` chunk (the Python and Node SDKs raise on it);
+        // what it must never see is a finish_reason the upstream did not send.
+        ChatClient chat = _relay.OpenAI().GetChatClient("openai/reset");
+        var text = new StringBuilder();
+        bool finished = false;
+
+        await foreach (StreamingChatCompletionUpdate update in chat.CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+        {
+            text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
+            finished |= update.FinishReason is not null;
+        }
+
+        Assert.False(finished);
+        Assert.Equal("Hello from", text.ToString());
+    }
+
+    [Fact]
+    public async Task UpstreamResetMidStream_Responses_GetsAnErrorEventWithTheNextSequenceNumber()
+    {
+        string body = await PostStreamAsync("/v1/responses", """{"model":"openai/reset","stream":true,"input":"hi"}""");
+
+        string last = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[^1];
+        Assert.StartsWith("event: error\ndata: ", last, StringComparison.Ordinal);
+        using JsonDocument error = JsonDocument.Parse(last["event: error\ndata: ".Length..]);
+        Assert.Equal("error", error.RootElement.GetProperty("type").GetString());
+        Assert.Equal(3, error.RootElement.GetProperty("sequence_number").GetInt32());
+        Assert.Equal("upstream_reset", error.RootElement.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task UpstreamResetMidStream_Anthropic_BillsThePartialUsageFromMessageStart()
+    {
+        string body = await PostStreamAsync("/v1/messages", """{"model":"anthropic/claude-sonnet-4~reset","max_tokens":5,"stream":true,"messages":[]}""");
+
+        Assert.Contains("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\"", body, StringComparison.Ordinal);
+        BillingRecord record = await _relay.Billing.SingleForAsync("anthropic/claude-sonnet-4~reset");
+        Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
+        Assert.Equal(UsageStatus.Partial, record.Usage.Status);
+        Assert.Equal(FakeStreams.AnthInput + FakeStreams.AnthCacheWrite + FakeStreams.AnthCacheRead, record.Usage.InputTokens);
+        Assert.Equal((FakeStreams.AnthInput * 3.00m + FakeStreams.AnthCacheRead * 0.30m + FakeStreams.AnthCacheWrite * 3.75m + 1 * 15.00m) / 1_000_000m, record.Cost);
+    }
+
+    [Fact]
+    public async Task UpstreamResetMidBody_NonStreaming_AbortsTheClientConnection()
+    {
+        using var request = Post("/v1/chat/completions", """{"model":"openai/reset","messages":[]}""");
+
+        await Assert.ThrowsAnyAsync<HttpRequestException>(async () =>
+        {
+            using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+            await response.Content.ReadAsByteArrayAsync();
+        });
+        BillingRecord record = await _relay.Billing.SingleForAsync("openai/reset");
+        Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
+    }
+
+    [Theory]
+    [InlineData(429)]
+    [InlineData(500)]
+    public async Task UpstreamErrorStatus_ReachesTheClientUnchanged(int status)
+    {
+        using var request = Post("/v1/chat/completions", $$"""{"model":"openai/status-{{status}}","messages":[]}""");
+        using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("7", response.Headers.GetValues("retry-after").Single());
+        string type = status == 429 ? "rate_limit_error" : "server_error";
+        Assert.Equal($$$"""{"error":{"message":"fake {{{status}}} for status-{{{status}}}","type":"{{{type}}}","param":null,"code":"fake_{{{status}}}"}}""", await response.Content.ReadAsStringAsync());
+        BillingRecord record = await _relay.Billing.SingleForAsync($"openai/status-{status}");
+        Assert.Equal(ExchangeOutcome.UpstreamError, record.Outcome);
+        Assert.Equal(status, record.HttpStatus);
+        Assert.Equal(UsageStatus.Missing, record.Usage.Status);
+        Assert.Null(record.Cost);
+    }
+
+    [Fact]
+    public async Task UpstreamErrorStatus_SdkSeesTheProvidersStatus()
+    {
+        ChatClient chat = _relay.OpenAI().GetChatClient("openai/status-429");
+
+        ClientResultException error = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("hi")]));
+
+        Assert.Equal(429, error.Status);
+    }
+
+    [Fact]
+    public async Task ClientAbortMidStream_CancelsTheUpstreamAndStillBills()
+    {
+        using var request = Post("/v1/chat/completions", """{"model":"openai/hang","stream":true,"messages":[]}""");
+        using (HttpResponseMessage response = await _relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            await using Stream stream = await response.Content.ReadAsStreamAsync();
+            byte[] buffer = new byte[256];
+            Assert.True(await stream.ReadAsync(buffer) > 0);
+        }
+
+        string aborted = await _upstream.AbortObserved.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("hang", aborted);
+        BillingRecord record = await _relay.Billing.SingleForAsync("openai/hang");
+        Assert.Equal(ExchangeOutcome.ClientAborted, record.Outcome);
+        Assert.Equal(EndedBy.Client, record.EndedBy);
+        await WaitUntilAsync(() => _upstream.OpenStreams == 0);
+    }
+
+    [Fact]
+    public async Task MalformedSseLine_EndsTheStreamWithAClearError()
+    {
+        string body = await PostStreamAsync("/v1/chat/completions", """{"model":"openai/malformed","stream":true,"messages":[]}""");
+
+        Assert.DoesNotContain("oops", body, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"upstream_malformed_event\"", body, StringComparison.Ordinal);
+        BillingRecord record = await _relay.Billing.SingleForAsync("openai/malformed");
+        Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
+        Assert.Equal("upstream_malformed_event", record.ErrorCode);
+    }
+
+    [Fact]
+    public async Task OversizeEvent_EndsTheStreamWithEventTooLarge()
+    {
+        string body = await PostStreamAsync("/v1/responses", """{"model":"openai/oversize","stream":true,"input":"hi"}""");
+
+        Assert.True(body.Length < 1024 * 1024, "the oversize event must not be relayed");
+        Assert.Contains("\"code\":\"event_too_large\"", body, StringComparison.Ordinal);
+        BillingRecord record = await _relay.Billing.SingleForAsync("openai/oversize");
+        Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
+        Assert.Equal(EndedBy.Relay, record.EndedBy);
+    }
+
+    [Fact]
+    public async Task StreamEndingWithoutTerminalEvent_IsReportedAsTruncated()
+    {
+        string body = await PostStreamAsync("/v1/responses", """{"model":"openai/truncated","stream":true,"input":"hi"}""");
+
+        Assert.Contains("\"code\":\"upstream_truncated\"", body, StringComparison.Ordinal);
+        BillingRecord record = await _relay.Billing.SingleForAsync("openai/truncated");
+        Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
+    }
+
+    [Fact]
+    public async Task UnknownProvider_Gets400NamingTheModelAndProviders()
+    {
+        ChatClient chat = _relay.OpenAI().GetChatClient("nowhere/gpt-4o");
+
+        ClientResultException error = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("hi")]));
+
+        Assert.Equal(400, error.Status);
+        string body = error.GetRawResponse()!.Content.ToString();
+        Assert.Contains("nowhere/gpt-4o", body, StringComparison.Ordinal);
+        Assert.Contains("'openai/'", body, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"model_not_found\"", body, StringComparison.Ordinal);
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task MissingProviderKey_Gets500NamingTheVariable()
+    {
+        using HttpResponseMessage response = await _relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"nokey/gpt-4o","messages":[]}"""));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("AKKAPROXY_TEST_UNSET_KEY_VAR", body, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"provider_key_missing\"", body, StringComparison.Ordinal);
+        Assert.Empty(_upstream.Requests);
+        BillingRecord record = await _relay.Billing.SingleForAsync("nokey/gpt-4o");
+        Assert.Equal(ExchangeOutcome.UpstreamError, record.Outcome);
+    }
+
+    [Fact]
+    public async Task UnreachableUpstream_Gets502InOpenAIShape()
+    {
+        using HttpResponseMessage response = await _relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"deadend/gpt-4o","messages":[]}"""));
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("upstream_unreachable", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        BillingRecord record = await _relay.Billing.SingleForAsync("deadend/gpt-4o");
+        Assert.Equal(ExchangeOutcome.UpstreamError, record.Outcome);
+        Assert.Equal(502, record.HttpStatus);
+    }
+
+    [Fact]
+    public async Task CompressedUpstreamBody_IsDecodedBeforeTheTapAndTheClient()
+    {
+        using HttpResponseMessage response = await _relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gzip","messages":[]}"""));
+
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+        Assert.Equal(FakeStreams.ChatJson("gzip"), await response.Content.ReadAsStringAsync());
+        BillingRecord record = await _relay.Billing.SingleForAsync("openai/gzip");
+        Assert.Equal(UsageStatus.Reported, record.Usage.Status);
+        Assert.Equal(FakeStreams.ChatPrompt, record.Usage.InputTokens);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-key")]
+    public async Task BadRelayKey_Gets401InOpenAIShape_AndNothingGoesUpstream(string? key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent("""{"model":"openai/gpt-4o","messages":[]}""", Encoding.UTF8, "application/json") };
+        if (key is not null)
+        {
+            request.Headers.Authorization = new("Bearer", key);
+        }
+
+        using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("invalid_api_key", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task InvalidJsonBody_Gets400()
+    {
+        using HttpResponseMessage response = await _relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gpt-4o",}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("\"code\":\"invalid_request_body\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private async Task<string> PostStreamAsync(string path, string json)
+    {
+        using HttpRequestMessage request = Post(path, json);
+        using HttpResponseMessage response = await _relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private static HttpRequestMessage Post(string path, string json)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new("Bearer", RelayTestHost.RelayKey);
+        return request;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            await Task.Delay(20, cts.Token);
+        }
+    }
+}
