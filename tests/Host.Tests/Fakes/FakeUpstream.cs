@@ -13,7 +13,7 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// A fake LLM provider on real Kestrel at 127.0.0.1:0, speaking the wire formats of
 /// shared/protocols.md. The upstream model name picks the behaviour (see <see cref="Scenario"/>):
 /// <c>gpt-4o</c> answers normally; <c>reset</c>, <c>hang</c>, <c>malformed</c>, <c>oversize</c>,
-/// <c>truncated</c>, <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose.
+/// <c>truncated</c>, <c>drip</c> (100 ms between events), <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose.
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
@@ -185,6 +185,11 @@ public sealed class FakeUpstream : IAsyncDisposable
             if (!last)
             {
                 await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+            }
+
+            if (scenario.Name == "drip")
+            {
+                await Task.Delay(100, ctx.RequestAborted);
             }
         }
     }

@@ -1,0 +1,105 @@
+using AkkaProxy.Host.Configuration;
+using AkkaProxy.Pipeline;
+using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Routing;
+using Microsoft.Extensions.Configuration;
+
+namespace AkkaProxy.Host.Tests.Configuration;
+
+/// <summary>hocon/reference.conf against the options classes, and layering.</summary>
+public sealed class ReferenceConfigurationTests
+{
+    private static IConfiguration Reference(string? overrides = null)
+    {
+        IConfigurationBuilder builder = new ConfigurationBuilder().AddEmbeddedReferenceHocon();
+        if (overrides is not null)
+        {
+            builder.AddHoconText(overrides);
+        }
+
+        return builder.Build();
+    }
+
+    [Fact]
+    public void PipelineSection_RepeatsEveryDefaultOfProxyStreamOptions()
+    {
+        var bound = new ProxyStreamOptions
+        {
+            MaxEventBytes = -1, MaxRequestBodyBytes = -1, IdleTimeout = TimeSpan.Zero,
+            UpstreamResponseTimeout = TimeSpan.Zero, ConnectTimeout = TimeSpan.Zero, ReadBufferBytes = -1,
+        };
+        RelayConfiguration.BindPipeline(Reference(), bound);
+        var defaults = new ProxyStreamOptions();
+
+        foreach (var property in typeof(ProxyStreamOptions).GetProperties())
+        {
+            Assert.True(Equals(property.GetValue(defaults), property.GetValue(bound)), $"reference.conf disagrees with ProxyStreamOptions.{property.Name}: {property.GetValue(bound)} vs {property.GetValue(defaults)}");
+        }
+    }
+
+    [Fact]
+    public void BillingAndAuthSections_RepeatTheirDefaults()
+    {
+        IConfiguration config = Reference();
+        var billing = RelayConfiguration.ReadBilling(config);
+        Assert.Equal(new BillingOptions().QueueCapacity, billing.QueueCapacity);
+        Assert.Equal(new BillingOptions().RecentRecords, billing.RecentRecords);
+        var auth = RelayConfiguration.ReadAuth(config);
+        Assert.Equal(new RelayAuthOptions().AdminKeyEnv, auth.AdminKeyEnv);
+        Assert.Empty(auth.Keys);
+    }
+
+    [Fact]
+    public void DefaultProviders_BuildAndRoute()
+    {
+        var router = new ModelRouter(RelayConfiguration.ReadRouting(Reference()), _ => null);
+
+        Assert.True(router.TryResolve("gpt-4o", out ProviderRoute route, out _));
+        Assert.Equal("openai", route.Provider.Name);
+        Assert.Equal(new Uri("https://api.openai.com/v1/chat/completions"), route.Provider.BuildUri("/v1/chat/completions"));
+        Assert.True(router.TryResolve("claude-sonnet-4-5", out route, out _));
+        Assert.Equal(ProviderKind.Anthropic, route.Provider.Kind);
+        Assert.True(router.TryResolve("ollama/llama3.1:8b", out route, out _));
+        Assert.Equal("llama3.1:8b", route.UpstreamModel);
+        Assert.EndsWith("11434/v1/chat/completions", route.Provider.BuildUri("/v1/chat/completions").AbsoluteUri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AUserFile_AddsAProviderWithoutInheritingAnotherOnesKeys()
+    {
+        IConfiguration config = Reference("""akkaproxy.routing.providers { vllm { kind = openai-compatible, base-url = "http://10.0.0.5:8000" } }""");
+
+        var router = new ModelRouter(RelayConfiguration.ReadRouting(config), _ => null);
+
+        Assert.True(router.TryGetProvider("vllm", out Provider vllm));
+        Assert.Null(vllm.ApiKeyEnv);
+        Assert.False(vllm.IsMissingKey);
+        Assert.True(router.TryGetProvider("openai", out _));
+    }
+
+    [Fact]
+    public void Pricing_ReadsKebabKeysAndWildcards()
+    {
+        PricingTable pricing = RelayConfiguration.ReadPricing(Reference());
+
+        ModelPrice? sonnet = pricing.Find("anthropic", "claude-sonnet-4-5-20250929");
+        Assert.NotNull(sonnet);
+        Assert.Equal(3.75m, sonnet.CacheWrite);
+        Assert.Equal(0.30m, sonnet.CachedInput);
+        Assert.Null(pricing.Find("ollama", "llama3"));
+    }
+
+    [Fact]
+    public void PascalCaseOverride_WinsOverTheKebabKey()
+    {
+        IConfiguration config = new ConfigurationBuilder()
+            .AddEmbeddedReferenceHocon()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["akkaproxy:pipeline:IdleTimeout"] = "00:00:42" })
+            .Build();
+        var options = new ProxyStreamOptions();
+
+        RelayConfiguration.BindPipeline(config, options);
+
+        Assert.Equal(TimeSpan.FromSeconds(42), options.IdleTimeout);
+    }
+}
