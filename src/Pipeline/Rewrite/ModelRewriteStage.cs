@@ -15,6 +15,11 @@ internal sealed class ModelRewriteStage : ProxyStage
         }
 
         RequestBodyInfo info = RequestBodyReader.Read(exchange.RequestBody.Span);
+        if (info.Model is null)
+        {
+            return; // WebSocket turns and embedders may route on something other than the body.
+        }
+
         exchange.RequestBody = JsonBodyEditor.ReplaceModel(exchange.RequestBody.Span, info, exchange.Route.UpstreamModel);
     }
 }

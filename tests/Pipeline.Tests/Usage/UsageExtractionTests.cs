@@ -1,0 +1,216 @@
+using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Tests.TestKit;
+using AkkaProxy.Pipeline.Usage;
+
+namespace AkkaProxy.Pipeline.Tests.Usage;
+
+/// <summary>Usage on all six paths (Chat, Responses, Anthropic × JSON, SSE), with each API's rules.</summary>
+public sealed class UsageExtractionTests
+{
+    private const string ChatUsage = """{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":1024,"cache_write_tokens":64},"completion_tokens_details":{"reasoning_tokens":128}}""";
+    private const string ResponsesUsage = """{"input_tokens":328,"input_tokens_details":{"cached_tokens":256,"cache_write_tokens":8},"output_tokens":52,"output_tokens_details":{"reasoning_tokens":32},"total_tokens":380}""";
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(100_000)]
+    public void ChatJson_ReadsUsageWhateverTheChunking(int chunkSize)
+    {
+        string body = $$$"""{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"a \"quoted\" {brace}"},"finish_reason":"stop"}],"usage":{{{ChatUsage}}}}""";
+
+        ProxyExchange exchange = Exchanges.RunBody(ApiKind.ChatCompletions, body, chunkSize);
+
+        AssertUsage(exchange.Usage, input: 1200, cached: 1024, write: 64, output: 300, reasoning: 128);
+        Assert.Equal("chatcmpl-1", exchange.ResponseId);
+        Assert.Equal("gpt-4o-2024-08-06", exchange.ResponseModel);
+        Assert.Equal(TerminalKind.Completed, exchange.Terminal);
+        Assert.Equal(176 - 64, exchange.Usage.UncachedInputTokens);
+    }
+
+    [Fact]
+    public void ChatSse_ReadsTheUsageOnlyChunk_AndDoneCompletes()
+    {
+        string stream = $$$"""
+            data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}],"usage":null}
+
+            data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}
+
+            data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":{{{ChatUsage}}}}
+
+            data: [DONE]
+
+
+            """.ReplaceLineEndings("\n");
+
+        (ProxyExchange exchange, string client) = Exchanges.RunSse(ApiKind.ChatCompletions, stream, request: """{"stream":true,"stream_options":{"include_usage":true}}""");
+
+        AssertUsage(exchange.Usage, 1200, 1024, 64, 300, 128);
+        Assert.Equal(TerminalKind.Completed, exchange.Terminal);
+        Assert.Equal(stream.TrimEnd('\n') + "\n", client.TrimEnd('\n') + "\n");
+    }
+
+    [Fact]
+    public void ChatSse_UsageOnTheLastContentChunk_IsRead()
+    {
+        string stream = "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":4,\"total_tokens\":13}}\n\n";
+
+        (ProxyExchange exchange, _) = Exchanges.RunSse(ApiKind.ChatCompletions, stream, model: "compat/llama");
+
+        AssertUsage(exchange.Usage, 9, 0, 0, 4, 0);
+        Assert.Equal(TerminalKind.None, exchange.Terminal);
+        Assert.True(exchange.Accumulator.FinishedImplicitly);
+    }
+
+    [Theory]
+    [InlineData("response.completed", "completed", TerminalKind.Completed)]
+    [InlineData("response.incomplete", "incomplete", TerminalKind.Incomplete)]
+    [InlineData("response.failed", "failed", TerminalKind.Failed)]
+    public void ResponsesSse_ReadsUsageFromEveryTerminalEvent(string type, string status, TerminalKind terminal)
+    {
+        string stream = $$$"""
+            event: response.created
+            data: {"type":"response.created","sequence_number":0,"response":{"id":"resp_1","model":"gpt-4o","status":"in_progress","usage":null}}
+
+            event: response.output_text.delta
+            data: {"type":"response.output_text.delta","sequence_number":1,"item_id":"m","output_index":0,"content_index":0,"delta":"usage","logprobs":[]}
+
+            event: {{{type}}}
+            data: {"type":"{{{type}}}","sequence_number":2,"response":{"id":"resp_1","model":"gpt-4o","status":"{{{status}}}","output":[{"type":"message","usage":{"input_tokens":999}}],"usage":{{{ResponsesUsage}}}}}
+
+
+            """.ReplaceLineEndings("\n");
+
+        (ProxyExchange exchange, _) = Exchanges.RunSse(ApiKind.Responses, stream);
+
+        AssertUsage(exchange.Usage, 328, 256, 8, 52, 32);
+        Assert.Equal(terminal, exchange.Terminal);
+        Assert.Equal("resp_1", exchange.ResponseId);
+        Assert.Equal(2, exchange.Accumulator.LastSequenceNumber);
+    }
+
+    [Fact]
+    public void ResponsesJson_ReadsTopLevelUsageAndStatus()
+    {
+        string body = $$$"""{"id":"resp_2","object":"response","status":"incomplete","model":"o4-mini","output":[],"usage":{{{ResponsesUsage}}}}""";
+
+        ProxyExchange exchange = Exchanges.RunBody(ApiKind.Responses, body, 5);
+
+        AssertUsage(exchange.Usage, 328, 256, 8, 52, 32);
+        Assert.Equal(TerminalKind.Incomplete, exchange.Terminal);
+        Assert.Equal("resp_2", exchange.ResponseId);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"error","sequence_number":4,"code":"server_error","message":"boom","param":null}""")]
+    [InlineData("""{"type":"error","sequence_number":4,"error":{"type":"server_error","code":"server_error","message":"boom","param":null}}""")]
+    public void ResponsesErrorEvent_FlatOrNested_EndsTheTurnAsFailed(string error)
+    {
+        (ProxyExchange exchange, _) = Exchanges.RunSse(ApiKind.Responses, $"event: error\ndata: {error}\n\n");
+
+        Assert.Equal(TerminalKind.Failed, exchange.Terminal);
+        Assert.Equal(4, exchange.Accumulator.LastSequenceNumber);
+        Assert.Equal(UsageStatus.Missing, exchange.Usage.Status);
+    }
+
+    [Fact]
+    public void AnthropicSse_ReplacesCumulativeDeltas_NeverAdds()
+    {
+        string stream = """
+            event: message_start
+            data: {"type":"message_start","message":{"id":"msg_1","model":"claude-sonnet-4","usage":{"input_tokens":25,"cache_creation_input_tokens":1200,"cache_read_input_tokens":100,"output_tokens":1}}}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":null},"usage":{"output_tokens":10}}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15,"input_tokens":null}}
+
+            event: message_stop
+            data: {"type":"message_stop"}
+
+
+            """.ReplaceLineEndings("\n");
+
+        (ProxyExchange exchange, _) = Exchanges.RunSse(ApiKind.AnthropicMessages, stream, model: "anthropic/claude-sonnet-4");
+
+        AssertUsage(exchange.Usage, input: 25 + 1200 + 100, cached: 100, write: 1200, output: 15, reasoning: 0);
+        Assert.Equal(TerminalKind.Completed, exchange.Terminal);
+        Assert.Equal("msg_1", exchange.ResponseId);
+    }
+
+    [Fact]
+    public void AnthropicSse_AbortedAfterMessageStart_IsPartial()
+    {
+        string stream = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n";
+
+        (ProxyExchange exchange, _) = Exchanges.RunSse(ApiKind.AnthropicMessages, stream, model: "anthropic/claude");
+
+        Assert.Equal(UsageStatus.Partial, exchange.Usage.Status);
+        Assert.Equal(25, exchange.Usage.InputTokens);
+        Assert.Equal(TerminalKind.None, exchange.Terminal);
+    }
+
+    [Fact]
+    public void AnthropicJson_AddsCacheReadsAndWritesToInput()
+    {
+        string body = """{"id":"msg_9","type":"message","model":"claude","content":[],"usage":{"input_tokens":3,"cache_creation_input_tokens":2048,"cache_read_input_tokens":10,"output_tokens":42}}""";
+
+        ProxyExchange exchange = Exchanges.RunBody(ApiKind.AnthropicMessages, body, 3, model: "anthropic/claude");
+
+        AssertUsage(exchange.Usage, 3 + 2048 + 10, 10, 2048, 42, 0);
+        Assert.Equal(TerminalKind.Completed, exchange.Terminal);
+    }
+
+    [Theory]
+    [InlineData("""{"id":"c","choices":[],"usage":{"prompt_tokens":"ten","completion_tokens":1}}""")]
+    [InlineData("""{"id":"c","choices":[],"usage":"lots"}""")]
+    [InlineData("""{"id":"c","choices":[],"usage":{"prompt_tokens":-5}}""")]
+    public void MalformedUsageObject_IsUnknown_AndTheFrameStillPasses(string chunk)
+    {
+        (ProxyExchange exchange, string client) = Exchanges.RunSse(ApiKind.ChatCompletions, $"data: {chunk}\n\n", request: """{"stream":true,"stream_options":{"include_usage":true}}""");
+
+        Assert.Equal(UsageStatus.Unknown, exchange.Usage.Status);
+        Assert.Null(exchange.Violation);
+        Assert.Equal($"data: {chunk}\n\n", client);
+    }
+
+    [Fact]
+    public void EventThatIsNotJson_IsAViolation_AndIsNotForwarded()
+    {
+        (ProxyExchange exchange, string client) = Exchanges.RunSse(ApiKind.ChatCompletions, "data: {\"id\":\"a\"}\n\ndata: {broken\n\n");
+
+        Assert.NotNull(exchange.Violation);
+        Assert.Equal("upstream_malformed_event", exchange.Violation.Code);
+        Assert.Equal(ErrorSide.Upstream, exchange.Violation.Side);
+        Assert.Equal("data: {\"id\":\"a\"}\n\n", client);
+    }
+
+    [Fact]
+    public void EscapedPropertyNames_AreStillRecognised()
+    {
+        string body = """{"id":"c","choices":[],"\u0075sage":{"prompt_tokens":7,"completion_tokens":2}}""";
+
+        ProxyExchange exchange = Exchanges.RunBody(ApiKind.ChatCompletions, body, 4);
+
+        AssertUsage(exchange.Usage, 7, 0, 0, 2, 0);
+    }
+
+    [Fact]
+    public void NonJsonBody_GivesUnknownUsage()
+    {
+        ProxyExchange exchange = Exchanges.RunBody(ApiKind.ChatCompletions, "<html>oops</html>", 4);
+
+        Assert.Equal(UsageStatus.Unknown, exchange.Usage.Status);
+    }
+
+    private static void AssertUsage(TokenUsage usage, long input, long cached, long write, long output, long reasoning)
+    {
+        Assert.Equal(UsageStatus.Reported, usage.Status);
+        Assert.Equal(input, usage.InputTokens);
+        Assert.Equal(cached, usage.CachedInputTokens);
+        Assert.Equal(write, usage.CacheWriteTokens);
+        Assert.Equal(output, usage.OutputTokens);
+        Assert.Equal(reasoning, usage.ReasoningTokens);
+        Assert.Equal(input + output, usage.TotalTokens);
+    }
+}
