@@ -13,7 +13,7 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// A fake LLM provider on real Kestrel at 127.0.0.1:0, speaking the wire formats of
 /// shared/protocols.md. The upstream model name picks the behaviour (see <see cref="Scenario"/>):
 /// <c>gpt-4o</c> answers normally; <c>reset</c>, <c>hang</c>, <c>malformed</c>, <c>oversize</c>,
-/// <c>truncated</c>, <c>drip</c> (100 ms between events), <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose.
+/// <c>truncated</c>, <c>drip</c> (keep-alive comments every 100 ms), <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose.
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
@@ -187,9 +187,15 @@ public sealed class FakeUpstream : IAsyncDisposable
                 await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
             }
 
-            if (scenario.Name == "drip")
+            if (scenario.Name == "drip" && !last)
             {
-                await Task.Delay(100, ctx.RequestAborted);
+                // Keep-alive comments every 100 ms: the stream outlasts a 1 s idle timeout but is never idle for long.
+                for (int k = 0; k < 3; k++)
+                {
+                    await Task.Delay(100, ctx.RequestAborted);
+                    await ctx.Response.WriteAsync(": keep-alive\n\n", ctx.RequestAborted);
+                    await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                }
             }
         }
     }

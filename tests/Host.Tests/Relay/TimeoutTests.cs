@@ -16,7 +16,7 @@ public sealed class TimeoutTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestHost.StartAsync(_upstream, "akkaproxy.pipeline { upstream-response-timeout = 300ms, idle-timeout = 300ms }");
+        _relay = await RelayTestHost.StartAsync(_upstream, "akkaproxy.pipeline { upstream-response-timeout = 300ms, idle-timeout = 1s }");
     }
 
     public async Task DisposeAsync()
@@ -58,9 +58,10 @@ public sealed class TimeoutTests : IAsyncLifetime
         string body = await response.Content.ReadAsStringAsync();
 
         Assert.EndsWith("data: [DONE]\n\n", body, StringComparison.Ordinal);
+        Assert.Contains(": keep-alive\n\n", body, StringComparison.Ordinal);
         BillingRecord record = await _relay.Billing.SingleForAsync("openai/gpt-4o~drip");
         Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
-        Assert.True(record.Duration > TimeSpan.FromMilliseconds(300), $"stream took {record.Duration}");
+        Assert.True(record.Duration > TimeSpan.FromSeconds(1), $"stream took {record.Duration}");
     }
 
     private static HttpRequestMessage Post(string json)
