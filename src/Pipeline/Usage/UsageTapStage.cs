@@ -22,6 +22,7 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         switch (frame.Kind)
         {
             case FrameKind.BodyChunk:
+                exchange.Scanner.CaptureIdentity = exchange.Accumulator.WantsIdentity;
                 BodyScan(exchange).Feed(frame.Data, exchange.Scanner);
                 return FrameDecision.Forward;
             case FrameKind.SseEvent when !frame.HasData:
