@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Text;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
@@ -27,6 +28,44 @@ public sealed class UsageTapStageTests
             Assert.Equal(3, exchange.Usage.InputTokens);
             Assert.Equal(UsageStatus.Reported, exchange.Usage.Status);
         }
+    }
+
+    [Theory]
+    [InlineData("data:\n\n")]
+    [InlineData("data: \n\n")]
+    [InlineData("data:   \r\n\r\n")]
+    [InlineData("data: \t\ndata:  \n\n")]
+    public async Task BlankEventData_PassesThroughWithoutEndingTheStream(string blankEvent)
+    {
+        string stream = "data: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"model\":\"gpt-4o\"}}\n\n"
+            + blankEvent
+            + "data: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":2}}}\n\n";
+        byte[] input = Encoding.UTF8.GetBytes(stream);
+        var exchange = new ProxyExchange("test", ApiKind.Responses, Route(), ReadOnlyMemory<byte>.Empty, isStreaming: true, DateTimeOffset.UnixEpoch);
+        var output = new MemoryStream();
+        PipeWriter client = PipeWriter.Create(output);
+
+        PumpResult result = await Factory.CreateRun(exchange).PumpAsync(PipeReader.Create(new ReadOnlySequence<byte>(input)), client, FrameKind.SseEvent, null, TimeProvider.System, CancellationToken.None);
+        await client.CompleteAsync();
+
+        Assert.Equal(PumpResult.UpstreamEnded, result);
+        Assert.Equal(input, output.ToArray());
+        Assert.Equal(TerminalKind.Completed, exchange.Terminal);
+        Assert.Equal(UsageStatus.Reported, exchange.Usage.Status);
+        Assert.Equal(5, exchange.Usage.InputTokens);
+    }
+
+    [Fact]
+    public async Task EventDataThatIsNotJson_StillEndsTheStream()
+    {
+        byte[] input = Encoding.UTF8.GetBytes("data: {\"type\":\n\ndata: {\"type\":\"response.completed\"}\n\n");
+        var exchange = new ProxyExchange("test", ApiKind.Responses, Route(), ReadOnlyMemory<byte>.Empty, isStreaming: true, DateTimeOffset.UnixEpoch);
+        PipeWriter client = PipeWriter.Create(new MemoryStream());
+
+        PumpResult result = await Factory.CreateRun(exchange).PumpAsync(PipeReader.Create(new ReadOnlySequence<byte>(input)), client, FrameKind.SseEvent, null, TimeProvider.System, CancellationToken.None);
+
+        Assert.Equal(PumpResult.ProtocolViolation, result);
+        Assert.Equal(TerminalKind.None, exchange.Terminal);
     }
 
     private static ProxyExchange RunBody(ApiKind api, byte[] body, int chunkSize)
