@@ -139,6 +139,7 @@ public sealed class LlmproxyConformanceTests
         var kinds = LlmproxyCorpus.Fixtures.Select(f => f.Kind).ToHashSet(StringComparer.Ordinal);
         Assert.All(Deviations, entry => Assert.Contains(entry.Key, ids));
         Assert.All(Deviations, entry => Assert.False(string.IsNullOrWhiteSpace(entry.Value)));
+        Assert.All(NotCompared, entry => Assert.False(string.IsNullOrWhiteSpace(entry.Reason)));
         Assert.All(NotCompared.SelectMany(entry => entry.Kinds), kind => Assert.Contains(kind, kinds));
         Assert.All(FixtureComparers.ByKind.Keys, kind => Assert.Contains(kind, kinds));
     }
