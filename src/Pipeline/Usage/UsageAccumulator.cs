@@ -35,8 +35,12 @@ internal sealed class UsageAccumulator
     /// <param name="isWholeBody">True for a non-streaming response body.</param>
     public void Apply(in EventFacts facts, JsonEventScanner scanner, bool isWholeBody)
     {
-        ResponseId ??= scanner.Id;
-        ResponseModel ??= scanner.Model;
+        if (CarriesIdentity(facts, isWholeBody))
+        {
+            ResponseId ??= scanner.Id;
+            ResponseModel ??= scanner.Model;
+        }
+
         if (facts.HasSequenceNumber)
         {
             LastSequenceNumber = facts.SequenceNumber;
@@ -94,6 +98,15 @@ internal sealed class UsageAccumulator
                 Status = _status,
             };
     }
+
+    /// <summary>
+    /// In a Responses stream the response's id and model live in the <c>response</c> object of its
+    /// lifecycle events (protocols.md §B), just as its usage does; a top-level <c>id</c> in any other
+    /// document (one without a Responses event type) is not the response's, and is ignored like its usage.
+    /// </summary>
+    private bool CarriesIdentity(in EventFacts facts, bool isWholeBody) =>
+        Api != ApiKind.Responses || isWholeBody || facts.Type is EventType.ResponseCreated or EventType.ResponseInProgress
+            or EventType.ResponseCompleted or EventType.ResponseFailed or EventType.ResponseIncomplete;
 
     private void ApplyChat(in EventFacts facts, bool isWholeBody)
     {

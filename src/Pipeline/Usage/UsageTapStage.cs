@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using AkkaProxy.Pipeline.Json;
 using AkkaProxy.Pipeline.Stages;
@@ -22,10 +23,12 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         switch (frame.Kind)
         {
             case FrameKind.BodyChunk:
-                exchange.Scanner.CaptureIdentity = true;
+                exchange.Scanner.CaptureIdentity = exchange.Accumulator.WantsIdentity;
                 BodyScan(exchange).Feed(frame.Data, exchange.Scanner);
                 return FrameDecision.Forward;
-            case FrameKind.SseEvent when !frame.HasData:
+            case FrameKind.SseEvent when !frame.HasData || IsBlank(frame.Data):
+                // WHATWG SSE dispatches no event for an empty data buffer, and a blank one holds no JSON
+                // document: nothing to account and nothing malformed, so it passes without ending the stream.
                 exchange.CurrentFacts = default;
                 return FrameDecision.Forward;
             case FrameKind.SseEvent when frame.IsDoneMarker:
@@ -76,6 +79,19 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         exchange.CurrentFacts = scanner.Facts;
         exchange.Accumulator.Apply(scanner.Facts, scanner, isWholeBody: false);
         return FrameDecision.Forward;
+    }
+
+    private static bool IsBlank(in ReadOnlySequence<byte> data)
+    {
+        foreach (ReadOnlyMemory<byte> segment in data)
+        {
+            if (segment.Span.IndexOfAnyExcept(" \t\r\n"u8) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private JsonBodyScan BodyScan(ProxyExchange exchange)
