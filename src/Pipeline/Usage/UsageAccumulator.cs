@@ -197,7 +197,10 @@ internal sealed class UsageAccumulator
     private void Replace(in EventFacts facts, UsageStatus status)
     {
         _counters = facts.Usage;
-        _status = facts.UsageMalformed ? UsageStatus.Unknown : status;
+        // A usage object without input or output counters (only total_tokens, say) cannot be priced:
+        // billing it as a reported zero would under-charge, so it is unknown.
+        bool priceable = facts.Usage.Has(UsageFields.Input) || facts.Usage.Has(UsageFields.Output);
+        _status = facts.UsageMalformed || !priceable ? UsageStatus.Unknown : status;
     }
 
     private void Overlay(in UsageCounters next)

@@ -174,6 +174,17 @@ public sealed class UsageExtractionTests
         Assert.Equal($"data: {chunk}\n\n", client);
     }
 
+    [Theory]
+    [InlineData(ApiKind.ChatCompletions, "{\"id\":\"c\",\"usage\":{\"total_tokens\":30}}")]
+    [InlineData(ApiKind.Responses, "{\"id\":\"r\",\"status\":\"completed\",\"usage\":{\"total_tokens\":30}}")]
+    [InlineData(ApiKind.ChatCompletions, "{\"id\":\"c\",\"usage\":{}}")]
+    public void UsageWithoutInputOrOutput_IsUnknownNotAReportedZero(ApiKind api, string body)
+    {
+        ProxyExchange exchange = Exchanges.RunBody(api, body, 1000);
+
+        Assert.Equal(UsageStatus.Unknown, exchange.Usage.Status);
+    }
+
     [Fact]
     public void EventThatIsNotJson_IsAViolation_AndIsNotForwarded()
     {
