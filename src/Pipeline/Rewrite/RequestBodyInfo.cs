@@ -30,6 +30,15 @@ internal readonly record struct RequestBodyInfo
     /// <summary>Whether <c>stream_options.include_usage</c> is <c>true</c>.</summary>
     public bool IncludeUsage { get; init; }
 
+    /// <summary>The top-level <c>type</c> string (WebSocket client events: <c>response.create</c>), or null.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>The top-level <c>stream_id</c> string (a WebSocket lane), or null.</summary>
+    public string? StreamId { get; init; }
+
+    /// <summary>The top-level <c>previous_response_id</c> string, or null.</summary>
+    public string? PreviousResponseId { get; init; }
+
     /// <summary>Whether a <c>stream_options</c> member exists with a value that is not an object (null, say).</summary>
     public Range? StreamOptionsNonObjectToken { get; init; }
 }

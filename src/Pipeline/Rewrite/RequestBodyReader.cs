@@ -45,6 +45,24 @@ internal static class RequestBodyReader
                     info = info with { Stream = reader.TokenType == JsonTokenType.True };
                     reader.Skip();
                 }
+                else if (reader.ValueTextEquals("type"u8))
+                {
+                    reader.Read();
+                    info = info with { Type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null };
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("stream_id"u8))
+                {
+                    reader.Read();
+                    info = info with { StreamId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null };
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("previous_response_id"u8))
+                {
+                    reader.Read();
+                    info = info with { PreviousResponseId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null };
+                    reader.Skip();
+                }
                 else if (reader.ValueTextEquals("stream_options"u8))
                 {
                     reader.Read();
