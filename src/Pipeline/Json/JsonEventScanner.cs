@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text.Json;
 using AkkaProxy.Pipeline.Usage;
 
@@ -181,7 +183,7 @@ internal sealed class JsonEventScanner
                 case JsonName.Type when isString:
                     Facts.Type = EventTypes.Identify(ref reader);
                     return;
-                case JsonName.SequenceNumber when reader.TryGetInt64(out long sequence):
+                case JsonName.SequenceNumber when TryGetInt64(ref reader, out long sequence):
                     Facts.HasSequenceNumber = true;
                     Facts.SequenceNumber = sequence;
                     return;
@@ -263,7 +265,7 @@ internal sealed class JsonEventScanner
             return;
         }
 
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long value) && value >= 0)
+        if (reader.TokenType == JsonTokenType.Number && TryGetInt64(ref reader, out long value) && value >= 0)
         {
             Facts.Usage.Set(field, value);
         }
@@ -287,6 +289,31 @@ internal sealed class JsonEventScanner
     /// <summary>The name of the container that holds tokens at <paramref name="depth"/>.</summary>
     private JsonName Parent(int depth) =>
         depth - 1 is >= 0 and < MaxTrackedDepth ? _containers[depth - 1] : JsonName.Other;
+
+    /// <summary>
+    /// <see cref="Utf8JsonReader.TryGetInt64"/> without its allocation: for a number split across
+    /// segments it copies the token to a new array; here the copy goes to the stack.
+    /// </summary>
+    private static bool TryGetInt64(ref Utf8JsonReader reader, out long value)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.HasValueSequence)
+        {
+            return reader.TryGetInt64(out value);
+        }
+
+        // The longest int64 is 20 bytes ("-9223372036854775808"); a longer token cannot be one.
+        ReadOnlySequence<byte> sequence = reader.ValueSequence;
+        Span<byte> digits = stackalloc byte[32];
+        if (sequence.Length > digits.Length)
+        {
+            value = 0;
+            return false;
+        }
+
+        digits = digits[..(int)sequence.Length];
+        sequence.CopyTo(digits);
+        return Utf8Parser.TryParse(digits, out value, out int consumed) && consumed == digits.Length;
+    }
 
     private static ResponseStatus IdentifyStatus(ref Utf8JsonReader reader)
     {
