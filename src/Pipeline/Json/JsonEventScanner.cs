@@ -11,8 +11,8 @@ namespace AkkaProxy.Pipeline.Json;
 /// </summary>
 /// <remarks>
 /// One instance per run (it holds the path of the document being read), reused for every
-/// document of that run. It allocates nothing unless <see cref="CaptureIdentity"/> asks it to
-/// copy out the response id and model. It supports incremental input: feed successive
+/// document of that run. It allocates nothing unless <see cref="CaptureId"/> or
+/// <see cref="CaptureModel"/> asks it to copy out the response id or model. It supports incremental input: feed successive
 /// <see cref="Utf8JsonReader"/>s built with the <see cref="ReaderState"/> it keeps.
 /// </remarks>
 internal sealed class JsonEventScanner
@@ -26,8 +26,18 @@ internal sealed class JsonEventScanner
     /// <summary>Facts of the document read since the last <see cref="Reset"/>.</summary>
     public EventFacts Facts;
 
-    /// <summary>When true, <see cref="Id"/> and <see cref="Model"/> are copied out as strings.</summary>
-    public bool CaptureIdentity { get; set; }
+    /// <summary>When true, <see cref="Id"/> and <see cref="Model"/> are copied out as strings (sets or reads both <see cref="CaptureId"/> and <see cref="CaptureModel"/>).</summary>
+    public bool CaptureIdentity
+    {
+        get => CaptureId || CaptureModel;
+        set => CaptureId = CaptureModel = value;
+    }
+
+    /// <summary>When true, <see cref="Id"/> is copied out as a string.</summary>
+    public bool CaptureId { get; set; }
+
+    /// <summary>When true, <see cref="Model"/> is copied out as a string.</summary>
+    public bool CaptureModel { get; set; }
 
     /// <summary>The response id (<c>id</c>, <c>response.id</c> or <c>message.id</c>) when captured.</summary>
     public string? Id { get; private set; }
@@ -224,7 +234,7 @@ internal sealed class JsonEventScanner
             return;
         }
 
-        if (CaptureIdentity && isString && (name == JsonName.Id || name == JsonName.Model) && IsIdentityDepth(depth))
+        if (isString && ((name == JsonName.Id && CaptureId) || (name == JsonName.Model && CaptureModel)) && IsIdentityDepth(depth))
         {
             if (name == JsonName.Id)
             {
