@@ -48,6 +48,7 @@ public static class AllocationProbe
                 ("DecodeTap_NewRun, 61-byte segments", s => DecodeTap(factory, NewExchange(api, route), Segmented(s.Bytes, 61), s.Frames)),
                 ("Pump_Buffer (discard client)", s => Pump(factory, NewExchange(api, route), PipeReader.Create(new ReadOnlySequence<byte>(s.Bytes)))),
                 ("Pump_Buffer (PipeWriter.Create(Stream.Null) client)", s => PumpStreamNull(factory, NewExchange(api, route), PipeReader.Create(new ReadOnlySequence<byte>(s.Bytes)))),
+                ("Pump_Chunked (PipeWriter.Create(Stream.Null) client)", s => PumpStreamNull(factory, NewExchange(api, route), PipeReader.Create(new ChunkedStream(s.Bytes, chunkSizes), new StreamPipeReaderOptions(bufferSize: factory.Options.ReadBufferBytes)))),
                 ("Pump_Chunked (discard client)", s => Pump(factory, NewExchange(api, route), PipeReader.Create(new ChunkedStream(s.Bytes, chunkSizes), new StreamPipeReaderOptions(bufferSize: factory.Options.ReadBufferBytes)))),
             })
             {
