@@ -186,6 +186,21 @@ internal sealed class SseFrameDecoder
         }
     }
 
-    private static bool Is(in ReadOnlySequence<byte> name, ReadOnlySpan<byte> expected) =>
-        name.Length == expected.Length && (name.IsSingleSegment ? name.FirstSpan.SequenceEqual(expected) : name.ToArray().AsSpan().SequenceEqual(expected));
+    private static bool Is(in ReadOnlySequence<byte> name, ReadOnlySpan<byte> expected)
+    {
+        if (name.Length != expected.Length)
+        {
+            return false;
+        }
+
+        if (name.IsSingleSegment)
+        {
+            return name.FirstSpan.SequenceEqual(expected);
+        }
+
+        // A field name split across segments: copy it to the stack (expected is a short field name), not to a new array per event.
+        Span<byte> copy = stackalloc byte[expected.Length];
+        name.CopyTo(copy);
+        return copy.SequenceEqual(expected);
+    }
 }

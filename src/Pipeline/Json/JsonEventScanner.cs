@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text.Json;
 using AkkaProxy.Pipeline.Usage;
 
@@ -9,8 +11,8 @@ namespace AkkaProxy.Pipeline.Json;
 /// </summary>
 /// <remarks>
 /// One instance per run (it holds the path of the document being read), reused for every
-/// document of that run. It allocates nothing unless <see cref="CaptureIdentity"/> asks it to
-/// copy out the response id and model. It supports incremental input: feed successive
+/// document of that run. It allocates nothing unless <see cref="CaptureId"/> or
+/// <see cref="CaptureModel"/> asks it to copy out the response id or model. It supports incremental input: feed successive
 /// <see cref="Utf8JsonReader"/>s built with the <see cref="ReaderState"/> it keeps.
 /// </remarks>
 internal sealed class JsonEventScanner
@@ -24,8 +26,18 @@ internal sealed class JsonEventScanner
     /// <summary>Facts of the document read since the last <see cref="Reset"/>.</summary>
     public EventFacts Facts;
 
-    /// <summary>When true, <see cref="Id"/> and <see cref="Model"/> are copied out as strings.</summary>
-    public bool CaptureIdentity { get; set; }
+    /// <summary>When true, <see cref="Id"/> and <see cref="Model"/> are copied out as strings (sets or reads both <see cref="CaptureId"/> and <see cref="CaptureModel"/>).</summary>
+    public bool CaptureIdentity
+    {
+        get => CaptureId || CaptureModel;
+        set => CaptureId = CaptureModel = value;
+    }
+
+    /// <summary>When true, <see cref="Id"/> is copied out as a string.</summary>
+    public bool CaptureId { get; set; }
+
+    /// <summary>When true, <see cref="Model"/> is copied out as a string.</summary>
+    public bool CaptureModel { get; set; }
 
     /// <summary>The response id (<c>id</c>, <c>response.id</c> or <c>message.id</c>) when captured.</summary>
     public string? Id { get; private set; }
@@ -181,7 +193,7 @@ internal sealed class JsonEventScanner
                 case JsonName.Type when isString:
                     Facts.Type = EventTypes.Identify(ref reader);
                     return;
-                case JsonName.SequenceNumber when reader.TryGetInt64(out long sequence):
+                case JsonName.SequenceNumber when TryGetInt64(ref reader, out long sequence):
                     Facts.HasSequenceNumber = true;
                     Facts.SequenceNumber = sequence;
                     return;
@@ -222,7 +234,7 @@ internal sealed class JsonEventScanner
             return;
         }
 
-        if (CaptureIdentity && isString && (name == JsonName.Id || name == JsonName.Model) && IsIdentityDepth(depth))
+        if (isString && ((name == JsonName.Id && CaptureId) || (name == JsonName.Model && CaptureModel)) && IsIdentityDepth(depth))
         {
             if (name == JsonName.Id)
             {
@@ -263,7 +275,7 @@ internal sealed class JsonEventScanner
             return;
         }
 
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long value) && value >= 0)
+        if (reader.TokenType == JsonTokenType.Number && TryGetInt64(ref reader, out long value) && value >= 0)
         {
             Facts.Usage.Set(field, value);
         }
@@ -287,6 +299,31 @@ internal sealed class JsonEventScanner
     /// <summary>The name of the container that holds tokens at <paramref name="depth"/>.</summary>
     private JsonName Parent(int depth) =>
         depth - 1 is >= 0 and < MaxTrackedDepth ? _containers[depth - 1] : JsonName.Other;
+
+    /// <summary>
+    /// <see cref="Utf8JsonReader.TryGetInt64"/> without its allocation: for a number split across
+    /// segments it copies the token to a new array; here the copy goes to the stack.
+    /// </summary>
+    private static bool TryGetInt64(ref Utf8JsonReader reader, out long value)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.HasValueSequence)
+        {
+            return reader.TryGetInt64(out value);
+        }
+
+        // The longest int64 is 20 bytes ("-9223372036854775808"); a longer token cannot be one.
+        ReadOnlySequence<byte> sequence = reader.ValueSequence;
+        Span<byte> digits = stackalloc byte[32];
+        if (sequence.Length > digits.Length)
+        {
+            value = 0;
+            return false;
+        }
+
+        digits = digits[..(int)sequence.Length];
+        sequence.CopyTo(digits);
+        return Utf8Parser.TryParse(digits, out value, out int consumed) && consumed == digits.Length;
+    }
 
     private static ResponseStatus IdentifyStatus(ref Utf8JsonReader reader)
     {

@@ -62,7 +62,10 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
     private static FrameDecision ScanEvent(ProxyExchange exchange, in ResponseFrame frame)
     {
         JsonEventScanner scanner = exchange.Scanner;
-        scanner.CaptureIdentity = exchange.Accumulator.WantsIdentity;
+        // Copy out only what is still unknown: a stream whose events carry an id but never a model
+        // (or the reverse) would otherwise allocate the known one again on every event.
+        scanner.CaptureId = exchange.Accumulator.ResponseId is null;
+        scanner.CaptureModel = exchange.Accumulator.ResponseModel is null;
         try
         {
             scanner.ScanDocument(frame.Data);

@@ -1,0 +1,146 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using AkkaProxy.Pipeline;
+using AkkaProxy.Pipeline.Framing;
+using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Usage;
+using BenchmarkDotNet.Attributes;
+
+namespace AkkaProxy.Benchmarks;
+
+/// <summary>
+/// The SSE frame decoder plus the usage tap, over a realistic Responses or Chat Completions stream,
+/// at two stream lengths so the per-event allocation slope can be read off.
+/// </summary>
+/// <remarks>
+/// <para>One operation = one whole upstream stream. The factory is built once (as the relay does at
+/// start-up); everything a relay creates per stream is created inside the operation.</para>
+/// <list type="bullet">
+/// <item><c>Pump_Buffer</c>: new exchange + run, <c>PumpAsync</c> with the upstream a
+/// <see cref="PipeReader"/> over the whole stream in one segment, the client a discarding writer
+/// (<see cref="DiscardPipeWriter"/>, shared: the client's writer is not the relay's cost), then
+/// <c>Complete</c>.</item>
+/// <item><c>Pump_Chunked</c>: the same, but the upstream is a stream-backed <see cref="PipeReader"/>
+/// (16 KiB buffer, as <c>HttpRelay</c> creates it) fed 1–4 KiB reads, so events straddle segments.</item>
+/// <item><c>DecodeTap_NewRun</c>: no pipes: new exchange, run and decoder, then
+/// <c>SseFrameDecoder.TryRead</c> + <c>ProxyRun.ProcessFrame</c> in a loop.</item>
+/// <item><c>DecodeTap_Reused</c>: the same loop on one run and decoder kept across operations:
+/// per-event cost only, no per-stream setup.</item>
+/// </list>
+/// </remarks>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 8)]
+[IterationTime(250)]
+[Config(typeof(StreamColumnsConfig))]
+public class SseStreamBenchmarks
+{
+    private static readonly byte[] RequestBody = Encoding.UTF8.GetBytes(
+        """{"model":"openai/gpt-4o","stream":true,"input":"Explain how the relay counts tokens."}""");
+
+    private ProxyStreamFactory _factory = null!;
+    private ProviderRoute _route = null!;
+    private SseStream _stream = null!;
+    private ReadOnlySequence<byte> _sequence;
+    private int[] _chunkSizes = null!;
+    private ProxyRun _reusedRun = null!;
+    private SseFrameDecoder _reusedDecoder = null!;
+    private readonly DiscardPipeWriter _client = new();
+
+    [Params(ApiKind.Responses, ApiKind.ChatCompletions)]
+    public ApiKind Api { get; set; }
+
+    /// <summary>Text-delta events per stream; Responses adds 8 lifecycle events, Chat 4 chunks.</summary>
+    [Params(12, 192)]
+    public int Deltas { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _factory = new ProxyStreamBuilder().Build();
+        var router = new ModelRouter(new RoutingOptions
+        {
+            Providers = { new ProviderOptions { Name = "openai", Kind = ProviderKind.OpenAI, BaseUrl = "http://127.0.0.1:1/v1" } },
+        });
+        if (!router.TryResolve("openai/gpt-4o", out ProviderRoute route, out string error))
+        {
+            throw new InvalidOperationException(error);
+        }
+
+        _route = route;
+        _stream = StreamShapes.Get(Api, Deltas);
+        _sequence = new ReadOnlySequence<byte>(_stream.Bytes);
+        _chunkSizes = ChunkedStream.RandomSizes(64, 1024, 4096);
+        _reusedRun = _factory.CreateRun(NewExchange());
+        _reusedDecoder = new SseFrameDecoder(_factory.Options.MaxEventBytes);
+
+        // Sanity: every path sees every frame and extracts the same usage.
+        Check(DecodeTap_Reused(), _reusedRun.Exchange, "DecodeTap_Reused");
+        Check(DecodeAndTap(_factory.CreateRun(NewExchange()), new SseFrameDecoder(_factory.Options.MaxEventBytes), _sequence, out ProxyExchange fresh), fresh, "DecodeTap_NewRun");
+        Check(Pump(PipeReader.Create(_sequence), out ProxyExchange buffered), buffered, "Pump_Buffer");
+        Check(Pump(ChunkedReader(), out ProxyExchange chunked), chunked, "Pump_Chunked");
+    }
+
+    [Benchmark]
+    public long Pump_Buffer() => Pump(PipeReader.Create(_sequence), out _);
+
+    [Benchmark]
+    public long Pump_Chunked() => Pump(ChunkedReader(), out _);
+
+    [Benchmark]
+    public long DecodeTap_NewRun() =>
+        DecodeAndTap(_factory.CreateRun(NewExchange()), new SseFrameDecoder(_factory.Options.MaxEventBytes), _sequence, out _);
+
+    [Benchmark]
+    public long DecodeTap_Reused() => DecodeAndTap(_reusedRun, _reusedDecoder, _sequence, out _);
+
+    private ProxyExchange NewExchange() =>
+        new("req_bench", Api, _route, RequestBody, isStreaming: true, DateTimeOffset.UnixEpoch);
+
+    private PipeReader ChunkedReader() =>
+        PipeReader.Create(new ChunkedStream(_stream.Bytes, _chunkSizes), new StreamPipeReaderOptions(bufferSize: _factory.Options.ReadBufferBytes, leaveOpen: false));
+
+    /// <summary>One stream through <see cref="ProxyRun.PumpAsync"/>; returns the stream's frame count when it ended normally, a negative value otherwise.</summary>
+    private long Pump(PipeReader upstream, out ProxyExchange exchange)
+    {
+        exchange = NewExchange();
+        ProxyRun run = _factory.CreateRun(exchange);
+        ValueTask<PumpResult> pump = run.PumpAsync(upstream, _client, FrameKind.SseEvent, activity: null, TimeProvider.System, CancellationToken.None);
+        PumpResult result = pump.IsCompletedSuccessfully ? pump.Result : pump.AsTask().GetAwaiter().GetResult();
+        run.Complete();
+        upstream.Complete();
+        return result == PumpResult.UpstreamEnded ? _stream.Frames : -(long)result - 1;
+    }
+
+    /// <summary>Decoder + stages with no pipe; returns the number of frames forwarded.</summary>
+    private static long DecodeAndTap(ProxyRun run, SseFrameDecoder decoder, ReadOnlySequence<byte> buffer, out ProxyExchange exchange)
+    {
+        exchange = run.Exchange;
+        long frames = 0;
+        while (decoder.TryRead(ref buffer, isFinalBlock: true, out ResponseFrame frame) == DecodeStatus.Frame)
+        {
+            if (run.ProcessFrame(ref frame))
+            {
+                frames++;
+            }
+        }
+
+        return frames;
+    }
+
+    private void Check(long frames, ProxyExchange exchange, string path)
+    {
+        TokenUsage usage = exchange.Usage;
+        long output = Deltas + StreamShapes.ReasoningTokens;
+        if (frames != _stream.Frames || exchange.Terminal != TerminalKind.Completed || exchange.ResponseModel != StreamShapes.Model
+            || exchange.ResponseId is null || usage.Status != UsageStatus.Reported || usage.InputTokens != StreamShapes.InputTokens
+            || usage.CachedInputTokens != StreamShapes.CachedTokens || usage.OutputTokens != output
+            || usage.ReasoningTokens != StreamShapes.ReasoningTokens)
+        {
+            throw new InvalidOperationException(
+                $"{path} ({Api}, {Deltas} deltas): frames {frames}/{_stream.Frames}, terminal {exchange.Terminal}, model {exchange.ResponseModel}, id {exchange.ResponseId}, usage {usage}.");
+        }
+    }
+}
