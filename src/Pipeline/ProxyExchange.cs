@@ -93,6 +93,9 @@ public sealed class ProxyExchange
 
     internal JsonEventScanner Scanner { get; } = new();
 
+    /// <summary>The incremental scan of a non-streaming body, created by the usage tap on its first chunk.</summary>
+    internal JsonBodyScan? BodyScan { get; set; }
+
     /// <summary>Facts of the frame being processed, set by the usage tap for the stages outside it.</summary>
     internal EventFacts CurrentFacts;
 

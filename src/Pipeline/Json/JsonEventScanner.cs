@@ -45,8 +45,6 @@ internal sealed class JsonEventScanner
     /// <summary>The model the upstream reported, when captured.</summary>
     public string? Model { get; private set; }
 
-    /// <summary>The top-level <c>stream_id</c> (WebSocket lanes), when present.</summary>
-    public string? StreamId { get; private set; }
 
     /// <summary>Reader state carried between chunks of one document read incrementally.</summary>
     public JsonReaderState ReaderState { get; private set; }
@@ -59,7 +57,6 @@ internal sealed class JsonEventScanner
         _usageDepth = -1;
         Id = null;
         Model = null;
-        StreamId = null;
         ReaderState = default;
     }
 
@@ -200,9 +197,6 @@ internal sealed class JsonEventScanner
                 case JsonName.Error when reader.TokenType != JsonTokenType.Null:
                     Facts.HasErrorObject = true;
                     return;
-                case JsonName.StreamId when isString:
-                    StreamId = reader.GetString();
-                    return;
                 case JsonName.StopReason when isString:
                     Facts.StopReasonSeen = true;
                     return;
@@ -306,7 +300,13 @@ internal sealed class JsonEventScanner
     /// </summary>
     private static bool TryGetInt64(ref Utf8JsonReader reader, out long value)
     {
-        if (reader.TokenType != JsonTokenType.Number || !reader.HasValueSequence)
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            value = 0;
+            return false; // "sequence_number": null or a string is not ours to judge; it is ignored.
+        }
+
+        if (!reader.HasValueSequence)
         {
             return reader.TryGetInt64(out value);
         }

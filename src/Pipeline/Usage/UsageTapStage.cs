@@ -8,14 +8,12 @@ namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>
 /// The usage-extraction tap: reads every frame as the upstream sent it and folds usage, ids and the
-/// terminal signal into the exchange. It never changes a frame. A frame whose payload is not JSON is
-/// a protocol violation that ends the stream with a terminal error; a malformed <em>usage object</em>
-/// inside valid JSON only marks the usage unknown.
+/// terminal signal into the exchange. It never changes a frame. An SSE event whose data is not JSON
+/// is a protocol violation that ends the stream with a terminal error (a WebSocket message that is
+/// not JSON passes unread); a malformed <em>usage object</em> inside valid JSON only marks the usage unknown.
 /// </summary>
 internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
 {
-    private static readonly object BodyScanKey = new();
-
     public override string Name => "usage-tap";
 
     public override FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame)
@@ -42,7 +40,7 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
 
     public override void OnCompleted(ProxyExchange exchange)
     {
-        if (!exchange.Items.TryGetValue(BodyScanKey, out object? value) || value is not JsonBodyScan scan)
+        if (exchange.BodyScan is not JsonBodyScan scan)
         {
             return;
         }
@@ -69,6 +67,13 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         try
         {
             scanner.ScanDocument(frame.Data);
+        }
+        catch (JsonException) when (frame.Kind == FrameKind.WebSocketMessage)
+        {
+            // A WebSocket message that is not JSON is relayed as it is (clients surface it as a raw
+            // message); it carries no usage and does not end the session.
+            exchange.CurrentFacts = default;
+            return FrameDecision.Forward;
         }
         catch (JsonException ex)
         {
@@ -97,14 +102,5 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         return true;
     }
 
-    private JsonBodyScan BodyScan(ProxyExchange exchange)
-    {
-        if (!exchange.Items.TryGetValue(BodyScanKey, out object? value) || value is not JsonBodyScan scan)
-        {
-            scan = new JsonBodyScan(maxCarryBytes);
-            exchange.Items[BodyScanKey] = scan;
-        }
-
-        return scan;
-    }
+    private JsonBodyScan BodyScan(ProxyExchange exchange) => exchange.BodyScan ??= new JsonBodyScan(maxCarryBytes);
 }

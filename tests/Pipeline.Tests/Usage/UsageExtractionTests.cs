@@ -196,6 +196,21 @@ public sealed class UsageExtractionTests
         Assert.Equal("data: {\"id\":\"a\"}\n\n", client);
     }
 
+    [Theory]
+    [InlineData("null")]
+    [InlineData("\"7\"")]
+    [InlineData("1.5")]
+    public void OddSequenceNumber_IsIgnored_NotAFailure(string sequence)
+    {
+        string stream = $"event: response.output_text.delta\ndata: {{\"type\":\"response.output_text.delta\",\"sequence_number\":{sequence},\"delta\":\"x\"}}\n\n";
+
+        (ProxyExchange exchange, string client) = Exchanges.RunSse(ApiKind.Responses, stream);
+
+        Assert.Null(exchange.Violation);
+        Assert.Equal(stream, client);
+        Assert.Equal(-1, exchange.Accumulator.LastSequenceNumber);
+    }
+
     [Fact]
     public void EscapedPropertyNames_AreStillRecognised()
     {
