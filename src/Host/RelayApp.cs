@@ -38,7 +38,9 @@ public static class RelayApp
 
         WebApplication app = builder.Build();
         ValidateAtStartup(app);
+        app.UseWebSockets();
         app.MapRelayEndpoints();
+        app.MapResponsesWebSocket();
         app.MapAdminEndpoints();
         return app;
     }
@@ -47,6 +49,7 @@ public static class RelayApp
     {
         // Resolve everything built from configuration now, so a bad setting fails at start-up with its key.
         app.Services.GetRequiredService<ProxyStreamFactory>();
+        app.Services.GetRequiredService<AkkaProxy.Pipeline.Transport.WebSocketRelay>();
         var router = app.Services.GetRequiredService<ModelRouter>();
         var keys = app.Services.GetRequiredService<RelayKeyValidator>();
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AkkaProxy");

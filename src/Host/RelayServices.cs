@@ -51,6 +51,18 @@ public static class RelayServices
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HttpRelay>>(),
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        services.AddSingleton(_ => RelayConfiguration.ReadWebSocket(config));
+        services.AddSingleton<IUpstreamWebSocketDialer>(sp => new ClientWebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()));
+        services.AddSingleton(sp => new WebSocketRelay(
+            sp.GetRequiredService<ProxyStreamFactory>(),
+            sp.GetRequiredService<ModelRouter>(),
+            sp.GetRequiredService<IUpstreamWebSocketDialer>(),
+            sp.GetRequiredService<BillingDispatcher>(),
+            sp.GetRequiredService<PricingTable>(),
+            sp.GetRequiredService<WebSocketRelayOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<WebSocketRelay>>(),
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Transport;
 using Microsoft.Extensions.Configuration;
 
 namespace AkkaProxy.Host.Configuration;
@@ -81,6 +82,10 @@ public static class RelayConfiguration
     {
         return KebabBinder.Bind(config.GetSection($"{Root}:billing"), new BillingOptions());
     }
+
+    /// <summary>Reads Responses WebSocket mode's limits.</summary>
+    public static WebSocketRelayOptions ReadWebSocket(IConfiguration config) =>
+        KebabBinder.Bind(config.GetSection($"{Root}:websocket"), new WebSocketRelayOptions());
 
     private static ProviderKind ParseKind(string? kind, string path) => kind?.ToLowerInvariant() switch
     {

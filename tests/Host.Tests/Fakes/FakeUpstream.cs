@@ -25,6 +25,9 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     private FakeUpstream(WebApplication app) => _app = app;
 
+    /// <summary>The Responses WebSocket endpoint.</summary>
+    public FakeResponsesSocket Socket { get; } = new();
+
     /// <summary>Requests received, in order.</summary>
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
@@ -43,6 +46,8 @@ public sealed class FakeUpstream : IAsyncDisposable
         builder.Logging.ClearProviders();
         WebApplication app = builder.Build();
         var fake = new FakeUpstream(app);
+        app.UseWebSockets();
+        app.MapGet("/v1/responses", fake.Socket.HandleAsync);
         app.MapPost("/v1/chat/completions", ctx => fake.HandleAsync(ctx, Api.Chat));
         app.MapPost("/v1/responses", ctx => fake.HandleAsync(ctx, Api.Responses));
         app.MapPost("/v1/messages", ctx => fake.HandleAsync(ctx, Api.Messages));

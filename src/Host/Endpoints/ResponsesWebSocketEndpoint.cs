@@ -1,0 +1,89 @@
+using AkkaProxy.Host.Auth;
+using AkkaProxy.Host.Configuration;
+using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Transport;
+using AkkaProxy.Pipeline.Usage;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AkkaProxy.Host.Endpoints;
+
+/// <summary>
+/// <c>GET /v1/responses</c> upgraded to a WebSocket (Responses WebSocket mode). Everything is checked
+/// before the upgrade, so a refusal is an HTTP status with OpenAI's error JSON:
+/// a browser <c>Origin</c> not on the allow-list → 403; a missing or wrong relay key → 401
+/// (the key comes as <c>Authorization: Bearer</c> or as the <c>openai-insecure-api-key.&lt;key&gt;</c>
+/// subprotocol); an unroutable <c>?model=</c> → 400.
+/// </summary>
+public static class ResponsesWebSocketEndpoint
+{
+    /// <summary>The subprotocol prefix browsers use to carry a key (they cannot set headers).</summary>
+    public const string KeyProtocolPrefix = "openai-insecure-api-key.";
+
+    /// <summary>Maps the endpoint.</summary>
+    public static IEndpointRouteBuilder MapResponsesWebSocket(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(HttpRelay.PathOf(ApiKind.Responses), HandleAsync);
+        return app;
+    }
+
+    private static async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "websocket_upgrade_required",
+                "GET /v1/responses is the Responses WebSocket endpoint: send an upgrade request, or POST /v1/responses for HTTP.").ConfigureAwait(false);
+            return;
+        }
+
+        RelayAuthOptions auth = context.RequestServices.GetRequiredService<RelayAuthOptions>();
+        string? origin = context.Request.Headers.Origin;
+        if (origin is not null && !auth.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            await RefuseAsync(context, StatusCodes.Status403Forbidden, "origin_not_allowed",
+                $"Origin '{origin}' may not open WebSockets on this relay; add it to akkaproxy.auth.allowed-origins.").ConfigureAwait(false);
+            return;
+        }
+
+        IList<string> protocols = context.WebSockets.WebSocketRequestedProtocols;
+        string? protocolKey = protocols.FirstOrDefault(p => p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal))?[KeyProtocolPrefix.Length..];
+        var keys = context.RequestServices.GetRequiredService<RelayKeyValidator>();
+        if (!keys.TryAuthenticate(RelayKeyValidator.PresentedKey(context.Request) ?? protocolKey, out string? keyId))
+        {
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "invalid_api_key", AuthFailure.Message).ConfigureAwait(false);
+            return;
+        }
+
+        string? model = context.Request.Query["model"];
+        if (model is not null && !context.RequestServices.GetRequiredService<ModelRouter>().TryResolve(model, out _, out string error))
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "model_not_found", error).ConfigureAwait(false);
+            return;
+        }
+
+        var handshake = new WebSocketHandshake(keyId, ForwardedHeaders(context.Request), model);
+        var accept = new WebSocketAcceptContext { SubProtocol = ChooseProtocol(protocols), DangerousEnableCompression = false };
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
+        await context.RequestServices.GetRequiredService<WebSocketRelay>().RelayAsync(socket, handshake, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A server must answer with one of the offered subprotocols (browsers fail the connection
+    /// otherwise). Prefer one that is not the key; echo the key protocol only when it is all there is.
+    /// </summary>
+    internal static string? ChooseProtocol(IList<string> offered) =>
+        offered.FirstOrDefault(p => !p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal)) ?? offered.FirstOrDefault();
+
+    private static List<KeyValuePair<string, string>> ForwardedHeaders(HttpRequest request) =>
+        request.Headers
+            .Where(h => h.Key.Equals("OpenAI-Beta", StringComparison.OrdinalIgnoreCase))
+            .Select(h => new KeyValuePair<string, string>("OpenAI-Beta", h.Value.ToString()))
+            .ToList();
+
+    private static async Task RefuseAsync(HttpContext context, int status, string code, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        string type = status == StatusCodes.Status403Forbidden ? "permission_error" : "invalid_request_error";
+        await context.Response.Body.WriteAsync(ErrorBodies.Json(ApiKind.Responses, type, code, message)).ConfigureAwait(false);
+    }
+}

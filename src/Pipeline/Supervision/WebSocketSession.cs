@@ -1,0 +1,394 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Rewrite;
+using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Transport;
+using AkkaProxy.Pipeline.Usage;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaProxy.Pipeline.Supervision;
+
+/// <summary>
+/// Supervises one Responses WebSocket session:
+/// <code>
+///   client ──text──▶ client pump ──[validate, route, dial once, rewrite model, open turn on its lane]──▶ upstream
+///   client ◀─text─── upstream pump ◀──[lane → turn, stages + usage tap, bill on terminal event]──────── upstream
+///                         ▲                                                      ▲
+///                         └─────────────── supervisor (RunAsync) ────────────────┘
+///   1. the client pump reads whole messages (≤ max); the upstream is dialled lazily, at the first
+///      response.create whose model routes; bad client messages get an error event, the socket stays open;
+///   2. each response.create opens a turn (a ProxyExchange + ProxyRun) on its lane (stream_id, or the
+///      default lane); upstream events go to the head turn of their lane; a terminal event bills it;
+///   3. each pump awaits its send before reading again: a slow reader slows the other side;
+///   4. the first end (a close, a lost socket, an oversize message, idle timeout, shutdown) decides:
+///      a close is passed on with the same code and reason, an abnormal end becomes 1011 (1001 on
+///      shutdown or idle); the peer gets the close timeout to answer, then both sockets are aborted;
+///   5. turns still open are billed as aborted with the usage seen; buffers are returned.
+/// </code>
+/// </summary>
+internal sealed class WebSocketSession
+{
+    private const string DefaultLane = "";
+
+    private readonly WebSocketRelay _relay;
+    private readonly WebSocket _client;
+    private readonly WebSocketHandshake _handshake;
+    private readonly SocketSender _toClient;
+    private readonly Dictionary<string, Queue<ProxyRun>> _lanes = new(StringComparer.Ordinal);
+    private readonly Lock _lanesGate = new();
+    private readonly TaskCompletionSource<SessionEnd> _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ActivityTimeout _idle;
+    private WebSocket? _upstream;
+    private SocketSender? _toUpstream;
+    private Task? _upstreamPump;
+    private Provider? _provider;
+    private string? _lastModel;
+    private bool _namedLanes;
+    private int _turns;
+
+    public WebSocketSession(WebSocketRelay relay, WebSocket client, WebSocketHandshake handshake)
+    {
+        _relay = relay;
+        _client = client;
+        _handshake = handshake;
+        _toClient = new SocketSender(client);
+        _idle = new ActivityTimeout(relay.Options.IdleTimeout, relay.Time);
+    }
+
+    private WebSocketRelayOptions Options => _relay.Options;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using CancellationTokenRegistration onIdle = _idle.Token.Register(() => End(SessionEndKind.IdleTimeout, WebSocketCloseStatus.EndpointUnavailable, "idle timeout"));
+        using CancellationTokenRegistration onShutdown = _relay.Shutdown.Register(() => End(SessionEndKind.Shutdown, WebSocketCloseStatus.EndpointUnavailable, "relay shutting down"));
+        using CancellationTokenRegistration onAbort = cancellationToken.Register(() => End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost"));
+        Task clientPump = ClientPumpAsync();
+        try
+        {
+            SessionEnd end = await _end.Task.ConfigureAwait(false);
+            await CloseBothAsync(end).ConfigureAwait(false);
+            await WaitOrAbortAsync(clientPump).ConfigureAwait(false);
+            await BillOpenTurnsAsync(end).ConfigureAwait(false);
+        }
+        finally
+        {
+            _client.Abort();
+            _upstream?.Abort();
+            _client.Dispose();
+            _upstream?.Dispose();
+            _idle.Dispose();
+        }
+    }
+
+    // 1. Client → upstream.
+    private async Task ClientPumpAsync()
+    {
+        using var reader = new WebSocketMessageReader(_client, Options.MaxMessageBytes, Options.ReceiveBufferBytes);
+        try
+        {
+            while (!_end.Task.IsCompleted)
+            {
+                WebSocketMessage message = await reader.ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
+                _idle.Touch();
+                switch (message.Kind)
+                {
+                    case WebSocketMessageKind.Closed:
+                        End(SessionEndKind.ClientClosed, _client.CloseStatus ?? WebSocketCloseStatus.NormalClosure, _client.CloseStatusDescription ?? "");
+                        return;
+                    case WebSocketMessageKind.TooLarge:
+                        End(SessionEndKind.ClientTooLarge, WebSocketCloseStatus.MessageTooBig, $"message exceeds {Options.MaxMessageBytes} bytes");
+                        return;
+                }
+
+                if (!_end.Task.IsCompleted)
+                {
+                    await OnClientMessageAsync(message).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
+        }
+    }
+
+    private async Task OnClientMessageAsync(WebSocketMessage message)
+    {
+        if (message.Type != WebSocketMessageType.Text || !TryRead(message.Payload, out RequestBodyInfo info) || info.Type != "response.create")
+        {
+            if (_toUpstream is not null)
+            {
+                await _toUpstream.SendAsync(message.Payload, message.Type).ConfigureAwait(false); // passes byte for byte
+                return;
+            }
+
+            await RefuseAsync(ClientErrors.FirstMessage(message, message.Type == WebSocketMessageType.Text && TryRead(message.Payload, out RequestBodyInfo parsed) ? parsed.Type : null), null).ConfigureAwait(false);
+            return;
+        }
+
+        string? model = info.Model ?? (_upstream is null ? _handshake.Model : _lastModel);
+        if (model is null)
+        {
+            await RefuseAsync(ClientErrors.MissingModel, info.StreamId).ConfigureAwait(false);
+            return;
+        }
+
+        if (!_relay.Router.TryResolve(model, out ProviderRoute route, out string routeError))
+        {
+            await RefuseAsync(new ClientError("model_not_found", routeError, "model"), info.StreamId).ConfigureAwait(false);
+            return;
+        }
+
+        if (route.Provider.Kind == ProviderKind.Anthropic)
+        {
+            await RefuseAsync(ClientErrors.NoWebSocketMode(route.Provider), info.StreamId).ConfigureAwait(false);
+            return;
+        }
+
+        if (_provider is not null && route.Provider != _provider)
+        {
+            await RefuseAsync(ClientErrors.ProviderSwitch(route.Provider, _provider), info.StreamId).ConfigureAwait(false);
+            return;
+        }
+
+        if (_upstream is null && !await DialAsync(route, info.StreamId).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        _lastModel = model;
+        ProxyRun run = OpenTurn(route, message.Payload, info);
+        await _toUpstream!.SendAsync(run.Exchange.RequestBody, WebSocketMessageType.Text).ConfigureAwait(false);
+    }
+
+    private async Task<bool> DialAsync(ProviderRoute route, string? streamId)
+    {
+        if (route.Provider.IsMissingKey)
+        {
+            await RefuseAsync(ClientErrors.MissingKey(route.Provider), streamId, status: 500).ConfigureAwait(false);
+            return false;
+        }
+
+        string? queryModel = _handshake.Model is null ? null : route.UpstreamModel;
+        try
+        {
+            _upstream = await _relay.Dialer.ConnectAsync(route.Provider, _handshake, queryModel, _relay.Shutdown).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or HttpRequestException)
+        {
+            _relay.Logger.LogWarning(ex, "WebSocket upstream {Provider} unreachable.", route.Provider.Name);
+            await RefuseAsync(ClientErrors.Unreachable(route.Provider, ex), streamId, status: 502).ConfigureAwait(false);
+            return false;
+        }
+
+        _provider = route.Provider;
+        _toUpstream = new SocketSender(_upstream);
+        _upstreamPump = UpstreamPumpAsync(_upstream);
+        return true;
+    }
+
+    // 2. A turn per response.create, on its lane.
+    private ProxyRun OpenTurn(ProviderRoute route, ReadOnlyMemory<byte> message, RequestBodyInfo info)
+    {
+        var exchange = new ProxyExchange("req_" + Guid.NewGuid().ToString("N"), ApiKind.Responses, route, message.ToArray(), isStreaming: true, _relay.Time.GetUtcNow())
+        {
+            KeyId = _handshake.KeyId,
+            Turn = Interlocked.Increment(ref _turns),
+            PreviousResponseId = info.PreviousResponseId,
+            StreamId = info.StreamId,
+        };
+        ProxyRun run = _relay.Factory.CreateRun(exchange);
+        run.ApplyRequestStages();
+        lock (_lanesGate)
+        {
+            string lane = info.StreamId ?? DefaultLane;
+            if (!_lanes.TryGetValue(lane, out Queue<ProxyRun>? turns))
+            {
+                _lanes[lane] = turns = new Queue<ProxyRun>();
+            }
+
+            turns.Enqueue(run);
+            _namedLanes |= info.StreamId is not null;
+        }
+
+        return run;
+    }
+
+    // 1'. Upstream → client.
+    private async Task UpstreamPumpAsync(WebSocket upstream)
+    {
+        using var reader = new WebSocketMessageReader(upstream, Options.MaxMessageBytes, Options.ReceiveBufferBytes);
+        try
+        {
+            while (true)
+            {
+                WebSocketMessage message = await reader.ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
+                _idle.Touch();
+                switch (message.Kind)
+                {
+                    case WebSocketMessageKind.Closed:
+                        End(SessionEndKind.UpstreamClosed, upstream.CloseStatus ?? WebSocketCloseStatus.NormalClosure, upstream.CloseStatusDescription ?? "");
+                        return;
+                    case WebSocketMessageKind.TooLarge:
+                        End(SessionEndKind.UpstreamTooLarge, WebSocketCloseStatus.MessageTooBig, $"message exceeds {Options.MaxMessageBytes} bytes");
+                        return;
+                }
+
+                ReadOnlyMemory<byte> forward = await OnUpstreamMessageAsync(message).ConfigureAwait(false);
+                if (!forward.IsEmpty && !_end.Task.IsCompleted)
+                {
+                    await _toClient.SendAsync(forward, message.Type).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            End(SessionEndKind.UpstreamLost, WebSocketCloseStatus.InternalServerError, "upstream connection lost");
+        }
+    }
+
+    /// <summary>Passes an upstream message through its turn's stages; bills the turn when it ends. Returns what to forward (empty: nothing).</summary>
+    private async ValueTask<ReadOnlyMemory<byte>> OnUpstreamMessageAsync(WebSocketMessage message)
+    {
+        ProxyRun? run = message.Type == WebSocketMessageType.Text ? HeadTurn(message.Payload.Span) : null;
+        if (run is null)
+        {
+            return message.Payload; // not part of a turn (a connection-level error, a binary frame): as it came
+        }
+
+        var bytes = new ReadOnlySequence<byte>(message.Payload);
+        var frame = new ResponseFrame(FrameKind.WebSocketMessage, bytes, default, bytes, hasData: true);
+        bool forward = run.ProcessFrame(ref frame);
+        ProxyExchange exchange = run.Exchange;
+        exchange.FirstByteAt ??= _relay.Time.GetUtcNow();
+        if (exchange.Terminal != TerminalKind.None)
+        {
+            CloseTurn(run);
+            (ExchangeOutcome outcome, string? code) = exchange.Terminal switch
+            {
+                TerminalKind.Completed => (ExchangeOutcome.Completed, (string?)null),
+                TerminalKind.Incomplete => (ExchangeOutcome.Incomplete, "response_incomplete"),
+                _ => (ExchangeOutcome.Failed, "upstream_reported_error"),
+            };
+            await BillAsync(run, outcome, EndedBy.Upstream, code).ConfigureAwait(false);
+        }
+
+        if (!forward)
+        {
+            return default;
+        }
+
+        return frame.Raw.IsSingleSegment ? frame.Raw.First : frame.Raw.ToArray();
+    }
+
+    private ProxyRun? HeadTurn(ReadOnlySpan<byte> message)
+    {
+        lock (_lanesGate)
+        {
+            string lane = _namedLanes ? LaneReader.Find(message, _lanes.Keys) ?? DefaultLane : DefaultLane;
+            return _lanes.TryGetValue(lane, out Queue<ProxyRun>? turns) && turns.Count > 0 ? turns.Peek() : null;
+        }
+    }
+
+    private void CloseTurn(ProxyRun run)
+    {
+        lock (_lanesGate)
+        {
+            Queue<ProxyRun> turns = _lanes[run.Exchange.StreamId ?? DefaultLane];
+            if (turns.Count > 0 && ReferenceEquals(turns.Peek(), run))
+            {
+                turns.Dequeue();
+            }
+        }
+    }
+
+    private ValueTask BillAsync(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode)
+    {
+        try
+        {
+            run.Complete();
+        }
+        catch (Exception ex)
+        {
+            _relay.Logger.LogError(ex, "A stage's completion hook failed for {RequestId}.", run.Exchange.RequestId);
+        }
+
+        BillingRecord record = BillingRecordFactory.Create(run.Exchange, _relay.Pricing, outcome, endedBy, 101, errorCode, _relay.Time.GetUtcNow());
+        return _relay.Billing.EnqueueAsync(record);
+    }
+
+    // 5. Turns still open when the session ends are billed as aborted, with what was seen.
+    private async Task BillOpenTurnsAsync(SessionEnd end)
+    {
+        List<ProxyRun> open;
+        lock (_lanesGate)
+        {
+            open = _lanes.Values.SelectMany(turns => turns).OrderBy(run => run.Exchange.Turn).ToList();
+            _lanes.Clear();
+        }
+
+        foreach (ProxyRun run in open)
+        {
+            ExchangeOutcome outcome = end.EndedBy == EndedBy.Client ? ExchangeOutcome.ClientAborted : ExchangeOutcome.Failed;
+            await BillAsync(run, outcome, end.EndedBy, "turn_aborted_" + end.Kind.ToString().ToLowerInvariant()).ConfigureAwait(false);
+        }
+    }
+
+    // 4. Pass the end on to the other side.
+    private void End(SessionEndKind kind, WebSocketCloseStatus status, string description) =>
+        _end.TrySetResult(new SessionEnd(kind, status, description));
+
+    private async Task CloseBothAsync(SessionEnd end)
+    {
+        (WebSocketCloseStatus toClient, string clientReason, WebSocketCloseStatus toUpstream, string upstreamReason) = end.Kind switch
+        {
+            SessionEndKind.ClientClosed => (end.Status, end.Description, end.Status, end.Description),
+            SessionEndKind.UpstreamClosed => (end.Status, end.Description, end.Status, end.Description),
+            SessionEndKind.ClientLost => (end.Status, end.Description, WebSocketCloseStatus.InternalServerError, "client connection lost"),
+            SessionEndKind.UpstreamLost => (WebSocketCloseStatus.InternalServerError, "upstream connection lost", end.Status, end.Description),
+            SessionEndKind.ClientTooLarge => (WebSocketCloseStatus.MessageTooBig, end.Description, WebSocketCloseStatus.NormalClosure, "client session ended"),
+            SessionEndKind.UpstreamTooLarge => (WebSocketCloseStatus.InternalServerError, "upstream " + end.Description, WebSocketCloseStatus.MessageTooBig, end.Description),
+            _ => (end.Status, end.Description, end.Status, end.Description),
+        };
+
+        Task client = _toClient.CloseAsync(toClient, clientReason);
+        Task upstream = _toUpstream?.CloseAsync(toUpstream, upstreamReason) ?? Task.CompletedTask;
+        await Task.WhenAll(client, upstream).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives both pumps the close timeout to see their peer's close, then aborts what is left.</summary>
+    private async Task WaitOrAbortAsync(Task clientPump)
+    {
+        Task pumps = Task.WhenAll(clientPump, _upstreamPump ?? Task.CompletedTask);
+        Task finished = await Task.WhenAny(pumps, Task.Delay(Options.CloseTimeout, _relay.Time)).ConfigureAwait(false);
+        if (finished != pumps)
+        {
+            _client.Abort();
+            _upstream?.Abort();
+        }
+
+        await pumps.ConfigureAwait(false);
+    }
+
+    private async Task RefuseAsync(ClientError error, string? streamId, int status = 400)
+    {
+        byte[] payload = ClientErrorEvent.Create(status, error.Code, error.Message, error.Param, streamId);
+        await _toClient.SendAsync(payload, WebSocketMessageType.Text).ConfigureAwait(false);
+    }
+
+    private static bool TryRead(ReadOnlyMemory<byte> payload, out RequestBodyInfo info)
+    {
+        try
+        {
+            info = RequestBodyReader.Read(payload.Span);
+            return true;
+        }
+        catch (RequestBodyException)
+        {
+            info = default;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using System.Net.WebSockets;
+using AkkaProxy.Pipeline.Routing;
+
+namespace AkkaProxy.Pipeline.Transport;
+
+/// <summary>An error event's code, message and param.</summary>
+internal sealed record ClientError(string Code, string Message, string? Param);
+
+/// <summary>The errors a WebSocket client can get for its own messages, each saying what to fix.</summary>
+internal static class ClientErrors
+{
+    public static ClientError MissingModel { get; } = new("missing_model",
+        "The first response.create must name a model, such as 'openai/gpt-4o' (or open the socket with ?model=).", "model");
+
+    public static ClientError FirstMessage(WebSocketMessage message, string? type) => message.Type switch
+    {
+        WebSocketMessageType.Binary => new("invalid_message", "The first message must be a JSON text message of type 'response.create'; got a binary message.", null),
+        _ when type is null => new("invalid_message", "The first message must be a JSON object of type 'response.create'; this one is not valid JSON or has no 'type'.", "type"),
+        _ => new("invalid_message", $"The first message must be of type 'response.create'; got '{type}'. Send a response.create to open the session.", "type"),
+    };
+
+    public static ClientError NoWebSocketMode(Provider provider) => new("unsupported_provider",
+        $"Provider '{provider.Name}' is an Anthropic provider and has no Responses WebSocket mode. Use an OpenAI or OpenAI-compatible provider.", "model");
+
+    public static ClientError ProviderSwitch(Provider requested, Provider current) => new("provider_mismatch",
+        $"This socket is connected to provider '{current.Name}'; the model routes to '{requested.Name}'. Use a model of '{current.Name}' here, or open another socket.", "model");
+
+    public static ClientError MissingKey(Provider provider) => new("provider_key_missing",
+        $"Provider '{provider.Name}' has no API key: set the environment variable {provider.ApiKeyEnv} for the relay.", null);
+
+    public static ClientError Unreachable(Provider provider, Exception ex) => new("upstream_unreachable",
+        $"Provider '{provider.Name}' could not be reached over WebSocket: {ex.Message}", null);
+}

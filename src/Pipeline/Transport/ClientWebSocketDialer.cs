@@ -1,0 +1,54 @@
+using System.Net.WebSockets;
+using AkkaProxy.Pipeline.Routing;
+
+namespace AkkaProxy.Pipeline.Transport;
+
+/// <summary>
+/// Dials upstreams with <see cref="ClientWebSocket"/>: <c>ws://</c> for an <c>http</c> base URL,
+/// <c>wss://</c> for <c>https</c>, path <c>/v1/responses</c> (never doubled). It sends the provider's
+/// key and configured headers and the client's forwarded headers (<c>OpenAI-Beta</c>), never the
+/// client's <c>Authorization</c> or <c>Sec-WebSocket-*</c>.
+/// </summary>
+public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpstreamWebSocketDialer
+{
+    /// <summary>The upstream socket URL for <paramref name="provider"/>.</summary>
+    public static Uri UpstreamUri(Provider provider, string? upstreamModel = null)
+    {
+        Uri http = provider.BuildUri("/v1/responses", upstreamModel is null ? null : "model=" + Uri.EscapeDataString(upstreamModel));
+        return new UriBuilder(http) { Scheme = http.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<WebSocket> ConnectAsync(Provider provider, WebSocketHandshake handshake, string? upstreamModel, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        try
+        {
+            socket.Options.KeepAliveInterval = options.KeepAliveInterval;
+            foreach ((string name, string value) in handshake.ForwardedHeaders)
+            {
+                socket.Options.SetRequestHeader(name, value);
+            }
+
+            foreach ((string name, string value) in provider.Headers)
+            {
+                socket.Options.SetRequestHeader(name, value);
+            }
+
+            if (provider.ApiKey is not null)
+            {
+                socket.Options.SetRequestHeader("Authorization", "Bearer " + provider.ApiKey);
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            await socket.ConnectAsync(UpstreamUri(provider, upstreamModel), timeout.Token).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}

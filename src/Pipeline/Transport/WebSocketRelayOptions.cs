@@ -1,0 +1,42 @@
+namespace AkkaProxy.Pipeline.Transport;
+
+/// <summary>Limits and timeouts of Responses WebSocket mode. Defaults here; <c>hocon/reference.conf</c> repeats them.</summary>
+public sealed class WebSocketRelayOptions
+{
+    /// <summary>Largest message accepted from either side (default 16 MiB). Past it the socket closes with 1009.</summary>
+    public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>No message in either direction for this long closes both sockets with 1001 (default 10 minutes).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>WebSocket ping interval towards the upstream and the client; zero turns pings off (the default).</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Longest wait to open the upstream socket (default 10 s).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest wait for a peer to answer a close frame before the socket is aborted (default 5 s).</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Receive buffer kept per direction while a socket is idle (default 4 KiB); larger messages borrow pooled buffers.</summary>
+    public int ReceiveBufferBytes { get; set; } = 4 * 1024;
+
+    /// <summary>Throws when a value is out of range, naming the setting.</summary>
+    public void Validate()
+    {
+        if (MaxMessageBytes < 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxMessageBytes), $"{nameof(MaxMessageBytes)} must be at least 1024.");
+        }
+
+        if (IdleTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero || CloseTimeout <= TimeSpan.Zero || KeepAliveInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(IdleTimeout), "WebSocket timeouts must be positive (keep-alive may be zero: off).");
+        }
+
+        if (ReceiveBufferBytes is < 256 or > 1024 * 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBufferBytes), $"{nameof(ReceiveBufferBytes)} must be between 256 and 1048576.");
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace AkkaProxy.Host.Tests.Fakes;
+
+/// <summary>
+/// The fake provider's Responses WebSocket endpoint (protocols.md §A): one JSON event per text
+/// message, <c>stream_id</c> echoed on every event of a named lane. The model picks the behaviour:
+/// a normal turn by default; <c>ws-abort</c> (abort after <c>response.created</c>), <c>ws-close</c>
+/// (close 4000 after the turn), <c>ws-limit</c> (the 60-minute limit error), <c>ws-badusage</c>,
+/// <c>ws-big</c> (a 2 MiB event), <c>ws-flood</c> (20,000 deltas of 1 KiB), <c>ws-hold</c> (lanes:
+/// hold turns until two are open, then finish them in reverse order).
+/// </summary>
+public sealed class FakeResponsesSocket
+{
+    public const string LimitError = """{"type":"error","error":{"type":"invalid_request_error","code":"websocket_connection_limit_reached","message":"Responses websocket connection limit reached (60 minutes). Create a new websocket connection to continue."},"status":400}""";
+    public const int FloodDeltas = 20_000;
+
+    private int _open;
+    private long _floodSent;
+
+    /// <summary>Upgrade requests' headers, in order.</summary>
+    public ConcurrentQueue<IReadOnlyDictionary<string, string>> Handshakes { get; } = new();
+
+    /// <summary>Every text message received, in order.</summary>
+    public ConcurrentQueue<string> Received { get; } = new();
+
+    /// <summary>Every text message sent, in order.</summary>
+    public ConcurrentQueue<string> Sent { get; } = new();
+
+    /// <summary>Close frames received from the relay: status and reason.</summary>
+    public ConcurrentQueue<(WebSocketCloseStatus? Status, string? Reason)> ClosesReceived { get; } = new();
+
+    public int OpenSockets => Volatile.Read(ref _open);
+
+    public long FloodSent => Interlocked.Read(ref _floodSent);
+
+    /// <summary>Usage of turn <paramref name="n"/> on a socket: input, cached, output, reasoning.</summary>
+    public static (int Input, int Cached, int Output, int Reasoning) Usage(int n, bool generate = true) =>
+        (100 + n * 10, 64, generate ? 20 + n : 0, generate ? 8 : 0);
+
+    public async Task HandleAsync(HttpContext ctx)
+    {
+        if (!ctx.WebSockets.IsWebSocketRequest)
+        {
+            ctx.Response.StatusCode = 400;
+            return;
+        }
+
+        Handshakes.Enqueue(ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase));
+        using WebSocket ws = await ctx.WebSockets.AcceptWebSocketAsync();
+        Interlocked.Increment(ref _open);
+        var held = new List<(int N, string? Lane, string? Previous)>();
+        int turn = 0;
+        try
+        {
+            byte[] buffer = new byte[4 * 1024 * 1024];
+            while (true)
+            {
+                (WebSocketMessageType type, string text) = await ReceiveAsync(ws, buffer);
+                if (type == WebSocketMessageType.Close)
+                {
+                    ClosesReceived.Enqueue((ws.CloseStatus, ws.CloseStatusDescription));
+                    if (ws.State == WebSocketState.CloseReceived)
+                    {
+                        await ws.CloseOutputAsync(ws.CloseStatus ?? WebSocketCloseStatus.NormalClosure, ws.CloseStatusDescription, CancellationToken.None);
+                    }
+
+                    return;
+                }
+
+                Received.Enqueue(text);
+                using JsonDocument doc = JsonDocument.Parse(text);
+                JsonElement root = doc.RootElement;
+                if (root.GetProperty("type").GetString() != "response.create")
+                {
+                    continue;
+                }
+
+                turn++;
+                string model = root.TryGetProperty("model", out JsonElement m) ? m.GetString()! : "";
+                string? lane = root.TryGetProperty("stream_id", out JsonElement s) ? s.GetString() : null;
+                string? previous = root.TryGetProperty("previous_response_id", out JsonElement p) ? p.GetString() : null;
+                bool generate = !root.TryGetProperty("generate", out JsonElement g) || g.ValueKind != JsonValueKind.False;
+                switch (model)
+                {
+                    case "ws-abort":
+                        await SendAsync(ws, Event("response.created", turn, lane, previous, "in_progress", "null", 0));
+                        await Task.Delay(200);
+                        ws.Abort();
+                        return;
+                    case "ws-limit":
+                        await SendAsync(ws, LimitError);
+                        continue;
+                    case "ws-big":
+                        await SendAsync(ws, "{\"type\":\"response.created\",\"pad\":\"" + new string('x', 2 * 1024 * 1024) + "\"}");
+                        continue;
+                    case "ws-hold":
+                        await SendAsync(ws, Event("response.created", turn, lane, previous, "in_progress", "null", 0));
+                        held.Add((turn, lane, previous));
+                        if (held.Count == 2)
+                        {
+                            foreach ((int n, string? l, string? prev) in Enumerable.Reverse(held))
+                            {
+                                await SendAsync(ws, Delta(n, l, $"lane {l}", 1));
+                                await SendAsync(ws, Event("response.completed", n, l, prev, "completed", UsageJson(n, true), 2));
+                            }
+
+                            held.Clear();
+                        }
+
+                        continue;
+                }
+
+                await SendTurnAsync(ws, turn, lane, previous, generate, model);
+                if (model == "ws-close")
+                {
+                    await ws.CloseOutputAsync((WebSocketCloseStatus)4000, "fake closing", CancellationToken.None);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The relay went away.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    }
+
+    public static string ResponseId(int n) => $"resp_ws_{n}";
+
+    private async Task SendTurnAsync(WebSocket ws, int n, string? lane, string? previous, bool generate, string model)
+    {
+        int seq = 0;
+        await SendAsync(ws, Event("response.created", n, lane, previous, "in_progress", "null", seq++));
+        await SendAsync(ws, Event("response.in_progress", n, lane, previous, "in_progress", "null", seq++));
+        int deltas = model == "ws-flood" ? FloodDeltas : generate ? 3 : 0;
+        string pad = model == "ws-flood" ? new string('y', 1000) : "";
+        for (int i = 0; i < deltas; i++)
+        {
+            await SendAsync(ws, Delta(n, lane, $"part {i}{pad}", seq++));
+            if (model == "ws-flood")
+            {
+                Interlocked.Increment(ref _floodSent);
+            }
+        }
+
+        string usage = model == "ws-badusage" ? """{"input_tokens":"many","output_tokens":3}""" : UsageJson(n, generate);
+        await SendAsync(ws, Event("response.completed", n, lane, previous, "completed", usage, seq));
+    }
+
+    public static string UsageJson(int n, bool generate)
+    {
+        (int input, int cached, int output, int reasoning) = Usage(n, generate);
+        return $$$"""{"input_tokens":{{{input}}},"input_tokens_details":{"cached_tokens":{{{cached}}}},"output_tokens":{{{output}}},"output_tokens_details":{"reasoning_tokens":{{{reasoning}}}},"total_tokens":{{{input + output}}}}""";
+    }
+
+    private static string LaneField(string? lane) => lane is null ? "" : $",\"stream_id\":\"{lane}\"";
+
+    private static string Event(string type, int n, string? lane, string? previous, string status, string usage, int seq)
+    {
+        string prev = previous is null ? "null" : $"\"{previous}\"";
+        return $$$"""{"type":"{{{type}}}","sequence_number":{{{seq}}}{{{LaneField(lane)}}},"response":{"id":"{{{ResponseId(n)}}}","object":"response","status":"{{{status}}}","model":"gpt-4o","previous_response_id":{{{prev}}},"output":[],"usage":{{{usage}}}}}""";
+    }
+
+    private static string Delta(int n, string? lane, string text, int seq) =>
+        $$$"""{"type":"response.output_text.delta","sequence_number":{{{seq}}}{{{LaneField(lane)}}},"item_id":"msg_{{{n}}}","output_index":0,"content_index":0,"delta":"{{{text}}}","logprobs":[]}""";
+
+    private async Task SendAsync(WebSocket ws, string text)
+    {
+        Sent.Enqueue(text);
+        await ws.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+    }
+
+    private static async Task<(WebSocketMessageType, string)> ReceiveAsync(WebSocket ws, byte[] buffer)
+    {
+        int count = 0;
+        while (true)
+        {
+            WebSocketReceiveResult result = await ws.ReceiveAsync(buffer.AsMemory(count).ToArraySegment(), CancellationToken.None);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (WebSocketMessageType.Close, "");
+            }
+
+            count += result.Count;
+            if (result.EndOfMessage)
+            {
+                return (result.MessageType, Encoding.UTF8.GetString(buffer, 0, count));
+            }
+        }
+    }
+}
+
+internal static class MemoryExtensions
+{
+    public static ArraySegment<byte> ToArraySegment(this Memory<byte> memory) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment) ? segment : throw new InvalidOperationException();
+}
