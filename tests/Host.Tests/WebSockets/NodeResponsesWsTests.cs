@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AkkaProxy.Host.Tests.Fakes;
+using AkkaProxy.Host.Tests.TestKit;
+using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Transport;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AkkaProxy.Host.Tests.WebSockets;
+
+/// <summary>
+/// The official OpenAI Node SDK's <c>ResponsesWS</c> (npm <c>openai</c> + <c>ws</c>, installed by
+/// scripts/setup-test-deps.sh) drives a three-turn conversation through the relay.
+/// </summary>
+public sealed class NodeResponsesWsTests : IAsyncLifetime
+{
+    private FakeUpstream _upstream = null!;
+    private RelayTestHost _relay = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await FakeUpstream.StartAsync();
+        _relay = await RelayTestHost.StartAsync(_upstream);
+    }
+
+    public async Task DisposeAsync()
+    {
+        WebSocketRelay relay = _relay.App.Services.GetRequiredService<WebSocketRelay>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while ((relay.ActiveSessions != 0 || _upstream.Socket.OpenSockets != 0) && !cts.IsCancellationRequested)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, relay.ActiveSessions);
+        Assert.Equal(0, _upstream.Socket.OpenSockets);
+        await _relay.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ThreeTurnConversation_WithTheOfficialNodeClient()
+    {
+        string script = Path.Combine(RepoPaths.Root, "tests", "node", "responses-ws.mjs");
+        Assert.True(Directory.Exists(Path.Combine(RepoPaths.Root, "tests", "node", "node_modules", "openai")),
+            "tests/node/node_modules is missing: run ./scripts/test.sh (it installs the Node client).");
+        var start = new ProcessStartInfo("node", [script])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(script)!,
+            Environment =
+            {
+                ["RELAY_URL"] = _relay.BaseUrl.ToString().TrimEnd('/'),
+                ["RELAY_KEY"] = RelayTestHost.RelayKey,
+                ["MODEL"] = "openai/gpt-4o",
+            },
+        };
+
+        using Process node = Process.Start(start)!;
+        Task<string> stdout = node.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = node.StandardError.ReadToEndAsync();
+        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await stderr}");
+        JsonElement[] lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(4, lines.Length);
+        for (int turn = 1; turn <= 3; turn++)
+        {
+            JsonElement line = lines[turn - 1];
+            Assert.Equal("response.completed", line.GetProperty("type").GetString());
+            Assert.Equal(FakeResponsesSocket.ResponseId(turn), line.GetProperty("id").GetString());
+            Assert.Equal("part 0part 1part 2", line.GetProperty("text").GetString());
+            if (turn > 1)
+            {
+                Assert.Equal(FakeResponsesSocket.ResponseId(turn - 1), line.GetProperty("previous").GetString());
+            }
+
+            BillingRecord record = await _relay.Billing.WaitForAsync(r => r.Turn == turn);
+            Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
+            Assert.Equal(FakeResponsesSocket.ResponseId(turn), record.ResponseId);
+            Assert.Equal(turn == 1 ? null : FakeResponsesSocket.ResponseId(turn - 1), record.PreviousResponseId);
+            Assert.Equal(FakeResponsesSocket.Usage(turn).Output, record.Usage.OutputTokens);
+        }
+
+        Assert.True(lines[3].GetProperty("done").GetBoolean());
+        Assert.All(_upstream.Socket.Received, m => Assert.Contains("\"model\":\"gpt-4o\"", m, StringComparison.Ordinal));
+        await WaitForCloseAsync();
+        Assert.Equal((System.Net.WebSockets.WebSocketCloseStatus)1000, _upstream.Socket.ClosesReceived.Single().Status);
+        Assert.Equal("node done", _upstream.Socket.ClosesReceived.Single().Reason);
+    }
+
+    private async Task WaitForCloseAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (_upstream.Socket.ClosesReceived.IsEmpty)
+        {
+            await Task.Delay(20, cts.Token);
+        }
+    }
+}
