@@ -74,8 +74,8 @@ internal sealed class WebSocketSession
         }
         finally
         {
-            _client.Abort();
-            _upstream?.Abort();
+            AbortUnlessClosed(_client);
+            AbortUnlessClosed(_upstream);
             _client.Dispose();
             _upstream?.Dispose();
             _idle.Dispose();
@@ -358,10 +358,17 @@ internal sealed class WebSocketSession
         await Task.WhenAll(client, upstream).ConfigureAwait(false);
     }
 
-    /// <summary>Gives both pumps the close timeout to see their peer's close, then aborts what is left.</summary>
+    /// <summary>
+    /// Gives both sides the close timeout to answer their close, then aborts what is left. A pump that
+    /// stopped on an oversize message left its peer mid-message: the rest is read and dropped until
+    /// the peer's close arrives, because closing a TCP socket with unread bytes resets it and the
+    /// close frame would be lost.
+    /// </summary>
     private async Task WaitOrAbortAsync(Task clientPump)
     {
-        Task pumps = Task.WhenAll(clientPump, _upstreamPump ?? Task.CompletedTask);
+        Task pumps = Task.WhenAll(clientPump, _upstreamPump ?? Task.CompletedTask)
+            .ContinueWith(_ => Task.WhenAll(DrainAsync(_client), _upstream is null ? Task.CompletedTask : DrainAsync(_upstream)), TaskScheduler.Default)
+            .Unwrap();
         Task finished = await Task.WhenAny(pumps, Task.Delay(Options.CloseTimeout, _relay.Time)).ConfigureAwait(false);
         if (finished != pumps)
         {
@@ -369,7 +376,35 @@ internal sealed class WebSocketSession
             _upstream?.Abort();
         }
 
-        await pumps.ConfigureAwait(false);
+        try
+        {
+            await pumps.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Aborted above: the peer never answered.
+        }
+    }
+
+    private static async Task DrainAsync(WebSocket socket)
+    {
+        byte[] scratch = new byte[1024];
+        while (socket.State == WebSocketState.CloseSent)
+        {
+            ValueWebSocketReceiveResult result = await socket.ReceiveAsync(scratch.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+        }
+    }
+
+    private static void AbortUnlessClosed(WebSocket? socket)
+    {
+        if (socket is not null && socket.State != WebSocketState.Closed)
+        {
+            socket.Abort();
+        }
     }
 
     private async Task RefuseAsync(ClientError error, string? streamId, int status = 400)
