@@ -7,6 +7,8 @@ using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
+using AkkaProxy.Pipeline.Tests.TestKit;
+
 namespace AkkaProxy.Pipeline.Tests;
 
 /// <summary>
@@ -24,7 +26,7 @@ public class SplitSegmentTests
         byte[] bytes = Encoding.UTF8.GetBytes($"event: response.completed\ndata: {CompletedJson}\n\n");
         for (int split = 1; split < bytes.Length; split++)
         {
-            ReadOnlySequence<byte> buffer = Split(bytes, split);
+            ReadOnlySequence<byte> buffer = Sequences.SplitAt(bytes, split);
             var decoder = new SseFrameDecoder(1024 * 1024);
 
             Assert.Equal(DecodeStatus.Frame, decoder.TryRead(ref buffer, isFinalBlock: true, out ResponseFrame frame));
@@ -47,7 +49,7 @@ public class SplitSegmentTests
         for (int split = 1; split < bytes.Length; split++)
         {
             var scanner = new JsonEventScanner { CaptureIdentity = true };
-            scanner.ScanDocument(Split(bytes, split));
+            scanner.ScanDocument(Sequences.SplitAt(bytes, split));
             Assert.Equal(whole.Facts, scanner.Facts);
             Assert.Equal("resp_1", scanner.Id);
             Assert.Equal("gpt-4o", scanner.Model);
@@ -71,7 +73,7 @@ public class SplitSegmentTests
         for (int split = start + 1; split < start + number.Length; split++)
         {
             var scanner = new JsonEventScanner();
-            scanner.ScanDocument(Split(bytes, split));
+            scanner.ScanDocument(Sequences.SplitAt(bytes, split));
             Assert.Equal(whole.Facts, scanner.Facts);
         }
     }
@@ -112,7 +114,7 @@ public class SplitSegmentTests
 
         long Measure(byte[] bytes)
         {
-            ReadOnlySequence<byte> segmented = Segmented(bytes, 61);
+            ReadOnlySequence<byte> segmented = Sequences.Split(bytes, 61);
             for (int i = 0; i < 3; i++)
             {
                 DecodeAndTap(factory, api, segmented);
@@ -194,40 +196,5 @@ public class SplitSegmentTests
         });
         Assert.True(router.TryResolve("openai/gpt-4o", out ProviderRoute route, out _));
         return new ProxyExchange("req_test", api, route, ReadOnlyMemory<byte>.Empty, isStreaming: true, DateTimeOffset.UnixEpoch);
-    }
-
-    private static ReadOnlySequence<byte> Split(byte[] bytes, int at)
-    {
-        var first = new Segment(bytes.AsMemory(0, at), 0);
-        Segment last = first.Append(bytes.AsMemory(at));
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int size)
-    {
-        var first = new Segment(bytes.AsMemory(0, Math.Min(size, bytes.Length)), 0);
-        Segment last = first;
-        for (int offset = size; offset < bytes.Length; offset += size)
-        {
-            last = last.Append(bytes.AsMemory(offset, Math.Min(size, bytes.Length - offset)));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

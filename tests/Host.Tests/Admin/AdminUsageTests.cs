@@ -8,38 +8,24 @@ using AkkaProxy.Host.Tests.TestKit;
 namespace AkkaProxy.Host.Tests.Admin;
 
 /// <summary><c>GET /admin/usage</c> and <c>GET /v1/models</c>.</summary>
-public sealed class AdminUsageTests : IAsyncLifetime
+public sealed class AdminUsageTests : RelayTestBase
 {
-    private FakeUpstream _upstream = null!;
-    private RelayTestHost _relay = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestHost.StartAsync(_upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     [Fact]
     public async Task RecentRecords_NeedTheAdminKey_AndCarryUsageAndOutcome()
     {
         using var post = new HttpRequestMessage(HttpMethod.Post, "/v1/responses") { Content = new StringContent("""{"model":"openai/gpt-4o","input":"hi"}""", Encoding.UTF8, "application/json") };
         post.Headers.Authorization = new("Bearer", RelayTestHost.RelayKey);
-        (await _relay.Http.SendAsync(post)).Dispose();
-        await _relay.Billing.SingleForAsync("openai/gpt-4o");
+        (await Relay.Http.SendAsync(post)).Dispose();
+        await Relay.Billing.SingleForAsync("openai/gpt-4o");
 
-        using HttpResponseMessage anonymous = await _relay.Http.GetAsync("/admin/usage");
+        using HttpResponseMessage anonymous = await Relay.Http.GetAsync("/admin/usage");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         using var withRelayKey = new HttpRequestMessage(HttpMethod.Get, "/admin/usage") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", RelayTestHost.RelayKey) } };
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _relay.Http.SendAsync(withRelayKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Relay.Http.SendAsync(withRelayKey)).StatusCode);
 
         using var admin = new HttpRequestMessage(HttpMethod.Get, "/admin/usage?limit=5") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", RelayTestHost.AdminKey) } };
-        using HttpResponseMessage response = await _relay.Http.SendAsync(admin);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(admin);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         JsonElement record = Assert.Single(json.RootElement.GetProperty("data").EnumerateArray());
@@ -56,7 +42,7 @@ public sealed class AdminUsageTests : IAsyncLifetime
     public async Task Models_ListsPrefixedModelsAndExactMapEntries()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", RelayTestHost.RelayKey) } };
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request);
 
         using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         string[] ids = json.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToArray();
@@ -68,7 +54,7 @@ public sealed class AdminUsageTests : IAsyncLifetime
     [Fact]
     public async Task OpenAISdk_ListsModelsThroughTheRelay()
     {
-        var models = await _relay.OpenAI().GetOpenAIModelClient().GetModelsAsync();
+        var models = await Relay.OpenAI().GetOpenAIModelClient().GetModelsAsync();
 
         Assert.Contains(models.Value, m => m.Id == "openai/gpt-4o");
     }

@@ -194,8 +194,8 @@ public sealed class FakeUpstream : IAsyncDisposable
 
             if (scenario.Name == "drip" && !last)
             {
-                // Keep-alive comments every 100 ms: the stream outlasts a 1 s idle timeout but is never idle for long.
-                for (int k = 0; k < 3; k++)
+                // Keep-alive comments every 100 ms: the stream (about 5 s) outlasts a 3 s idle timeout but is never idle for long.
+                for (int k = 0; k < 6; k++)
                 {
                     await Task.Delay(100, ctx.RequestAborted);
                     await ctx.Response.WriteAsync(": keep-alive\n\n", ctx.RequestAborted);

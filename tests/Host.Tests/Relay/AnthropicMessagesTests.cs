@@ -9,22 +9,8 @@ using AkkaProxy.Pipeline.Usage;
 namespace AkkaProxy.Host.Tests.Relay;
 
 /// <summary>Anthropic Messages through the relay (raw HTTP as the Anthropic SDK sends it: x-api-key, anthropic-version).</summary>
-public sealed class AnthropicMessagesTests : IAsyncLifetime
+public sealed class AnthropicMessagesTests : RelayTestBase
 {
-    private FakeUpstream _upstream = null!;
-    private RelayTestHost _relay = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestHost.StartAsync(_upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     [Fact]
     public async Task Streaming_UsesMessageStartAndLastMessageDelta_AndBillsCacheWrites()
@@ -32,12 +18,12 @@ public sealed class AnthropicMessagesTests : IAsyncLifetime
         string body = await PostAsync("""{"model":"anthropic/claude-sonnet-4","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}""");
 
         Assert.Equal(string.Concat(FakeStreams.Messages("claude-sonnet-4")), body);
-        RecordedRequest sent = _upstream.LastRequest;
+        RecordedRequest sent = Upstream.LastRequest;
         Assert.Equal(RelayTestHost.AnthropicUpstreamKey, sent.Headers["x-api-key"]);
         Assert.Equal("2023-06-01", sent.Headers["anthropic-version"]);
         Assert.False(sent.Headers.ContainsKey("Authorization"));
         Assert.DoesNotContain("stream_options", sent.BodyText, StringComparison.Ordinal);
-        BillingRecord record = await _relay.Billing.SingleForAsync("anthropic/claude-sonnet-4");
+        BillingRecord record = await Relay.Billing.SingleForAsync("anthropic/claude-sonnet-4");
         Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
         AssertAnthropicUsage(record);
     }
@@ -49,7 +35,7 @@ public sealed class AnthropicMessagesTests : IAsyncLifetime
 
         using JsonDocument json = JsonDocument.Parse(body);
         Assert.Equal(FakeUpstream.Text, json.RootElement.GetProperty("content")[0].GetProperty("text").GetString());
-        BillingRecord record = await _relay.Billing.SingleForAsync("claude-sonnet-4");
+        BillingRecord record = await Relay.Billing.SingleForAsync("claude-sonnet-4");
         Assert.Equal("anthropic", record.Provider);
         Assert.Equal(FakeStreams.MessageId, record.ResponseId);
         AssertAnthropicUsage(record);
@@ -59,7 +45,7 @@ public sealed class AnthropicMessagesTests : IAsyncLifetime
     public async Task UnknownModel_GetsAnAnthropicShapedError()
     {
         using var request = Request("""{"model":"nowhere/claude","max_tokens":1,"messages":[]}""");
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request);
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
         using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -83,7 +69,7 @@ public sealed class AnthropicMessagesTests : IAsyncLifetime
     private async Task<string> PostAsync(string json)
     {
         using HttpRequestMessage request = Request(json);
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
     }

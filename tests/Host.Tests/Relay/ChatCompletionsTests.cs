@@ -9,33 +9,19 @@ using OpenAI.Chat;
 namespace AkkaProxy.Host.Tests.Relay;
 
 /// <summary>Chat Completions through the relay, driven by the official OpenAI .NET SDK.</summary>
-public sealed class ChatCompletionsTests : IAsyncLifetime
+public sealed class ChatCompletionsTests : RelayTestBase
 {
-    private FakeUpstream _upstream = null!;
-    private RelayTestHost _relay = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestHost.StartAsync(_upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     [Fact]
     public async Task NonStreaming_ReturnsContentAndBillsReportedUsage()
     {
-        ChatClient chat = _relay.OpenAI().GetChatClient("openai/gpt-4o");
+        ChatClient chat = Relay.OpenAI().GetChatClient("openai/gpt-4o");
 
         ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("hi")]);
 
         Assert.Equal(FakeUpstream.Text, completion.Content[0].Text);
         Assert.Equal(FakeStreams.ChatPrompt, completion.Usage.InputTokenCount);
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/gpt-4o");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/gpt-4o");
         Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
         Assert.False(record.Streaming);
         Assert.Equal("openai", record.Provider);
@@ -50,7 +36,7 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
     [Fact]
     public async Task Streaming_Sdk_GetsTextAndTheSameUsageTheRelayBills()
     {
-        ChatClient chat = _relay.OpenAI().GetChatClient("openai/gpt-4o");
+        ChatClient chat = Relay.OpenAI().GetChatClient("openai/gpt-4o");
         var text = new System.Text.StringBuilder();
         ChatTokenUsage? sdkUsage = null;
 
@@ -62,10 +48,10 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
         }
 
         Assert.Equal(FakeUpstream.Text, text.ToString());
-        using JsonDocument sent = JsonDocument.Parse(_upstream.LastRequest.Body);
+        using JsonDocument sent = JsonDocument.Parse(Upstream.LastRequest.Body);
         Assert.Equal("gpt-4o", sent.RootElement.GetProperty("model").GetString());
         Assert.True(sent.RootElement.GetProperty("stream_options").GetProperty("include_usage").GetBoolean());
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/gpt-4o");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/gpt-4o");
         Assert.True(record.Streaming);
         Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
         AssertChatUsage(record.Usage);
@@ -80,7 +66,7 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
     public async Task Streaming_RawBytes_ClientWithoutUsageNeverSeesTheUsageChunk()
     {
         string body = """{"model":"openai/gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}""";
-        string text = await PostRawAsync(body);
+        string text = await PostStreamAsync("/v1/chat/completions", body);
 
         Assert.DoesNotContain("\"choices\":[],\"usage\"", text, StringComparison.Ordinal);
         Assert.EndsWith("data: [DONE]\n\n", text, StringComparison.Ordinal);
@@ -92,10 +78,10 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
     public async Task Streaming_ClientAskedForUsage_GetsItUnchanged()
     {
         string body = """{"model":"openai/gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}""";
-        string text = await PostRawAsync(body);
+        string text = await PostStreamAsync("/v1/chat/completions", body);
 
         Assert.Equal(string.Concat(FakeStreams.Chat("gpt-4o", includeUsage: true)), text);
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/gpt-4o");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/gpt-4o");
         AssertChatUsage(record.Usage);
     }
 
@@ -103,12 +89,12 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
     public async Task Streaming_ProviderWithoutStreamOptions_IsNotInjectedAndUsageIsMissing()
     {
         string body = """{"model":"compat/llama","stream":true,"messages":[{"role":"user","content":"hi"}]}""";
-        string text = await PostRawAsync(body);
+        string text = await PostStreamAsync("/v1/chat/completions", body);
 
         Assert.Contains("\"finish_reason\":\"stop\"", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("stream_options", _upstream.LastRequest.BodyText, StringComparison.Ordinal);
-        Assert.Equal("tagged", _upstream.LastRequest.Headers["X-Compat-Tag"]);
-        BillingRecord record = await _relay.Billing.SingleForAsync("compat/llama");
+        Assert.DoesNotContain("stream_options", Upstream.LastRequest.BodyText, StringComparison.Ordinal);
+        Assert.Equal("tagged", Upstream.LastRequest.Headers["X-Compat-Tag"]);
+        BillingRecord record = await Relay.Billing.SingleForAsync("compat/llama");
         Assert.Equal(UsageStatus.Missing, record.Usage.Status);
         Assert.Null(record.Cost);
         Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
@@ -123,10 +109,10 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
         request.Headers.Add("OpenAI-Beta", "assistants=v2");
         request.Headers.Add("Cookie", "session=secret");
 
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request);
 
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        RecordedRequest sent = _upstream.LastRequest;
+        RecordedRequest sent = Upstream.LastRequest;
         Assert.Equal(body.Replace("\"openai/gpt-4o\"", "\"gpt-4o\"", StringComparison.Ordinal), sent.BodyText);
         Assert.Equal($"Bearer {RelayTestHost.OpenAIUpstreamKey}", sent.Headers["Authorization"]);
         Assert.DoesNotContain(sent.Headers.Values, v => v.Contains(RelayTestHost.RelayKey, StringComparison.Ordinal));
@@ -139,24 +125,16 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
     [Fact]
     public async Task UnprefixedModel_RoutesThroughTheModelMap()
     {
-        ChatClient chat = _relay.OpenAI().GetChatClient("gpt-4o");
+        ChatClient chat = Relay.OpenAI().GetChatClient("gpt-4o");
 
         ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("hi")]);
 
         Assert.Equal(FakeUpstream.Text, completion.Content[0].Text);
-        BillingRecord record = await _relay.Billing.SingleForAsync("gpt-4o");
+        BillingRecord record = await Relay.Billing.SingleForAsync("gpt-4o");
         Assert.Equal("openai", record.Provider);
         Assert.Equal("gpt-4o", record.UpstreamModel);
     }
 
-    private async Task<string> PostRawAsync(string body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
-        request.Headers.Authorization = new("Bearer", RelayTestHost.RelayKey);
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadAsStringAsync();
-    }
 
     private static void AssertChatUsage(TokenUsage usage)
     {

@@ -12,22 +12,8 @@ using OpenAI.Chat;
 namespace AkkaProxy.Host.Tests.Relay;
 
 /// <summary>What clients see, and what gets billed, when the upstream or the client misbehaves.</summary>
-public sealed class FailureTests : IAsyncLifetime
+public sealed class FailureTests : RelayTestBase
 {
-    private FakeUpstream _upstream = null!;
-    private RelayTestHost _relay = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestHost.StartAsync(_upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     [Fact]
     public async Task UpstreamResetMidStream_Chat_EndsWithAnErrorDataLineNotASilentCut()
@@ -38,7 +24,7 @@ public sealed class FailureTests : IAsyncLifetime
         Assert.Equal(4, events.Length);
         using JsonDocument error = JsonDocument.Parse(events[^1]["data: ".Length..]);
         Assert.Equal("upstream_reset", error.RootElement.GetProperty("error").GetProperty("code").GetString());
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/reset");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/reset");
         Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
         Assert.Equal(EndedBy.Upstream, record.EndedBy);
         Assert.Equal("upstream_reset", record.ErrorCode);
@@ -49,7 +35,7 @@ public sealed class FailureTests : IAsyncLifetime
     {
         // The .NET SDK skips a `data: {"error":…}` chunk (the Python and Node SDKs raise on it);
         // what it must never see is a finish_reason the upstream did not send.
-        ChatClient chat = _relay.OpenAI().GetChatClient("openai/reset");
+        ChatClient chat = Relay.OpenAI().GetChatClient("openai/reset");
         var text = new StringBuilder();
         bool finished = false;
 
@@ -82,7 +68,7 @@ public sealed class FailureTests : IAsyncLifetime
         string body = await PostStreamAsync("/v1/messages", """{"model":"anthropic/claude-sonnet-4~reset","max_tokens":5,"stream":true,"messages":[]}""");
 
         Assert.Contains("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\"", body, StringComparison.Ordinal);
-        BillingRecord record = await _relay.Billing.SingleForAsync("anthropic/claude-sonnet-4~reset");
+        BillingRecord record = await Relay.Billing.SingleForAsync("anthropic/claude-sonnet-4~reset");
         Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
         Assert.Equal(UsageStatus.Partial, record.Usage.Status);
         Assert.Equal(FakeStreams.AnthInput + FakeStreams.AnthCacheWrite + FakeStreams.AnthCacheRead, record.Usage.InputTokens);
@@ -96,10 +82,10 @@ public sealed class FailureTests : IAsyncLifetime
 
         await Assert.ThrowsAnyAsync<HttpRequestException>(async () =>
         {
-            using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+            using HttpResponseMessage response = await Relay.Http.SendAsync(request);
             await response.Content.ReadAsByteArrayAsync();
         });
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/reset");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/reset");
         Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
     }
 
@@ -109,13 +95,13 @@ public sealed class FailureTests : IAsyncLifetime
     public async Task UpstreamErrorStatus_ReachesTheClientUnchanged(int status)
     {
         using var request = Post("/v1/chat/completions", $$"""{"model":"openai/status-{{status}}","messages":[]}""");
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request);
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("7", response.Headers.GetValues("retry-after").Single());
         string type = status == 429 ? "rate_limit_error" : "server_error";
         Assert.Equal($$$"""{"error":{"message":"fake {{{status}}} for status-{{{status}}}","type":"{{{type}}}","param":null,"code":"fake_{{{status}}}"}}""", await response.Content.ReadAsStringAsync());
-        BillingRecord record = await _relay.Billing.SingleForAsync($"openai/status-{status}");
+        BillingRecord record = await Relay.Billing.SingleForAsync($"openai/status-{status}");
         Assert.Equal(ExchangeOutcome.UpstreamError, record.Outcome);
         Assert.Equal(status, record.HttpStatus);
         Assert.Equal(UsageStatus.Missing, record.Usage.Status);
@@ -125,7 +111,7 @@ public sealed class FailureTests : IAsyncLifetime
     [Fact]
     public async Task UpstreamErrorStatus_SdkSeesTheProvidersStatus()
     {
-        ChatClient chat = _relay.OpenAI().GetChatClient("openai/status-429");
+        ChatClient chat = Relay.OpenAI().GetChatClient("openai/status-429");
 
         ClientResultException error = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("hi")]));
 
@@ -136,19 +122,19 @@ public sealed class FailureTests : IAsyncLifetime
     public async Task ClientAbortMidStream_CancelsTheUpstreamAndStillBills()
     {
         using var request = Post("/v1/chat/completions", """{"model":"openai/hang","stream":true,"messages":[]}""");
-        using (HttpResponseMessage response = await _relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        using (HttpResponseMessage response = await Relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
         {
             await using Stream stream = await response.Content.ReadAsStreamAsync();
             byte[] buffer = new byte[256];
             Assert.True(await stream.ReadAsync(buffer) > 0);
         }
 
-        string aborted = await _upstream.AbortObserved.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        string aborted = await Upstream.AbortObserved.Task.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal("hang", aborted);
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/hang");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/hang");
         Assert.Equal(ExchangeOutcome.ClientAborted, record.Outcome);
         Assert.Equal(EndedBy.Client, record.EndedBy);
-        await WaitUntilAsync(() => _upstream.OpenStreams == 0);
+        await WaitUntilAsync(() => Upstream.OpenStreams == 0, "the upstream stream is still open");
     }
 
     [Fact]
@@ -158,7 +144,7 @@ public sealed class FailureTests : IAsyncLifetime
 
         Assert.DoesNotContain("oops", body, StringComparison.Ordinal);
         Assert.Contains("\"code\":\"upstream_malformed_event\"", body, StringComparison.Ordinal);
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/malformed");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/malformed");
         Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
         Assert.Equal("upstream_malformed_event", record.ErrorCode);
     }
@@ -170,7 +156,7 @@ public sealed class FailureTests : IAsyncLifetime
 
         Assert.True(body.Length < 1024 * 1024, "the oversize event must not be relayed");
         Assert.Contains("\"code\":\"event_too_large\"", body, StringComparison.Ordinal);
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/oversize");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/oversize");
         Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
         Assert.Equal(EndedBy.Relay, record.EndedBy);
     }
@@ -181,14 +167,14 @@ public sealed class FailureTests : IAsyncLifetime
         string body = await PostStreamAsync("/v1/responses", """{"model":"openai/truncated","stream":true,"input":"hi"}""");
 
         Assert.Contains("\"code\":\"upstream_truncated\"", body, StringComparison.Ordinal);
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/truncated");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/truncated");
         Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
     }
 
     [Fact]
     public async Task UnknownProvider_Gets400NamingTheModelAndProviders()
     {
-        ChatClient chat = _relay.OpenAI().GetChatClient("nowhere/gpt-4o");
+        ChatClient chat = Relay.OpenAI().GetChatClient("nowhere/gpt-4o");
 
         ClientResultException error = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("hi")]));
 
@@ -197,32 +183,32 @@ public sealed class FailureTests : IAsyncLifetime
         Assert.Contains("nowhere/gpt-4o", body, StringComparison.Ordinal);
         Assert.Contains("'openai/'", body, StringComparison.Ordinal);
         Assert.Contains("\"code\":\"model_not_found\"", body, StringComparison.Ordinal);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Fact]
     public async Task MissingProviderKey_Gets500NamingTheVariable()
     {
-        using HttpResponseMessage response = await _relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"nokey/gpt-4o","messages":[]}"""));
+        using HttpResponseMessage response = await Relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"nokey/gpt-4o","messages":[]}"""));
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         string body = await response.Content.ReadAsStringAsync();
         Assert.Contains("AKKAPROXY_TEST_UNSET_KEY_VAR", body, StringComparison.Ordinal);
         Assert.Contains("\"code\":\"provider_key_missing\"", body, StringComparison.Ordinal);
-        Assert.Empty(_upstream.Requests);
-        BillingRecord record = await _relay.Billing.SingleForAsync("nokey/gpt-4o");
+        Assert.Empty(Upstream.Requests);
+        BillingRecord record = await Relay.Billing.SingleForAsync("nokey/gpt-4o");
         Assert.Equal(ExchangeOutcome.UpstreamError, record.Outcome);
     }
 
     [Fact]
     public async Task UnreachableUpstream_Gets502InOpenAIShape()
     {
-        using HttpResponseMessage response = await _relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"deadend/gpt-4o","messages":[]}"""));
+        using HttpResponseMessage response = await Relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"deadend/gpt-4o","messages":[]}"""));
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("upstream_unreachable", json.RootElement.GetProperty("error").GetProperty("code").GetString());
-        BillingRecord record = await _relay.Billing.SingleForAsync("deadend/gpt-4o");
+        BillingRecord record = await Relay.Billing.SingleForAsync("deadend/gpt-4o");
         Assert.Equal(ExchangeOutcome.UpstreamError, record.Outcome);
         Assert.Equal(502, record.HttpStatus);
     }
@@ -230,11 +216,11 @@ public sealed class FailureTests : IAsyncLifetime
     [Fact]
     public async Task CompressedUpstreamBody_IsDecodedBeforeTheTapAndTheClient()
     {
-        using HttpResponseMessage response = await _relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gzip","messages":[]}"""));
+        using HttpResponseMessage response = await Relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gzip","messages":[]}"""));
 
         Assert.Empty(response.Content.Headers.ContentEncoding);
         Assert.Equal(FakeStreams.ChatJson("gzip"), await response.Content.ReadAsStringAsync());
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/gzip");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/gzip");
         Assert.Equal(UsageStatus.Reported, record.Usage.Status);
         Assert.Equal(FakeStreams.ChatPrompt, record.Usage.InputTokens);
     }
@@ -250,44 +236,20 @@ public sealed class FailureTests : IAsyncLifetime
             request.Headers.Authorization = new("Bearer", key);
         }
 
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("invalid_api_key", json.RootElement.GetProperty("error").GetProperty("code").GetString());
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Fact]
     public async Task InvalidJsonBody_Gets400()
     {
-        using HttpResponseMessage response = await _relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gpt-4o",}"""));
+        using HttpResponseMessage response = await Relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gpt-4o",}"""));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("\"code\":\"invalid_request_body\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-    }
-
-    private async Task<string> PostStreamAsync(string path, string json)
-    {
-        using HttpRequestMessage request = Post(path, json);
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadAsStringAsync();
-    }
-
-    private static HttpRequestMessage Post(string path, string json)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        request.Headers.Authorization = new("Bearer", RelayTestHost.RelayKey);
-        return request;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            await Task.Delay(20, cts.Token);
-        }
     }
 }

@@ -9,33 +9,19 @@ using OpenAI.Responses;
 namespace AkkaProxy.Host.Tests.Relay;
 
 /// <summary>The Responses API through the relay, driven by the official OpenAI .NET SDK.</summary>
-public sealed class ResponsesTests : IAsyncLifetime
+public sealed class ResponsesTests : RelayTestBase
 {
-    private FakeUpstream _upstream = null!;
-    private RelayTestHost _relay = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestHost.StartAsync(_upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     [Fact]
     public async Task NonStreaming_ReturnsOutputAndBillsCachedAndReasoningTokens()
     {
-        ResponsesClient responses = _relay.OpenAI().GetResponsesClient();
+        ResponsesClient responses = Relay.OpenAI().GetResponsesClient();
 
         ResponseResult result = await responses.CreateResponseAsync("openai/gpt-4o", "hi", previousResponseId: null);
 
         Assert.Equal(FakeUpstream.Text, result.GetOutputText());
         Assert.Equal(FakeStreams.RespInput, result.Usage.InputTokenCount);
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/gpt-4o");
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/gpt-4o");
         Assert.Equal(ApiKind.Responses, record.Api);
         Assert.False(record.Streaming);
         Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
@@ -47,7 +33,7 @@ public sealed class ResponsesTests : IAsyncLifetime
     [Fact]
     public async Task Streaming_DeliversEveryEventAndBillsFromResponseCompleted()
     {
-        ResponsesClient responses = _relay.OpenAI().GetResponsesClient();
+        ResponsesClient responses = Relay.OpenAI().GetResponsesClient();
         var text = new StringBuilder();
         ResponseResult? completed = null;
 
@@ -65,8 +51,8 @@ public sealed class ResponsesTests : IAsyncLifetime
 
         Assert.Equal(FakeUpstream.Text, text.ToString());
         Assert.NotNull(completed);
-        Assert.DoesNotContain("stream_options", _upstream.LastRequest.BodyText, StringComparison.Ordinal);
-        BillingRecord record = await _relay.Billing.SingleForAsync("openai/gpt-4o");
+        Assert.DoesNotContain("stream_options", Upstream.LastRequest.BodyText, StringComparison.Ordinal);
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/gpt-4o");
         Assert.True(record.Streaming);
         Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
         Assert.Equal("gpt-4o", record.ResponseModel);
@@ -83,7 +69,7 @@ public sealed class ResponsesTests : IAsyncLifetime
         };
         request.Headers.Authorization = new("Bearer", RelayTestHost.RelayKey);
 
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         string body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(string.Concat(FakeStreams.Responses("gpt-4o")), body);

@@ -13,31 +13,8 @@ namespace AkkaProxy.Host.Tests.WebSockets;
 /// The official OpenAI Node SDK's <c>ResponsesWS</c> (npm <c>openai</c> + <c>ws</c>, installed by
 /// scripts/setup-test-deps.sh) drives a three-turn conversation through the relay.
 /// </summary>
-public sealed class NodeResponsesWsTests : IAsyncLifetime
+public sealed class NodeResponsesWsTests : RelayTestBase
 {
-    private FakeUpstream _upstream = null!;
-    private RelayTestHost _relay = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestHost.StartAsync(_upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        WebSocketRelay relay = _relay.App.Services.GetRequiredService<WebSocketRelay>();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while ((relay.ActiveSessions != 0 || _upstream.Socket.OpenSockets != 0) && !cts.IsCancellationRequested)
-        {
-            await Task.Delay(20);
-        }
-
-        Assert.Equal(0, relay.ActiveSessions);
-        Assert.Equal(0, _upstream.Socket.OpenSockets);
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     [Fact]
     public async Task ThreeTurnConversation_WithTheOfficialNodeClient()
@@ -52,7 +29,7 @@ public sealed class NodeResponsesWsTests : IAsyncLifetime
             WorkingDirectory = Path.GetDirectoryName(script)!,
             Environment =
             {
-                ["RELAY_URL"] = _relay.BaseUrl.ToString().TrimEnd('/'),
+                ["RELAY_URL"] = Relay.BaseUrl.ToString().TrimEnd('/'),
                 ["RELAY_KEY"] = RelayTestHost.RelayKey,
                 ["MODEL"] = "openai/gpt-4o",
             },
@@ -77,7 +54,7 @@ public sealed class NodeResponsesWsTests : IAsyncLifetime
                 Assert.Equal(FakeResponsesSocket.ResponseId(turn - 1), line.GetProperty("previous").GetString());
             }
 
-            BillingRecord record = await _relay.Billing.WaitForAsync(r => r.Turn == turn);
+            BillingRecord record = await Relay.Billing.WaitForAsync(r => r.Turn == turn);
             Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
             Assert.Equal(FakeResponsesSocket.ResponseId(turn), record.ResponseId);
             Assert.Equal(turn == 1 ? null : FakeResponsesSocket.ResponseId(turn - 1), record.PreviousResponseId);
@@ -85,18 +62,9 @@ public sealed class NodeResponsesWsTests : IAsyncLifetime
         }
 
         Assert.True(lines[3].GetProperty("done").GetBoolean());
-        Assert.All(_upstream.Socket.Received, m => Assert.Contains("\"model\":\"gpt-4o\"", m, StringComparison.Ordinal));
-        await WaitForCloseAsync();
-        Assert.Equal((System.Net.WebSockets.WebSocketCloseStatus)1000, _upstream.Socket.ClosesReceived.Single().Status);
-        Assert.Equal("node done", _upstream.Socket.ClosesReceived.Single().Reason);
-    }
-
-    private async Task WaitForCloseAsync()
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (_upstream.Socket.ClosesReceived.IsEmpty)
-        {
-            await Task.Delay(20, cts.Token);
-        }
+        Assert.All(Upstream.Socket.Received, m => Assert.Contains("\"model\":\"gpt-4o\"", m, StringComparison.Ordinal));
+        await WaitUntilAsync(() => !Upstream.Socket.ClosesReceived.IsEmpty, "the upstream got no close");
+        Assert.Equal((System.Net.WebSockets.WebSocketCloseStatus)1000, Upstream.Socket.ClosesReceived.Single().Status);
+        Assert.Equal("node done", Upstream.Socket.ClosesReceived.Single().Reason);
     }
 }

@@ -12,38 +12,21 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AkkaProxy.Host.Tests.WebSockets;
 
 /// <summary>Responses WebSocket mode through the real relay against the fake upstream's socket. Every test ends with a leak check.</summary>
-public sealed class WebSocketTests : IAsyncLifetime
+public sealed class WebSocketTests : RelayTestBase
 {
     private const string Create = """{"type":"response.create","model":"openai/gpt-4o","store":false,"input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"Find fizz_buzz()"}]}],"tools":[]}""";
 
-    private FakeUpstream _upstream = null!;
-    private RelayTestHost _relay = null!;
-
-    private FakeResponsesSocket Fake => _upstream.Socket;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestHost.StartAsync(_upstream, """
+    protected override string ExtraHocon => """
             akkaproxy.websocket { max-message-bytes = 1MiB, close-timeout = 2s }
             akkaproxy.auth.allowed-origins = ["https://app.example"]
-            """);
-    }
+            """;
 
-    public async Task DisposeAsync()
-    {
-        // Leak check: every session supervisor finished and every upstream socket closed.
-        WebSocketRelay relay = _relay.App.Services.GetRequiredService<WebSocketRelay>();
-        await WaitUntilAsync(() => relay.ActiveSessions == 0, "relay sessions still running");
-        await WaitUntilAsync(() => Fake.OpenSockets == 0, "upstream sockets still open");
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    private FakeResponsesSocket Fake => Upstream.Socket;
 
     [Fact]
     public async Task MultiTurnConversation_StripsThePrefix_ChainsAndBillsEveryTurn()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync(Create);
         JsonElement first = await socket.ReceiveUntilAsync("response.completed");
@@ -56,8 +39,8 @@ public sealed class WebSocketTests : IAsyncLifetime
         Assert.Equal([Create.Replace("openai/gpt-4o", "gpt-4o", StringComparison.Ordinal), second.Replace("openai/gpt-4o", "gpt-4o", StringComparison.Ordinal)], Fake.Received);
         Assert.Equal(Fake.Sent, socket.Received); // every server event, byte for byte
 
-        BillingRecord turn1 = await _relay.Billing.WaitForAsync(r => r.Turn == 1);
-        BillingRecord turn2 = await _relay.Billing.WaitForAsync(r => r.Turn == 2);
+        BillingRecord turn1 = await Relay.Billing.WaitForAsync(r => r.Turn == 1);
+        BillingRecord turn2 = await Relay.Billing.WaitForAsync(r => r.Turn == 2);
         Assert.Equal("resp_ws_1", turn1.ResponseId);
         Assert.Equal("resp_ws_2", turn2.ResponseId);
         Assert.Null(turn1.PreviousResponseId);
@@ -83,7 +66,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task UpstreamHandshake_CarriesTheProviderKeyAndBetaHeader_NotTheClientsCredentials()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl, options =>
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl, options =>
         {
             options.SetRequestHeader("Authorization", "Bearer " + RelayTestHost.RelayKey);
             options.SetRequestHeader("OpenAI-Beta", "responses_websockets=2026-02-06");
@@ -105,7 +88,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [InlineData("""{"type":"response.create","model":"anthropic/claude-sonnet-4"}""", "unsupported_provider")]
     public async Task BadFirstMessage_GetsAnErrorEvent_DialsNothing_AndTheSocketStaysUsable(string message, string code)
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync(message);
         JsonElement error = await socket.ReceiveUntilAsync("error");
@@ -124,7 +107,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task LaterTurnForAnotherProvider_GetsAnErrorAndTheSocketStaysUsable()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
         await socket.SendAsync(Create);
         await socket.ReceiveUntilAsync("response.completed");
 
@@ -142,7 +125,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task StreamIdLanes_AreBilledToTheirOwnTurns_EvenWhenTheyFinishOutOfOrder()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync("""{"type":"response.create","model":"openai/ws-hold","stream_id":"lane-a","input":[]}""");
         await socket.SendAsync("""{"type":"response.create","model":"openai/ws-hold","stream_id":"lane-b","input":[]}""");
@@ -151,8 +134,8 @@ public sealed class WebSocketTests : IAsyncLifetime
 
         Assert.Equal("lane-b", firstDone.GetProperty("stream_id").GetString());
         Assert.Equal("lane-a", secondDone.GetProperty("stream_id").GetString());
-        BillingRecord a = await _relay.Billing.WaitForAsync(r => r.StreamId == "lane-a");
-        BillingRecord b = await _relay.Billing.WaitForAsync(r => r.StreamId == "lane-b");
+        BillingRecord a = await Relay.Billing.WaitForAsync(r => r.StreamId == "lane-a");
+        BillingRecord b = await Relay.Billing.WaitForAsync(r => r.StreamId == "lane-b");
         Assert.Equal(1, a.Turn);
         Assert.Equal(FakeResponsesSocket.ResponseId(1), a.ResponseId);
         Assert.Equal(FakeResponsesSocket.Usage(1).Input, a.Usage.InputTokens);
@@ -164,7 +147,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task OtherClientEvents_PassThroughByteForByte()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
         await socket.SendAsync(Create);
         await socket.ReceiveUntilAsync("response.completed");
 
@@ -179,13 +162,13 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task GenerateFalseWarmUp_IsForwardedAndBilledWithZeroOutput()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync("""{"type":"response.create","model":"openai/gpt-4o","generate":false,"input":[]}""");
         await socket.ReceiveUntilAsync("response.completed");
 
         Assert.Contains("\"generate\":false", Fake.Received.Single(), StringComparison.Ordinal);
-        BillingRecord record = await _relay.Billing.WaitForAsync(r => r.Turn == 1);
+        BillingRecord record = await Relay.Billing.WaitForAsync(r => r.Turn == 1);
         Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
         Assert.Equal(0, record.Usage.OutputTokens);
         Assert.Equal(FakeResponsesSocket.Usage(1, generate: false).Input, record.Usage.InputTokens);
@@ -194,7 +177,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task ClientClose_ClosesTheUpstreamWithTheSameCodeAndReason()
     {
-        RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
         await socket.SendAsync(Create);
         await socket.ReceiveUntilAsync("response.completed");
 
@@ -211,28 +194,28 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task UpstreamClose_ClosesTheClientWithTheSameCodeAndReason()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync("""{"type":"response.create","model":"openai/ws-close","input":[]}""");
         (WebSocketCloseStatus? status, string? reason) = await socket.ReceiveCloseAsync();
 
         Assert.Equal((WebSocketCloseStatus)4000, status);
         Assert.Equal("fake closing", reason);
-        BillingRecord record = await _relay.Billing.WaitForAsync(r => r.Turn == 1);
+        BillingRecord record = await Relay.Billing.WaitForAsync(r => r.Turn == 1);
         Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
     }
 
     [Fact]
     public async Task UpstreamAbortMidTurn_Gives1011_AndBillsTheTurnAsAborted()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync("""{"type":"response.create","model":"openai/ws-abort","input":[]}""");
         (WebSocketCloseStatus? status, _) = await socket.ReceiveCloseAsync();
 
         Assert.Equal(WebSocketCloseStatus.InternalServerError, status);
         Assert.Contains(socket.Received, m => m.Contains("response.created", StringComparison.Ordinal));
-        BillingRecord record = await _relay.Billing.WaitForAsync(r => r.Turn == 1);
+        BillingRecord record = await Relay.Billing.WaitForAsync(r => r.Turn == 1);
         Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
         Assert.Equal(EndedBy.Upstream, record.EndedBy);
         Assert.Equal(FakeResponsesSocket.ResponseId(1), record.ResponseId);
@@ -242,20 +225,20 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task ConnectionLimitError_ReachesTheClientUnchanged()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync("""{"type":"response.create","model":"openai/ws-limit","input":[]}""");
         string? error = await socket.ReceiveAsync();
 
         Assert.Equal(FakeResponsesSocket.LimitError, error);
-        BillingRecord record = await _relay.Billing.WaitForAsync(r => r.Turn == 1);
+        BillingRecord record = await Relay.Billing.WaitForAsync(r => r.Turn == 1);
         Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
     }
 
     [Fact]
     public async Task MalformedUsage_IsUnknown_ForwardedUnchanged_AndTheSessionGoesOn()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync("""{"type":"response.create","model":"openai/ws-badusage","input":[]}""");
         JsonElement completed = await socket.ReceiveUntilAsync("response.completed");
@@ -263,8 +246,8 @@ public sealed class WebSocketTests : IAsyncLifetime
         await socket.ReceiveUntilAsync("response.completed");
 
         Assert.Equal("many", completed.GetProperty("response").GetProperty("usage").GetProperty("input_tokens").GetString());
-        BillingRecord bad = await _relay.Billing.WaitForAsync(r => r.Turn == 1);
-        BillingRecord good = await _relay.Billing.WaitForAsync(r => r.Turn == 2);
+        BillingRecord bad = await Relay.Billing.WaitForAsync(r => r.Turn == 1);
+        BillingRecord good = await Relay.Billing.WaitForAsync(r => r.Turn == 2);
         Assert.Equal(UsageStatus.Unknown, bad.Usage.Status);
         Assert.Null(bad.Cost);
         Assert.Equal(UsageStatus.Reported, good.Usage.Status);
@@ -273,7 +256,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task OversizeClientMessage_Closes1009WithAReason()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync("{\"type\":\"response.create\",\"pad\":\"" + new string('x', 2 * 1024 * 1024) + "\"}");
         (WebSocketCloseStatus? status, string? reason) = await socket.ReceiveCloseAsync();
@@ -285,7 +268,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task OversizeUpstreamMessage_ClosesTheUpstream1009AndTheClient1011()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
 
         await socket.SendAsync("""{"type":"response.create","model":"openai/ws-big","input":[]}""");
         (WebSocketCloseStatus? status, _) = await socket.ReceiveCloseAsync();
@@ -298,7 +281,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task SlowClient_SlowsTheUpstream_ThenGetsEveryEvent()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
         await socket.SendAsync("""{"type":"response.create","model":"openai/ws-flood","input":[]}""");
 
         // Read nothing until the upstream's sends stop making progress.
@@ -319,7 +302,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task SubprotocolKey_IsAccepted_AndANonKeyProtocolIsNegotiated()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl, options =>
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl, options =>
         {
             options.AddSubProtocol("openai-insecure-api-key." + RelayTestHost.RelayKey);
             options.AddSubProtocol("openai-beta.responses-v1");
@@ -329,7 +312,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         await socket.ReceiveUntilAsync("response.completed");
 
         Assert.Equal("openai-beta.responses-v1", socket.Socket.SubProtocol);
-        Assert.Equal("team-a", (await _relay.Billing.WaitForAsync(r => r.Turn == 1)).KeyId);
+        Assert.Equal("team-a", (await Relay.Billing.WaitForAsync(r => r.Turn == 1)).KeyId);
     }
 
     [Theory]
@@ -350,7 +333,7 @@ public sealed class WebSocketTests : IAsyncLifetime
             socket.Options.SetRequestHeader("Origin", origin);
         }
 
-        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new UriBuilder(_relay.BaseUrl) { Scheme = "ws", Path = "/v1/responses" }.Uri, CancellationToken.None));
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new UriBuilder(Relay.BaseUrl) { Scheme = "ws", Path = "/v1/responses" }.Uri, CancellationToken.None));
 
         Assert.Equal(expected, socket.HttpStatusCode);
         Assert.Empty(Fake.Handshakes);
@@ -359,7 +342,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task AllowedBrowserOrigin_IsAccepted()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl, options =>
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl, options =>
         {
             options.SetRequestHeader("Origin", "https://app.example");
             options.AddSubProtocol("openai-insecure-api-key." + RelayTestHost.RelayKey);
@@ -374,13 +357,13 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task ModelQuery_RoutesTheSocketAndIsSentUpstreamWithoutThePrefix()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(_relay.BaseUrl, query: "model=openai/gpt-4o");
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl, query: "model=openai/gpt-4o");
 
         await socket.SendAsync("""{"type":"response.create","input":[]}""");
         await socket.ReceiveUntilAsync("response.completed");
 
         Assert.Single(Fake.Handshakes);
-        BillingRecord record = await _relay.Billing.WaitForAsync(r => r.Turn == 1);
+        BillingRecord record = await Relay.Billing.WaitForAsync(r => r.Turn == 1);
         Assert.Equal("openai", record.Provider);
     }
 
@@ -389,25 +372,9 @@ public sealed class WebSocketTests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/responses");
         request.Headers.Authorization = new("Bearer", RelayTestHost.RelayKey);
-        using HttpResponseMessage response = await _relay.Http.SendAsync(request);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("websocket_upgrade_required", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(20, cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException(what);
-            }
-        }
     }
 }

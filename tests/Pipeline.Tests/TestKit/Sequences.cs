@@ -23,6 +23,14 @@ public static class Sequences
         return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
     }
 
+    /// <summary>Two segments, split at <paramref name="at"/>.</summary>
+    public static ReadOnlySequence<byte> SplitAt(ReadOnlyMemory<byte> bytes, int at)
+    {
+        var first = new Segment(bytes[..at], 0);
+        Segment last = first.Append(bytes[at..]);
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
     private sealed class Segment : ReadOnlySequenceSegment<byte>
     {
         public Segment(ReadOnlyMemory<byte> memory, long runningIndex)

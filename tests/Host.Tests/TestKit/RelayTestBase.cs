@@ -1,0 +1,71 @@
+using System.Text;
+using AkkaProxy.Host.Tests.Fakes;
+using AkkaProxy.Pipeline.Transport;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AkkaProxy.Host.Tests.TestKit;
+
+/// <summary>
+/// A fake upstream and the relay on real Kestrel, fresh for each test, and a leak check after it:
+/// no upstream response still streaming, no WebSocket session or upstream socket left open.
+/// </summary>
+public abstract class RelayTestBase : IAsyncLifetime
+{
+    protected FakeUpstream Upstream { get; private set; } = null!;
+
+    protected RelayTestHost Relay { get; private set; } = null!;
+
+    /// <summary>HOCON appended to the test configuration, for limits a test class needs.</summary>
+    protected virtual string ExtraHocon => "";
+
+    public async Task InitializeAsync()
+    {
+        Upstream = await FakeUpstream.StartAsync();
+        Relay = await RelayTestHost.StartAsync(Upstream, ExtraHocon);
+    }
+
+    public async Task DisposeAsync()
+    {
+        WebSocketRelay sockets = Relay.App.Services.GetRequiredService<WebSocketRelay>();
+        await WaitUntilAsync(() => sockets.ActiveSessions == 0, "WebSocket sessions still running");
+        await WaitUntilAsync(() => Upstream.Socket.OpenSockets == 0, "upstream sockets still open");
+        await WaitUntilAsync(() => Upstream.OpenStreams == 0, "upstream responses still streaming");
+        await Relay.DisposeAsync();
+        await Upstream.DisposeAsync();
+    }
+
+    /// <summary>A POST with the relay key.</summary>
+    protected static HttpRequestMessage Post(string path, string json)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new("Bearer", RelayTestHost.RelayKey);
+        return request;
+    }
+
+    /// <summary>POSTs a streaming request and returns the whole body the client received.</summary>
+    protected async Task<string> PostStreamAsync(string path, string json)
+    {
+        using HttpRequestMessage request = Post(path, json);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Polls <paramref name="condition"/> for up to 20 s (a bound, not a timing assertion).</summary>
+    protected static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(20, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException(what);
+            }
+        }
+    }
+}
