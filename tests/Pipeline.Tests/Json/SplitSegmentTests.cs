@@ -9,7 +9,7 @@ using AkkaProxy.Pipeline.Usage;
 
 using AkkaProxy.Pipeline.Tests.TestKit;
 
-namespace AkkaProxy.Pipeline.Tests;
+namespace AkkaProxy.Pipeline.Tests.Json;
 
 /// <summary>
 /// Events and numbers split across buffer segments (as a PipeReader hands them over) read the same
