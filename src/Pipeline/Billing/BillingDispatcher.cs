@@ -36,15 +36,23 @@ public sealed class BillingDispatcher : IAsyncDisposable
     /// <summary>Starts the background loop.</summary>
     public void Start() => _loop ??= Task.Run(LoopAsync);
 
-    /// <summary>Queues a record; waits only if the queue is full.</summary>
-    public ValueTask EnqueueAsync(BillingRecord record, CancellationToken cancellationToken = default)
-    {
-        if (_queue.Writer.TryWrite(record))
-        {
-            return ValueTask.CompletedTask;
-        }
+    /// <summary>
+    /// Queues a record; waits only if the queue is full. After <see cref="StopAsync"/> (a request that
+    /// finished during shutdown) the record is delivered to the sinks at once instead: never dropped.
+    /// </summary>
+    public ValueTask EnqueueAsync(BillingRecord record, CancellationToken cancellationToken = default) =>
+        _queue.Writer.TryWrite(record) ? ValueTask.CompletedTask : EnqueueSlowAsync(record, cancellationToken);
 
-        return _queue.Writer.WriteAsync(record, cancellationToken);
+    private async ValueTask EnqueueSlowAsync(BillingRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            await DeliverAsync(record).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Stops accepting records and waits until every queued record reached the sinks.</summary>
@@ -64,19 +72,24 @@ public sealed class BillingDispatcher : IAsyncDisposable
     {
         await foreach (BillingRecord record in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            foreach (IBillingSink sink in _sinks)
-            {
-                try
-                {
-                    await sink.WriteAsync(record, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    _logger.LogError(ex, "Billing sink {Sink} failed for request {RequestId}; the other sinks still get the record.", sink.GetType().Name, record.RequestId);
-                }
-            }
-
-            Interlocked.Increment(ref _delivered);
+            await DeliverAsync(record).ConfigureAwait(false);
         }
+    }
+
+    private async Task DeliverAsync(BillingRecord record)
+    {
+        foreach (IBillingSink sink in _sinks)
+        {
+            try
+            {
+                await sink.WriteAsync(record, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Billing sink {Sink} failed for request {RequestId}; the other sinks still get the record.", sink.GetType().Name, record.RequestId);
+            }
+        }
+
+        Interlocked.Increment(ref _delivered);
     }
 }

@@ -29,4 +29,5 @@ internal enum SessionEndKind
     UpstreamTooLarge,
     IdleTimeout,
     Shutdown,
+    RelayError,
 }

@@ -108,9 +108,18 @@ internal sealed class WebSocketSession
                 }
             }
         }
+        catch (UpstreamSendException)
+        {
+            End(SessionEndKind.UpstreamLost, WebSocketCloseStatus.InternalServerError, "upstream connection lost");
+        }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
+        }
+        catch (Exception ex)
+        {
+            _relay.Logger.LogError(ex, "WebSocket session failed reading the client.");
+            End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
         }
     }
 
@@ -120,7 +129,7 @@ internal sealed class WebSocketSession
         {
             if (_toUpstream is not null)
             {
-                await _toUpstream.SendAsync(message.Payload, message.Type).ConfigureAwait(false); // passes byte for byte
+                await SendUpstreamAsync(message.Payload, message.Type).ConfigureAwait(false); // passes byte for byte
                 return;
             }
 
@@ -160,8 +169,24 @@ internal sealed class WebSocketSession
 
         _lastModel = model;
         ProxyRun run = OpenTurn(route, message.Payload, info);
-        await _toUpstream!.SendAsync(run.Exchange.RequestBody, WebSocketMessageType.Text).ConfigureAwait(false);
+        await SendUpstreamAsync(run.Exchange.RequestBody, WebSocketMessageType.Text).ConfigureAwait(false);
     }
+
+    /// <summary>Sends to the upstream; a failure there is the upstream's, not the client's.</summary>
+    private async ValueTask SendUpstreamAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type)
+    {
+        try
+        {
+            await _toUpstream!.SendAsync(payload, type).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            throw new UpstreamSendException(ex);
+        }
+    }
+
+    /// <summary>Marks a failed send to the upstream inside the client pump.</summary>
+    private sealed class UpstreamSendException(Exception inner) : Exception("The upstream socket failed.", inner);
 
     private async Task<bool> DialAsync(ProviderRoute route, string? streamId)
     {
@@ -239,13 +264,26 @@ internal sealed class WebSocketSession
                 ReadOnlyMemory<byte> forward = await OnUpstreamMessageAsync(message).ConfigureAwait(false);
                 if (!forward.IsEmpty && !_end.Task.IsCompleted)
                 {
-                    await _toClient.SendAsync(forward, message.Type).ConfigureAwait(false);
+                    try
+                    {
+                        await _toClient.SendAsync(forward, message.Type).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+                    {
+                        End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
+                        return;
+                    }
                 }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             End(SessionEndKind.UpstreamLost, WebSocketCloseStatus.InternalServerError, "upstream connection lost");
+        }
+        catch (Exception ex)
+        {
+            _relay.Logger.LogError(ex, "WebSocket session failed relaying the upstream.");
+            End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
         }
     }
 

@@ -46,6 +46,19 @@ public sealed class BillingDispatcherTests
         Assert.Equal(6, slow.Count);
     }
 
+    [Fact]
+    public async Task ARecordArrivingAfterStop_IsDeliveredInline()
+    {
+        var sink = new ListSink();
+        await using var dispatcher = new BillingDispatcher([sink], NullLogger<BillingDispatcher>.Instance, capacity: 4);
+        dispatcher.Start();
+        await dispatcher.StopAsync();
+
+        await dispatcher.EnqueueAsync(Record(7));
+
+        Assert.Equal("req_7", Assert.Single(sink.Records).RequestId);
+    }
+
     private static BillingRecord Record(int i) => new()
     {
         RequestId = $"req_{i}",
