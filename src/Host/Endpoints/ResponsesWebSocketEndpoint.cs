@@ -61,9 +61,15 @@ public static class ResponsesWebSocketEndpoint
         }
 
         var handshake = new WebSocketHandshake(keyId, ForwardedHeaders(context.Request), model);
-        var accept = new WebSocketAcceptContext { SubProtocol = ChooseProtocol(protocols), DangerousEnableCompression = false };
+        WebSocketRelay relay = context.RequestServices.GetRequiredService<WebSocketRelay>();
+        var accept = new WebSocketAcceptContext
+        {
+            SubProtocol = ChooseProtocol(protocols),
+            DangerousEnableCompression = false,
+            KeepAliveInterval = relay.Options.KeepAliveInterval, // the same setting as towards the upstream
+        };
         using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
-        await context.RequestServices.GetRequiredService<WebSocketRelay>().RelayAsync(socket, handshake, context.RequestAborted).ConfigureAwait(false);
+        await relay.RelayAsync(socket, handshake, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>
