@@ -78,6 +78,24 @@ public sealed class ReferenceConfigurationTests
     }
 
     [Fact]
+    public void ExampleFile_ParsesAndBuilds()
+    {
+        string example = File.ReadAllText(Path.Combine(AkkaProxy.Host.Tests.TestKit.RepoPaths.Root, "hocon", "akkaproxy.example.conf"));
+        IConfiguration config = Reference(example);
+
+        var router = new ModelRouter(RelayConfiguration.ReadRouting(config), name => name + "-value");
+        var auth = RelayConfiguration.ReadAuth(config);
+
+        Assert.False(router.TryGetProvider("ollama", out _));
+        Assert.True(router.TryResolve("llama-3", out ProviderRoute route, out _));
+        Assert.Equal("vllm", route.Provider.Name);
+        Assert.True(router.TryGetProvider("openrouter", out Provider openrouter));
+        Assert.Equal("AkkaProxy", openrouter.Headers["X-Title"]);
+        Assert.Equal("team-a", Assert.Single(auth.Keys).Id);
+        Assert.Equal(0m, RelayConfiguration.ReadPricing(config).Cost("vllm", "x", new AkkaProxy.Pipeline.Usage.TokenUsage { InputTokens = 5, Status = AkkaProxy.Pipeline.Usage.UsageStatus.Reported }));
+    }
+
+    [Fact]
     public void Pricing_ReadsKebabKeysAndWildcards()
     {
         PricingTable pricing = RelayConfiguration.ReadPricing(Reference());
