@@ -206,13 +206,14 @@ public sealed class FakeUpstream : IAsyncDisposable
     }
 
     /// <summary>
-    /// Resets the connection after what was written has left. Kestrel's flush completes when bytes
-    /// reach its transport, not the socket, and an immediate abort can discard them.
+    /// Resets the connection after what was written has been read. Kestrel's flush completes when
+    /// bytes reach its transport, not the peer, and a reset discards whatever the peer has not read
+    /// yet; one second leaves room on a loaded two-core machine (this is the fake's pacing, not an assertion).
     /// </summary>
     private static async Task AbortAfterFlushAsync(HttpContext ctx)
     {
         await ctx.Response.Body.FlushAsync();
-        await Task.Delay(250);
+        await Task.Delay(TimeSpan.FromSeconds(1));
         ctx.Abort();
     }
 
