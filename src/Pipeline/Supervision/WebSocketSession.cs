@@ -40,6 +40,9 @@ internal sealed class WebSocketSession
     private readonly Lock _lanesGate = new();
     private readonly TaskCompletionSource<SessionEnd> _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ActivityTimeout _idle;
+    private readonly CancellationTokenSource _ended = new();
+    private readonly HashSet<string> _seenLanes = new(StringComparer.Ordinal);
+    private (WebSocketCloseStatus Status, string Reason) _upstreamClose = (WebSocketCloseStatus.NormalClosure, "");
     private WebSocket? _upstream;
     private SocketSender? _toUpstream;
     private Task? _upstreamPump;
@@ -53,7 +56,7 @@ internal sealed class WebSocketSession
         _relay = relay;
         _client = client;
         _handshake = handshake;
-        _toClient = new SocketSender(client);
+        _toClient = new SocketSender(client, relay.Options.CloseTimeout);
         _idle = new ActivityTimeout(relay.Options.IdleTimeout, relay.Time);
     }
 
@@ -79,6 +82,7 @@ internal sealed class WebSocketSession
             _client.Dispose();
             _upstream?.Dispose();
             _idle.Dispose();
+            _ended.Dispose();
         }
     }
 
@@ -125,7 +129,21 @@ internal sealed class WebSocketSession
 
     private async Task OnClientMessageAsync(WebSocketMessage message)
     {
-        if (message.Type != WebSocketMessageType.Text || !TryRead(message.Payload, out RequestBodyInfo info) || info.Type != "response.create")
+        // Only JSON text messages are part of the protocol. Anything the relay cannot read is refused,
+        // never forwarded: a message it cannot read could be a response.create it would neither route nor bill.
+        if (message.Type != WebSocketMessageType.Text)
+        {
+            await RefuseAsync(ClientErrors.Binary, null).ConfigureAwait(false);
+            return;
+        }
+
+        if (!TryRead(message.Payload, out RequestBodyInfo info, out string? unreadable))
+        {
+            await RefuseAsync(ClientErrors.Unreadable(unreadable), null).ConfigureAwait(false);
+            return;
+        }
+
+        if (info.Type != "response.create")
         {
             if (_toUpstream is not null)
             {
@@ -133,7 +151,19 @@ internal sealed class WebSocketSession
                 return;
             }
 
-            await RefuseAsync(ClientErrors.FirstMessage(message, message.Type == WebSocketMessageType.Text && TryRead(message.Payload, out RequestBodyInfo parsed) ? parsed.Type : null), null).ConfigureAwait(false);
+            await RefuseAsync(ClientErrors.FirstMessage(info.Type), null).ConfigureAwait(false);
+            return;
+        }
+
+        if (LaneRefusal(info.StreamId) is byte[] laneError)
+        {
+            await _toClient.SendAsync(laneError, WebSocketMessageType.Text).ConfigureAwait(false);
+            return;
+        }
+
+        if (OpenTurnCount() >= Options.MaxOpenTurns)
+        {
+            await RefuseAsync(ClientErrors.TooManyOpenTurns(Options.MaxOpenTurns), info.StreamId).ConfigureAwait(false);
             return;
         }
 
@@ -170,6 +200,40 @@ internal sealed class WebSocketSession
         _lastModel = model;
         ProxyRun run = OpenTurn(route, message.Payload, info);
         await SendUpstreamAsync(run.Exchange.RequestBody, WebSocketMessageType.Text).ConfigureAwait(false);
+        run.Exchange.RequestBody = ReadOnlyMemory<byte>.Empty; // an open turn keeps its accounting, not its (up to 16 MiB) request
+    }
+
+    /// <summary>The official error for an invalid or one-too-many <c>stream_id</c> (protocols.md §A), or null when the lane is fine.</summary>
+    private byte[]? LaneRefusal(string? streamId)
+    {
+        if (streamId is null)
+        {
+            return null;
+        }
+
+        if (!LaneNames.IsValid(streamId))
+        {
+            return ClientErrorEvent.Create(400, "invalid_stream_id", LaneNames.InvalidMessage, "stream_id");
+        }
+
+        lock (_lanesGate)
+        {
+            if (_seenLanes.Contains(streamId) || _seenLanes.Count < LaneNames.MaxNamedLanes)
+            {
+                _seenLanes.Add(streamId);
+                return null;
+            }
+        }
+
+        return ClientErrorEvent.Create(400, "websocket_stream_limit_reached", LaneNames.LimitMessage, "stream_id", streamId);
+    }
+
+    private int OpenTurnCount()
+    {
+        lock (_lanesGate)
+        {
+            return _lanes.Values.Sum(turns => turns.Count);
+        }
     }
 
     /// <summary>Sends to the upstream; a failure there is the upstream's, not the client's.</summary>
@@ -197,9 +261,14 @@ internal sealed class WebSocketSession
         }
 
         string? queryModel = _handshake.Model is null ? null : route.UpstreamModel;
+        WebSocket upstream;
         try
         {
-            _upstream = await _relay.Dialer.ConnectAsync(route.Provider, _handshake, queryModel, _relay.Shutdown).ConfigureAwait(false);
+            upstream = await _relay.Dialer.ConnectAsync(route.Provider, _handshake, queryModel, _ended.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_ended.IsCancellationRequested)
+        {
+            return false; // the session ended while dialling
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or HttpRequestException)
         {
@@ -208,9 +277,18 @@ internal sealed class WebSocketSession
             return false;
         }
 
+        if (_end.Task.IsCompleted)
+        {
+            // The session ended while the dial was finishing: nothing may start on this socket.
+            upstream.Abort();
+            upstream.Dispose();
+            return false;
+        }
+
+        _upstream = upstream;
         _provider = route.Provider;
-        _toUpstream = new SocketSender(_upstream);
-        _upstreamPump = UpstreamPumpAsync(_upstream);
+        _toUpstream = new SocketSender(upstream, Options.CloseTimeout);
+        _upstreamPump = UpstreamPumpAsync(upstream);
         return true;
     }
 
@@ -334,10 +412,14 @@ internal sealed class WebSocketSession
     {
         lock (_lanesGate)
         {
-            Queue<ProxyRun> turns = _lanes[run.Exchange.StreamId ?? DefaultLane];
-            if (turns.Count > 0 && ReferenceEquals(turns.Peek(), run))
+            string lane = run.Exchange.StreamId ?? DefaultLane;
+            if (_lanes.TryGetValue(lane, out Queue<ProxyRun>? turns) && turns.Count > 0 && ReferenceEquals(turns.Peek(), run))
             {
                 turns.Dequeue();
+                if (turns.Count == 0)
+                {
+                    _lanes.Remove(lane);
+                }
             }
         }
     }
@@ -375,8 +457,13 @@ internal sealed class WebSocketSession
     }
 
     // 4. Pass the end on to the other side.
-    private void End(SessionEndKind kind, WebSocketCloseStatus status, string description) =>
-        _end.TrySetResult(new SessionEnd(kind, status, description));
+    private void End(SessionEndKind kind, WebSocketCloseStatus status, string description)
+    {
+        if (_end.TrySetResult(new SessionEnd(kind, status, description)))
+        {
+            _ended.Cancel();
+        }
+    }
 
     private async Task CloseBothAsync(SessionEnd end)
     {
@@ -391,6 +478,7 @@ internal sealed class WebSocketSession
             _ => (end.Status, end.Description, end.Status, end.Description),
         };
 
+        _upstreamClose = (toUpstream, upstreamReason);
         Task client = _toClient.CloseAsync(toClient, clientReason);
         Task upstream = _toUpstream?.CloseAsync(toUpstream, upstreamReason) ?? Task.CompletedTask;
         await Task.WhenAll(client, upstream).ConfigureAwait(false);
@@ -404,23 +492,42 @@ internal sealed class WebSocketSession
     /// </summary>
     private async Task WaitOrAbortAsync(Task clientPump)
     {
-        Task pumps = Task.WhenAll(clientPump, _upstreamPump ?? Task.CompletedTask)
-            .ContinueWith(_ => Task.WhenAll(DrainAsync(_client), _upstream is null ? Task.CompletedTask : DrainAsync(_upstream)), TaskScheduler.Default)
-            .Unwrap();
-        Task finished = await Task.WhenAny(pumps, Task.Delay(Options.CloseTimeout, _relay.Time)).ConfigureAwait(false);
-        if (finished != pumps)
+        // The client pump first: it may be dialling, and only it starts the upstream pump.
+        await WithinCloseTimeoutAsync(clientPump, _client).ConfigureAwait(false);
+        if (_toUpstream is not null)
         {
-            _client.Abort();
-            _upstream?.Abort();
+            // Sent once: repeats only when the upstream was connected after the session ended.
+            await _toUpstream.CloseAsync(_upstreamClose.Status, _upstreamClose.Reason).ConfigureAwait(false);
+        }
+
+        if (_upstreamPump is not null)
+        {
+            await WithinCloseTimeoutAsync(_upstreamPump, _upstream!).ConfigureAwait(false);
+        }
+
+        await WithinCloseTimeoutAsync(DrainAsync(_client), _client).ConfigureAwait(false);
+        if (_upstream is not null)
+        {
+            await WithinCloseTimeoutAsync(DrainAsync(_upstream), _upstream).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Awaits <paramref name="work"/> for at most the close timeout; then aborts <paramref name="socket"/>, which ends it.</summary>
+    private async Task WithinCloseTimeoutAsync(Task work, WebSocket socket)
+    {
+        Task finished = await Task.WhenAny(work, Task.Delay(Options.CloseTimeout, _relay.Time)).ConfigureAwait(false);
+        if (finished != work)
+        {
+            socket.Abort();
         }
 
         try
         {
-            await pumps.ConfigureAwait(false);
+            await work.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
-            // Aborted above: the peer never answered.
+            // Aborted: the peer never answered.
         }
     }
 
@@ -451,16 +558,18 @@ internal sealed class WebSocketSession
         await _toClient.SendAsync(payload, WebSocketMessageType.Text).ConfigureAwait(false);
     }
 
-    private static bool TryRead(ReadOnlyMemory<byte> payload, out RequestBodyInfo info)
+    private static bool TryRead(ReadOnlyMemory<byte> payload, out RequestBodyInfo info, out string? error)
     {
         try
         {
             info = RequestBodyReader.Read(payload.Span);
+            error = null;
             return true;
         }
-        catch (RequestBodyException)
+        catch (RequestBodyException ex)
         {
             info = default;
+            error = ex.Message;
             return false;
         }
     }

@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using AkkaProxy.Pipeline.Routing;
 
 namespace AkkaProxy.Pipeline.Transport;
@@ -12,12 +11,18 @@ internal static class ClientErrors
     public static ClientError MissingModel { get; } = new("missing_model",
         "The first response.create must name a model, such as 'openai/gpt-4o' (or open the socket with ?model=).", "model");
 
-    public static ClientError FirstMessage(WebSocketMessage message, string? type) => message.Type switch
-    {
-        WebSocketMessageType.Binary => new("invalid_message", "The first message must be a JSON text message of type 'response.create'; got a binary message.", null),
-        _ when type is null => new("invalid_message", "The first message must be a JSON object of type 'response.create'; this one is not valid JSON or has no 'type'.", "type"),
-        _ => new("invalid_message", $"The first message must be of type 'response.create'; got '{type}'. Send a response.create to open the session.", "type"),
-    };
+    public static ClientError Binary { get; } = new("invalid_message",
+        "Binary messages are not part of the Responses WebSocket protocol: send JSON text messages.", null);
+
+    public static ClientError Unreadable(string? why) => new("invalid_message",
+        $"The message is not a JSON object the relay can read ({why}). Send a JSON event such as response.create.", null);
+
+    public static ClientError FirstMessage(string? type) => type is null
+        ? new("invalid_message", "The first message must be a JSON object with \"type\": \"response.create\"; this one has no 'type'.", "type")
+        : new("invalid_message", $"The first message must be of type 'response.create'; got '{type}'. Send a response.create to open the session.", "type");
+
+    public static ClientError TooManyOpenTurns(int limit) => new("too_many_open_turns",
+        $"This socket already has {limit} response.create turns waiting for their results. Wait for some to finish, or open another socket.", null);
 
     public static ClientError NoWebSocketMode(Provider provider) => new("unsupported_provider",
         $"Provider '{provider.Name}' is an Anthropic provider and has no Responses WebSocket mode. Use an OpenAI or OpenAI-compatible provider.", "model");

@@ -21,6 +21,12 @@ public sealed class WebSocketRelayOptions
     /// <summary>Receive buffer kept per direction while a socket is idle (default 4 KiB); larger messages borrow pooled buffers.</summary>
     public int ReceiveBufferBytes { get; set; } = 4 * 1024;
 
+    /// <summary>
+    /// <c>response.create</c> turns one socket may have waiting for their results (default 64; OpenAI
+    /// runs 16 at a time and queues the rest). One more gets an error event.
+    /// </summary>
+    public int MaxOpenTurns { get; set; } = 64;
+
     /// <summary>Throws when a value is out of range, naming the setting.</summary>
     public void Validate()
     {
@@ -32,6 +38,11 @@ public sealed class WebSocketRelayOptions
         if (IdleTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero || CloseTimeout <= TimeSpan.Zero || KeepAliveInterval < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(IdleTimeout), "WebSocket timeouts must be positive (keep-alive may be zero: off).");
+        }
+
+        if (MaxOpenTurns < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxOpenTurns), $"{nameof(MaxOpenTurns)} must be at least 1.");
         }
 
         if (ReceiveBufferBytes is < 256 or > 1024 * 1024)

@@ -38,6 +38,20 @@ public sealed class ReferenceConfigurationTests
     }
 
     [Fact]
+    public void WebSocketSection_RepeatsEveryDefaultOfWebSocketRelayOptions()
+    {
+        var bound = RelayConfiguration.ReadWebSocket(Reference());
+        var defaults = new AkkaProxy.Pipeline.Transport.WebSocketRelayOptions();
+
+        foreach (var property in typeof(AkkaProxy.Pipeline.Transport.WebSocketRelayOptions).GetProperties())
+        {
+            Assert.True(Equals(property.GetValue(defaults), property.GetValue(bound)), $"reference.conf disagrees with WebSocketRelayOptions.{property.Name}");
+        }
+
+        Assert.Equal(7, typeof(AkkaProxy.Pipeline.Transport.WebSocketRelayOptions).GetProperties().Length);
+    }
+
+    [Fact]
     public void BillingAndAuthSections_RepeatTheirDefaults()
     {
         IConfiguration config = Reference();

@@ -16,7 +16,9 @@ public sealed class RelaySocket : IAsyncDisposable
     /// <summary>Every text message received, in order.</summary>
     public List<string> Received { get; } = [];
 
-    public static async Task<RelaySocket> ConnectAsync(Uri relay, Action<ClientWebSocketOptions>? configure = null, string? query = null)
+    /// <summary>Connects. With <paramref name="smallReceiveBuffer"/> the client's TCP receive buffer is fixed at 8 KiB
+    /// (no kernel autotuning), so a client that does not read pushes back after kilobytes, not megabytes.</summary>
+    public static async Task<RelaySocket> ConnectAsync(Uri relay, Action<ClientWebSocketOptions>? configure = null, string? query = null, bool smallReceiveBuffer = false)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
@@ -31,7 +33,24 @@ public sealed class RelaySocket : IAsyncDisposable
 
         var uri = new UriBuilder(relay) { Scheme = "ws", Path = "/v1/responses", Query = query ?? "" }.Uri;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await socket.ConnectAsync(uri, timeout.Token);
+        if (smallReceiveBuffer)
+        {
+            var handler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (context, ct) =>
+                {
+                    var tcp = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 8 * 1024 };
+                    await tcp.ConnectAsync(context.DnsEndPoint, ct);
+                    return new System.Net.Sockets.NetworkStream(tcp, ownsSocket: true);
+                },
+            };
+            await socket.ConnectAsync(uri, new HttpMessageInvoker(handler), timeout.Token);
+        }
+        else
+        {
+            await socket.ConnectAsync(uri, timeout.Token);
+        }
+
         return new RelaySocket(socket);
     }
 

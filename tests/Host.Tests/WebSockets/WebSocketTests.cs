@@ -281,7 +281,7 @@ public sealed class WebSocketTests : RelayTestBase
     [Fact]
     public async Task SlowClient_SlowsTheUpstream_ThenGetsEveryEvent()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
+        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl, smallReceiveBuffer: true);
         await socket.SendAsync("""{"type":"response.create","model":"openai/ws-flood","input":[]}""");
 
         // Read nothing until the upstream's sends stop making progress.
