@@ -196,7 +196,17 @@ internal sealed partial class HoconParser
                 continue;
             }
 
+            if (AtEnd)
+            {
+                throw Error("unterminated escape");
+            }
+
             char escaped = _text[_pos++];
+            if (escaped == 'u' && (_pos + 4 > _text.Length || !int.TryParse(_text.AsSpan(_pos, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _)))
+            {
+                throw Error("\\u needs four hex digits");
+            }
+
             builder.Append(escaped switch
             {
                 'n' => '\n',
@@ -247,12 +257,16 @@ internal sealed partial class HoconParser
         if (size.Success)
         {
             long amount = long.Parse(size.Groups[1].Value, CultureInfo.InvariantCulture);
+            // HOCON's size units: K/Ki/KiB are powers of two, kB/KB/MB/GB powers of ten.
             long unit = size.Groups[2].Value.ToUpperInvariant() switch
             {
                 "B" => 1,
-                "K" or "KIB" or "KB" => 1024,
-                "M" or "MIB" or "MB" => 1024 * 1024,
-                _ => 1024L * 1024 * 1024,
+                "K" or "KI" or "KIB" => 1024,
+                "KB" => 1000,
+                "M" or "MI" or "MIB" => 1024 * 1024,
+                "MB" => 1000 * 1000,
+                "G" or "GI" or "GIB" => 1024L * 1024 * 1024,
+                _ => 1000L * 1000 * 1000,
             };
             return (amount * unit).ToString(CultureInfo.InvariantCulture);
         }
@@ -312,6 +326,6 @@ internal sealed partial class HoconParser
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*(ms|milliseconds|s|seconds|m|minutes|h|hours|d|days)$")]
     private static partial Regex DurationPattern();
 
-    [GeneratedRegex(@"^(\d+)\s*(B|K|KiB|KB|M|MiB|MB|G|GiB|GB)$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(\d+)\s*(B|K|Ki|KiB|KB|M|Mi|MiB|MB|G|Gi|GiB|GB)$", RegexOptions.IgnoreCase)]
     private static partial Regex SizePattern();
 }

@@ -22,6 +22,7 @@ internal sealed class SseFrameDecoder
     private readonly long _maxEventBytes;
     private ArrayBufferWriter<byte>? _joined;
     private long _scanned;
+    private long _searchedTo;
     private long _eventNameStart;
     private long _eventNameLength;
     private long _dataStart;
@@ -48,6 +49,12 @@ internal sealed class SseFrameDecoder
             long lineStart = reader.Consumed;
             long lineEnd;
             long next;
+            if (_searchedTo > lineStart)
+            {
+                // A long line arriving in pieces: continue the search where the last read stopped.
+                reader.Advance(_searchedTo - lineStart);
+            }
+
             if (reader.TryAdvanceToAny(LineEnds, advancePastDelimiter: false))
             {
                 lineEnd = reader.Consumed;
@@ -57,6 +64,7 @@ internal sealed class SseFrameDecoder
                     if (reader.End && !isFinalBlock)
                     {
                         // A CR at the end of what we have may be the first half of CRLF.
+                        _searchedTo = lineEnd;
                         return NeedMore(buffer, lineStart);
                     }
 
@@ -68,7 +76,7 @@ internal sealed class SseFrameDecoder
 
                 next = reader.Consumed;
             }
-            else if (isFinalBlock && !reader.End)
+            else if (isFinalBlock && buffer.Length > lineStart)
             {
                 lineEnd = next = buffer.Length;
                 reader.AdvanceToEnd();
@@ -79,9 +87,11 @@ internal sealed class SseFrameDecoder
             }
             else
             {
+                _searchedTo = buffer.Length;
                 return NeedMore(buffer, lineStart);
             }
 
+            _searchedTo = 0;
             if (lineEnd == lineStart)
             {
                 return Emit(ref buffer, next, out frame);
@@ -121,6 +131,7 @@ internal sealed class SseFrameDecoder
         frame = new ResponseFrame(FrameKind.SseEvent, raw, eventName, data, _dataLines > 0);
         buffer = buffer.Slice(length);
         _scanned = 0;
+        _searchedTo = 0;
         _eventNameStart = _eventNameLength = 0;
         _dataStart = _dataLength = 0;
         _dataLines = 0;

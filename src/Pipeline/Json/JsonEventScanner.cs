@@ -46,6 +46,9 @@ internal sealed class JsonEventScanner
     public string? Model { get; private set; }
 
 
+    /// <summary>Whether the document's top-level object or array has been closed.</summary>
+    public bool RootClosed { get; private set; }
+
     /// <summary>Reader state carried between chunks of one document read incrementally.</summary>
     public JsonReaderState ReaderState { get; private set; }
 
@@ -53,6 +56,7 @@ internal sealed class JsonEventScanner
     public void Reset()
     {
         Facts = default;
+        RootClosed = false;
         _property = JsonName.Other;
         _usageDepth = -1;
         Id = null;
@@ -103,6 +107,7 @@ internal sealed class JsonEventScanner
                 return;
             case JsonTokenType.EndObject:
             case JsonTokenType.EndArray:
+                RootClosed |= depth == 0;
                 if (depth == _usageDepth)
                 {
                     _usageDepth = -1;

@@ -88,14 +88,29 @@ internal static class RequestBodyReader
         }
     }
 
+    /// <summary>The end offset of the value token the reader is on (after it, for a container), leaving the reader on its last token.</summary>
+    private static int TokenEnd(ref Utf8JsonReader reader)
+    {
+        int start = (int)reader.TokenStartIndex;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+            case JsonTokenType.StartArray:
+                reader.Skip();
+                return (int)reader.TokenStartIndex + 1;
+            case JsonTokenType.String:
+                return start + reader.ValueSpan.Length + 2; // the raw (still escaped) bytes between the quotes
+            default:
+                return start + reader.ValueSpan.Length;
+        }
+    }
+
     private static RequestBodyInfo ReadStreamOptions(ref Utf8JsonReader reader, RequestBodyInfo info)
     {
         int start = (int)reader.TokenStartIndex;
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            int end = start + (int)reader.ValueSpan.Length;
-            reader.Skip();
-            return info with { StreamOptionsNonObjectToken = new Range(start, end) };
+            return info with { StreamOptionsNonObjectToken = new Range(start, TokenEnd(ref reader)) };
         }
 
         info = info with { StreamOptionsStart = start, StreamOptionsIsEmpty = true };

@@ -26,6 +26,9 @@ public sealed class ProxyRun
     /// <summary>The exchange this run serves.</summary>
     public ProxyExchange Exchange { get; }
 
+    /// <summary>True while the pump waits for the client to take what was written (a slow or stalled reader).</summary>
+    public bool WaitingForClient { get; private set; }
+
     /// <summary>Passes the request through the stages, outermost first.</summary>
     public void ApplyRequestStages()
     {
@@ -76,7 +79,9 @@ public sealed class ProxyRun
             if (wrote)
             {
                 Exchange.FirstByteAt ??= time.GetUtcNow();
+                WaitingForClient = true;
                 FlushResult flush = await client.FlushAsync(cancellationToken).ConfigureAwait(false);
+                WaitingForClient = false;
                 activity?.Touch();
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
@@ -96,20 +101,34 @@ public sealed class ProxyRun
         }
     }
 
-    /// <summary>Ends the run: every stage's completion hook, innermost first. Idempotent.</summary>
-    public void Complete()
+    /// <summary>
+    /// Ends the run: every stage's completion hook, innermost first. Idempotent, and never throws: a
+    /// hook that fails does not stop the others or fail a finished response; the failures are returned.
+    /// </summary>
+    /// <returns>The hooks' exceptions, or null when every hook succeeded.</returns>
+    public AggregateException? Complete()
     {
         if (_completed)
         {
-            return;
+            return null;
         }
 
         _completed = true;
+        List<Exception>? failures = null;
         IReadOnlyList<ProxyStage> stages = _factory.Stages;
         for (int i = stages.Count - 1; i >= 0; i--)
         {
-            stages[i].OnCompleted(Exchange);
+            try
+            {
+                stages[i].OnCompleted(Exchange);
+            }
+            catch (Exception ex)
+            {
+                (failures ??= []).Add(new InvalidOperationException($"Stage '{stages[i].Name}' failed in OnCompleted.", ex));
+            }
         }
+
+        return failures is null ? null : new AggregateException(failures);
     }
 
     private PumpResult? RelayChunk(ref ReadOnlySequence<byte> buffer, PipeWriter client, out bool wrote)

@@ -426,13 +426,9 @@ internal sealed class WebSocketSession
 
     private ValueTask BillAsync(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode)
     {
-        try
+        if (run.Complete() is AggregateException failure)
         {
-            run.Complete();
-        }
-        catch (Exception ex)
-        {
-            _relay.Logger.LogError(ex, "A stage's completion hook failed for {RequestId}.", run.Exchange.RequestId);
+            _relay.Logger.LogError(failure, "A stage's completion hook failed for {RequestId}; its billing record is unaffected.", run.Exchange.RequestId);
         }
 
         BillingRecord record = BillingRecordFactory.Create(run.Exchange, _relay.Pricing, outcome, endedBy, 101, errorCode, _relay.Time.GetUtcNow());

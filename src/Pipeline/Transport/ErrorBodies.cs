@@ -50,7 +50,9 @@ public static class ErrorBodies
     public static byte[] StreamEvent(ApiKind api, string code, string message, long lastSequenceNumber)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        buffer.Write(api == ApiKind.ChatCompletions ? "data: "u8 : "event: error\ndata: "u8);
+        // The leading line end closes an upstream event left without its blank line, so the error never
+        // merges into it; where the stream was already at an event boundary it is an empty line, a no-op in SSE.
+        buffer.Write(api == ApiKind.ChatCompletions ? "\ndata: "u8 : "\nevent: error\ndata: "u8);
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
             json.WriteStartObject();

@@ -25,6 +25,8 @@ internal static class HeaderPolicy
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
         "Alt-Svc",
+        // The operator's account ids at the provider are not the client's business.
+        "openai-organization", "openai-project", "anthropic-organization-id",
     };
 
     public static void CopyRequestHeaders(IHeaderDictionary from, HttpRequestMessage to)
@@ -57,7 +59,13 @@ internal static class HeaderPolicy
                 continue;
             }
 
-            to.Headers[header.Key] = header.Value.ToArray();
+            string[] values = header.Value.ToArray();
+            if (values.Any(v => !System.Text.Ascii.IsValid(v)))
+            {
+                continue; // Kestrel refuses non-ASCII header values; one odd header must not cost the client the response.
+            }
+
+            to.Headers[header.Key] = values;
         }
     }
 

@@ -84,7 +84,20 @@ public sealed class HttpRelay
         context.Response.Headers[RequestIdHeader] = requestId;
 
         // 1. Read and inspect the body.
-        byte[]? body = await RequestBodies.ReadAsync(context.Request, _factory.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        byte[]? body;
+        try
+        {
+            body = await RequestBodies.ReadAsync(context.Request, _factory.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            body = null;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            return; // the client went away mid-upload: nothing was routed, nothing to bill
+        }
+
         if (body is null)
         {
             await WriteErrorAsync(context, api, StatusCodes.Status413PayloadTooLarge, "invalid_request_error", "request_too_large",
@@ -125,14 +138,7 @@ public sealed class HttpRelay
         }
 
         // 6. Complete the run, end the response, then bill exactly once.
-        try
-        {
-            run.Complete();
-        }
-        catch (Exception ex)
-        {
-            _logger.LogError(ex, "A stage's completion hook failed for {RequestId}.", requestId);
-        }
+        LogCompletionFailure(run.Complete(), requestId);
 
         if (outcome.Outcome != ExchangeOutcome.ClientAborted && !context.RequestAborted.IsCancellationRequested)
         {
@@ -215,12 +221,20 @@ public sealed class HttpRelay
             catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException or InvalidDataException)
             {
                 // 5. One side failed: work out which, and tell the client in its protocol's shape.
-                return await BodyFailedAsync(context, exchange, activity, isEventStream, status, ex).ConfigureAwait(false);
+                return await BodyFailedAsync(context, run, activity, isEventStream, status, ex).ConfigureAwait(false);
             }
             finally
             {
                 await reader.CompleteAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    private void LogCompletionFailure(AggregateException? failure, string requestId)
+    {
+        if (failure is not null)
+        {
+            _logger.LogError(failure, "A stage's completion hook failed for {RequestId}; the response and its billing record are unaffected.", requestId);
         }
     }
 
@@ -303,7 +317,7 @@ public sealed class HttpRelay
         }
 
         // The upstream ended its body. A stream must have said it finished; a body must be whole JSON.
-        run.Complete();
+        LogCompletionFailure(run.Complete(), exchange.RequestId);
         TerminalKind terminal = exchange.Terminal;
         if (terminal == TerminalKind.None && exchange.Accumulator.FinishedImplicitly)
         {
@@ -327,15 +341,30 @@ public sealed class HttpRelay
             return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_truncated");
         }
 
-        // A body that is not one JSON document: relayed unchanged; usage is unknown.
+        if (exchange.BodyScan?.Result == BodyScanResult.Truncated)
+        {
+            // The connection ended cleanly but the JSON did not: the client got a cut body.
+            return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_truncated");
+        }
+
+        // A body that is not JSON at all: relayed unchanged; usage is unknown.
         return new HttpRelayOutcome(ExchangeOutcome.Completed, EndedBy.Upstream, status, null);
     }
 
-    private async Task<HttpRelayOutcome> BodyFailedAsync(HttpContext context, ProxyExchange exchange, ActivityTimeout activity, bool isEventStream, int status, Exception ex)
+    private async Task<HttpRelayOutcome> BodyFailedAsync(HttpContext context, ProxyRun run, ActivityTimeout activity, bool isEventStream, int status, Exception ex)
     {
+        ProxyExchange exchange = run.Exchange;
         if (context.RequestAborted.IsCancellationRequested)
         {
             return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request");
+        }
+
+        if (activity.HasExpired && run.WaitingForClient)
+        {
+            // The client stopped reading: nothing more can reach it, so its connection is closed.
+            _logger.LogWarning("Exchange {RequestId}: the client read nothing for {Seconds} s.", exchange.RequestId, _factory.Options.IdleTimeout.TotalSeconds);
+            context.Abort();
+            return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.IdleTimeout, status, "client_idle_timeout");
         }
 
         (EndedBy endedBy, string code, string message) = _shutdown.IsCancellationRequested

@@ -10,6 +10,8 @@ namespace AkkaProxy.Pipeline.Usage;
 /// </summary>
 internal sealed class JsonBodyScan(long maxCarryBytes) : IDisposable
 {
+    private const int QuoteFreeRescanLimit = 4096;
+
     private byte[]? _carry;
     private int _carryLength;
     private bool _started;
@@ -41,8 +43,10 @@ internal sealed class JsonBodyScan(long maxCarryBytes) : IDisposable
             else
             {
                 Keep(chunk);
-                if (Failed)
+                if (Failed || (_carryLength > QuoteFreeRescanLimit && chunk.PositionOf((byte)'"') is null))
                 {
+                    // A long carried token is a string, and a string can end only at a quote: reading the
+                    // carry again before one arrives would make a huge token cost quadratic time.
                     return;
                 }
 
@@ -59,17 +63,33 @@ internal sealed class JsonBodyScan(long maxCarryBytes) : IDisposable
         }
     }
 
-    /// <summary>Ends the body; true when it was one complete JSON document.</summary>
-    public bool Finish()
+    /// <summary>Ends the body and says whether it was one complete JSON document.</summary>
+    public BodyScanResult Finish(JsonEventScanner scanner)
     {
         if (Failed || !_started)
         {
-            return false;
+            return Result = BodyScanResult.NotJson;
         }
 
-        ReadOnlySpan<byte> rest = _carry.AsSpan(0, _carryLength);
-        return rest.Trim(" \t\r\n"u8).IsEmpty;
+        if (_carryLength > 0)
+        {
+            // What is left was waiting for more bytes; none will come, so read it as the final block.
+            try
+            {
+                var reader = new Utf8JsonReader(_carry.AsSpan(0, _carryLength), isFinalBlock: true, scanner.ReaderState);
+                scanner.Scan(ref reader);
+            }
+            catch (JsonException)
+            {
+                return Result = scanner.RootClosed ? BodyScanResult.NotJson : BodyScanResult.Truncated;
+            }
+        }
+
+        return Result = scanner.RootClosed ? BodyScanResult.Complete : BodyScanResult.Truncated;
     }
+
+    /// <summary>What <see cref="Finish"/> found.</summary>
+    public BodyScanResult Result { get; private set; }
 
     public void Dispose()
     {

@@ -30,8 +30,14 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
                 exchange.CurrentFacts = default;
                 return FrameDecision.Forward;
             case FrameKind.SseEvent when frame.IsDoneMarker:
+                // [DONE] ends a Chat stream; Responses and Anthropic have their own terminal events and
+                // a [DONE] there is tolerated but proves nothing (protocols.md §B).
                 exchange.CurrentFacts = default;
-                exchange.Accumulator.MarkDone();
+                if (exchange.Api == ApiKind.ChatCompletions)
+                {
+                    exchange.Accumulator.MarkDone();
+                }
+
                 return FrameDecision.Forward;
             default:
                 return ScanEvent(exchange, frame);
@@ -45,7 +51,7 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
             return;
         }
 
-        if (scan.Finish())
+        if (scan.Finish(exchange.Scanner) == BodyScanResult.Complete)
         {
             exchange.Accumulator.Apply(exchange.Scanner.Facts, exchange.Scanner, isWholeBody: true);
         }

@@ -31,6 +31,18 @@ public sealed class HoconParserTests
         Assert.Null(values["n"]);
     }
 
+    [Theory]
+    [InlineData("16KiB", 16 * 1024)]
+    [InlineData("16K", 16 * 1024)]
+    [InlineData("16kB", 16_000)]
+    [InlineData("2MB", 2_000_000)]
+    [InlineData("2MiB", 2 * 1024 * 1024)]
+    [InlineData("1GB", 1_000_000_000)]
+    public void Sizes_FollowHoconUnits(string text, long bytes)
+    {
+        Assert.Equal(bytes.ToString(System.Globalization.CultureInfo.InvariantCulture), HoconParser.Parse($"s = {text}")["s"]);
+    }
+
     [Fact]
     public void ReplacingAnArray_DropsTheOldElements()
     {
@@ -44,6 +56,8 @@ public sealed class HoconParserTests
     [InlineData("a {", "(1,4)")]
     [InlineData("a = \"open", "unterminated")]
     [InlineData("a b", "expected '='")]
+    [InlineData("a = \"x\\", "unterminated escape")]
+    [InlineData("a = \"\\u12\"", "four hex digits")]
     public void SyntaxErrors_SayWhere(string text, string expected)
     {
         FormatException error = Assert.Throws<FormatException>(() => HoconParser.Parse(text, "x.conf"));

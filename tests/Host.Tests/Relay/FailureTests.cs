@@ -20,7 +20,7 @@ public sealed class FailureTests : RelayTestBase
     {
         string body = await PostStreamAsync("/v1/chat/completions", """{"model":"openai/reset","stream":true,"messages":[]}""");
 
-        string[] events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        string[] events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Equal(4, events.Length);
         using JsonDocument error = JsonDocument.Parse(events[^1]["data: ".Length..]);
         Assert.Equal("upstream_reset", error.RootElement.GetProperty("error").GetProperty("code").GetString());
@@ -54,7 +54,7 @@ public sealed class FailureTests : RelayTestBase
     {
         string body = await PostStreamAsync("/v1/responses", """{"model":"openai/reset","stream":true,"input":"hi"}""");
 
-        string last = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[^1];
+        string last = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
         Assert.StartsWith("event: error\ndata: ", last, StringComparison.Ordinal);
         using JsonDocument error = JsonDocument.Parse(last["event: error\ndata: ".Length..]);
         Assert.Equal("error", error.RootElement.GetProperty("type").GetString());

@@ -77,6 +77,30 @@ public sealed class SseFrameDecoderTests
         Assert.Equal(DecodeStatus.FrameTooLarge, last);
     }
 
+    [Theory]
+    [InlineData(Chunking.Whole)]
+    [InlineData(Chunking.OneBytePerRead)]
+    [InlineData(Chunking.SplitSegments)]
+    public void ASingleUnterminatedLine_IsStillAnEventAtTheEnd(Chunking chunking)
+    {
+        (List<DecodedEvent> decoded, DecodeStatus last) = Decode(Encoding.UTF8.GetBytes("data: {\"only\":true}"), chunking);
+
+        Assert.NotEqual(DecodeStatus.FrameTooLarge, last);
+        Assert.Equal("{\"only\":true}", Assert.Single(decoded).Data);
+    }
+
+    [Fact]
+    public void ALongLineArrivingInPieces_IsSearchedOnce()
+    {
+        // 64 KiB of data in 1-byte reads: a decoder that re-searched the line from its start on every
+        // read would do ~2 billion comparisons; this one does ~64 thousand.
+        string line = "data: " + new string('x', 64 * 1024) + "\n\n";
+
+        (List<DecodedEvent> decoded, _) = Decode(Encoding.UTF8.GetBytes(line), Chunking.OneBytePerRead);
+
+        Assert.Equal(64 * 1024, Assert.Single(decoded).Data!.Length);
+    }
+
     [Fact]
     public void CrAtTheEndOfARead_WaitsToSeeWhetherLfFollows()
     {

@@ -40,6 +40,9 @@ public sealed class JsonBodyEditorTests
     [InlineData("{\"stream_options\":{\"include_usage\":false}}", "{\"stream_options\":{\"include_usage\":true}}")]
     [InlineData("{\"stream_options\":{\"include_usage\":null}}", "{\"stream_options\":{\"include_usage\":true}}")]
     [InlineData("{\"stream_options\":null,\"a\":1}", "{\"stream_options\":{\"include_usage\":true},\"a\":1}")]
+    [InlineData("{\"stream_options\":\"x\\\"y\",\"a\":1}", "{\"stream_options\":{\"include_usage\":true},\"a\":1}")]
+    [InlineData("{\"stream_options\":[1,[2]],\"a\":1}", "{\"stream_options\":{\"include_usage\":true},\"a\":1}")]
+    [InlineData("{\"stream_options\":12.5e1}", "{\"stream_options\":{\"include_usage\":true}}")]
     public void EnsureIncludeUsage_InsertsOrFlipsOnlyWhatItMust(string body, string expected)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(body);

@@ -221,6 +221,29 @@ public sealed class UsageExtractionTests
         AssertUsage(exchange.Usage, 7, 0, 0, 2, 0);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9)]
+    public void BodyCutAtATokenBoundary_IsTruncated_NotComplete(int chunkSize)
+    {
+        ProxyExchange exchange = Exchanges.RunBody(ApiKind.ChatCompletions, "{\"id\":\"c\",\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2}", chunkSize);
+
+        Assert.Equal(BodyScanResult.Truncated, exchange.BodyScan!.Result);
+        Assert.Equal(UsageStatus.Unknown, exchange.Usage.Status);
+        Assert.Equal(TerminalKind.None, exchange.Terminal);
+    }
+
+    [Fact]
+    public void HugeStringToken_IsReadInLinearTime_AndUsageAfterItStillCounts()
+    {
+        string body = "{\"id\":\"c\",\"choices\":[{\"message\":{\"content\":\"" + new string('x', 4 * 1024 * 1024) + "\"}}],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2}}";
+
+        ProxyExchange exchange = Exchanges.RunBody(ApiKind.ChatCompletions, body, 4096);
+
+        Assert.Equal(BodyScanResult.Complete, exchange.BodyScan!.Result);
+        AssertUsage(exchange.Usage, 7, 0, 0, 2, 0);
+    }
+
     [Fact]
     public void NonJsonBody_GivesUnknownUsage()
     {
