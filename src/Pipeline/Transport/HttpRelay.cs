@@ -203,10 +203,12 @@ public sealed class HttpRelay
 
             // 4. Pump the body. From here the activity timeout is the idle timeout.
             activity.Reset(_factory.Options.IdleTimeout);
-            bool isEventStream = string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
             Stream upstreamBody = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
-            upstreamBody = ContentDecoding.Decode(upstreamBody, response.Content.Headers, out bool decoded);
-            HeaderPolicy.CopyResponseHeaders(response, context.Response, bodyChanged: decoded || isEventStream);
+            upstreamBody = ContentDecoding.Decode(upstreamBody, response.Content.Headers, out ContentCoding coding);
+            // An event stream in a coding the relay cannot read is relayed as opaque bytes, not parsed.
+            bool isEventStream = coding != ContentCoding.Unknown
+                && string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+            HeaderPolicy.CopyResponseHeaders(response, context.Response, bodyChanged: coding == ContentCoding.Decoded || isEventStream);
             if (isEventStream)
             {
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
