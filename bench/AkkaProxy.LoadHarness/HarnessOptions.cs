@@ -6,7 +6,7 @@ namespace AkkaProxy.LoadHarness;
 /// Command line of <c>run</c> (all optional):
 /// <c>--warmup S</c> (1), <c>--duration S</c> (5) per run; <c>--only a,b</c> scenario names;
 /// <c>--extras a,b</c> (of one-socket, many-sockets, logging, idle-sockets; default all) or <c>--no-extras</c>;
-/// <c>--no-grid</c> (skip the scenario grid);
+/// <c>--relay-env NAME=VALUE</c> (repeatable; for the relay process only); <c>--no-grid</c> (skip the scenario grid); <c>--concurrency 1,32</c>; <c>--targets direct,nginx,relay</c> (narrow the grid, e.g. to profile one);
 /// <c>--no-write</c> (print only);
 /// <c>--out FILE</c> (docs/benchmarks.md), <c>--chart FILE</c> (docs/benchmarks.png);
 /// <c>--one-socket-events N</c> (100000); <c>--sockets N</c> (1000).
@@ -20,6 +20,11 @@ public sealed record HarnessOptions
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
 
     public IReadOnlySet<string>? Only { get; init; }
+
+    /// <summary>Which targets the scenario grid runs against (all three unless narrowed, e.g. for profiling one).</summary>
+    public IReadOnlySet<string>? Targets { get; init; }
+
+    public IReadOnlyList<int> Concurrencies { get; init; } = AkkaProxy.LoadHarness.Load.Scenarios.Concurrencies;
 
     /// <summary>The extra measurements to run: one-socket, many-sockets, logging, idle-sockets.</summary>
     public IReadOnlySet<string> Extras { get; init; } = AllExtras;
@@ -45,6 +50,9 @@ public sealed record HarnessOptions
 
     public IReadOnlyList<string> CommandLine { get; init; } = [];
 
+    /// <summary>Environment variables set for the relay process only (experiments: <c>--relay-env DOTNET_gcServer=0</c>).</summary>
+    public IReadOnlyDictionary<string, string> RelayEnvironment { get; init; } = new Dictionary<string, string>();
+
     public static HarnessOptions Parse(IReadOnlyList<string> args)
     {
         var options = new HarnessOptions { RepoRoot = FindRepoRoot(), CommandLine = args };
@@ -59,6 +67,9 @@ public sealed record HarnessOptions
                 "--no-extras" => options with { Extras = new HashSet<string>() },
                 "--extras" => options with { Extras = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal) },
                 "--no-grid" => options with { Grid = false },
+                "--concurrency" => options with { Concurrencies = [.. Next().Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] },
+                "--relay-env" => options with { RelayEnvironment = WithVariable(options.RelayEnvironment, Next()) },
+                "--targets" => options with { Targets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal) },
                 "--no-write" => options with { Write = false },
                 "--out" => options with { Out = Next() },
                 "--chart" => options with { Chart = Next() },
@@ -74,6 +85,17 @@ public sealed record HarnessOptions
         }
 
         return options;
+    }
+
+    private static Dictionary<string, string> WithVariable(IReadOnlyDictionary<string, string> variables, string assignment)
+    {
+        int eq = assignment.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new ArgumentException($"--relay-env takes NAME=VALUE, not '{assignment}'.");
+        }
+
+        return new Dictionary<string, string>(variables) { [assignment[..eq]] = assignment[(eq + 1)..] };
     }
 
     private static string FindRepoRoot()

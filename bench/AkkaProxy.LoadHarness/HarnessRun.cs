@@ -33,7 +33,7 @@ public sealed class HarnessRun(HarnessOptions options)
         Log($"fake upstream {fake.BaseUri} (pid {fake.Process.Pid})");
         await using NginxProcess nginx = await NginxProcess.StartAsync(fake.Port, workDir.FullName);
         Log($"nginx {nginx.Version} {nginx.BaseUri} (pids {string.Join(',', nginx.Pids())})");
-        await using RelayProcess relay = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Warning", workDir.FullName);
+        await using RelayProcess relay = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Warning", workDir.FullName, options.RelayEnvironment);
         Log($"relay {relay.BaseUri} (pid {relay.Process.Pid})");
 
         var results = new HarnessResults
@@ -44,7 +44,7 @@ public sealed class HarnessRun(HarnessOptions options)
             Commit = await GitInfo.DescribeAsync(options.RepoRoot),
         };
         Target direct = new(Target.Direct, fake.BaseUri, "", () => []);
-        Target[] targets = [direct, nginx.AsTarget(), relay.AsTarget()];
+        Target[] targets = [.. new[] { direct, nginx.AsTarget(), relay.AsTarget() }.Where(t => options.Targets is null || options.Targets.Contains(t.Name))];
         Func<IReadOnlyList<int>> fakePids = () => [fake.Process.Pid];
 
         IReadOnlyList<Scenario> scenarios = [.. Scenarios.All.Where(s => options.Grid && (options.Only is null || options.Only.Contains(s.Name)))];
@@ -53,7 +53,7 @@ public sealed class HarnessRun(HarnessOptions options)
         int rotation = 0;
         foreach (Scenario scenario in scenarios)
         {
-            foreach (int concurrency in Scenarios.Concurrencies)
+            foreach (int concurrency in options.Concurrencies)
             {
                 for (int k = 0; k < targets.Length; k++)
                 {
@@ -175,8 +175,9 @@ public sealed class HarnessRun(HarnessOptions options)
         Task<ProcessUsage> server = UsageSampler.MeasureAsync(target.ServerPids, phases);
         Task<ProcessUsage> fake = UsageSampler.MeasureAsync(fakePids, phases);
         Task<ProcessUsage> client = UsageSampler.MeasureAsync(() => [Environment.ProcessId], phases);
+        Task<double> machine = UsageSampler.MachineBusyAsync(phases);
         LoadResult load = await run.RunAsync(phases);
-        return new RunFigures(scenario.Name, concurrency, target.Name, load, await server, await fake, await client);
+        return new RunFigures(scenario.Name, concurrency, target.Name, load, await server, await fake, await client, await machine);
     }
 
     /// <summary>One socket, one turn of <see cref="HarnessOptions.OneSocketEvents"/> events (after the same turn once as a warm-up).</summary>
@@ -221,7 +222,7 @@ public sealed class HarnessRun(HarnessOptions options)
     private async Task<LoggingFigures> LoggingAsync(RelayProcess relay, FakeProcess fake, string workDir, Func<IReadOnlyList<int>> fakePids)
     {
         Scenario scenario = Scenarios.All.First(s => s.Name == "chat-sse-20");
-        await using RelayProcess verbose = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Information", workDir);
+        await using RelayProcess verbose = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Information", workDir, options.RelayEnvironment);
         RunFigures warning = await RunOnceAsync(relay.AsTarget(), scenario, 32, fakePids);
         RunFigures information = await RunOnceAsync(verbose.AsTarget("relay-information"), scenario, 32, fakePids);
         Print(warning);
@@ -237,7 +238,7 @@ public sealed class HarnessRun(HarnessOptions options)
     {
         TimeSpan settle = TimeSpan.FromSeconds(5);
         var scenario = new Scenario("websocket-20", ScenarioKind.WebSocket, 20);
-        await using RelayProcess fresh = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Warning", workDir);
+        await using RelayProcess fresh = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Warning", workDir, options.RelayEnvironment);
         Target target = fresh.AsTarget("relay-fresh");
         await using (var warm = new WebSocketLoadRun(target, scenario, 16))
         {
@@ -279,7 +280,7 @@ public sealed class HarnessRun(HarnessOptions options)
     {
         LoadResult load = run.Load;
         string server = run.Server.IsMeasured ? $"cpu {run.Server.CpuSeconds,5:0.00} s rss {run.Server.PeakRssMiB,6:0.0} MiB" : "";
-        Log($"{run.Scenario,-18} c={run.Concurrency,-3} {run.Target,-7} {load.PerSecond,9:N0} req/s  p50 {load.P50Ms,7:0.000}  p99 {load.P99Ms,7:0.000}  ttfb {load.TtfbP50Ms,7:0.000} ms  err {load.Errors}  {server}  fake cpu {run.Fake.CpuSeconds:0.00} client cpu {run.Client.CpuSeconds:0.00} {load.FirstError}");
+        Log($"{run.Scenario,-18} c={run.Concurrency,-3} {run.Target,-7} {load.PerSecond,9:N0} req/s  p50 {load.P50Ms,7:0.000}  p99 {load.P99Ms,7:0.000}  ttfb {load.TtfbP50Ms,7:0.000} ms  err {load.Errors}  {server}  fake cpu {run.Fake.CpuSeconds:0.00} client cpu {run.Client.CpuSeconds:0.00} other {run.OtherShare:P0} {load.FirstError}");
     }
 
     private static void Log(string line) =>

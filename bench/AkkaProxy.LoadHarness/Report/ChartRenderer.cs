@@ -16,7 +16,7 @@ public static class ChartRenderer
 {
     public static async Task RenderAsync(HarnessResults results, string pngPath, string workDir)
     {
-        int[] levels = [.. Scenarios.Concurrencies.Where(c => results.Runs.Any(r => r.Concurrency == c))];
+        int[] levels = [.. results.Runs.Select(r => r.Concurrency).Distinct().Order()];
         if (levels.Length == 0)
         {
             return;

@@ -45,7 +45,7 @@ public static class MarkdownReport
         WhatRuns(md, options);
         Machine(md, results);
         Targets(md, results);
-        foreach (int concurrency in Scenarios.Concurrencies.Where(c => results.Runs.Any(r => r.Concurrency == c)))
+        foreach (int concurrency in results.Runs.Select(r => r.Concurrency).Distinct().Order())
         {
             Figures(md, results, concurrency);
             RatioTable(md, results, concurrency);
@@ -104,8 +104,8 @@ public static class MarkdownReport
     private static void Figures(StringBuilder md, HarnessResults results, int concurrency)
     {
         md.AppendLine(CultureInfo.InvariantCulture, $"### Figures at c = {concurrency}").AppendLine();
-        md.AppendLine("| scenario | target | req/s | p50 ms | p99 ms | TTFB p50 ms | added p50 ms | CPU s | CPU µs/req | peak RSS MiB | errors |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| scenario | target | req/s | p50 ms | p99 ms | TTFB p50 ms | added p50 ms | CPU s | CPU µs/req | peak RSS MiB | errors | other load |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string scenario in ScenarioNames(results, concurrency))
         {
             double directP50 = results.Find(scenario, concurrency, Target.Direct)?.Load.P50Ms ?? double.NaN;
@@ -120,12 +120,18 @@ public static class MarkdownReport
                 string added = target == Target.Direct ? Fmt.None : Fmt.F(load.P50Ms - directP50, 3);
                 string cpuPerRequest = run.Server.IsMeasured && load.Completed > 0 ? Fmt.F(run.Server.CpuSeconds * 1e6 / load.Completed, 0) : Fmt.None;
                 string name = target == Target.Direct ? scenario : "";
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {target} | {Fmt.N0(load.PerSecond)} | {Fmt.F(load.P50Ms, 3)} | {Fmt.F(load.P99Ms, 3)} | {Fmt.F(load.TtfbP50Ms, 3)} | {added} | {(run.Server.IsMeasured ? Fmt.F(run.Server.CpuSeconds, 2) : Fmt.None)} | {cpuPerRequest} | {(run.Server.IsMeasured ? Fmt.F(run.Server.PeakRssMiB, 1) : Fmt.None)} | {load.Errors} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {target} | {Fmt.N0(load.PerSecond)} | {Fmt.F(load.P50Ms, 3)} | {Fmt.F(load.P99Ms, 3)} | {Fmt.F(load.TtfbP50Ms, 3)} | {added} | {(run.Server.IsMeasured ? Fmt.F(run.Server.CpuSeconds, 2) : Fmt.None)} | {cpuPerRequest} | {(run.Server.IsMeasured ? Fmt.F(run.Server.PeakRssMiB, 1) : Fmt.None)} | {load.Errors} | {OtherLoad(run)} |");
             }
         }
 
         md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"*other load*: the share of the machine's CPU time in the window used by anything but the middle process, the fake and the load generator (kernel network work charged to no process, and other programs); ⚠ marks more than {OtherLoadWarning:P0}, where another program probably competed.").AppendLine();
     }
+
+    private const double OtherLoadWarning = 0.15;
+
+    private static string OtherLoad(RunFigures run) =>
+        !double.IsFinite(run.OtherShare) ? Fmt.None : (run.OtherShare > OtherLoadWarning ? "⚠ " : "") + Math.Max(0, run.OtherShare).ToString("P0", CultureInfo.InvariantCulture);
 
     private static void RatioTable(StringBuilder md, HarnessResults results, int concurrency)
     {

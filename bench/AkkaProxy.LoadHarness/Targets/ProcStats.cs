@@ -30,6 +30,29 @@ public static partial class ProcStats
         return (utime + stime) / TicksPerSecond;
     }
 
+    /// <summary>
+    /// CPU seconds the whole machine has been busy so far (every CPU; user, nice, system, irq, softirq,
+    /// steal from the first line of <c>/proc/stat</c>): the harness subtracts its own processes to see
+    /// what else ran during a measurement.
+    /// </summary>
+    public static double MachineBusySeconds()
+    {
+        string? stat = TryRead("/proc/stat");
+        if (stat is null)
+        {
+            return double.NaN;
+        }
+
+        string[] fields = stat[..stat.IndexOf('\n', StringComparison.Ordinal)].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long busy = 0;
+        foreach (int i in new[] { 1, 2, 3, 6, 7, 8 })
+        {
+            busy += long.Parse(fields[i], CultureInfo.InvariantCulture);
+        }
+
+        return busy / TicksPerSecond;
+    }
+
     /// <summary>Resident memory now, in KiB (0 if the process is gone).</summary>
     public static long RssKiB(int pid) => StatusKiB(pid, "VmRSS:");
 

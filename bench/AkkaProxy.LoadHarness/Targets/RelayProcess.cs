@@ -38,7 +38,7 @@ public sealed class RelayProcess : IAsyncDisposable
         }
         """;
 
-    public static async Task<RelayProcess> StartAsync(string repoRoot, Uri fakeBaseUri, string logLevel, string workDir)
+    public static async Task<RelayProcess> StartAsync(string repoRoot, Uri fakeBaseUri, string logLevel, string workDir, IReadOnlyDictionary<string, string>? environment = null)
     {
         string dll = HostDll(repoRoot);
         if (!File.Exists(dll))
@@ -59,6 +59,11 @@ public sealed class RelayProcess : IAsyncDisposable
         info.ArgumentList.Add(baseUri.ToString().TrimEnd('/'));
         info.ArgumentList.Add(log);
         info.Environment["AKKAPROXY_CONFIG"] = config;
+        foreach ((string variable, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[variable] = value;
+        }
+
         ChildProcess process = ChildProcess.Start("relay", info);
         try
         {

@@ -34,6 +34,15 @@ public static class UsageSampler
         return new ProcessUsage(seconds, peakKiB / 1024.0);
     }
 
+    /// <summary>CPU seconds the whole machine was busy in the measured window.</summary>
+    public static async Task<double> MachineBusyAsync(LoadPhases phases)
+    {
+        await Task.Delay(phases.UntilMeasureFrom);
+        double from = ProcStats.MachineBusySeconds();
+        await Task.Delay(phases.UntilMeasureTo);
+        return ProcStats.MachineBusySeconds() - from;
+    }
+
     /// <summary>CPU seconds of <paramref name="pids"/> used while <paramref name="work"/> ran (for runs without phases).</summary>
     public static async Task<(T Result, double CpuSeconds)> CpuDuringAsync<T>(IReadOnlyList<int> pids, Func<Task<T>> work)
     {
