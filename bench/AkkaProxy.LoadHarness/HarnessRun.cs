@@ -97,7 +97,7 @@ public sealed class HarnessRun(HarnessOptions options)
         {
             results.IdleSockets = await IdleSocketsAsync(fake, workDir.FullName);
             IdleSocketFigures idle = results.IdleSockets;
-            Log($"idle sockets {idle.Opened} open, {idle.TurnsOk} turns ok: RSS {idle.RssBeforeMiB:0.0} -> {idle.RssAfterMiB:0.0} MiB = {idle.PerSocketKiB:0.0} KiB per socket (after close {idle.RssAfterCloseMiB:0.0} MiB); managed heap {idle.HeapBefore} -> {idle.HeapAfter} = {idle.HeapPerSocketKiB:0.0} KiB per socket");
+            Log($"idle sockets {idle.Opened} open, {idle.TurnsOk} turns ok: RSS {idle.RssBeforeMiB:0.0} -> {idle.RssAfterMiB:0.0} MiB = {idle.PerSocketKiB:0.0} KiB per socket (after close {idle.RssAfterCloseMiB:0.0} MiB); managed heap {idle.HeapBefore} -> {idle.HeapAfter} = {idle.HeapPerSocketKiB:0.0} KiB per socket; second round RSS {idle.RssAfterCloseMiB:0.0} -> {idle.SecondRssAfterMiB:0.0} MiB = {idle.SecondPerSocketKiB:0.0} KiB per socket");
         }
 
         results.FinishedAt = DateTimeOffset.UtcNow;
@@ -273,7 +273,31 @@ public sealed class HarnessRun(HarnessOptions options)
         await GcTrigger.CollectAsync(fresh.Process.Pid, TimeSpan.FromSeconds(1));
         await Task.Delay(settle);
         double afterClose = ProcStats.RssKiB(fresh.Process.Pid) / 1024.0;
-        return new IdleSocketFigures(options.Sockets, opened, ok, before, after, afterClose, heapBefore, heapAfter, settle.TotalSeconds);
+
+        // The same again on the same relay: its pools and GC have already grown for this many sockets,
+        // so this delta is what the open sockets themselves hold.
+        var again = new WebSocketLoadRun(target, scenario, options.Sockets, connectParallelism: 64);
+        double secondAfter;
+        int secondOpened;
+        try
+        {
+            await again.PrepareAsync();
+            secondOpened = again.Clients.Count;
+            await again.OneTurnEachAsync();
+            await GcTrigger.CollectAsync(fresh.Process.Pid, TimeSpan.FromSeconds(1));
+            await Task.Delay(settle);
+            secondAfter = ProcStats.RssKiB(fresh.Process.Pid) / 1024.0;
+        }
+        finally
+        {
+            await again.DisposeAsync();
+        }
+
+        return new IdleSocketFigures(options.Sockets, opened, ok, before, after, afterClose, heapBefore, heapAfter, settle.TotalSeconds)
+        {
+            SecondOpened = secondOpened,
+            SecondRssAfterMiB = secondAfter,
+        };
     }
 
     private static void Print(RunFigures run)

@@ -52,7 +52,7 @@ public static class TargetChecks
         {
             string heap = idle.HeapPerSocketKiB is double h ? $"; managed heap after a full GC: {Fmt.F(h, 1)} KiB per socket" : "";
             checks.Add(new("WebSocket ≤ 32 KiB per idle socket",
-                $"relay RSS: {Fmt.F(idle.PerSocketKiB, 1)} KiB per socket ({idle.Opened:N0} sockets){heap}",
+                $"relay RSS, fresh relay: {Fmt.F(idle.PerSocketKiB, 1)} KiB per socket ({idle.Opened:N0} sockets); second round, pools grown: {Fmt.F(idle.SecondPerSocketKiB, 1)} KiB{heap}",
                 idle.PerSocketKiB <= IdleSocketLimitKiB));
         }
         else

@@ -9,6 +9,15 @@ public sealed record IdleSocketFigures(int Sockets, int Opened, int TurnsOk, dou
 {
     public double PerSocketKiB => Opened > 0 ? (RssAfterMiB - RssBeforeMiB) * 1024 / Opened : double.NaN;
 
+    /// <summary>Sockets opened in the second round (the same again, after the first round's sockets closed).</summary>
+    public int SecondOpened { get; init; }
+
+    /// <summary>RSS with the second round's sockets open, after one turn each and a full GC.</summary>
+    public double SecondRssAfterMiB { get; init; } = double.NaN;
+
+    /// <summary>Second round: RSS per socket over the RSS after the first round's sockets closed (pools already grown).</summary>
+    public double SecondPerSocketKiB => SecondOpened > 0 ? (SecondRssAfterMiB - RssAfterCloseMiB) * 1024 / SecondOpened : double.NaN;
+
     /// <summary>Managed heap after a full GC, per socket (null when the heap could not be read).</summary>
     public double? HeapPerSocketKiB => Opened > 0 && HeapBefore is long before && HeapAfter is long after ? (after - before) / 1024.0 / Opened : null;
 }
