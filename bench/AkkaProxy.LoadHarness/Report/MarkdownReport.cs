@@ -28,7 +28,7 @@ public static class MarkdownReport
         else
         {
             int next = existing.IndexOf("\n## ", start + Heading.Length, StringComparison.Ordinal);
-            updated = existing[..start] + section + (next < 0 ? "" : "\n" + existing[(next + 1)..]);
+            updated = existing[..start] + section + (next < 0 ? "" : existing[(next + 1)..]);
         }
 
         await File.WriteAllTextAsync(path, updated);
@@ -209,7 +209,7 @@ public static class MarkdownReport
             md.AppendLine(CultureInfo.InvariantCulture, $"| relay managed heap after full GC | {heapBefore} | {heapAfter} | {heapPer} | |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| relay RSS, second round (the same again on the same relay) | {Fmt.F(idle.RssAfterCloseMiB, 1)} MiB | {Fmt.F(idle.SecondRssAfterMiB, 1)} MiB | **{Fmt.F(idle.SecondPerSocketKiB, 1)} KiB** | |");
             md.AppendLine();
-            md.AppendLine(CultureInfo.InvariantCulture, $"Turns that completed on the {idle.Opened:N0} sockets: {idle.TurnsOk:N0}. The first round's RSS delta also holds what the runtime keeps after serving {idle.Opened:N0} turns at once (Kestrel's pinned block pool, `ArrayPool` buckets, GC-committed space): it does not fall back when the sockets close. The second round opens as many sockets again on the same relay, whose pools have already grown, so its delta is what open idle sockets themselves hold; the managed-heap row is what they keep alive.").AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Turns that completed on the {idle.Opened:N0} sockets: {idle.TurnsOk:N0}. The first round's RSS delta also holds what the runtime keeps after serving {idle.Opened:N0} turns at once (Kestrel's pinned block pool, `ArrayPool` buckets, GC-committed space): it does not fall back when the sockets close. The second round opens as many sockets again on the same relay, whose pools have already grown, so its delta leaves the pools out; it may also reuse heap space the first round left committed, so it is a lower bound. The managed-heap row (live objects after a full GC) is the per-socket state itself.").AppendLine();
         }
     }
 
