@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end benchmarks: the relay against the direct path and nginx, in one run (~7 minutes).
+# End-to-end benchmarks: the relay against the direct path and nginx, in one run (~6 minutes).
 # Builds Release, installs nginx and gnuplot from Debian's packages when missing (needs root),
 # raises the open-files limit, runs bench/AkkaProxy.LoadHarness, and writes docs/benchmarks.md
 # (its "End-to-end load harness" section) and docs/benchmarks.png.
