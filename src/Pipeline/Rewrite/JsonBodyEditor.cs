@@ -10,6 +10,10 @@ namespace AkkaProxy.Pipeline.Rewrite;
 /// </summary>
 internal static class JsonBodyEditor
 {
+    // One instance for every request: options are immutable once used, and a new instance per call
+    // paid for its construction and a lookup in the serializer's shared cache on every request.
+    // Relaxed escaping keeps non-ASCII model names readable; quotes and controls are still escaped.
+    private static readonly JsonSerializerOptions ModelEncoding = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Returns <paramref name="body"/> with the model token replaced by <paramref name="model"/>.</summary>
     public static byte[] ReplaceModel(ReadOnlySpan<byte> body, RequestBodyInfo info, string model)
@@ -47,8 +51,7 @@ internal static class JsonBodyEditor
 
     private static byte[] EncodeString(string value)
     {
-        // Relaxed escaping keeps non-ASCII model names readable; quotes and controls are still escaped.
-        string json = JsonSerializer.Serialize(value, new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        string json = JsonSerializer.Serialize(value, ModelEncoding);
         return Encoding.UTF8.GetBytes(json);
     }
 

@@ -4,19 +4,32 @@ using System.Net.WebSockets;
 namespace AkkaProxy.Pipeline.Transport;
 
 /// <summary>
-/// Reads whole WebSocket messages from one socket, up to a limit. Keeps one small buffer for the
-/// idle wait and ordinary messages; a larger message borrows a pooled buffer, given back on the next read.
+/// Reads whole WebSocket messages from one socket, up to a limit. An idle socket holds no buffer: it
+/// waits for the next message with a zero-byte receive, then borrows a pooled buffer of
+/// <c>bufferBytes</c> (a larger message borrows a larger one), given back on the next read.
 /// </summary>
 internal sealed class WebSocketMessageReader(WebSocket socket, int maxMessageBytes, int bufferBytes) : IDisposable
 {
-    private readonly byte[] _small = new byte[bufferBytes];
-    private byte[]? _large;
+    private byte[]? _rented;
 
     /// <summary>Receives the next message. Its bytes are valid until the next call.</summary>
     public async ValueTask<WebSocketMessage> ReceiveAsync(CancellationToken cancellationToken)
     {
-        ReturnLarge();
-        byte[] buffer = _small;
+        ReturnRented();
+
+        // Wait with no buffer: completes once a frame header has arrived, without consuming payload.
+        ValueWebSocketReceiveResult first = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        if (first.MessageType == WebSocketMessageType.Close)
+        {
+            return WebSocketMessage.Closed;
+        }
+
+        if (first.EndOfMessage)
+        {
+            return new WebSocketMessage(WebSocketMessageKind.Data, first.MessageType, ReadOnlyMemory<byte>.Empty);
+        }
+
+        byte[] buffer = _rented = ArrayPool<byte>.Shared.Rent(bufferBytes);
         int count = 0;
         while (true)
         {
@@ -49,27 +62,23 @@ internal sealed class WebSocketMessageReader(WebSocket socket, int maxMessageByt
         }
     }
 
-    public void Dispose() => ReturnLarge();
+    public void Dispose() => ReturnRented();
 
     private byte[] Grow(byte[] current, int used)
     {
         byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)maxMessageBytes + 1, Math.Max(used * 2L, 16 * 1024)));
         current.AsSpan(0, used).CopyTo(larger);
-        if (!ReferenceEquals(current, _small))
-        {
-            ArrayPool<byte>.Shared.Return(current);
-        }
-
-        _large = larger;
+        ArrayPool<byte>.Shared.Return(current);
+        _rented = larger;
         return larger;
     }
 
-    private void ReturnLarge()
+    private void ReturnRented()
     {
-        if (_large is not null)
+        if (_rented is not null)
         {
-            ArrayPool<byte>.Shared.Return(_large);
-            _large = null;
+            ArrayPool<byte>.Shared.Return(_rented);
+            _rented = null;
         }
     }
 }

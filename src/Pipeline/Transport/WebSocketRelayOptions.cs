@@ -18,7 +18,10 @@ public sealed class WebSocketRelayOptions
     /// <summary>Longest wait for a peer to answer a close frame before the socket is aborted (default 5 s).</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Receive buffer kept per direction while a socket is idle (default 4 KiB); larger messages borrow pooled buffers.</summary>
+    /// <summary>
+    /// Pooled receive buffer borrowed per message and direction (default 4 KiB); larger messages borrow
+    /// larger pooled buffers. An idle socket holds none: it waits with a zero-byte receive.
+    /// </summary>
     public int ReceiveBufferBytes { get; set; } = 4 * 1024;
 
     /// <summary>

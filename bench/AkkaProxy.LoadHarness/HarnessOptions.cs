@@ -1,0 +1,113 @@
+using System.Globalization;
+
+namespace AkkaProxy.LoadHarness;
+
+/// <summary>
+/// Command line of <c>run</c> (all optional):
+/// <c>--warmup S</c> (1), <c>--duration S</c> (5) per run; <c>--only a,b</c> scenario names;
+/// <c>--extras a,b</c> (of one-socket, many-sockets, logging, idle-sockets; default all) or <c>--no-extras</c>;
+/// <c>--relay-env NAME=VALUE</c> (repeatable; for the relay process only); <c>--no-grid</c> (skip the scenario grid); <c>--concurrency 1,32</c>; <c>--targets direct,nginx,relay</c> (narrow the grid, e.g. to profile one);
+/// <c>--no-write</c> (print only);
+/// <c>--out FILE</c> (docs/benchmarks.md), <c>--chart FILE</c> (docs/benchmarks.png);
+/// <c>--one-socket-events N</c> (100000); <c>--sockets N</c> (1000).
+/// </summary>
+public sealed record HarnessOptions
+{
+    public required string RepoRoot { get; init; }
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
+
+    public IReadOnlySet<string>? Only { get; init; }
+
+    /// <summary>Which targets the scenario grid runs against (all three unless narrowed, e.g. for profiling one).</summary>
+    public IReadOnlySet<string>? Targets { get; init; }
+
+    public IReadOnlyList<int> Concurrencies { get; init; } = AkkaProxy.LoadHarness.Load.Scenarios.Concurrencies;
+
+    /// <summary>The extra measurements to run: one-socket, many-sockets, logging, idle-sockets.</summary>
+    public IReadOnlySet<string> Extras { get; init; } = AllExtras;
+
+    public static IReadOnlySet<string> AllExtras { get; } = new HashSet<string>(["one-socket", "many-sockets", "logging", "idle-sockets"], StringComparer.Ordinal);
+
+    public bool Runs(string extra) => Extras.Contains(extra);
+
+    public bool Grid { get; init; } = true;
+
+    public bool Write { get; init; } = true;
+
+    public string Out { get; init; } = "docs/benchmarks.md";
+
+    public string Chart { get; init; } = "docs/benchmarks.png";
+
+    public int OneSocketEvents { get; init; } = 100_000;
+
+    public int Sockets { get; init; } = 1000;
+
+    /// <summary>The harness stops itself (and everything it started) after this long, whatever happens.</summary>
+    public TimeSpan HardLimit { get; init; } = TimeSpan.FromMinutes(20);
+
+    public IReadOnlyList<string> CommandLine { get; init; } = [];
+
+    /// <summary>Environment variables set for the relay process only (experiments: <c>--relay-env DOTNET_gcServer=0</c>).</summary>
+    public IReadOnlyDictionary<string, string> RelayEnvironment { get; init; } = new Dictionary<string, string>();
+
+    public static HarnessOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new HarnessOptions { RepoRoot = FindRepoRoot(), CommandLine = args };
+        for (int i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            options = args[i] switch
+            {
+                "--warmup" => options with { Warmup = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
+                "--duration" => options with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
+                "--only" => options with { Only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal) },
+                "--no-extras" => options with { Extras = new HashSet<string>() },
+                "--extras" => options with { Extras = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal) },
+                "--no-grid" => options with { Grid = false },
+                "--concurrency" => options with { Concurrencies = [.. Next().Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] },
+                "--relay-env" => options with { RelayEnvironment = WithVariable(options.RelayEnvironment, Next()) },
+                "--targets" => options with { Targets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal) },
+                "--no-write" => options with { Write = false },
+                "--out" => options with { Out = Next() },
+                "--chart" => options with { Chart = Next() },
+                "--one-socket-events" => options with { OneSocketEvents = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--sockets" => options with { Sockets = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"Unknown option {args[i]}."),
+            };
+        }
+
+        if (options.Duration > TimeSpan.FromSeconds(60) || options.Warmup > TimeSpan.FromSeconds(30) || options.Sockets > 5000 || options.OneSocketEvents > 1_000_000)
+        {
+            throw new ArgumentException("Keep runs short: --duration ≤ 60, --warmup ≤ 30, --sockets ≤ 5000, --one-socket-events ≤ 1000000.");
+        }
+
+        return options;
+    }
+
+    private static Dictionary<string, string> WithVariable(IReadOnlyDictionary<string, string> variables, string assignment)
+    {
+        int eq = assignment.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new ArgumentException($"--relay-env takes NAME=VALUE, not '{assignment}'.");
+        }
+
+        return new Dictionary<string, string>(variables) { [assignment[..eq]] = assignment[(eq + 1)..] };
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (string? dir = Directory.GetCurrentDirectory(); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(Path.Combine(dir, "AkkaProxy.sln")))
+            {
+                return dir;
+            }
+        }
+
+        throw new InvalidOperationException("Run the harness from inside the repository (AkkaProxy.sln not found above the current directory).");
+    }
+}

@@ -1,0 +1,312 @@
+using System.Diagnostics;
+using System.Globalization;
+using AkkaProxy.LoadHarness.Load;
+using AkkaProxy.LoadHarness.Report;
+using AkkaProxy.LoadHarness.Results;
+using AkkaProxy.LoadHarness.Targets;
+
+namespace AkkaProxy.LoadHarness;
+
+/// <summary>
+/// One harness run: starts the fake upstream, nginx and the relay; checks that every target returns
+/// the upstream's exact bytes; runs every scenario at every concurrency against the three targets
+/// back to back (rotating which goes first); then the WebSocket extras and the logging comparison;
+/// then writes the report and the chart.
+/// </summary>
+public sealed class HarnessRun(HarnessOptions options)
+{
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(300);
+    private readonly Dictionary<string, HttpMessageInvoker> _clients = [];
+
+    public async Task RunAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        long openFiles = ProcStats.OpenFilesLimit();
+        if (openFiles is > 0 and < 8192)
+        {
+            Log($"warning: the open-files limit is {openFiles}; the {options.Sockets}-socket test needs more (scripts/bench.sh raises it with ulimit -n).");
+        }
+
+        DirectoryInfo workDir = Directory.CreateTempSubdirectory("akkaproxy-bench-");
+        Log($"work directory {workDir.FullName}");
+        await using FakeProcess fake = await FakeProcess.StartAsync();
+        Log($"fake upstream {fake.BaseUri} (pid {fake.Process.Pid})");
+        await using NginxProcess nginx = await NginxProcess.StartAsync(fake.Port, workDir.FullName);
+        Log($"nginx {nginx.Version} {nginx.BaseUri} (pids {string.Join(',', nginx.Pids())})");
+        await using RelayProcess relay = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Warning", workDir.FullName, options.RelayEnvironment);
+        Log($"relay {relay.BaseUri} (pid {relay.Process.Pid})");
+
+        var results = new HarnessResults
+        {
+            Options = options,
+            Machine = await MachineInfo.CollectAsync(options.RepoRoot, nginx.Version),
+            StartedAt = DateTimeOffset.UtcNow,
+            Commit = await GitInfo.DescribeAsync(options.RepoRoot),
+        };
+        Target direct = new(Target.Direct, fake.BaseUri, "", () => []);
+        Target[] targets = [.. new[] { direct, nginx.AsTarget(), relay.AsTarget() }.Where(t => options.Targets is null || options.Targets.Contains(t.Name))];
+        Func<IReadOnlyList<int>> fakePids = () => [fake.Process.Pid];
+
+        IReadOnlyList<Scenario> scenarios = [.. Scenarios.All.Where(s => options.Grid && (options.Only is null || options.Only.Contains(s.Name)))];
+        await SmokeCheckAsync(scenarios, targets);
+
+        int rotation = 0;
+        foreach (Scenario scenario in scenarios)
+        {
+            foreach (int concurrency in options.Concurrencies)
+            {
+                for (int k = 0; k < targets.Length; k++)
+                {
+                    Target target = targets[(k + rotation) % targets.Length];
+                    RunFigures run = await RunOnceAsync(target, scenario, concurrency, fakePids);
+                    results.Runs.Add(run);
+                    Print(run);
+                }
+
+                rotation++;
+            }
+        }
+
+        if (options.Runs("one-socket"))
+        {
+            foreach (Target target in targets)
+            {
+                OneSocketFigures one = await OneSocketAsync(target);
+                results.OneSocket.Add(one);
+                Log($"one socket   {target.Name,-7} {one.Events} events in {one.Seconds:0.000} s = {one.EventsPerSecond,10:N0} events/s  server cpu {one.ServerCpuSeconds:0.00} s {one.Error}");
+            }
+        }
+
+        if (options.Runs("many-sockets"))
+        {
+            foreach (Target target in targets)
+            {
+                ManySocketsFigures many = await ManySocketsAsync(target, fakePids);
+                results.ManySockets.Add(many);
+                Log($"{many.Sockets} sockets {target.Name,-7} opened {many.Opened}  {many.Load.EventsPerSecond,10:N0} events/s  {many.Load.PerSecond,8:N0} turns/s  p50 {many.Load.P50Ms:0.0} ms  errors {many.Load.Errors}  server cpu {many.Server.CpuSeconds:0.00} s  {many.Load.FirstError}");
+            }
+        }
+
+        if (options.Runs("logging"))
+        {
+            results.Logging = await LoggingAsync(relay, fake, workDir.FullName, fakePids);
+            Log($"logging      Warning {results.Logging.Warning.Load.PerSecond:N0} req/s, Information {results.Logging.Information.Load.PerSecond:N0} req/s, log {results.Logging.InformationLogBytes / 1024.0 / 1024:0.0} MiB");
+        }
+
+        if (options.Runs("idle-sockets"))
+        {
+            results.IdleSockets = await IdleSocketsAsync(fake, workDir.FullName);
+            IdleSocketFigures idle = results.IdleSockets;
+            Log($"idle sockets {idle.Opened} open, {idle.TurnsOk} turns ok: RSS {idle.RssBeforeMiB:0.0} -> {idle.RssAfterMiB:0.0} MiB = {idle.PerSocketKiB:0.0} KiB per socket (after close {idle.RssAfterCloseMiB:0.0} MiB); managed heap {idle.HeapBefore} -> {idle.HeapAfter} = {idle.HeapPerSocketKiB:0.0} KiB per socket; second round RSS {idle.RssAfterCloseMiB:0.0} -> {idle.SecondRssAfterMiB:0.0} MiB = {idle.SecondPerSocketKiB:0.0} KiB per socket");
+        }
+
+        results.FinishedAt = DateTimeOffset.UtcNow;
+        foreach (HttpMessageInvoker client in _clients.Values)
+        {
+            client.Dispose();
+        }
+
+        Log($"measured in {clock.Elapsed.TotalSeconds:0} s");
+        foreach (TargetCheck check in TargetChecks.Evaluate(results))
+        {
+            Log($"target: {check.Target}: {check.Verdict.Trim('*')} ({check.Measured})");
+        }
+
+        if (options.Write)
+        {
+            string md = Path.Combine(options.RepoRoot, options.Out);
+            string png = Path.Combine(options.RepoRoot, options.Chart);
+            await ChartRenderer.RenderAsync(results, png, workDir.FullName);
+            await MarkdownReport.WriteAsync(results, md, Path.GetRelativePath(Path.GetDirectoryName(md)!, png));
+            Log($"wrote {md} and {png}");
+        }
+
+        try
+        {
+            workDir.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS to clean.
+        }
+    }
+
+    private async Task SmokeCheckAsync(IReadOnlyList<Scenario> scenarios, IReadOnlyList<Target> targets)
+    {
+        foreach (Scenario scenario in scenarios)
+        {
+            foreach (Target target in targets)
+            {
+                await using ILoadRun run = CreateRun(target, scenario, 1);
+                await run.PrepareAsync();
+                LoadResult result = await run.RunAsync(LoadPhases.From(TimeSpan.Zero, TimeSpan.FromMilliseconds(300)));
+                if (result.Errors > 0 || result.Completed == 0)
+                {
+                    throw new InvalidOperationException($"Smoke check failed: {scenario.Name} via {target.Name}: {result.Completed} ok, {result.Errors} errors; first: {result.FirstError}");
+                }
+            }
+        }
+
+        Log($"smoke check passed: every target relays the upstream's exact bytes for {scenarios.Count} scenarios");
+    }
+
+    private ILoadRun CreateRun(Target target, Scenario scenario, int concurrency) =>
+        scenario.Kind == ScenarioKind.WebSocket
+            ? new WebSocketLoadRun(target, scenario, concurrency)
+            : new HttpLoadRun(ClientFor(target), target, scenario, concurrency);
+
+    private HttpMessageInvoker ClientFor(Target target)
+    {
+        string key = target.Name + " " + target.BaseUri;
+        if (!_clients.TryGetValue(key, out HttpMessageInvoker? client))
+        {
+            _clients[key] = client = HttpClients.Create();
+        }
+
+        return client;
+    }
+
+    private async Task<RunFigures> RunOnceAsync(Target target, Scenario scenario, int concurrency, Func<IReadOnlyList<int>> fakePids)
+    {
+        await Task.Delay(Pause);
+        await using ILoadRun run = CreateRun(target, scenario, concurrency);
+        await run.PrepareAsync();
+        LoadPhases phases = LoadPhases.From(options.Warmup, options.Duration);
+        Task<ProcessUsage> server = UsageSampler.MeasureAsync(target.ServerPids, phases);
+        Task<ProcessUsage> fake = UsageSampler.MeasureAsync(fakePids, phases);
+        Task<ProcessUsage> client = UsageSampler.MeasureAsync(() => [Environment.ProcessId], phases);
+        Task<double> machine = UsageSampler.MachineBusyAsync(phases);
+        LoadResult load = await run.RunAsync(phases);
+        return new RunFigures(scenario.Name, concurrency, target.Name, load, await server, await fake, await client, await machine);
+    }
+
+    /// <summary>One socket, one turn of <see cref="HarnessOptions.OneSocketEvents"/> events (after the same turn once as a warm-up).</summary>
+    private async Task<OneSocketFigures> OneSocketAsync(Target target)
+    {
+        await Task.Delay(Pause);
+        var big = new Scenario("websocket-one-socket", ScenarioKind.WebSocket, options.OneSocketEvents);
+        int expected = big.Expected.Events;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await using WebSocketTurnClient client = await WebSocketTurnClient.ConnectAsync(target.WebSocketUri, timeout.Token);
+            byte[] request = big.RequestBody(target.Model(big.BareModel));
+            await client.RunTurnAsync(request, timeout.Token); // warm-up: the same turn once, unmeasured
+            (TurnResult turn, double cpu) = await UsageSampler.CpuDuringAsync(target.ServerPids(), () => client.RunTurnAsync(request, timeout.Token));
+            double seconds = (turn.Completed - turn.Sent) / (double)Stopwatch.Frequency;
+            string? error = turn.Events == expected ? null : $"{turn.Events} of {expected} events";
+            return new OneSocketFigures(target.Name, turn.Events, seconds, cpu, error);
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException or IOException)
+        {
+            return new OneSocketFigures(target.Name, 0, 0, 0, ex.Message);
+        }
+    }
+
+    /// <summary><see cref="HarnessOptions.Sockets"/> sockets open at once, each running 200-event turns back to back.</summary>
+    private async Task<ManySocketsFigures> ManySocketsAsync(Target target, Func<IReadOnlyList<int>> fakePids)
+    {
+        await Task.Delay(Pause);
+        var scenario = new Scenario("websocket-200", ScenarioKind.WebSocket, 200);
+        await using var run = new WebSocketLoadRun(target, scenario, options.Sockets, connectParallelism: 64);
+        await run.PrepareAsync();
+        LoadPhases phases = LoadPhases.From(options.Warmup, options.Duration);
+        Task<ProcessUsage> server = UsageSampler.MeasureAsync(target.ServerPids, phases);
+        Task<ProcessUsage> fake = UsageSampler.MeasureAsync(fakePids, phases);
+        Task<ProcessUsage> client = UsageSampler.MeasureAsync(() => [Environment.ProcessId], phases);
+        LoadResult load = await run.RunAsync(phases);
+        return new ManySocketsFigures(target.Name, options.Sockets, run.Clients.Count, scenario.Expected.Events, load, await server, await fake, await client);
+    }
+
+    /// <summary>chat-sse-20 at c=32 against the relay at Warning, then against a second relay at Information.</summary>
+    private async Task<LoggingFigures> LoggingAsync(RelayProcess relay, FakeProcess fake, string workDir, Func<IReadOnlyList<int>> fakePids)
+    {
+        Scenario scenario = Scenarios.All.First(s => s.Name == "chat-sse-20");
+        await using RelayProcess verbose = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Information", workDir, options.RelayEnvironment);
+        RunFigures warning = await RunOnceAsync(relay.AsTarget(), scenario, 32, fakePids);
+        RunFigures information = await RunOnceAsync(verbose.AsTarget("relay-information"), scenario, 32, fakePids);
+        Print(warning);
+        Print(information);
+        return new LoggingFigures(warning, information, new FileInfo(verbose.LogFile).Length);
+    }
+
+    /// <summary>
+    /// A fresh relay (so earlier load has not already grown its heap): RSS after a small warm-up, then
+    /// with <see cref="HarnessOptions.Sockets"/> sockets open and one turn done on each, both after a pause.
+    /// </summary>
+    private async Task<IdleSocketFigures> IdleSocketsAsync(FakeProcess fake, string workDir)
+    {
+        TimeSpan settle = TimeSpan.FromSeconds(5);
+        var scenario = new Scenario("websocket-20", ScenarioKind.WebSocket, 20);
+        await using RelayProcess fresh = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Warning", workDir, options.RelayEnvironment);
+        Target target = fresh.AsTarget("relay-fresh");
+        await using (var warm = new WebSocketLoadRun(target, scenario, 16))
+        {
+            await warm.PrepareAsync();
+            for (int i = 0; i < 3; i++)
+            {
+                await warm.OneTurnEachAsync();
+            }
+        }
+
+        long? heapBefore = await GcTrigger.CollectAsync(fresh.Process.Pid, TimeSpan.FromSeconds(1));
+        await Task.Delay(settle);
+        double before = ProcStats.RssKiB(fresh.Process.Pid) / 1024.0;
+        var many = new WebSocketLoadRun(target, scenario, options.Sockets, connectParallelism: 64);
+        int opened, ok;
+        double after;
+        long? heapAfter;
+        try
+        {
+            await many.PrepareAsync();
+            opened = many.Clients.Count;
+            ok = await many.OneTurnEachAsync();
+            heapAfter = await GcTrigger.CollectAsync(fresh.Process.Pid, TimeSpan.FromSeconds(1));
+            await Task.Delay(settle);
+            after = ProcStats.RssKiB(fresh.Process.Pid) / 1024.0;
+        }
+        finally
+        {
+            await many.DisposeAsync();
+        }
+
+        await GcTrigger.CollectAsync(fresh.Process.Pid, TimeSpan.FromSeconds(1));
+        await Task.Delay(settle);
+        double afterClose = ProcStats.RssKiB(fresh.Process.Pid) / 1024.0;
+
+        // The same again on the same relay: its pools and GC have already grown for this many sockets,
+        // so this delta is what the open sockets themselves hold.
+        var again = new WebSocketLoadRun(target, scenario, options.Sockets, connectParallelism: 64);
+        double secondAfter;
+        int secondOpened;
+        try
+        {
+            await again.PrepareAsync();
+            secondOpened = again.Clients.Count;
+            await again.OneTurnEachAsync();
+            await GcTrigger.CollectAsync(fresh.Process.Pid, TimeSpan.FromSeconds(1));
+            await Task.Delay(settle);
+            secondAfter = ProcStats.RssKiB(fresh.Process.Pid) / 1024.0;
+        }
+        finally
+        {
+            await again.DisposeAsync();
+        }
+
+        return new IdleSocketFigures(options.Sockets, opened, ok, before, after, afterClose, heapBefore, heapAfter, settle.TotalSeconds)
+        {
+            SecondOpened = secondOpened,
+            SecondRssAfterMiB = secondAfter,
+        };
+    }
+
+    private static void Print(RunFigures run)
+    {
+        LoadResult load = run.Load;
+        string server = run.Server.IsMeasured ? $"cpu {run.Server.CpuSeconds,5:0.00} s rss {run.Server.PeakRssMiB,6:0.0} MiB" : "";
+        Log($"{run.Scenario,-18} c={run.Concurrency,-3} {run.Target,-7} {load.PerSecond,9:N0} req/s  p50 {load.P50Ms,7:0.000}  p99 {load.P99Ms,7:0.000}  ttfb {load.TtfbP50Ms,7:0.000} ms  err {load.Errors}  {server}  fake cpu {run.Fake.CpuSeconds:0.00} client cpu {run.Client.CpuSeconds:0.00} other {run.OtherShare:P0} {load.FirstError}");
+    }
+
+    private static void Log(string line) =>
+        Console.WriteLine($"[{DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}] {line}");
+}

@@ -1,0 +1,18 @@
+namespace AkkaProxy.LoadHarness.Load;
+
+/// <summary>The scenarios of the issue: Chat and Responses SSE at 20 and 200 events, JSON, WebSocket turns.</summary>
+public static class Scenarios
+{
+    public static IReadOnlyList<Scenario> All { get; } =
+    [
+        new("chat-sse-20", ScenarioKind.ChatSse, 20),
+        new("chat-sse-200", ScenarioKind.ChatSse, 200),
+        new("responses-sse-20", ScenarioKind.ResponsesSse, 20),
+        new("responses-sse-200", ScenarioKind.ResponsesSse, 200),
+        new("json", ScenarioKind.Json, 20),
+        new("websocket-20", ScenarioKind.WebSocket, 20),
+        new("websocket-200", ScenarioKind.WebSocket, 200),
+    ];
+
+    public static IReadOnlyList<int> Concurrencies { get; } = [1, 32];
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+
+namespace AkkaProxy.LoadHarness.Targets;
+
+/// <summary>
+/// AkkaProxy's host, from its Release build, as a process of its own, so its CPU time and memory are
+/// its alone: <c>dotnet src/Host/bin/Release/net10.0/AkkaProxy.Host.dll --urls http://127.0.0.1:PORT</c>
+/// with <c>AKKAPROXY_CONFIG</c> naming a HOCON file that adds a provider <c>fake</c> pointing at the
+/// fake upstream. The relay is open (no relay keys), as on loopback. Its console goes to a log file.
+/// </summary>
+public sealed class RelayProcess : IAsyncDisposable
+{
+    private RelayProcess(ChildProcess process, Uri baseUri, string logFile)
+    {
+        Process = process;
+        BaseUri = baseUri;
+        LogFile = logFile;
+    }
+
+    public ChildProcess Process { get; }
+
+    public Uri BaseUri { get; }
+
+    public string LogFile { get; }
+
+    public static string HostDll(string repoRoot) => Path.Combine(repoRoot, "src", "Host", "bin", "Release", "net10.0", "AkkaProxy.Host.dll");
+
+    /// <summary>The HOCON the relay runs with.</summary>
+    public static string Config(Uri fakeBaseUri, string logLevel) => $$"""
+        # Written by the load harness.
+        akkaproxy.routing.providers {
+          fake { kind = openai, base-url = "{{new Uri(fakeBaseUri, "/v1")}}", api-key = "sk-fake" }
+        }
+        Logging {
+          LogLevel {
+            Default = {{logLevel}}
+          }
+        }
+        """;
+
+    public static async Task<RelayProcess> StartAsync(string repoRoot, Uri fakeBaseUri, string logLevel, string workDir, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        string dll = HostDll(repoRoot);
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"Build the relay first: dotnet build -c Release src/Host ({dll} is missing).");
+        }
+
+        string name = "relay-" + logLevel.ToLowerInvariant();
+        string config = Path.Combine(workDir, name + ".conf");
+        await File.WriteAllTextAsync(config, Config(fakeBaseUri, logLevel));
+        string log = Path.Combine(workDir, name + "-" + Guid.NewGuid().ToString("N")[..6] + ".log");
+        var baseUri = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+
+        var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workDir };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec dotnet \"$0\" --urls \"$1\" >\"$2\" 2>&1");
+        info.ArgumentList.Add(dll);
+        info.ArgumentList.Add(baseUri.ToString().TrimEnd('/'));
+        info.ArgumentList.Add(log);
+        info.Environment["AKKAPROXY_CONFIG"] = config;
+        foreach ((string variable, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[variable] = value;
+        }
+
+        ChildProcess process = ChildProcess.Start("relay", info);
+        try
+        {
+            await ReadyProbe.WaitAsync(baseUri, process, TimeSpan.FromSeconds(60), () => Tail(log));
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+
+        return new RelayProcess(process, baseUri, log);
+    }
+
+    public Target AsTarget(string name = Target.Relay) => new(name, BaseUri, "fake/", () => Process.HasExited ? [] : [Process.Pid]);
+
+    public ValueTask DisposeAsync() => Process.DisposeAsync();
+
+    private static string Tail(string file) =>
+        File.Exists(file) ? string.Join('\n', File.ReadLines(file).TakeLast(20)) : "(no log)";
+}
