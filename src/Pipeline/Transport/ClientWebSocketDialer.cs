@@ -9,8 +9,24 @@ namespace AkkaProxy.Pipeline.Transport;
 /// key and configured headers and the client's forwarded headers (<c>OpenAI-Beta</c>), never the
 /// client's <c>Authorization</c> or <c>Sec-WebSocket-*</c>.
 /// </summary>
-public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpstreamWebSocketDialer
+/// <remarks>
+/// Every upstream socket is opened through one shared <see cref="SocketsHttpHandler"/>: without it
+/// <see cref="ClientWebSocket"/> builds a handler and a connection pool per connect, kept for the
+/// socket's life. Like the HTTP path, it uses no system proxy and no cookies.
+/// </remarks>
+public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpstreamWebSocketDialer, IDisposable
 {
+    private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+        ConnectTimeout = options.ConnectTimeout,
+    }, disposeHandler: true);
+
+    /// <inheritdoc />
+    public void Dispose() => _invoker.Dispose();
+
     /// <summary>The upstream socket URL for <paramref name="provider"/>.</summary>
     public static Uri UpstreamUri(Provider provider, string? upstreamModel = null)
     {
@@ -42,7 +58,7 @@ public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpst
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.ConnectTimeout);
-            await socket.ConnectAsync(UpstreamUri(provider, upstreamModel), timeout.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(UpstreamUri(provider, upstreamModel), _invoker, timeout.Token).ConfigureAwait(false);
             return socket;
         }
         catch
