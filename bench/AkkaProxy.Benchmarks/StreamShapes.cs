@@ -1,4 +1,5 @@
 using System.Text;
+using AkkaProxy.Bench.Shared;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Benchmarks;
@@ -15,27 +16,17 @@ public sealed record SseStream(byte[] Bytes, int Frames, int Deltas);
 /// </summary>
 public static class StreamShapes
 {
-    public const string Model = "gpt-4o-2024-08-06";
-    public const long InputTokens = 1337;
-    public const long CachedTokens = 1024;
-    public const long ReasoningTokens = 64;
+    public const string Model = StreamVocabulary.Model;
+    public const long InputTokens = StreamVocabulary.InputTokens;
+    public const long CachedTokens = StreamVocabulary.CachedTokens;
+    public const long ReasoningTokens = StreamVocabulary.ReasoningTokens;
+    private const string ResponseId = StreamVocabulary.ResponseId;
+    private const string ItemId = StreamVocabulary.ItemId;
+    private const string ChatId = StreamVocabulary.ChatId;
+    private const long CreatedAt = StreamVocabulary.CreatedAt;
+    private static readonly string[] Tokens = StreamVocabulary.Tokens;
 
-    private const string ResponseId = "resp_68a1c0ffee0a8190b5a2b83d4f6e0b9b0c2ab9d96c1b6f09";
-    private const string ItemId = "msg_68a1c0ffee3c8190a87f1e2d3c4b5a69788796a5b4c3d2e1";
-    private const string ChatId = "chatcmpl-C4kZr8sQ1mXvYw2TnB7pLd9EfGhJa";
-    private const long CreatedAt = 1755012345;
 
-    // Tokens as the model streams them: mostly a leading space and a short word, some punctuation,
-    // newlines, quotes (JSON-escaped) and non-ASCII UTF-8.
-    private static readonly string[] Tokens =
-    [
-        "The", " relay", " reads", " each", " event", " once", ",", " folds", " the", " usage", " into", " the",
-        " exchange", " and", " forwards", " the", " bytes", " unchanged", ".", "\n\n", "It", " never", " copies",
-        " a", " frame", " it", " does", " not", " have", " to", ":", " \"", "zero", "-copy", "\"", " means", " the",
-        " same", " buffer", " goes", " from", " the", " upstream", " to", " the", " client", " — ", "déjà", " vu",
-        " for", " the", " GC", ".", " Usage", " arrives", " at", " the", " end", ";", " cached", "_tokens", " and",
-        " reasoning", "_tokens", " are", " counted", " too", ".\n",
-    ];
 
     private static readonly Dictionary<(ApiKind, int), SseStream> Cache = [];
 

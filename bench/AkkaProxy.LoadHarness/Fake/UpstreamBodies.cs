@@ -1,4 +1,5 @@
 using System.Text;
+using AkkaProxy.Bench.Shared;
 
 namespace AkkaProxy.LoadHarness.Fake;
 
@@ -12,25 +13,17 @@ namespace AkkaProxy.LoadHarness.Fake;
 public static class UpstreamBodies
 {
     /// <summary>The model the fake reports (providers answer with a dated snapshot name).</summary>
-    public const string ReportedModel = "gpt-4o-2024-08-06";
+    public const string ReportedModel = StreamVocabulary.Model;
 
-    private const long InputTokens = 1337;
-    private const long CachedTokens = 1024;
-    private const long ReasoningTokens = 64;
-    private const string ResponseId = "resp_68a1c0ffee0a8190b5a2b83d4f6e0b9b0c2ab9d96c1b6f09";
-    private const string ItemId = "msg_68a1c0ffee3c8190a87f1e2d3c4b5a69788796a5b4c3d2e1";
-    private const string ChatId = "chatcmpl-C4kZr8sQ1mXvYw2TnB7pLd9EfGhJa";
-    private const long CreatedAt = 1755012345;
+    private const long InputTokens = StreamVocabulary.InputTokens;
+    private const long CachedTokens = StreamVocabulary.CachedTokens;
+    private const long ReasoningTokens = StreamVocabulary.ReasoningTokens;
+    private const string ResponseId = StreamVocabulary.ResponseId;
+    private const string ItemId = StreamVocabulary.ItemId;
+    private const string ChatId = StreamVocabulary.ChatId;
+    private const long CreatedAt = StreamVocabulary.CreatedAt;
+    private static readonly string[] Tokens = StreamVocabulary.Tokens;
 
-    private static readonly string[] Tokens =
-    [
-        "The", " relay", " reads", " each", " event", " once", ",", " folds", " the", " usage", " into", " the",
-        " exchange", " and", " forwards", " the", " bytes", " unchanged", ".", "\n\n", "It", " never", " copies",
-        " a", " frame", " it", " does", " not", " have", " to", ":", " \"", "zero", "-copy", "\"", " means", " the",
-        " same", " buffer", " goes", " from", " the", " upstream", " to", " the", " client", " — ", "déjà", " vu",
-        " for", " the", " GC", ".", " Usage", " arrives", " at", " the", " end", ";", " cached", "_tokens", " and",
-        " reasoning", "_tokens", " are", " counted", " too", ".\n",
-    ];
 
     /// <summary>
     /// Chat Completions SSE of <paramref name="events"/> events when usage is asked for: a role chunk,
