@@ -26,8 +26,6 @@ public static class StreamShapes
     private const long CreatedAt = StreamVocabulary.CreatedAt;
     private static readonly string[] Tokens = StreamVocabulary.Tokens;
 
-
-
     private static readonly Dictionary<(ApiKind, int), SseStream> Cache = [];
 
     /// <summary>The stream of <paramref name="api"/> with <paramref name="deltas"/> text deltas (cached).</summary>
@@ -60,7 +58,7 @@ public static class StreamShapes
     {
         var sb = new StringBuilder();
         int seq = 0;
-        string text = Json(FullText(deltas));
+        string text = StreamVocabulary.Json(StreamVocabulary.FullText(deltas));
 
         Event(sb, "response.created", $$"""{"type":"response.created","sequence_number":{{seq++}},"response":""" + ResponseObject("in_progress", "[]", "null") + "}");
         Event(sb, "response.in_progress", $$"""{"type":"response.in_progress","sequence_number":{{seq++}},"response":""" + ResponseObject("in_progress", "[]", "null") + "}");
@@ -68,7 +66,7 @@ public static class StreamShapes
         Event(sb, "response.content_part.added", $$"""{"type":"response.content_part.added","sequence_number":{{seq++}},"item_id":"{{ItemId}}","output_index":0,"content_index":0,"part":{"type":"output_text","annotations":[],"logprobs":[],"text":""}""" + "}");
         for (int i = 0; i < deltas; i++)
         {
-            Event(sb, "response.output_text.delta", $$"""{"type":"response.output_text.delta","sequence_number":{{seq++}},"item_id":"{{ItemId}}","output_index":0,"content_index":0,"delta":"{{Json(Tokens[i % Tokens.Length])}}","logprobs":[]}""");
+            Event(sb, "response.output_text.delta", $$"""{"type":"response.output_text.delta","sequence_number":{{seq++}},"item_id":"{{ItemId}}","output_index":0,"content_index":0,"delta":"{{StreamVocabulary.Json(Tokens[i % Tokens.Length])}}","logprobs":[]}""");
         }
 
         Event(sb, "response.output_text.done", $$"""{"type":"response.output_text.done","sequence_number":{{seq++}},"item_id":"{{ItemId}}","output_index":0,"content_index":0,"text":"{{text}}","logprobs":[]}""");
@@ -93,7 +91,7 @@ public static class StreamShapes
         Data(sb, head + """[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}""");
         for (int i = 0; i < deltas; i++)
         {
-            Data(sb, head + $$"""[{"index":0,"delta":{"content":"{{Json(Tokens[i % Tokens.Length])}}"},"logprobs":null,"finish_reason":null}],"usage":null}""");
+            Data(sb, head + $$"""[{"index":0,"delta":{"content":"{{StreamVocabulary.Json(Tokens[i % Tokens.Length])}}"},"logprobs":null,"finish_reason":null}],"usage":null}""");
         }
 
         Data(sb, head + """[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}""");
@@ -106,40 +104,8 @@ public static class StreamShapes
     private static string ResponseObject(string status, string output, string usage) =>
         $$"""{"id":"{{ResponseId}}","object":"response","created_at":{{CreatedAt}},"status":"{{status}}","background":false,"error":null,"incomplete_details":null,"instructions":"You are a concise assistant.","max_output_tokens":null,"max_tool_calls":null,"model":"{{Model}}","output":{{output}},"parallel_tool_calls":true,"previous_response_id":null,"prompt_cache_key":null,"reasoning":{"effort":null,"summary":null},"safety_identifier":null,"service_tier":"default","store":true,"temperature":1.0,"text":{"format":{"type":"text"},"verbosity":"medium"},"tool_choice":"auto","tools":[],"top_logprobs":0,"top_p":1.0,"truncation":"disabled","usage":{{usage}},"user":null,"metadata":{}""" + "}";
 
-    private static string FullText(int deltas)
-    {
-        var sb = new StringBuilder();
-        for (int i = 0; i < deltas; i++)
-        {
-            sb.Append(Tokens[i % Tokens.Length]);
-        }
-
-        return sb.ToString();
-    }
-
     private static void Event(StringBuilder sb, string name, string json) =>
         sb.Append("event: ").Append(name).Append('\n').Append("data: ").Append(json).Append("\n\n");
 
     private static void Data(StringBuilder sb, string json) => sb.Append("data: ").Append(json).Append("\n\n");
-
-    /// <summary>JSON string escaping as OpenAI does it: quotes, backslashes and control characters; UTF-8 left raw.</summary>
-    private static string Json(string value)
-    {
-        var sb = new StringBuilder(value.Length + 8);
-        foreach (char c in value)
-        {
-            _ = c switch
-            {
-                '"' => sb.Append("\\\""),
-                '\\' => sb.Append("\\\\"),
-                '\n' => sb.Append("\\n"),
-                '\r' => sb.Append("\\r"),
-                '\t' => sb.Append("\\t"),
-                < ' ' => sb.Append($"\\u{(int)c:x4}"),
-                _ => sb.Append(c),
-            };
-        }
-
-        return sb.ToString();
-    }
 }

@@ -26,4 +26,37 @@ internal static class StreamVocabulary
         " for", " the", " GC", ".", " Usage", " arrives", " at", " the", " end", ";", " cached", "_tokens", " and",
         " reasoning", "_tokens", " are", " counted", " too", ".\n",
     ];
+
+    /// <summary>The text of the first <paramref name="deltas"/> tokens, as the done events repeat it.</summary>
+    public static string FullText(int deltas)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < deltas; i++)
+        {
+            sb.Append(Tokens[i % Tokens.Length]);
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>JSON string escaping as OpenAI does it: quotes, backslashes and control characters; UTF-8 left raw.</summary>
+    public static string Json(string value)
+    {
+        var sb = new System.Text.StringBuilder(value.Length + 8);
+        foreach (char c in value)
+        {
+            _ = c switch
+            {
+                '"' => sb.Append("\\\""),
+                '\\' => sb.Append("\\\\"),
+                '\n' => sb.Append("\\n"),
+                '\r' => sb.Append("\\r"),
+                '\t' => sb.Append("\\t"),
+                < ' ' => sb.Append($"\\u{(int)c:x4}"),
+                _ => sb.Append(c),
+            };
+        }
+
+        return sb.ToString();
+    }
 }

@@ -24,7 +24,6 @@ public static class UpstreamBodies
     private const long CreatedAt = StreamVocabulary.CreatedAt;
     private static readonly string[] Tokens = StreamVocabulary.Tokens;
 
-
     /// <summary>
     /// Chat Completions SSE of <paramref name="events"/> events when usage is asked for: a role chunk,
     /// <paramref name="events"/> − 4 content chunks, a <c>finish_reason</c> chunk (each with <c>"usage":null</c>),
@@ -40,7 +39,7 @@ public static class UpstreamBodies
         body.SseData(head + """[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]""" + usageNull + "}");
         for (int i = 0; i < deltas; i++)
         {
-            body.SseData(head + $$$"""[{"index":0,"delta":{"content":"{{{Json(Tokens[i % Tokens.Length])}}}"},"logprobs":null,"finish_reason":null}]""" + usageNull + "}");
+            body.SseData(head + $$$"""[{"index":0,"delta":{"content":"{{{StreamVocabulary.Json(Tokens[i % Tokens.Length])}}}"},"logprobs":null,"finish_reason":null}]""" + usageNull + "}");
         }
 
         body.SseData(head + """[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]""" + usageNull + "}");
@@ -57,7 +56,7 @@ public static class UpstreamBodies
     public static RenderedBody ChatJson(int deltas)
     {
         var body = new RenderedBodyBuilder();
-        body.Raw($$$"""{"id":"{{{ChatId}}}","object":"chat.completion","created":{{{CreatedAt}}},"model":"{{{ReportedModel}}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{{Json(FullText(deltas))}}}","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":""" + ChatUsage(deltas) + $$$""","service_tier":"default","system_fingerprint":"fp_07871e2ad8"}""");
+        body.Raw($$$"""{"id":"{{{ChatId}}}","object":"chat.completion","created":{{{CreatedAt}}},"model":"{{{ReportedModel}}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{{StreamVocabulary.Json(StreamVocabulary.FullText(deltas))}}}","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":""" + ChatUsage(deltas) + $$$""","service_tier":"default","system_fingerprint":"fp_07871e2ad8"}""");
         return body.Build();
     }
 
@@ -85,7 +84,7 @@ public static class UpstreamBodies
     /// <summary>A non-streaming Response object with the text of <paramref name="deltas"/> tokens and usage.</summary>
     public static RenderedBody ResponsesJson(int deltas)
     {
-        string text = Json(FullText(deltas));
+        string text = StreamVocabulary.Json(StreamVocabulary.FullText(deltas));
         var body = new RenderedBodyBuilder();
         body.Raw(ResponseObject("completed", "[" + OutputItem(text) + "]", ResponsesUsage(deltas)));
         return body.Build();
@@ -97,14 +96,14 @@ public static class UpstreamBodies
     private static void ResponsesEvents(int deltas, Action<string, string> emit)
     {
         int seq = 0;
-        string text = Json(FullText(deltas));
+        string text = StreamVocabulary.Json(StreamVocabulary.FullText(deltas));
         emit("response.created", $$$"""{"type":"response.created","sequence_number":{{{seq++}}},"response":""" + ResponseObject("in_progress", "[]", "null") + "}");
         emit("response.in_progress", $$$"""{"type":"response.in_progress","sequence_number":{{{seq++}}},"response":""" + ResponseObject("in_progress", "[]", "null") + "}");
         emit("response.output_item.added", $$$"""{"type":"response.output_item.added","sequence_number":{{{seq++}}},"output_index":0,"item":{"id":"{{{ItemId}}}","type":"message","status":"in_progress","content":[],"role":"assistant"}}""");
         emit("response.content_part.added", $$$"""{"type":"response.content_part.added","sequence_number":{{{seq++}}},"item_id":"{{{ItemId}}}","output_index":0,"content_index":0,"part":{"type":"output_text","annotations":[],"logprobs":[],"text":""}}""");
         for (int i = 0; i < deltas; i++)
         {
-            emit("response.output_text.delta", $$$"""{"type":"response.output_text.delta","sequence_number":{{{seq++}}},"item_id":"{{{ItemId}}}","output_index":0,"content_index":0,"delta":"{{{Json(Tokens[i % Tokens.Length])}}}","logprobs":[]}""");
+            emit("response.output_text.delta", $$$"""{"type":"response.output_text.delta","sequence_number":{{{seq++}}},"item_id":"{{{ItemId}}}","output_index":0,"content_index":0,"delta":"{{{StreamVocabulary.Json(Tokens[i % Tokens.Length])}}}","logprobs":[]}""");
         }
 
         emit("response.output_text.done", $$$"""{"type":"response.output_text.done","sequence_number":{{{seq++}}},"item_id":"{{{ItemId}}}","output_index":0,"content_index":0,"text":"{{{text}}}","logprobs":[]}""");
@@ -131,36 +130,4 @@ public static class UpstreamBodies
 
     private static string ResponseObject(string status, string output, string usage) =>
         $$$"""{"id":"{{{ResponseId}}}","object":"response","created_at":{{{CreatedAt}}},"status":"{{{status}}}","background":false,"error":null,"incomplete_details":null,"instructions":"You are a concise assistant.","max_output_tokens":null,"max_tool_calls":null,"model":"{{{ReportedModel}}}","output":{{{output}}},"parallel_tool_calls":true,"previous_response_id":null,"prompt_cache_key":null,"reasoning":{"effort":null,"summary":null},"safety_identifier":null,"service_tier":"default","store":true,"temperature":1.0,"text":{"format":{"type":"text"},"verbosity":"medium"},"tool_choice":"auto","tools":[],"top_logprobs":0,"top_p":1.0,"truncation":"disabled","usage":{{{usage}}},"user":null,"metadata":{}}""";
-
-    private static string FullText(int deltas)
-    {
-        var sb = new StringBuilder();
-        for (int i = 0; i < deltas; i++)
-        {
-            sb.Append(Tokens[i % Tokens.Length]);
-        }
-
-        return sb.ToString();
-    }
-
-    /// <summary>JSON string escaping as OpenAI does it: quotes, backslashes and control characters; UTF-8 left raw.</summary>
-    private static string Json(string value)
-    {
-        var sb = new StringBuilder(value.Length + 8);
-        foreach (char c in value)
-        {
-            _ = c switch
-            {
-                '"' => sb.Append("\\\""),
-                '\\' => sb.Append("\\\\"),
-                '\n' => sb.Append("\\n"),
-                '\r' => sb.Append("\\r"),
-                '\t' => sb.Append("\\t"),
-                < ' ' => sb.Append($"\\u{(int)c:x4}"),
-                _ => sb.Append(c),
-            };
-        }
-
-        return sb.ToString();
-    }
 }
