@@ -1,4 +1,5 @@
 using AkkaProxy.Pipeline.Json;
+using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
@@ -98,6 +99,32 @@ public sealed class ProxyExchange
 
     /// <summary>Facts of the frame being processed, set by the usage tap for the stages outside it.</summary>
     internal EventFacts CurrentFacts;
+
+    /// <summary>
+    /// The top-level fields of <see cref="RequestBody"/>, read once per body: the transport's own read is
+    /// reused by the request stages, and a body replaced by a stage is read again only when asked.
+    /// </summary>
+    internal RequestBodyInfo ReadRequestBody()
+    {
+        if (!_bodyInfoOf.Equals(RequestBody) || !_hasBodyInfo)
+        {
+            KnowRequestBody(RequestBodyReader.Read(RequestBody.Span));
+        }
+
+        return _bodyInfo;
+    }
+
+    /// <summary>Records what a read of the current <see cref="RequestBody"/> found.</summary>
+    internal void KnowRequestBody(RequestBodyInfo info)
+    {
+        _bodyInfo = info;
+        _bodyInfoOf = RequestBody;
+        _hasBodyInfo = true;
+    }
+
+    private RequestBodyInfo _bodyInfo;
+    private ReadOnlyMemory<byte> _bodyInfoOf;
+    private bool _hasBodyInfo;
 
     /// <summary>Set when a stage finds the upstream's bytes unusable; the run then ends with a terminal error.</summary>
     internal ProxyError? Violation { get; set; }

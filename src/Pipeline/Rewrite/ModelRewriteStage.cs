@@ -14,7 +14,7 @@ internal sealed class ModelRewriteStage : ProxyStage
             return;
         }
 
-        RequestBodyInfo info = RequestBodyReader.Read(exchange.RequestBody.Span);
+        RequestBodyInfo info = exchange.ReadRequestBody();
         if (info.Model is null)
         {
             return; // WebSocket turns and embedders may route on something other than the body.

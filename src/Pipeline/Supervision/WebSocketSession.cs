@@ -302,6 +302,7 @@ internal sealed class WebSocketSession
             PreviousResponseId = info.PreviousResponseId,
             StreamId = info.StreamId,
         };
+        exchange.KnowRequestBody(info); // the same bytes the session already read
         ProxyRun run = _relay.Factory.CreateRun(exchange);
         run.ApplyRequestStages();
         lock (_lanesGate)

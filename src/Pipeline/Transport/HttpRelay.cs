@@ -124,6 +124,7 @@ public sealed class HttpRelay
         }
 
         var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId };
+        exchange.KnowRequestBody(info);
         ProxyRun run = _factory.CreateRun(exchange);
         HttpRelayOutcome outcome;
         try

@@ -19,7 +19,7 @@ internal sealed class IncludeUsageStage : ProxyStage
             return;
         }
 
-        RequestBodyInfo info = RequestBodyReader.Read(exchange.RequestBody.Span);
+        RequestBodyInfo info = exchange.ReadRequestBody();
         exchange.ClientRequestedUsage = info.IncludeUsage;
         if (!info.IncludeUsage && exchange.Provider.AcceptsStreamOptions)
         {
