@@ -41,6 +41,7 @@ public static class RelayConfiguration
                 ApiKeyEnv = section["api-key-env"],
                 ApiKey = section["api-key"],
                 AcceptsStreamOptions = !bool.TryParse(section["accepts-stream-options"], out bool accepts) || accepts,
+                AcceptsSlashModels = bool.TryParse(section["accepts-slash-models"], out bool slashes) ? slashes : null,
             };
             foreach (IConfigurationSection header in section.GetSection("headers").GetChildren())
             {

@@ -3,7 +3,8 @@ namespace AkkaProxy.Pipeline.Routing;
 /// <summary>
 /// Resolves a model name to a provider: <c>provider/model</c> by prefix (everything after the first
 /// slash goes upstream), otherwise the model map (exact keys, then the most specific wildcard),
-/// otherwise the default provider.
+/// otherwise the default provider. A name whose part before the first slash is not a provider goes
+/// to the default provider only when it accepts such names (<see cref="Provider.AcceptsSlashModels"/>).
 /// </summary>
 /// <remarks>Immutable and thread-safe; built once.</remarks>
 public sealed class ModelRouter
@@ -76,16 +77,20 @@ public sealed class ModelRouter
             }
         }
 
-        if (_default is not null)
+        if (_default is not null && (slash < 0 || _default.AcceptsSlashModels))
         {
             route = new ProviderRoute(_default, model, model);
             error = "";
             return true;
         }
 
-        error = $"The model '{model}' does not route to any provider. Prefix it with a provider name ({string.Join(", ", _providers.Keys.Order(StringComparer.Ordinal).Select(p => $"'{p}/'"))}) or add it to the model map.";
+        error = slash > 0
+            ? $"The model '{model}' starts with '{model[..slash]}/', which is not a configured provider. Configured providers: {ProviderList()}."
+            : $"The model '{model}' does not route to any provider. Prefix it with a provider name ({ProviderList()}) or add it to the model map.";
         return false;
     }
+
+    private string ProviderList() => string.Join(", ", _providers.Keys.Order(StringComparer.Ordinal).Select(p => $"'{p}/'"));
 
     private Provider Find(string name, string what) =>
         _providers.TryGetValue(name, out Provider? provider)

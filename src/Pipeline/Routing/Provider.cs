@@ -23,6 +23,7 @@ public sealed class Provider
             : environment(ApiKeyEnv) is { Length: > 0 } key ? key : null;
         Headers = new Dictionary<string, string>(options.Headers, StringComparer.OrdinalIgnoreCase);
         AcceptsStreamOptions = options.AcceptsStreamOptions && options.Kind != ProviderKind.Anthropic;
+        AcceptsSlashModels = options.AcceptsSlashModels ?? options.Kind == ProviderKind.OpenAICompatible;
         Models = [.. options.Models];
         BaseUri = NormaliseBase(baseUri);
     }
@@ -47,6 +48,9 @@ public sealed class Provider
 
     /// <summary>Whether <c>stream_options.include_usage</c> may be injected.</summary>
     public bool AcceptsStreamOptions { get; }
+
+    /// <summary>Whether, as the default provider, it takes model names with a slash whose prefix is no provider's name.</summary>
+    public bool AcceptsSlashModels { get; }
 
     /// <summary>Models this provider lists.</summary>
     public IReadOnlyList<string> Models { get; }

@@ -24,6 +24,15 @@ public sealed class ProviderOptions
     /// <summary>Whether the provider accepts <c>stream_options</c> on Chat Completions. Only then does the relay inject <c>include_usage</c>.</summary>
     public bool AcceptsStreamOptions { get; set; } = true;
 
+    /// <summary>
+    /// Whether, as the default provider, it receives model names that contain a slash whose first part
+    /// is not a provider name (OpenRouter-style <c>meta-llama/llama-3.1-8b</c>). Null takes the kind's
+    /// default: on for <see cref="ProviderKind.OpenAICompatible"/>, off for <see cref="ProviderKind.OpenAI"/>
+    /// and <see cref="ProviderKind.Anthropic"/>, so a mistyped prefix (<c>antrhopic/claude-x</c>) is refused
+    /// instead of sending the prompt, with the default provider's key, where it was not meant to go.
+    /// </summary>
+    public bool? AcceptsSlashModels { get; set; }
+
     /// <summary>Models listed by <c>GET /v1/models</c> as <c>name/model</c>.</summary>
     public List<string> Models { get; set; } = [];
 }

@@ -23,7 +23,7 @@ public sealed class ModelRouterTests
     [InlineData("gpt-4o-mini", "openrouter", "gpt-4o-mini")]
     [InlineData("gpt-4o-special", "openrouter", "gpt-4o-special")]
     [InlineData("claude-sonnet-4", "anthropic", "claude-sonnet-4")]
-    [InlineData("meta-llama/llama-3.1-8b", "openai", "meta-llama/llama-3.1-8b")]
+    [InlineData("llama-3.1-8b", "openai", "llama-3.1-8b")]
     public void Resolves_PrefixThenMostSpecificMapEntryThenDefault(string model, string provider, string upstream)
     {
         Assert.True(Router(defaultProvider: "openai").TryResolve(model, out ProviderRoute route, out string error), error);
@@ -42,6 +42,62 @@ public sealed class ModelRouterTests
 
         Assert.Contains($"'{model}'", error, StringComparison.Ordinal);
         Assert.Contains("'anthropic/', 'openai/', 'openrouter/'", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    public void AMistypedPrefix_NeverGoesToAnOpenAIOrAnthropicDefault(string defaultProvider)
+    {
+        Assert.False(Router(defaultProvider).TryResolve("antrhopic/claude-x", out _, out string error));
+
+        Assert.Contains("'antrhopic/'", error, StringComparison.Ordinal);
+        Assert.Contains("'anthropic/', 'openai/', 'openrouter/'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASlashModel_GoesToAnOpenAICompatibleDefault_OpenRouterStyle()
+    {
+        Assert.True(Router("openrouter").TryResolve("meta-llama/llama-3.1-8b", out ProviderRoute route, out string error), error);
+
+        Assert.Equal("openrouter", route.Provider.Name);
+        Assert.Equal("meta-llama/llama-3.1-8b", route.UpstreamModel);
+    }
+
+    [Theory]
+    [InlineData(ProviderKind.OpenAI, true, true)]
+    [InlineData(ProviderKind.OpenAICompatible, false, false)]
+    [InlineData(ProviderKind.OpenAICompatible, null, true)]
+    [InlineData(ProviderKind.OpenAI, null, false)]
+    [InlineData(ProviderKind.Anthropic, null, false)]
+    public void AcceptsSlashModels_IsAPerProviderSetting_WithADefaultByKind(ProviderKind kind, bool? setting, bool routes)
+    {
+        var router = new ModelRouter(new RoutingOptions
+        {
+            Providers = { new ProviderOptions { Name = "p", Kind = kind, BaseUrl = "https://example.test/v1", AcceptsSlashModels = setting } },
+            DefaultProvider = "p",
+        });
+
+        Assert.Equal(routes, router.TryResolve("meta-llama/llama-3.1-8b", out _, out _));
+        Assert.True(router.TryResolve("llama-3.1-8b", out _, out string error), error); // a name without a slash always reaches the default
+    }
+
+    [Fact]
+    public void AModelMapEntry_RoutesASlashModel_WhateverTheDefault()
+    {
+        var router = new ModelRouter(new RoutingOptions
+        {
+            Providers =
+            {
+                new ProviderOptions { Name = "openai", Kind = ProviderKind.OpenAI, BaseUrl = "https://api.openai.com/v1" },
+                new ProviderOptions { Name = "together", BaseUrl = "https://api.together.xyz/v1", AcceptsSlashModels = false },
+            },
+            ModelMap = { ["meta-llama/*"] = "together" },
+            DefaultProvider = "openai",
+        });
+
+        Assert.True(router.TryResolve("meta-llama/llama-3.1-8b", out ProviderRoute route, out string error), error);
+        Assert.Equal("together", route.Provider.Name);
     }
 
     [Theory]
