@@ -12,7 +12,8 @@ namespace AkkaProxy.Host.Endpoints;
 /// before the upgrade, so a refusal is an HTTP status with OpenAI's error JSON:
 /// a browser <c>Origin</c> not on the allow-list → 403; a missing or wrong relay key → 401
 /// (the key comes as <c>Authorization: Bearer</c> or as the <c>openai-insecure-api-key.&lt;key&gt;</c>
-/// subprotocol); an unroutable <c>?model=</c> → 400.
+/// subprotocol, which is never echoed: offered alone, it is refused with 400); an unroutable
+/// <c>?model=</c> → 400.
 /// </summary>
 public static class ResponsesWebSocketEndpoint
 {
@@ -45,6 +46,16 @@ public static class ResponsesWebSocketEndpoint
         }
 
         IList<string> protocols = context.WebSockets.WebSocketRequestedProtocols;
+        if (protocols.Count > 0 && ChooseProtocol(protocols) is null)
+        {
+            // The server must answer with an offered subprotocol, and the only one offered is the key:
+            // echoing it would write the key into Sec-WebSocket-Protocol, where access logs and
+            // intermediaries record it. Refused before the key is even checked.
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "subprotocol_required",
+                $"The only WebSocket subprotocol offered is the key ('{KeyProtocolPrefix}…'), and the relay never echoes a key. Offer a second subprotocol beside it, such as '{CompanionProtocol}', and the relay answers with that one.").ConfigureAwait(false);
+            return;
+        }
+
         string? protocolKey = protocols.FirstOrDefault(p => p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal))?[KeyProtocolPrefix.Length..];
         var keys = context.RequestServices.GetRequiredService<RelayKeyValidator>();
         if (!keys.TryAuthenticate(RelayKeyValidator.PresentedKey(context.Request) ?? protocolKey, out string? keyId))
@@ -72,12 +83,16 @@ public static class ResponsesWebSocketEndpoint
         await relay.RelayAsync(socket, handshake, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>The subprotocol the refusal suggests offering beside the key one.</summary>
+    public const string CompanionProtocol = "openai-responses";
+
     /// <summary>
     /// A server must answer with one of the offered subprotocols (browsers fail the connection
-    /// otherwise). Prefer one that is not the key; echo the key protocol only when it is all there is.
+    /// otherwise). The answer is the first one that is not the key; null when the key is all there is
+    /// (the handshake is then refused: the key is never echoed).
     /// </summary>
     internal static string? ChooseProtocol(IList<string> offered) =>
-        offered.FirstOrDefault(p => !p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal)) ?? offered.FirstOrDefault();
+        offered.FirstOrDefault(p => !p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal));
 
     private static List<KeyValuePair<string, string>> ForwardedHeaders(HttpRequest request) =>
         request.Headers

@@ -27,6 +27,9 @@ internal static class HeaderPolicy
         "Alt-Svc",
         // The operator's account ids at the provider are not the client's business.
         "openai-organization", "openai-project", "anthropic-organization-id",
+        // Cookies the provider sets belong to the relay's session with it (Cloudflare's __cf_bm, say):
+        // relayed, every client would share them, and they would come back as Cookie, which is dropped anyway.
+        "Set-Cookie", "Set-Cookie2",
     };
 
     public static void CopyRequestHeaders(IHeaderDictionary from, HttpRequestMessage to)

@@ -316,7 +316,8 @@ public sealed class WebSocketTests : RelayTestBase
     }
 
     [Theory]
-    [InlineData("openai-insecure-api-key.wrong", null, HttpStatusCode.Unauthorized)]
+    [InlineData("openai-insecure-api-key.wrong", null, HttpStatusCode.BadRequest)] // the key alone: refused, never echoed
+    [InlineData("openai-responses", null, HttpStatusCode.Unauthorized)]
     [InlineData(null, null, HttpStatusCode.Unauthorized)]
     [InlineData("openai-insecure-api-key." + RelayTestHost.RelayKey, "https://evil.example", HttpStatusCode.Forbidden)]
     public async Task BadKeyOrOrigin_IsRefusedBeforeTheUpgrade(string? protocol, string? origin, HttpStatusCode expected)
@@ -346,12 +347,13 @@ public sealed class WebSocketTests : RelayTestBase
         {
             options.SetRequestHeader("Origin", "https://app.example");
             options.AddSubProtocol("openai-insecure-api-key." + RelayTestHost.RelayKey);
+            options.AddSubProtocol("openai-responses");
         });
 
         await socket.SendAsync(Create);
         await socket.ReceiveUntilAsync("response.completed");
 
-        Assert.Equal("openai-insecure-api-key." + RelayTestHost.RelayKey, socket.Socket.SubProtocol);
+        Assert.Equal("openai-responses", socket.Socket.SubProtocol);
     }
 
     [Fact]
