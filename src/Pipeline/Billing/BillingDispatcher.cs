@@ -7,16 +7,24 @@ namespace AkkaProxy.Pipeline.Billing;
 /// Carries billing records from the data path to the sinks through a bounded queue and one
 /// background loop. Records are enqueued after the client's response has completed, so a full
 /// queue delays only the end of the request handler, never a stream, and no record is dropped.
-/// On stop the queue is drained.
 /// </summary>
+/// <remarks>
+/// The promises hold in every order of calls: the loop starts with <see cref="Start"/> or with the
+/// first record, whichever comes first; <see cref="StopAsync"/> delivers everything queued, even if
+/// the loop never ran; a record that arrives after it is delivered at once. Sinks are called one
+/// record at a time, never concurrently: the loop, a stop and a late record take turns.
+/// </remarks>
 public sealed class BillingDispatcher : IAsyncDisposable
 {
     private readonly Channel<BillingRecord> _queue;
     private readonly IReadOnlyList<IBillingSink> _sinks;
     private readonly ILogger _logger;
+    private readonly SemaphoreSlim _sinkTurn = new(1, 1);
+    private readonly Lock _loopGate = new();
     private Task? _loop;
+    private bool _stopped;
 
-    /// <summary>Creates the dispatcher; call <see cref="Start"/> before enqueueing.</summary>
+    /// <summary>Creates the dispatcher. Its loop starts with <see cref="Start"/> or the first record.</summary>
     public BillingDispatcher(IEnumerable<IBillingSink> sinks, ILogger<BillingDispatcher> logger, int capacity = 10_000)
     {
         _sinks = [.. sinks];
@@ -33,15 +41,31 @@ public sealed class BillingDispatcher : IAsyncDisposable
 
     private long _delivered;
 
-    /// <summary>Starts the background loop.</summary>
-    public void Start() => _loop ??= Task.Run(LoopAsync);
+    /// <summary>Starts the background loop (idempotent; a no-op after <see cref="StopAsync"/>).</summary>
+    public void Start()
+    {
+        lock (_loopGate)
+        {
+            if (_loop is null && !_stopped)
+            {
+                _loop = Task.Run(LoopAsync);
+            }
+        }
+    }
 
     /// <summary>
     /// Queues a record; waits only if the queue is full. After <see cref="StopAsync"/> (a request that
     /// finished during shutdown) the record is delivered to the sinks at once instead: never dropped.
     /// </summary>
-    public ValueTask EnqueueAsync(BillingRecord record, CancellationToken cancellationToken = default) =>
-        _queue.Writer.TryWrite(record) ? ValueTask.CompletedTask : EnqueueSlowAsync(record, cancellationToken);
+    public ValueTask EnqueueAsync(BillingRecord record, CancellationToken cancellationToken = default)
+    {
+        if (_loop is null)
+        {
+            Start();
+        }
+
+        return _queue.Writer.TryWrite(record) ? ValueTask.CompletedTask : EnqueueSlowAsync(record, cancellationToken);
+    }
 
     private async ValueTask EnqueueSlowAsync(BillingRecord record, CancellationToken cancellationToken)
     {
@@ -51,17 +75,33 @@ public sealed class BillingDispatcher : IAsyncDisposable
         }
         catch (ChannelClosedException)
         {
-            await DeliverAsync(record).ConfigureAwait(false);
+            await DeliverInTurnAsync(record).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Stops accepting records and waits until every queued record reached the sinks.</summary>
+    /// <summary>
+    /// Stops accepting records and waits until every queued record reached the sinks, including
+    /// records queued while the loop had not started.
+    /// </summary>
     public async Task StopAsync()
     {
-        _queue.Writer.TryComplete();
-        if (_loop is not null)
+        Task? loop;
+        lock (_loopGate)
         {
-            await _loop.ConfigureAwait(false);
+            _stopped = true;
+            loop = _loop;
+        }
+
+        _queue.Writer.TryComplete();
+        if (loop is not null)
+        {
+            await loop.ConfigureAwait(false);
+        }
+
+        // Whatever the loop did not take (it never started, say) is delivered here, in turn.
+        while (_queue.Reader.TryRead(out BillingRecord? record))
+        {
+            await DeliverInTurnAsync(record).ConfigureAwait(false);
         }
     }
 
@@ -72,7 +112,20 @@ public sealed class BillingDispatcher : IAsyncDisposable
     {
         await foreach (BillingRecord record in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            await DeliverInTurnAsync(record).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeliverInTurnAsync(BillingRecord record)
+    {
+        await _sinkTurn.WaitAsync().ConfigureAwait(false);
+        try
+        {
             await DeliverAsync(record).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sinkTurn.Release();
         }
     }
 
