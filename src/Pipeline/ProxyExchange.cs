@@ -125,7 +125,4 @@ public sealed class ProxyExchange
     private RequestBodyInfo _bodyInfo;
     private ReadOnlyMemory<byte> _bodyInfoOf;
     private bool _hasBodyInfo;
-
-    /// <summary>Set when a stage finds the upstream's bytes unusable; the run then ends with a terminal error.</summary>
-    internal ProxyError? Violation { get; set; }
 }

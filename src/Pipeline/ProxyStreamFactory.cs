@@ -15,6 +15,7 @@ public sealed class ProxyStreamFactory
     {
         Stages = stages;
         Options = options;
+        MayChangeResponseBodies = stages.Any(stage => stage.MayChangeResponseFrames);
     }
 
     /// <summary>The stages, outermost (nearest the client) first, built-ins included.</summary>
@@ -23,7 +24,13 @@ public sealed class ProxyStreamFactory
     /// <summary>Limits and timeouts.</summary>
     public ProxyStreamOptions Options { get; }
 
-    /// <summary>Creates the run of one exchange. The run owns its buffers until it is disposed.</summary>
+    /// <summary>Whether some stage may change or drop response frames, so a body's upstream length cannot be trusted.</summary>
+    internal bool MayChangeResponseBodies { get; }
+
+    /// <summary>
+    /// Creates the run of one exchange. A run holds no pooled resources: it ends with
+    /// <see cref="ProxyRun.Complete"/>, which calls every stage's completion hook once.
+    /// </summary>
     public ProxyRun CreateRun(ProxyExchange exchange)
     {
         ArgumentNullException.ThrowIfNull(exchange);

@@ -15,14 +15,14 @@ public sealed record BillingRecord
     /// <summary>The API spoken.</summary>
     public required ApiKind Api { get; init; }
 
-    /// <summary>The provider's name.</summary>
-    public required string Provider { get; init; }
+    /// <summary>The provider's name; null for a request rejected before it was routed.</summary>
+    public required string? Provider { get; init; }
 
-    /// <summary>The model as the client asked for it (<c>openai/gpt-4o</c>).</summary>
-    public required string RequestedModel { get; init; }
+    /// <summary>The model as the client asked for it (<c>openai/gpt-4o</c>); null when the request named none or could not be read.</summary>
+    public required string? RequestedModel { get; init; }
 
-    /// <summary>The model sent upstream (<c>gpt-4o</c>).</summary>
-    public required string UpstreamModel { get; init; }
+    /// <summary>The model sent upstream (<c>gpt-4o</c>); null for a request rejected before it was routed.</summary>
+    public required string? UpstreamModel { get; init; }
 
     /// <summary>The model the upstream reported in its response, when it did.</summary>
     public string? ResponseModel { get; init; }
@@ -36,8 +36,14 @@ public sealed record BillingRecord
     /// <summary>Token usage and how much of it was seen.</summary>
     public required TokenUsage Usage { get; init; }
 
-    /// <summary>Cost in USD; null when the model has no price (never 0 for "unknown").</summary>
+    /// <summary>
+    /// Cost in USD; null when the model has no price or the usage cannot be priced (missing, unreadable,
+    /// or only a total), never 0 for "unknown". A <see cref="ExchangeOutcome.Rejected"/> request costs 0.
+    /// </summary>
     public decimal? Cost { get; init; }
+
+    /// <summary>What the relay saw but did not account (codes of <see cref="UsageWarnings"/>); empty when nothing.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>How the exchange ended.</summary>
     public required ExchangeOutcome Outcome { get; init; }

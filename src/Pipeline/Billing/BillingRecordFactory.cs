@@ -22,9 +22,10 @@ public static class BillingRecordFactory
             ResponseId = exchange.ResponseId,
             Streaming = exchange.IsStreaming,
             Usage = usage,
-            // Unknown stays unknown: no price, or no readable usage, gives null, never 0.
-            Cost = usage.Status is UsageStatus.Missing or UsageStatus.Unknown ? null
+            // Unknown stays unknown: no price, no readable usage, or a bare total gives null, never 0.
+            Cost = usage.Status is UsageStatus.Missing or UsageStatus.Unknown || usage.IsTotalOnly ? null
                 : pricing.Cost(exchange.Provider.Name, exchange.Route.UpstreamModel, usage),
+            Warnings = exchange.Accumulator.Warnings(),
             Outcome = outcome,
             EndedBy = endedBy,
             HttpStatus = httpStatus,
@@ -37,4 +38,30 @@ public static class BillingRecordFactory
             StreamId = exchange.StreamId,
         };
     }
+
+    /// <summary>
+    /// The record of an authenticated request the relay refused before anything went upstream:
+    /// outcome <see cref="ExchangeOutcome.Rejected"/>, no usage, cost 0.
+    /// </summary>
+    /// <param name="rejection">What was refused, and why.</param>
+    /// <param name="endedAt">When the refusal was sent.</param>
+    public static BillingRecord Rejected(RejectedRequest rejection, DateTimeOffset endedAt) => new()
+    {
+        RequestId = rejection.RequestId,
+        KeyId = rejection.KeyId,
+        Api = rejection.Api,
+        Provider = rejection.Route?.Provider.Name,
+        RequestedModel = rejection.Route?.RequestedModel ?? rejection.RequestedModel,
+        UpstreamModel = rejection.Route?.UpstreamModel,
+        Streaming = rejection.Streaming,
+        Usage = TokenUsage.Missing,
+        Cost = 0m,
+        Outcome = ExchangeOutcome.Rejected,
+        EndedBy = EndedBy.Relay,
+        HttpStatus = rejection.HttpStatus,
+        ErrorCode = rejection.ErrorCode,
+        StartedAt = rejection.StartedAt,
+        Duration = endedAt - rejection.StartedAt,
+        StreamId = rejection.StreamId,
+    };
 }

@@ -257,6 +257,7 @@ internal sealed class JsonEventScanner
                 JsonName.CompletionTokens or JsonName.OutputTokens => UsageFields.Output,
                 JsonName.CacheCreationInputTokens => UsageFields.CacheCreation,
                 JsonName.CacheReadInputTokens => UsageFields.CacheRead,
+                JsonName.TotalTokens => UsageFields.Total,
                 _ => UsageFields.None,
             },
             2 => (Parent(depth), name) switch

@@ -33,4 +33,5 @@ internal enum JsonName : byte
     ReasoningTokens,
     CacheCreationInputTokens,
     CacheReadInputTokens,
+    TotalTokens,
 }

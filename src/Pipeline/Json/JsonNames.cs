@@ -41,6 +41,7 @@ internal static class JsonNames
         9 when name.SequenceEqual("stream_id"u8) => JsonName.StreamId,
         11 when name.SequenceEqual("stop_reason"u8) => JsonName.StopReason,
         12 when name.SequenceEqual("input_tokens"u8) => JsonName.InputTokens,
+        12 when name.SequenceEqual("total_tokens"u8) => JsonName.TotalTokens,
         13 when name.SequenceEqual("finish_reason"u8) => JsonName.FinishReason,
         13 when name.SequenceEqual("prompt_tokens"u8) => JsonName.PromptTokens,
         13 when name.SequenceEqual("output_tokens"u8) => JsonName.OutputTokens,

@@ -7,6 +7,8 @@ internal sealed class LambdaStage(string name, Action<ProxyExchange>? onRequest,
 
     public override void OnRequest(ProxyExchange exchange) => onRequest?.Invoke(exchange);
 
+    internal override bool MayChangeResponseFrames => onResponseFrame is not null;
+
     public override FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame) =>
         onResponseFrame is null ? FrameDecision.Forward : onResponseFrame(exchange, ref frame);
 }

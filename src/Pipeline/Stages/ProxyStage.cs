@@ -12,7 +12,10 @@ namespace AkkaProxy.Pipeline.Stages;
 /// <c>include_usage</c> stages are outside every custom stage, and the usage tap inside them all,
 /// so it always sees the upstream's bytes.</para>
 /// <para><b>Failure.</b> Hooks are called on the data path: they must not block. An exception from a
-/// hook is a bug; it ends the exchange as failed and is logged.</para>
+/// hook is a bug: it is logged with the request id, and the exchange ends as failed. Thrown from
+/// <see cref="OnRequest"/>, it sends nothing upstream and the client gets a 500 in the API's error
+/// shape; thrown from <see cref="OnResponseFrame"/>, the response is cut; thrown from
+/// <see cref="OnCompleted"/>, it changes neither the response nor its billing record.</para>
 /// </remarks>
 public abstract class ProxyStage
 {
@@ -27,6 +30,14 @@ public abstract class ProxyStage
     /// <summary>Called for each response frame on its way to the client. May replace the frame through <paramref name="frame"/>.</summary>
     /// <returns><see cref="FrameDecision.Forward"/> to pass it on, <see cref="FrameDecision.Drop"/> to swallow it.</returns>
     public virtual FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame) => FrameDecision.Forward;
+
+    /// <summary>
+    /// Whether this stage may change or drop a response frame. A stage that overrides
+    /// <see cref="OnResponseFrame"/> may; then a non-streaming response loses the upstream's
+    /// <c>Content-Length</c> and is sent chunked, since its length can no longer be known in advance.
+    /// </summary>
+    internal virtual bool MayChangeResponseFrames =>
+        GetType().GetMethod(nameof(OnResponseFrame), [typeof(ProxyExchange), typeof(ResponseFrame).MakeByRefType()])?.DeclaringType != typeof(ProxyStage);
 
     /// <summary>Called once when the exchange has ended, whatever the outcome, before the billing record is emitted.</summary>
     public virtual void OnCompleted(ProxyExchange exchange)

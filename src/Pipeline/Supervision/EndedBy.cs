@@ -15,6 +15,10 @@ public enum EndedBy
     /// <summary>The relay is shutting down.</summary>
     Shutdown,
 
-    /// <summary>The relay refused or stopped it (a limit or a malformed frame).</summary>
+    /// <summary>
+    /// The relay refused or stopped it: a request it rejected, one of its limits (an oversize event), or
+    /// its own failure (a stage that threw). A malformed upstream event does not end an exchange; it is
+    /// relayed and listed in the billing record's warnings.
+    /// </summary>
     Relay,
 }

@@ -9,7 +9,7 @@ public enum ExchangeOutcome
     /// <summary>The response ended incomplete (for example <c>max_output_tokens</c> reached).</summary>
     Incomplete,
 
-    /// <summary>The response failed after it started (upstream error event, reset, malformed bytes, idle timeout, oversize event).</summary>
+    /// <summary>The response failed after it started (upstream error event, reset, idle timeout, oversize event, a relay stage that threw).</summary>
     Failed,
 
     /// <summary>The client went away before the response finished.</summary>
@@ -17,4 +17,10 @@ public enum ExchangeOutcome
 
     /// <summary>The upstream answered with an error status, or could not be reached or timed out.</summary>
     UpstreamError,
+
+    /// <summary>
+    /// The relay refused an authenticated request before anything went upstream (unknown model, bad
+    /// body, body too large, provider without a key, too many open turns): no usage, cost 0.
+    /// </summary>
+    Rejected,
 }

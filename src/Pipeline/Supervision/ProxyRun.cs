@@ -169,11 +169,6 @@ public sealed class ProxyRun
                 Write(client, frame.Raw);
                 wrote = true;
             }
-
-            if (Exchange.Violation is not null)
-            {
-                return PumpResult.ProtocolViolation;
-            }
         }
     }
 

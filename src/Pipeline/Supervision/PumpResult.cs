@@ -11,7 +11,4 @@ public enum PumpResult
 
     /// <summary>An event exceeded <see cref="ProxyStreamOptions.MaxEventBytes"/>.</summary>
     FrameTooLarge,
-
-    /// <summary>A stage found the upstream's bytes unusable (see the exchange's violation).</summary>
-    ProtocolViolation,
 }

@@ -25,7 +25,9 @@ namespace AkkaProxy.Pipeline.Supervision;
 ///   4. the first end (a close, a lost socket, an oversize message, idle timeout, shutdown) decides:
 ///      a close is passed on with the same code and reason, an abnormal end becomes 1011 (1001 on
 ///      shutdown or idle); the peer gets the close timeout to answer, then both sockets are aborted;
-///   5. turns still open are billed as aborted with the usage seen; buffers are returned.
+///   5. a turn is billed after its terminal event was sent, without holding up either pump; turns
+///      still open at the end are billed as aborted with the usage seen; refused response.create
+///      messages are billed as rejected; the session ends once every record was handed to billing.
 /// </code>
 /// </summary>
 internal sealed class WebSocketSession
@@ -42,6 +44,8 @@ internal sealed class WebSocketSession
     private readonly ActivityTimeout _idle;
     private readonly CancellationTokenSource _ended = new();
     private readonly HashSet<string> _seenLanes = new(StringComparer.Ordinal);
+    private readonly List<Task> _pendingBilling = [];
+    private readonly Lock _billingGate = new();
     private (WebSocketCloseStatus Status, string Reason) _upstreamClose = (WebSocketCloseStatus.NormalClosure, "");
     private WebSocket? _upstream;
     private SocketSender? _toUpstream;
@@ -73,7 +77,8 @@ internal sealed class WebSocketSession
             SessionEnd end = await _end.Task.ConfigureAwait(false);
             await CloseBothAsync(end).ConfigureAwait(false);
             await WaitOrAbortAsync(clientPump).ConfigureAwait(false);
-            await BillOpenTurnsAsync(end).ConfigureAwait(false);
+            BillOpenTurns(end);
+            await AwaitPendingBillingAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -158,50 +163,89 @@ internal sealed class WebSocketSession
         if (LaneRefusal(info.StreamId) is byte[] laneError)
         {
             await _toClient.SendAsync(laneError, WebSocketMessageType.Text).ConfigureAwait(false);
+            BillRejected(info, null, 400, LaneErrorCode(laneError));
             return;
         }
 
         if (OpenTurnCount() >= Options.MaxOpenTurns)
         {
-            await RefuseAsync(ClientErrors.TooManyOpenTurns(Options.MaxOpenTurns), info.StreamId).ConfigureAwait(false);
+            await RejectTurnAsync(ClientErrors.TooManyOpenTurns(Options.MaxOpenTurns), info, null).ConfigureAwait(false);
             return;
         }
 
         string? model = info.Model ?? (_upstream is null ? _handshake.Model : _lastModel);
         if (model is null)
         {
-            await RefuseAsync(ClientErrors.MissingModel, info.StreamId).ConfigureAwait(false);
+            await RejectTurnAsync(ClientErrors.MissingModel, info, null).ConfigureAwait(false);
             return;
         }
 
         if (!_relay.Router.TryResolve(model, out ProviderRoute route, out string routeError))
         {
-            await RefuseAsync(new ClientError("model_not_found", routeError, "model"), info.StreamId).ConfigureAwait(false);
+            await RejectTurnAsync(new ClientError("model_not_found", routeError, "model"), info with { Model = model }, null).ConfigureAwait(false);
             return;
         }
 
         if (route.Provider.Kind == ProviderKind.Anthropic)
         {
-            await RefuseAsync(ClientErrors.NoWebSocketMode(route.Provider), info.StreamId).ConfigureAwait(false);
+            await RejectTurnAsync(ClientErrors.NoWebSocketMode(route.Provider), info, route).ConfigureAwait(false);
             return;
         }
 
         if (_provider is not null && route.Provider != _provider)
         {
-            await RefuseAsync(ClientErrors.ProviderSwitch(route.Provider, _provider), info.StreamId).ConfigureAwait(false);
+            await RejectTurnAsync(ClientErrors.ProviderSwitch(route.Provider, _provider), info, route).ConfigureAwait(false);
             return;
         }
 
-        if (_upstream is null && !await DialAsync(route, info.StreamId).ConfigureAwait(false))
+        if (route.Provider.IsMissingKey)
+        {
+            await RejectTurnAsync(ClientErrors.MissingKey(route.Provider), info, route, status: 500).ConfigureAwait(false);
+            return;
+        }
+
+        if (_upstream is null && !await DialAsync(route, info).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        ProxyRun? run = await OpenTurnAsync(route, message.Payload, info).ConfigureAwait(false);
+        if (run is null)
         {
             return;
         }
 
         _lastModel = model;
-        ProxyRun run = OpenTurn(route, message.Payload, info);
         await SendUpstreamAsync(run.Exchange.RequestBody, WebSocketMessageType.Text).ConfigureAwait(false);
         run.Exchange.RequestBody = ReadOnlyMemory<byte>.Empty; // an open turn keeps its accounting, not its (up to 16 MiB) request
     }
+
+    /// <summary>Refuses a <c>response.create</c> with an error event, and records it: outcome rejected, cost 0, nothing went upstream.</summary>
+    private async Task RejectTurnAsync(ClientError error, RequestBodyInfo info, ProviderRoute? route, int status = 400)
+    {
+        await RefuseAsync(error, info.StreamId, status).ConfigureAwait(false);
+        BillRejected(info, route, status, error.Code);
+    }
+
+    private void BillRejected(RequestBodyInfo info, ProviderRoute? route, int status, string code) =>
+        Bill(BillingRecordFactory.Rejected(new RejectedRequest
+        {
+            RequestId = NewRequestId(),
+            Api = ApiKind.Responses,
+            KeyId = _handshake.KeyId,
+            Route = route,
+            RequestedModel = info.Model ?? _handshake.Model,
+            Streaming = true,
+            HttpStatus = status,
+            ErrorCode = code,
+            StartedAt = _relay.Time.GetUtcNow(),
+            StreamId = info.StreamId,
+        }, _relay.Time.GetUtcNow()));
+
+    private static string LaneErrorCode(byte[] laneError) =>
+        laneError.AsSpan().IndexOf("websocket_stream_limit_reached"u8) >= 0 ? "websocket_stream_limit_reached" : "invalid_stream_id";
+
+    private static string NewRequestId() => "req_" + Guid.NewGuid().ToString("N");
 
     /// <summary>The official error for an invalid or one-too-many <c>stream_id</c> (protocols.md §A), or null when the lane is fine.</summary>
     private byte[]? LaneRefusal(string? streamId)
@@ -252,14 +296,9 @@ internal sealed class WebSocketSession
     /// <summary>Marks a failed send to the upstream inside the client pump.</summary>
     private sealed class UpstreamSendException(Exception inner) : Exception("The upstream socket failed.", inner);
 
-    private async Task<bool> DialAsync(ProviderRoute route, string? streamId)
+    private async Task<bool> DialAsync(ProviderRoute route, RequestBodyInfo info)
     {
-        if (route.Provider.IsMissingKey)
-        {
-            await RefuseAsync(ClientErrors.MissingKey(route.Provider), streamId, status: 500).ConfigureAwait(false);
-            return false;
-        }
-
+        DateTimeOffset startedAt = _relay.Time.GetUtcNow();
         string? queryModel = _handshake.Model is null ? null : route.UpstreamModel;
         WebSocket upstream;
         try
@@ -272,8 +311,16 @@ internal sealed class WebSocketSession
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or HttpRequestException)
         {
-            _relay.Logger.LogWarning(ex, "WebSocket upstream {Provider} unreachable.", route.Provider.Name);
-            await RefuseAsync(ClientErrors.Unreachable(route.Provider, ex), streamId, status: 502).ConfigureAwait(false);
+            // The exception names the upstream's host and port: the log gets it, the client the request id.
+            var exchange = new ProxyExchange(NewRequestId(), ApiKind.Responses, route, ReadOnlyMemory<byte>.Empty, isStreaming: true, startedAt)
+            {
+                KeyId = _handshake.KeyId,
+                PreviousResponseId = info.PreviousResponseId,
+                StreamId = info.StreamId,
+            };
+            _relay.Logger.LogWarning(ex, "WebSocket upstream {Provider} unreachable for {RequestId}.", route.Provider.Name, exchange.RequestId);
+            await RefuseAsync(ClientErrors.Unreachable(route.Provider, exchange.RequestId), info.StreamId, status: 502).ConfigureAwait(false);
+            Bill(BillingRecordFactory.Create(exchange, _relay.Pricing, ExchangeOutcome.UpstreamError, EndedBy.Upstream, 502, "upstream_unreachable", _relay.Time.GetUtcNow()));
             return false;
         }
 
@@ -293,9 +340,9 @@ internal sealed class WebSocketSession
     }
 
     // 2. A turn per response.create, on its lane.
-    private ProxyRun OpenTurn(ProviderRoute route, ReadOnlyMemory<byte> message, RequestBodyInfo info)
+    private async Task<ProxyRun?> OpenTurnAsync(ProviderRoute route, ReadOnlyMemory<byte> message, RequestBodyInfo info)
     {
-        var exchange = new ProxyExchange("req_" + Guid.NewGuid().ToString("N"), ApiKind.Responses, route, message.ToArray(), isStreaming: true, _relay.Time.GetUtcNow())
+        var exchange = new ProxyExchange(NewRequestId(), ApiKind.Responses, route, message.ToArray(), isStreaming: true, _relay.Time.GetUtcNow())
         {
             KeyId = _handshake.KeyId,
             Turn = Interlocked.Increment(ref _turns),
@@ -304,7 +351,25 @@ internal sealed class WebSocketSession
         };
         exchange.KnowRequestBody(info); // the same bytes the session already read
         ProxyRun run = _relay.Factory.CreateRun(exchange);
-        run.ApplyRequestStages();
+        try
+        {
+            run.ApplyRequestStages();
+        }
+        catch (RequestBodyException ex)
+        {
+            await RefuseAsync(new ClientError("invalid_request_body", ex.Message, null), info.StreamId).ConfigureAwait(false);
+            EndTurn(run, ExchangeOutcome.Rejected, EndedBy.Relay, "invalid_request_body", 400);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            // A stage's bug: the turn is not sent; the client is told (with the request id), the log gets the details.
+            _relay.Logger.LogError(ex, "A stage's OnRequest failed for {RequestId}; the turn was not sent.", exchange.RequestId);
+            await RefuseAsync(ClientErrors.StageFailed(exchange.RequestId), info.StreamId, status: 500).ConfigureAwait(false);
+            EndTurn(run, ExchangeOutcome.Failed, EndedBy.Relay, "relay_stage_failed", 500);
+            return null;
+        }
+
         lock (_lanesGate)
         {
             string lane = info.StreamId ?? DefaultLane;
@@ -340,7 +405,7 @@ internal sealed class WebSocketSession
                         return;
                 }
 
-                ReadOnlyMemory<byte> forward = await OnUpstreamMessageAsync(message).ConfigureAwait(false);
+                ReadOnlyMemory<byte> forward = OnUpstreamMessage(message, out ProxyRun? ended);
                 if (!forward.IsEmpty && !_end.Task.IsCompleted)
                 {
                     try
@@ -349,9 +414,27 @@ internal sealed class WebSocketSession
                     }
                     catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
                     {
+                        if (ended is not null)
+                        {
+                            EndTurn(ended, ExchangeOutcome.ClientAborted, EndedBy.Client, "client_closed_request", 101);
+                        }
+
                         End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
                         return;
                     }
+                }
+
+                if (ended is not null)
+                {
+                    // Billed after its terminal event was sent: the client has the answer before the record
+                    // exists, and a slow billing sink never holds up this socket (see Bill).
+                    (ExchangeOutcome outcome, string? code) = ended.Exchange.Terminal switch
+                    {
+                        TerminalKind.Completed => (ExchangeOutcome.Completed, (string?)null),
+                        TerminalKind.Incomplete => (ExchangeOutcome.Incomplete, "response_incomplete"),
+                        _ => (ExchangeOutcome.Failed, "upstream_reported_error"),
+                    };
+                    EndTurn(ended, outcome, EndedBy.Upstream, code, 101);
                 }
             }
         }
@@ -366,9 +449,13 @@ internal sealed class WebSocketSession
         }
     }
 
-    /// <summary>Passes an upstream message through its turn's stages; bills the turn when it ends. Returns what to forward (empty: nothing).</summary>
-    private async ValueTask<ReadOnlyMemory<byte>> OnUpstreamMessageAsync(WebSocketMessage message)
+    /// <summary>
+    /// Passes an upstream message through its turn's stages. Returns what to forward (empty: nothing);
+    /// <paramref name="ended"/> is the turn this message ended (closed on its lane, billed by the caller once sent).
+    /// </summary>
+    private ReadOnlyMemory<byte> OnUpstreamMessage(WebSocketMessage message, out ProxyRun? ended)
     {
+        ended = null;
         ProxyRun? run = message.Type == WebSocketMessageType.Text ? HeadTurn(message.Payload.Span) : null;
         if (run is null)
         {
@@ -383,13 +470,7 @@ internal sealed class WebSocketSession
         if (exchange.Terminal != TerminalKind.None)
         {
             CloseTurn(run);
-            (ExchangeOutcome outcome, string? code) = exchange.Terminal switch
-            {
-                TerminalKind.Completed => (ExchangeOutcome.Completed, (string?)null),
-                TerminalKind.Incomplete => (ExchangeOutcome.Incomplete, "response_incomplete"),
-                _ => (ExchangeOutcome.Failed, "upstream_reported_error"),
-            };
-            await BillAsync(run, outcome, EndedBy.Upstream, code).ConfigureAwait(false);
+            ended = run;
         }
 
         if (!forward)
@@ -425,19 +506,51 @@ internal sealed class WebSocketSession
         }
     }
 
-    private ValueTask BillAsync(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode)
+    /// <summary>Ends a turn: its stages' completion hooks, then its billing record.</summary>
+    private void EndTurn(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode, int status)
     {
         if (run.Complete() is AggregateException failure)
         {
             _relay.Logger.LogError(failure, "A stage's completion hook failed for {RequestId}; its billing record is unaffected.", run.Exchange.RequestId);
         }
 
-        BillingRecord record = BillingRecordFactory.Create(run.Exchange, _relay.Pricing, outcome, endedBy, 101, errorCode, _relay.Time.GetUtcNow());
-        return _relay.Billing.EnqueueAsync(record);
+        Bill(BillingRecordFactory.Create(run.Exchange, _relay.Pricing, outcome, endedBy, status, errorCode, _relay.Time.GetUtcNow()));
+    }
+
+    /// <summary>
+    /// Hands a record to billing without ever waiting on the socket's path: when the billing queue is
+    /// full, the hand-off waits on its own and the session awaits every such hand-off before it ends,
+    /// so no record is lost and neither pump is held up by a slow sink.
+    /// </summary>
+    private void Bill(BillingRecord record)
+    {
+        ValueTask enqueue = _relay.Billing.EnqueueAsync(record);
+        if (enqueue.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        lock (_billingGate)
+        {
+            _pendingBilling.RemoveAll(task => task.IsCompleted);
+            _pendingBilling.Add(enqueue.AsTask());
+        }
+    }
+
+    private async Task AwaitPendingBillingAsync()
+    {
+        Task[] pending;
+        lock (_billingGate)
+        {
+            pending = [.. _pendingBilling];
+            _pendingBilling.Clear();
+        }
+
+        await Task.WhenAll(pending).ConfigureAwait(false);
     }
 
     // 5. Turns still open when the session ends are billed as aborted, with what was seen.
-    private async Task BillOpenTurnsAsync(SessionEnd end)
+    private void BillOpenTurns(SessionEnd end)
     {
         List<ProxyRun> open;
         lock (_lanesGate)
@@ -449,7 +562,7 @@ internal sealed class WebSocketSession
         foreach (ProxyRun run in open)
         {
             ExchangeOutcome outcome = end.EndedBy == EndedBy.Client ? ExchangeOutcome.ClientAborted : ExchangeOutcome.Failed;
-            await BillAsync(run, outcome, end.EndedBy, "turn_aborted_" + end.Kind.ToString().ToLowerInvariant()).ConfigureAwait(false);
+            EndTurn(run, outcome, end.EndedBy, "turn_aborted_" + end.Kind.ToString().ToLowerInvariant(), 101);
         }
     }
 

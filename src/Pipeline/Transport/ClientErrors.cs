@@ -33,6 +33,9 @@ internal static class ClientErrors
     public static ClientError MissingKey(Provider provider) => new("provider_key_missing",
         $"Provider '{provider.Name}' has no API key: set the environment variable {provider.ApiKeyEnv} for the relay.", null);
 
-    public static ClientError Unreachable(Provider provider, Exception ex) => new("upstream_unreachable",
-        $"Provider '{provider.Name}' could not be reached over WebSocket: {ex.Message}", null);
+    public static ClientError Unreachable(Provider provider, string requestId) => new("upstream_unreachable",
+        $"Provider '{provider.Name}' could not be reached over WebSocket (request id {requestId}).", null);
+
+    public static ClientError StageFailed(string requestId) => new("relay_stage_failed",
+        $"The relay failed to prepare this response.create (request id {requestId}); it was not sent.", null);
 }

@@ -82,6 +82,11 @@ public sealed class HttpRelay
         DateTimeOffset startedAt = _time.GetUtcNow();
         string requestId = "req_" + Guid.NewGuid().ToString("N");
         context.Response.Headers[RequestIdHeader] = requestId;
+        var rejection = new RejectedRequest
+        {
+            RequestId = requestId, Api = api, KeyId = keyId, StartedAt = startedAt,
+            HttpStatus = StatusCodes.Status400BadRequest, ErrorCode = "",
+        };
 
         // 1. Read and inspect the body.
         byte[]? body;
@@ -100,7 +105,7 @@ public sealed class HttpRelay
 
         if (body is null)
         {
-            await WriteErrorAsync(context, api, StatusCodes.Status413PayloadTooLarge, "invalid_request_error", "request_too_large",
+            await RejectAsync(context, rejection with { HttpStatus = StatusCodes.Status413PayloadTooLarge, ErrorCode = "request_too_large" }, "invalid_request_error",
                 $"The request body is larger than the relay's limit of {_factory.Options.MaxRequestBodyBytes} bytes.").ConfigureAwait(false);
             return;
         }
@@ -112,20 +117,52 @@ public sealed class HttpRelay
         }
         catch (RequestBodyException ex)
         {
-            await WriteErrorAsync(context, api, StatusCodes.Status400BadRequest, "invalid_request_error", "invalid_request_body", ex.Message).ConfigureAwait(false);
+            await RejectAsync(context, rejection with { ErrorCode = "invalid_request_body" }, "invalid_request_error", ex.Message).ConfigureAwait(false);
             return;
         }
 
         // 2. Route, build the run, apply the request stages.
+        rejection = rejection with { RequestedModel = info.Model, Streaming = info.Stream };
         if (!_router.TryResolve(info.Model, out ProviderRoute route, out string routeError))
         {
-            await WriteErrorAsync(context, api, StatusCodes.Status400BadRequest, "invalid_request_error", "model_not_found", routeError).ConfigureAwait(false);
+            await RejectAsync(context, rejection with { ErrorCode = "model_not_found" }, "invalid_request_error", routeError).ConfigureAwait(false);
+            return;
+        }
+
+        rejection = rejection with { Route = route };
+        if (route.Provider.IsMissingKey)
+        {
+            string message = $"Provider '{route.Provider.Name}' has no API key: set the environment variable {route.Provider.ApiKeyEnv} for the relay.";
+            await RejectAsync(context, rejection with { HttpStatus = StatusCodes.Status500InternalServerError, ErrorCode = "provider_key_missing" }, "server_error", message).ConfigureAwait(false);
             return;
         }
 
         var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId };
         exchange.KnowRequestBody(info);
         ProxyRun run = _factory.CreateRun(exchange);
+        try
+        {
+            run.ApplyRequestStages();
+        }
+        catch (RequestBodyException ex)
+        {
+            // A stage found the body unusable: the client's to fix, refused like any bad body.
+            LogCompletionFailure(run.Complete(), requestId);
+            await RejectAsync(context, rejection with { ErrorCode = "invalid_request_body" }, "invalid_request_error", ex.Message).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex)
+        {
+            // A stage's bug: nothing went upstream and no response has started, so the client gets a
+            // clear 500 with the request id; the details go to the log.
+            _logger.LogError(ex, "A stage's OnRequest failed for {RequestId}; the request was not sent.", requestId);
+            LogCompletionFailure(run.Complete(), requestId);
+            await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "relay_stage_failed",
+                $"The relay failed to prepare the request (request id {requestId}).").ConfigureAwait(false);
+            await BillAsync(exchange, new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_stage_failed")).ConfigureAwait(false);
+            return;
+        }
+
         HttpRelayOutcome outcome;
         try
         {
@@ -134,7 +171,18 @@ public sealed class HttpRelay
         catch (Exception ex)
         {
             _logger.LogError(ex, "Relay of {RequestId} failed unexpectedly.", requestId);
-            context.Abort();
+            if (context.Response.HasStarted)
+            {
+                context.Abort(); // a response half-sent cannot be turned into an error: cut it
+            }
+            else
+            {
+                context.Response.Headers.Clear();
+                context.Response.Headers[RequestIdHeader] = requestId;
+                await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "relay_internal_error",
+                    $"The relay failed while handling the request (request id {requestId}).").ConfigureAwait(false);
+            }
+
             outcome = new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_internal_error");
         }
 
@@ -153,30 +201,25 @@ public sealed class HttpRelay
             }
         }
 
+        await BillAsync(exchange, outcome).ConfigureAwait(false);
+    }
+
+    private ValueTask BillAsync(ProxyExchange exchange, HttpRelayOutcome outcome)
+    {
         BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome.Outcome, outcome.EndedBy, outcome.Status, outcome.ErrorCode, _time.GetUtcNow());
-        await _billing.EnqueueAsync(record, CancellationToken.None).ConfigureAwait(false);
+        return _billing.EnqueueAsync(record, CancellationToken.None);
+    }
+
+    /// <summary>Refuses an authenticated request before anything went upstream: the error in the API's shape, then its record (outcome rejected, cost 0).</summary>
+    private async Task RejectAsync(HttpContext context, RejectedRequest rejection, string type, string message)
+    {
+        await WriteErrorAsync(context, rejection.Api, rejection.HttpStatus, type, rejection.ErrorCode, message).ConfigureAwait(false);
+        await _billing.EnqueueAsync(BillingRecordFactory.Rejected(rejection, _time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task<HttpRelayOutcome> RelayAsync(HttpContext context, ProxyRun run)
     {
         ProxyExchange exchange = run.Exchange;
-        ApiKind api = exchange.Api;
-        try
-        {
-            run.ApplyRequestStages();
-        }
-        catch (RequestBodyException ex)
-        {
-            await WriteErrorAsync(context, api, StatusCodes.Status400BadRequest, "invalid_request_error", "invalid_request_body", ex.Message).ConfigureAwait(false);
-            return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status400BadRequest, "invalid_request_body");
-        }
-
-        if (exchange.Provider.IsMissingKey)
-        {
-            string message = $"Provider '{exchange.Provider.Name}' has no API key: set the environment variable {exchange.Provider.ApiKeyEnv} for the relay.";
-            await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "provider_key_missing", message).ConfigureAwait(false);
-            return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Relay, StatusCodes.Status500InternalServerError, "provider_key_missing");
-        }
 
         // 3. Send. Until the headers arrive, the activity timeout is the response timeout.
         using var activity = new ActivityTimeout(_factory.Options.UpstreamResponseTimeout, _time);
@@ -209,7 +252,10 @@ public sealed class HttpRelay
             // An event stream in a coding the relay cannot read is relayed as opaque bytes, not parsed.
             bool isEventStream = coding != ContentCoding.Unknown
                 && string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
-            HeaderPolicy.CopyResponseHeaders(response, context.Response, bodyChanged: coding == ContentCoding.Decoded || isEventStream);
+            // The upstream's length holds only for the upstream's bytes: a decoded body, an event stream
+            // (stages may drop events) or a body a custom stage may rewrite is sent chunked instead.
+            bool bodyMayChange = coding == ContentCoding.Decoded || isEventStream || _factory.MayChangeResponseBodies;
+            HeaderPolicy.CopyResponseHeaders(response, context.Response, bodyChanged: bodyMayChange);
             if (isEventStream)
             {
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -280,8 +326,9 @@ public sealed class HttpRelay
             return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.IdleTimeout, StatusCodes.Status504GatewayTimeout, "upstream_timeout");
         }
 
+        // The exception names the upstream's host and port: the log gets it, the client does not.
         _logger.LogWarning(ex, "Provider {Provider} unreachable for {RequestId}.", exchange.Provider.Name, exchange.RequestId);
-        string message = $"Provider '{exchange.Provider.Name}' could not be reached: {ex.Message}";
+        string message = $"Provider '{exchange.Provider.Name}' could not be reached (request id {exchange.RequestId}).";
         await WriteErrorAsync(context, api, StatusCodes.Status502BadGateway, "server_error", "upstream_unreachable", message).ConfigureAwait(false);
         return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Upstream, StatusCodes.Status502BadGateway, "upstream_unreachable");
     }
@@ -313,10 +360,6 @@ public sealed class HttpRelay
                 string tooLarge = $"The upstream sent an event larger than the relay's limit of {_factory.Options.MaxEventBytes} bytes.";
                 await FailStreamAsync(context, exchange, isEventStream, "event_too_large", tooLarge).ConfigureAwait(false);
                 return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, status, "event_too_large");
-            case PumpResult.ProtocolViolation:
-                ProxyError violation = exchange.Violation!;
-                await FailStreamAsync(context, exchange, isEventStream, violation.Code, violation.Message).ConfigureAwait(false);
-                return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Upstream, status, violation.Code);
         }
 
         // The upstream ended its body. A stream must have said it finished; a body must be whole JSON.
@@ -374,8 +417,8 @@ public sealed class HttpRelay
             ? (EndedBy.Shutdown, "relay_shutting_down", "The relay is shutting down.")
             : activity.HasExpired
                 ? (EndedBy.IdleTimeout, "idle_timeout", $"Nothing was received from provider '{exchange.Provider.Name}' for {_factory.Options.IdleTimeout.TotalSeconds:0.#} s.")
-                : (EndedBy.Upstream, "upstream_reset", $"The connection to provider '{exchange.Provider.Name}' failed mid-response: {ex.Message}");
-        _logger.LogWarning("Exchange {RequestId} ended mid-response: {Code}.", exchange.RequestId, code);
+                : (EndedBy.Upstream, "upstream_reset", $"The connection to provider '{exchange.Provider.Name}' failed mid-response (request id {exchange.RequestId}).");
+        _logger.LogWarning(ex, "Exchange {RequestId} ended mid-response: {Code}.", exchange.RequestId, code);
         await FailStreamAsync(context, exchange, isEventStream, code, message).ConfigureAwait(false);
         return new HttpRelayOutcome(ExchangeOutcome.Failed, endedBy, status, code);
     }

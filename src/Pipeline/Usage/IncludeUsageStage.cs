@@ -12,6 +12,9 @@ internal sealed class IncludeUsageStage : ProxyStage
 {
     public override string Name => "include-usage";
 
+    /// <summary>It drops only SSE events (the usage-only chunk); a body's bytes pass untouched.</summary>
+    internal override bool MayChangeResponseFrames => false;
+
     public override void OnRequest(ProxyExchange exchange)
     {
         if (exchange.Api != ApiKind.ChatCompletions || !exchange.IsStreaming)

@@ -27,8 +27,24 @@ public readonly record struct TokenUsage
     /// <summary>Reasoning tokens; part of <see cref="OutputTokens"/>.</summary>
     public long ReasoningTokens { get; init; }
 
-    /// <summary>Input plus output.</summary>
-    public long TotalTokens => InputTokens + OutputTokens;
+    /// <summary>
+    /// Input plus output; when the provider reported only <c>total_tokens</c> (see <see cref="IsTotalOnly"/>),
+    /// that total.
+    /// </summary>
+    public long TotalTokens
+    {
+        get => _reportedTotal ?? InputTokens + OutputTokens;
+        init => _reportedTotal = value;
+    }
+
+    /// <summary>
+    /// True when the provider reported a <c>total_tokens</c> but neither input nor output (a legacy shape
+    /// some OpenAI-compatible servers send): the total is kept, the split between input and output is
+    /// unknown, so the usage is <see cref="UsageStatus.Partial"/> and cannot be priced.
+    /// </summary>
+    public bool IsTotalOnly => _reportedTotal is not null;
+
+    private readonly long? _reportedTotal;
 
     /// <summary>Input tokens neither read from nor written to the cache (never negative).</summary>
     public long UncachedInputTokens => Math.Max(0, InputTokens - CachedInputTokens - CacheWriteTokens);

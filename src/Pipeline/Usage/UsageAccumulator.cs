@@ -12,6 +12,7 @@ internal sealed class UsageAccumulator
     private UsageCounters _counters;
     private UsageStatus _status;
     private bool _finishReasonSeen;
+    private bool _totalOnly;
 
     public UsageAccumulator(ApiKind api) => Api = api;
 
@@ -63,14 +64,56 @@ internal sealed class UsageAccumulator
     /// <summary>Records Chat's <c>data: [DONE]</c>.</summary>
     public void MarkDone()
     {
+        DoneSeen = true;
         if (Terminal == TerminalKind.None)
         {
             Terminal = TerminalKind.Completed;
         }
     }
 
-    /// <summary>Records that the document could not be read as JSON; usage becomes unknown unless a later report replaces it.</summary>
+    /// <summary>True once a Chat stream sent <c>data: [DONE]</c>: what follows is relayed but never accounted.</summary>
+    public bool DoneSeen { get; private set; }
+
+    /// <summary>Events with data that arrived after <c>data: [DONE]</c> (relayed, not billed).</summary>
+    public int EventsAfterDone { get; private set; }
+
+    /// <summary>Stream events whose data could not be read as JSON (relayed unchanged, not billed).</summary>
+    public int UnreadableEvents { get; private set; }
+
+    /// <summary>Records a Chat event that came after <c>data: [DONE]</c>.</summary>
+    public void MarkEventAfterDone() => EventsAfterDone++;
+
+    /// <summary>
+    /// Records one stream event that could not be read as JSON. The stream goes on and later usage
+    /// still counts; if no usage is ever read, the usage is unknown rather than missing (the unreadable
+    /// event may have carried it).
+    /// </summary>
+    public void MarkUnreadableEvent() => UnreadableEvents++;
+
+    /// <summary>Records that a whole JSON body could not be read; its usage is unknown.</summary>
     public void MarkUnreadable() => _status = UsageStatus.Unknown;
+
+    /// <summary>The warnings a billing record carries: what the relay saw but could not account.</summary>
+    public IReadOnlyList<string> Warnings()
+    {
+        if (UnreadableEvents == 0 && EventsAfterDone == 0)
+        {
+            return [];
+        }
+
+        var warnings = new List<string>(2);
+        if (UnreadableEvents > 0)
+        {
+            warnings.Add(UsageWarnings.MalformedEvent);
+        }
+
+        if (EventsAfterDone > 0)
+        {
+            warnings.Add(UsageWarnings.DataAfterDone);
+        }
+
+        return warnings;
+    }
 
     /// <summary>True when the stream ended in a way its API calls finished, even without an explicit terminal event.</summary>
     public bool FinishedImplicitly => Api == ApiKind.ChatCompletions && _finishReasonSeen;
@@ -78,6 +121,12 @@ internal sealed class UsageAccumulator
     public TokenUsage Snapshot()
     {
         UsageCounters c = _counters;
+        UsageStatus status = _status == UsageStatus.Missing && UnreadableEvents > 0 ? UsageStatus.Unknown : _status;
+        if (_totalOnly)
+        {
+            return new TokenUsage { TotalTokens = c.Total, Status = status };
+        }
+
         return Api == ApiKind.AnthropicMessages
             ? new TokenUsage
             {
@@ -86,7 +135,7 @@ internal sealed class UsageAccumulator
                 CacheWriteTokens = c.CacheCreation,
                 OutputTokens = c.Output,
                 ReasoningTokens = c.Reasoning,
-                Status = _status,
+                Status = status,
             }
             : new TokenUsage
             {
@@ -95,7 +144,7 @@ internal sealed class UsageAccumulator
                 CacheWriteTokens = c.CacheWrite,
                 OutputTokens = c.Output,
                 ReasoningTokens = c.Reasoning,
-                Status = _status,
+                Status = status,
             };
     }
 
@@ -197,10 +246,14 @@ internal sealed class UsageAccumulator
     private void Replace(in EventFacts facts, UsageStatus status)
     {
         _counters = facts.Usage;
-        // A usage object without input or output counters (only total_tokens, say) cannot be priced:
-        // billing it as a reported zero would under-charge, so it is unknown.
+        // A usage object with only total_tokens (a legacy OpenAI-compatible shape) keeps its total but
+        // cannot be priced: it is partial, never a reported zero. One with no counters at all is unknown.
         bool priceable = facts.Usage.Has(UsageFields.Input) || facts.Usage.Has(UsageFields.Output);
-        _status = facts.UsageMalformed || !priceable ? UsageStatus.Unknown : status;
+        _totalOnly = !priceable && !facts.UsageMalformed && facts.Usage.Has(UsageFields.Total);
+        _status = facts.UsageMalformed ? UsageStatus.Unknown
+            : _totalOnly ? UsageStatus.Partial
+            : !priceable ? UsageStatus.Unknown
+            : status;
     }
 
     private void Overlay(in UsageCounters next)

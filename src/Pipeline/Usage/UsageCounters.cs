@@ -10,6 +10,7 @@ internal struct UsageCounters
     public long Reasoning;
     public long CacheCreation;
     public long CacheRead;
+    public long Total;
     public UsageFields Present;
 
     public readonly bool Has(UsageFields field) => (Present & field) != 0;
@@ -26,6 +27,7 @@ internal struct UsageCounters
             case UsageFields.Reasoning: Reasoning = value; break;
             case UsageFields.CacheCreation: CacheCreation = value; break;
             case UsageFields.CacheRead: CacheRead = value; break;
+            case UsageFields.Total: Total = value; break;
         }
     }
 }
@@ -42,4 +44,5 @@ internal enum UsageFields : byte
     Reasoning = 16,
     CacheCreation = 32,
     CacheRead = 64,
+    Total = 128,
 }

@@ -8,13 +8,17 @@ namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>
 /// The usage-extraction tap: reads every frame as the upstream sent it and folds usage, ids and the
-/// terminal signal into the exchange. It never changes a frame. An SSE event whose data is not JSON
-/// is a protocol violation that ends the stream with a terminal error (a WebSocket message that is
-/// not JSON passes unread); a malformed <em>usage object</em> inside valid JSON only marks the usage unknown.
+/// terminal signal into the exchange. It never changes or drops a frame: its parse is for billing, not
+/// for judging the provider. An event whose data is not JSON passes unchanged and is counted (the
+/// billing record carries <see cref="UsageWarnings.MalformedEvent"/>); usage from later events still
+/// counts. In a Chat stream, events after <c>data: [DONE]</c> pass as they came and are never
+/// accounted. A malformed <em>usage object</em> inside valid JSON marks the usage unknown.
 /// </summary>
 internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
 {
     public override string Name => "usage-tap";
+
+    internal override bool MayChangeResponseFrames => false;
 
     public override FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame)
     {
@@ -28,6 +32,12 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
                 // WHATWG SSE dispatches no event for an empty data buffer, and a blank one holds no JSON
                 // document: nothing to account and nothing malformed, so it passes without ending the stream.
                 exchange.CurrentFacts = default;
+                return FrameDecision.Forward;
+            case FrameKind.SseEvent when exchange.Accumulator.DoneSeen:
+                // [DONE] ended the Chat stream: whatever follows is relayed, never billed (a usage chunk
+                // after it must not replace the real usage).
+                exchange.CurrentFacts = default;
+                exchange.Accumulator.MarkEventAfterDone();
                 return FrameDecision.Forward;
             case FrameKind.SseEvent when frame.IsDoneMarker:
                 // [DONE] ends a Chat stream; Responses and Anthropic have their own terminal events and
@@ -74,20 +84,13 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         {
             scanner.ScanDocument(frame.Data);
         }
-        catch (JsonException) when (frame.Kind == FrameKind.WebSocketMessage)
+        catch (JsonException)
         {
-            // A WebSocket message that is not JSON is relayed as it is (clients surface it as a raw
-            // message); it carries no usage and does not end the session.
+            // Relayed as it came: the client decides what to make of it, and the rest of the stream
+            // (its later usage and terminal event above all) still arrives and is billed.
             exchange.CurrentFacts = default;
+            exchange.Accumulator.MarkUnreadableEvent();
             return FrameDecision.Forward;
-        }
-        catch (JsonException ex)
-        {
-            exchange.CurrentFacts = default;
-            exchange.Accumulator.MarkUnreadable();
-            exchange.Violation = new ProxyError(ErrorSide.Upstream, ErrorPhase.Body, "upstream_malformed_event",
-                $"The upstream sent an event whose data is not valid JSON ({ex.Message}); the relay stopped the stream.");
-            return FrameDecision.Drop;
         }
 
         exchange.CurrentFacts = scanner.Facts;

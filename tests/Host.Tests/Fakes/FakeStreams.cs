@@ -44,6 +44,15 @@ public static class FakeStreams
     public static string ChatUsage =>
         $$$"""{"prompt_tokens":{{{ChatPrompt}}},"completion_tokens":{{{ChatCompletion}}},"total_tokens":{{{ChatPrompt + ChatCompletion}}},"prompt_tokens_details":{"cached_tokens":{{{ChatCached}}},"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":{{{ChatReasoning}}},"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}""";
 
+    /// <summary>The legacy usage shape of some OpenAI-compatible servers: a total and nothing else.</summary>
+    public const int TotalOnlyTokens = 1500;
+
+    public static string TotalOnlyUsage => $$$"""{"total_tokens":{{{TotalOnlyTokens}}}}""";
+
+    /// <summary>A usage chunk after <c>data: [DONE]</c>, 26 times the real usage (seen from a real relay's upstream).</summary>
+    public static string LateUsageChunk(string model) =>
+        $$$"""data: {"id":"{{{ChatId}}}","object":"chat.completion.chunk","created":1694268190,"model":"{{{model}}}","choices":[],"usage":{"prompt_tokens":{{{ChatPrompt * 26}}},"completion_tokens":{{{ChatCompletion * 26}}},"total_tokens":{{{(ChatPrompt + ChatCompletion) * 26}}}}}""" + "\n\n";
+
     public static string ChatJson(string model) =>
         $$$"""{"id":"{{{ChatId}}}","object":"chat.completion","created":1694268190,"model":"{{{model}}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{{FakeUpstream.Text}}}","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{{{ChatUsage}}},"system_fingerprint":"fp_1"}""";
 

@@ -13,7 +13,9 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// A fake LLM provider on real Kestrel at 127.0.0.1:0, speaking the wire formats of
 /// shared/protocols.md. The upstream model name picks the behaviour (see <see cref="Scenario"/>):
 /// <c>gpt-4o</c> answers normally; <c>reset</c>, <c>hang</c>, <c>malformed</c>, <c>oversize</c>,
-/// <c>truncated</c>, <c>drip</c> (keep-alive comments every 100 ms), <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose.
+/// <c>truncated</c>, <c>drip</c> (keep-alive comments every 100 ms), <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose;
+/// <c>total-only</c> (usage with only <c>total_tokens</c>), <c>after-done</c> (a usage chunk after <c>[DONE]</c>) and
+/// <c>headers</c> (cookies, hop-by-hop and account headers) send what some real providers send.
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
@@ -93,6 +95,19 @@ public sealed class FakeUpstream : IAsyncDisposable
             return;
         }
 
+        if (scenario.Name == "headers")
+        {
+            // Response headers of every kind: the relay's header policy decides which reach the client.
+            ctx.Response.Headers.SetCookie = new[] { "__cf_bm=upstream-session; Path=/; HttpOnly", "_cfuvid=abc; Path=/" };
+            ctx.Response.Headers["Set-Cookie2"] = "legacy=1";
+            ctx.Response.Headers["Keep-Alive"] = "timeout=5";
+            ctx.Response.Headers["Proxy-Connection"] = "keep-alive";
+            ctx.Response.Headers["openai-organization"] = "org-operator-secret";
+            ctx.Response.Headers["x-request-id"] = "upstream-req-123";
+            ctx.Response.Headers["openai-processing-ms"] = "42";
+            ctx.Response.Headers["x-ratelimit-remaining-tokens"] = "9000";
+        }
+
         Interlocked.Increment(ref _openStreams);
         try
         {
@@ -109,6 +124,14 @@ public sealed class FakeUpstream : IAsyncDisposable
                 Api.Chat => FakeStreams.Chat(model, includeUsage),
                 Api.Responses => FakeStreams.Responses(model),
                 _ => FakeStreams.Messages(model),
+            };
+            events = scenario.Name switch
+            {
+                // A legacy OpenAI-compatible server: usage with nothing but total_tokens.
+                "total-only" => events.Select(e => e.Replace(FakeStreams.ChatUsage, FakeStreams.TotalOnlyUsage).Replace(FakeStreams.ResponsesUsage, FakeStreams.TotalOnlyUsage)).ToList(),
+                // A chunk after [DONE] carrying usage 26 times the real one.
+                "after-done" => [.. events, FakeStreams.LateUsageChunk(model)],
+                _ => events,
             };
             await WriteEventsAsync(ctx, events, scenario);
         }
@@ -134,6 +157,11 @@ public sealed class FakeUpstream : IAsyncDisposable
             Api.Responses => FakeStreams.ResponsesJson(model),
             _ => FakeStreams.MessagesJson(model),
         };
+        if (scenario.Name == "total-only")
+        {
+            json = json.Replace(FakeStreams.ChatUsage, FakeStreams.TotalOnlyUsage).Replace(FakeStreams.ResponsesUsage, FakeStreams.TotalOnlyUsage);
+        }
+
         ctx.Response.ContentType = "application/json";
         byte[] bytes = Encoding.UTF8.GetBytes(json);
         if (scenario.Name == "gzip")

@@ -35,7 +35,7 @@ public sealed class RelayTestHost : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts the relay. <paramref name="extraHocon"/> is appended last, so it overrides.</summary>
-    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "")
+    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? configureServices = null)
     {
         Environment.SetEnvironmentVariable(AdminKeyEnv, AdminKey);
         string url = upstream.BaseUrl.ToString().TrimEnd('/');
@@ -69,7 +69,11 @@ public sealed class RelayTestHost : IAsyncDisposable
         WebApplication app = RelayApp.Create(
             ["--urls", "http://127.0.0.1:0"],
             config => config.AddHoconText(hocon, "test.conf"),
-            services => services.AddSingleton<IBillingSink>(billing));
+            services =>
+            {
+                services.AddSingleton<IBillingSink>(billing);
+                configureServices?.Invoke(services);
+            });
         await app.StartAsync();
         return new RelayTestHost(app, billing);
     }

@@ -10,7 +10,7 @@ namespace AkkaProxy.Pipeline.Tests.Conformance;
 /// <param name="Terminal">How the upstream said the response ended.</param>
 /// <param name="ClientBytes">The bytes the client would have received.</param>
 /// <param name="DecodedRaw">For SSE: every decoded frame's raw bytes, concatenated (the decoder's own pass-through).</param>
-/// <param name="Violated">Whether a stage found the upstream's bytes unusable and ended the stream.</param>
+/// <param name="Unreadable">Whether the usage tap could not read some event's data as JSON (relayed unchanged, not billed).</param>
 /// <param name="LastFacts">The facts of the last frame the usage tap read.</param>
 /// <param name="SawDoneMarker">Whether a frame was the <c>[DONE]</c> terminator.</param>
 internal sealed record DriveResult(
@@ -20,6 +20,6 @@ internal sealed record DriveResult(
     TerminalKind Terminal,
     byte[] ClientBytes,
     byte[] DecodedRaw,
-    bool Violated,
+    bool Unreadable,
     EventFacts LastFacts,
     bool SawDoneMarker);

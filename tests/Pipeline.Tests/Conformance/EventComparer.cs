@@ -29,7 +29,7 @@ internal static class EventComparer
             "stream complete" => Done,
             _ => Rejected,
         };
-        string ourOutcome = ours.Violated ? Rejected
+        string ourOutcome = ours.Unreadable ? Rejected
             : ours.SawDoneMarker && ours.Terminal == TerminalKind.Completed ? Done
             : Accepted;
         comparison.Equal("outcome", llmproxyOutcome, ourOutcome);

@@ -9,7 +9,7 @@ namespace AkkaProxy.Pipeline.Tests.Conformance;
 /// <summary>
 /// Runs one upstream response through the real stage chain (<see cref="ProxyStreamBuilder"/> defaults:
 /// model rewrite, include-usage, usage tap), the way <c>ProxyRun.PumpAsync</c> feeds it: frames in
-/// order, nothing more processed once a stage reports a protocol violation, then <c>Complete()</c>.
+/// order (an unreadable event is relayed and counted, and the stream goes on), then <c>Complete()</c>.
 /// </summary>
 internal static class PipelineDriver
 {
@@ -75,11 +75,6 @@ internal static class PipelineDriver
 
         public void Process(ResponseFrame frame)
         {
-            if (_exchange.Violation is not null)
-            {
-                return; // the pump stops at a violation: later frames never reach a stage or the client
-            }
-
             _sawDone |= frame.IsDoneMarker;
             if (_run.ProcessFrame(ref frame))
             {
@@ -99,7 +94,7 @@ internal static class PipelineDriver
                 _exchange.Terminal,
                 _client.WrittenSpan.ToArray(),
                 decodedRaw,
-                _exchange.Violation is not null,
+                _exchange.Accumulator.UnreadableEvents > 0,
                 _lastFacts,
                 _sawDone);
         }

@@ -48,7 +48,7 @@ internal static class ResponseComparer
         Assert.Equal(whole.ResponseId, trickled.ResponseId);
         Assert.Equal(whole.ResponseModel, trickled.ResponseModel);
         Assert.Equal(whole.Terminal, trickled.Terminal);
-        Assert.Equal(whole.Violated, trickled.Violated);
+        Assert.Equal(whole.Unreadable, trickled.Unreadable);
         Assert.Equal(whole.ClientBytes, trickled.ClientBytes);
         Assert.Equal(whole.DecodedRaw, trickled.DecodedRaw);
     }

@@ -170,30 +170,129 @@ public sealed class UsageExtractionTests
         (ProxyExchange exchange, string client) = Exchanges.RunSse(ApiKind.ChatCompletions, $"data: {chunk}\n\n", request: """{"stream":true,"stream_options":{"include_usage":true}}""");
 
         Assert.Equal(UsageStatus.Unknown, exchange.Usage.Status);
-        Assert.Null(exchange.Violation);
+        Assert.Equal(0, exchange.Accumulator.UnreadableEvents);
         Assert.Equal($"data: {chunk}\n\n", client);
     }
 
     [Theory]
-    [InlineData(ApiKind.ChatCompletions, "{\"id\":\"c\",\"usage\":{\"total_tokens\":30}}")]
-    [InlineData(ApiKind.Responses, "{\"id\":\"r\",\"status\":\"completed\",\"usage\":{\"total_tokens\":30}}")]
     [InlineData(ApiKind.ChatCompletions, "{\"id\":\"c\",\"usage\":{}}")]
-    public void UsageWithoutInputOrOutput_IsUnknownNotAReportedZero(ApiKind api, string body)
+    [InlineData(ApiKind.Responses, "{\"id\":\"r\",\"status\":\"completed\",\"usage\":{}}")]
+    public void UsageWithoutAnyCounter_IsUnknownNotAReportedZero(ApiKind api, string body)
     {
         ProxyExchange exchange = Exchanges.RunBody(api, body, 1000);
 
         Assert.Equal(UsageStatus.Unknown, exchange.Usage.Status);
     }
 
-    [Fact]
-    public void EventThatIsNotJson_IsAViolation_AndIsNotForwarded()
+    [Theory]
+    [InlineData(ApiKind.ChatCompletions, "{\"id\":\"c\",\"usage\":{\"total_tokens\":30}}")]
+    [InlineData(ApiKind.ChatCompletions, "{\"id\":\"c\",\"usage\":{\"prompt_tokens\":null,\"completion_tokens\":null,\"total_tokens\":30}}")]
+    [InlineData(ApiKind.Responses, "{\"id\":\"r\",\"status\":\"completed\",\"usage\":{\"total_tokens\":30}}")]
+    public void UsageWithOnlyATotal_KeepsTheTotal_AndIsPartial(ApiKind api, string body)
     {
-        (ProxyExchange exchange, string client) = Exchanges.RunSse(ApiKind.ChatCompletions, "data: {\"id\":\"a\"}\n\ndata: {broken\n\n");
+        ProxyExchange exchange = Exchanges.RunBody(api, body, 1000);
 
-        Assert.NotNull(exchange.Violation);
-        Assert.Equal("upstream_malformed_event", exchange.Violation.Code);
-        Assert.Equal(ErrorSide.Upstream, exchange.Violation.Side);
-        Assert.Equal("data: {\"id\":\"a\"}\n\n", client);
+        Assert.Equal(UsageStatus.Partial, exchange.Usage.Status);
+        Assert.True(exchange.Usage.IsTotalOnly);
+        Assert.Equal(30, exchange.Usage.TotalTokens);
+        Assert.Equal(0, exchange.Usage.InputTokens);
+        Assert.Equal(0, exchange.Usage.OutputTokens);
+    }
+
+    [Fact]
+    public void AStreamedChatUsageWithOnlyATotal_KeepsTheTotal()
+    {
+        string stream = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":\"stop\"}]}\n\n"
+            + "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"total_tokens\":42}}\n\n"
+            + "data: [DONE]\n\n";
+
+        (ProxyExchange exchange, _) = Exchanges.RunSse(ApiKind.ChatCompletions, stream, request: """{"stream":true,"stream_options":{"include_usage":true}}""");
+
+        Assert.Equal(UsageStatus.Partial, exchange.Usage.Status);
+        Assert.Equal(42, exchange.Usage.TotalTokens);
+        Assert.Equal(TerminalKind.Completed, exchange.Terminal);
+    }
+
+    [Fact]
+    public void UsageWithCountersAndATotal_KeepsTheCounters()
+    {
+        ProxyExchange exchange = Exchanges.RunBody(ApiKind.ChatCompletions, "{\"id\":\"c\",\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,\"total_tokens\":999}}", 1000);
+
+        Assert.Equal(UsageStatus.Reported, exchange.Usage.Status);
+        Assert.False(exchange.Usage.IsTotalOnly);
+        Assert.Equal(15, exchange.Usage.TotalTokens);
+    }
+
+    [Theory]
+    [InlineData(ApiKind.ChatCompletions)]
+    [InlineData(ApiKind.Responses)]
+    [InlineData(ApiKind.AnthropicMessages)]
+    public void AnEventThatIsNotJson_IsForwardedUnchanged_AndTheStreamGoesOn(ApiKind api)
+    {
+        (string before, string after) = api switch
+        {
+            ApiKind.ChatCompletions => (
+                "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\n",
+                "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+                + "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3}}\n\ndata: [DONE]\n\n"),
+            ApiKind.Responses => (
+                "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"status\":\"in_progress\"}}\n\n",
+                "event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":2,\"response\":{\"id\":\"resp_1\",\"status\":\"completed\",\"usage\":{\"input_tokens\":7,\"output_tokens\":3}}}\n\n"),
+            _ => (
+                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":{\"input_tokens\":7,\"output_tokens\":1}}}\n\n",
+                "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":3}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"),
+        };
+        const string broken = "data: {broken\n\n";
+        string stream = before + broken + after;
+
+        (ProxyExchange exchange, string client) = Exchanges.RunSse(api, stream, request: """{"stream":true,"stream_options":{"include_usage":true}}""");
+
+        Assert.Equal(stream, client);
+        Assert.Equal(1, exchange.Accumulator.UnreadableEvents);
+        Assert.Equal(UsageStatus.Reported, exchange.Usage.Status);
+        Assert.Equal(7, exchange.Usage.InputTokens);
+        Assert.Equal(3, exchange.Usage.OutputTokens);
+        Assert.Equal(TerminalKind.Completed, exchange.Terminal);
+        Assert.Equal([UsageWarnings.MalformedEvent], exchange.Accumulator.Warnings());
+    }
+
+    [Fact]
+    public void AnUnreadableEvent_WithNoUsageAfterIt_LeavesTheUsageUnknown()
+    {
+        (ProxyExchange exchange, _) = Exchanges.RunSse(ApiKind.ChatCompletions, "data: {\"id\":\"a\",\"choices\":[]}\n\ndata: {broken\n\n");
+
+        Assert.Equal(UsageStatus.Unknown, exchange.Usage.Status);
+    }
+
+    [Fact]
+    public void DataAfterDone_IsForwarded_ButItsUsageIsNeverBilled()
+    {
+        const string real = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":2}}\n\n";
+        const string late = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":260,\"completion_tokens\":52}}\n\n";
+        string stream = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}]}\n\n"
+            + real + "data: [DONE]\n\n" + late;
+
+        (ProxyExchange exchange, string client) = Exchanges.RunSse(ApiKind.ChatCompletions, stream, request: """{"stream":true,"stream_options":{"include_usage":true}}""");
+
+        Assert.Equal(stream, client);
+        Assert.Equal(10, exchange.Usage.InputTokens);
+        Assert.Equal(2, exchange.Usage.OutputTokens);
+        Assert.Equal(UsageStatus.Reported, exchange.Usage.Status);
+        Assert.Equal([UsageWarnings.DataAfterDone], exchange.Accumulator.Warnings());
+    }
+
+    [Fact]
+    public void DataAfterDone_IsForwarded_EvenWhenTheRelayHidesTheUsageChunk()
+    {
+        // The client did not ask for usage: the relay injected include_usage and hides the real usage
+        // chunk, but a chunk after [DONE] is not the relay's to hide or to bill.
+        const string late = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":260,\"completion_tokens\":52}}\n\n";
+        string stream = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n" + late;
+
+        (ProxyExchange exchange, string client) = Exchanges.RunSse(ApiKind.ChatCompletions, stream, request: """{"stream":true}""");
+
+        Assert.Equal("data: [DONE]\n\n" + late, client);
+        Assert.Equal(10, exchange.Usage.InputTokens);
     }
 
     [Theory]
@@ -206,7 +305,7 @@ public sealed class UsageExtractionTests
 
         (ProxyExchange exchange, string client) = Exchanges.RunSse(ApiKind.Responses, stream);
 
-        Assert.Null(exchange.Violation);
+        Assert.Equal(0, exchange.Accumulator.UnreadableEvents);
         Assert.Equal(stream, client);
         Assert.Equal(-1, exchange.Accumulator.LastSequenceNumber);
     }

@@ -56,16 +56,21 @@ public sealed class UsageTapStageTests
     }
 
     [Fact]
-    public async Task EventDataThatIsNotJson_StillEndsTheStream()
+    public async Task EventDataThatIsNotJson_IsRelayed_AndTheStreamReachesItsEnd()
     {
-        byte[] input = Encoding.UTF8.GetBytes("data: {\"type\":\n\ndata: {\"type\":\"response.completed\"}\n\n");
+        byte[] input = Encoding.UTF8.GetBytes("data: {\"type\":\n\ndata: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":4,\"output_tokens\":2}}}\n\n");
         var exchange = new ProxyExchange("test", ApiKind.Responses, Route(), ReadOnlyMemory<byte>.Empty, isStreaming: true, DateTimeOffset.UnixEpoch);
-        PipeWriter client = PipeWriter.Create(new MemoryStream());
+        var output = new MemoryStream();
+        PipeWriter client = PipeWriter.Create(output);
 
         PumpResult result = await Factory.CreateRun(exchange).PumpAsync(PipeReader.Create(new ReadOnlySequence<byte>(input)), client, FrameKind.SseEvent, null, TimeProvider.System, CancellationToken.None);
 
-        Assert.Equal(PumpResult.ProtocolViolation, result);
-        Assert.Equal(TerminalKind.None, exchange.Terminal);
+        Assert.Equal(PumpResult.UpstreamEnded, result);
+        Assert.Equal(input, output.ToArray());
+        Assert.Equal(TerminalKind.Completed, exchange.Terminal);
+        Assert.Equal(UsageStatus.Reported, exchange.Usage.Status);
+        Assert.Equal(4, exchange.Usage.InputTokens);
+        Assert.Equal(1, exchange.Accumulator.UnreadableEvents);
     }
 
     private static ProxyExchange RunBody(ApiKind api, byte[] body, int chunkSize)
