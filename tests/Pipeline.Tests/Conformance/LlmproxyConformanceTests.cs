@@ -1,10 +1,12 @@
 namespace AkkaProxy.Pipeline.Tests.Conformance;
 
 /// <summary>
-/// Runs every entry of the llmproxy conformance corpus (<c>../shared/conformance/llmproxy-fixtures.json</c>
-/// beside the repository) through our decoder, usage extraction, request reader, router and pricing,
-/// and compares with what llmproxy produced. An entry passes when it agrees, or when it differs and
-/// <see cref="Deviations"/> says why; a listed entry that agrees fails, so no reason goes stale.
+/// Runs every entry of the llmproxy conformance corpus (<c>Conformance/Corpus/llmproxy-fixtures.json</c>,
+/// vendored in this project and copied to the test output directory; see the README beside it)
+/// through our decoder, usage extraction, request reader, router and pricing, and compares with what
+/// llmproxy produced. An entry passes when it agrees, or when it differs and <see cref="Deviations"/>
+/// says why; a listed entry that agrees fails, so no reason goes stale. A missing or unreadable corpus
+/// fails every test here with the path that was tried; it never skips or passes with nothing compared.
 /// </summary>
 public sealed class LlmproxyConformanceTests
 {
