@@ -203,7 +203,7 @@ internal sealed class WebSocketSession
         run.Exchange.RequestBody = ReadOnlyMemory<byte>.Empty; // an open turn keeps its accounting, not its (up to 16 MiB) request
     }
 
-    /// <summary>The official error for an invalid or one-too-many <c>stream_id</c> (protocols.md §A), or null when the lane is fine.</summary>
+    /// <summary>The official error for an invalid or one-too-many <c>stream_id</c> (docs/protocol-notes.md §A), or null when the lane is fine.</summary>
     private byte[]? LaneRefusal(string? streamId)
     {
         if (streamId is null)

@@ -20,13 +20,13 @@ public sealed class LlmproxyConformanceTests
     /// <summary>Fixture id → why we deliberately differ from llmproxy on it (one line each).</summary>
     private static readonly Dictionary<string, string> Deviations = new(StringComparer.Ordinal)
     {
-        // Anthropic total input: input_tokens + cache_creation_input_tokens + cache_read_input_tokens (protocols.md §D).
+        // Anthropic total input: input_tokens + cache_creation_input_tokens + cache_read_input_tokens (docs/protocol-notes.md §D).
         ["root:TestAnthropicSSEParser#1"] = "our Anthropic input counts the 1000 cache-read tokens (150 + 1000, total 1175); llmproxy reports input_tokens alone",
         ["anthropic:TestExtractor#2"] = "our Anthropic input counts cache reads and writes (50 + 1000 + 500, total 1555); llmproxy reports input_tokens alone",
         ["root:TestParseAnthropicSSEEvent#2"] = "message_start alone: our input counts the 1000 cache-read tokens and our total is input + output; llmproxy reports input_tokens alone and leaves an event's total 0",
         ["root:TestParseAnthropicSSEEvent#3"] = "message_delta alone: our total is input + output (75); llmproxy leaves a single event's total 0",
         // Terminal events.
-        ["root:TestParseResponsesSSEEvent_Done#1"] = "data: [DONE] in a Responses stream is tolerated but does not end it for us: Responses ends with response.completed/failed/incomplete (protocols.md §B), so a stream cut after a bare [DONE] is reported truncated, not completed",
+        ["root:TestParseResponsesSSEEvent_Done#1"] = "data: [DONE] in a Responses stream is tolerated but does not end it for us: Responses ends with response.completed/failed/incomplete (docs/protocol-notes.md §B), so a stream cut after a bare [DONE] is reported truncated, not completed",
 
         // A payload that is not JSON ends the stream (UsageTapStage): we never bill from bytes we could not read.
         ["openai_compatible:TestResponsesStreamingExtractor_MalformedEvents#1"] = "an event whose data is not JSON is a protocol violation: we drop it and end the stream, so the later usage (3/4/7) is never seen; llmproxy forwards it and keeps counting",
