@@ -11,7 +11,7 @@ namespace AkkaProxy.Benchmarks;
 public sealed record SseStream(byte[] Bytes, int Frames, int Deltas);
 
 /// <summary>
-/// Builds realistic Responses (protocols.md §B) and Chat Completions (§C) event streams.
+/// Builds realistic Responses (docs/protocol-notes.md §B) and Chat Completions (§C) event streams.
 /// Deterministic: the same arguments always give the same bytes.
 /// </summary>
 public static class StreamShapes

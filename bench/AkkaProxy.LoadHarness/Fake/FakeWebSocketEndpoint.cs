@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 namespace AkkaProxy.LoadHarness.Fake;
 
 /// <summary>
-/// <c>GET /v1/responses</c> upgraded (Responses WebSocket mode, protocols.md §A): for every
+/// <c>GET /v1/responses</c> upgraded (Responses WebSocket mode, docs/protocol-notes.md §A): for every
 /// <c>response.create</c>, the events of a Responses stream as one JSON text message each, the last
 /// being <c>response.completed</c> with usage. Other messages are ignored; a close is answered.
 /// </summary>

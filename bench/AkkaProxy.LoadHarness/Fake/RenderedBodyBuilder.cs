@@ -8,10 +8,10 @@ internal sealed class RenderedBodyBuilder
     private readonly MemoryStream _bytes = new();
     private readonly List<int> _ends = [];
 
-    /// <summary>An SSE event with an <c>event:</c> line (Responses, protocols.md §B).</summary>
+    /// <summary>An SSE event with an <c>event:</c> line (Responses, docs/protocol-notes.md §B).</summary>
     public void SseEvent(string name, string json) => Add("event: " + name + "\ndata: " + json + "\n\n");
 
-    /// <summary>An SSE event with only a <c>data:</c> line (Chat Completions, protocols.md §C).</summary>
+    /// <summary>An SSE event with only a <c>data:</c> line (Chat Completions, docs/protocol-notes.md §C).</summary>
     public void SseData(string json) => Add("data: " + json + "\n\n");
 
     /// <summary>A WebSocket text message, or a whole JSON body: the bytes as they are.</summary>

@@ -4,7 +4,7 @@ using AkkaProxy.Bench.Shared;
 namespace AkkaProxy.LoadHarness.Fake;
 
 /// <summary>
-/// The fake provider's responses, byte for byte in the wire formats of shared/protocols.md, shaped like
+/// The fake provider's responses, byte for byte in the wire formats of docs/protocol-notes.md, shaped like
 /// the micro-benchmarks' streams (bench/AkkaProxy.Benchmarks/StreamShapes): a 52-character item id, a
 /// ~30-field Response object, deltas of short tokens (some JSON-escaped, some non-ASCII), full usage
 /// with cached and reasoning tokens. Deterministic: the same arguments give the same bytes, so the
@@ -73,7 +73,7 @@ public static class UpstreamBodies
         return body.Build();
     }
 
-    /// <summary>The same events as <see cref="ResponsesSse"/>, one JSON text message each (WebSocket mode, protocols.md §A).</summary>
+    /// <summary>The same events as <see cref="ResponsesSse"/>, one JSON text message each (WebSocket mode, docs/protocol-notes.md §A).</summary>
     public static RenderedBody ResponsesWebSocket(int events)
     {
         var body = new RenderedBodyBuilder();

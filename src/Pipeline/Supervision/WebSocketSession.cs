@@ -247,7 +247,7 @@ internal sealed class WebSocketSession
 
     private static string NewRequestId() => "req_" + Guid.NewGuid().ToString("N");
 
-    /// <summary>The official error for an invalid or one-too-many <c>stream_id</c> (protocols.md §A), or null when the lane is fine.</summary>
+    /// <summary>The official error for an invalid or one-too-many <c>stream_id</c> (docs/protocol-notes.md §A), or null when the lane is fine.</summary>
     private byte[]? LaneRefusal(string? streamId)
     {
         if (streamId is null)

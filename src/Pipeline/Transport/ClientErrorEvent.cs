@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace AkkaProxy.Pipeline.Transport;
 
 /// <summary>
-/// The WebSocket <c>error</c> event in OpenAI's nested protocol shape (protocols.md §A):
+/// The WebSocket <c>error</c> event in OpenAI's nested protocol shape (docs/protocol-notes.md §A):
 /// <c>{"type":"error","status":400,"stream_id"?,"error":{"type","code","message","param"}}</c>.
 /// </summary>
 public static class ClientErrorEvent

@@ -1,6 +1,6 @@
 namespace AkkaProxy.Pipeline.Transport;
 
-/// <summary>The rules for <c>stream_id</c> lanes, and OpenAI's own error texts for breaking them (protocols.md §A).</summary>
+/// <summary>The rules for <c>stream_id</c> lanes, and OpenAI's own error texts for breaking them (docs/protocol-notes.md §A).</summary>
 internal static class LaneNames
 {
     /// <summary>Distinct named lanes one connection may use; the default lane does not count.</summary>

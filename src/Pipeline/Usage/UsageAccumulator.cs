@@ -4,7 +4,7 @@ namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>
 /// Folds the facts of successive documents of one response (or one WebSocket turn) into a
-/// <see cref="TokenUsage"/> and a terminal signal, following each API's rules (protocols.md §C–E).
+/// <see cref="TokenUsage"/> and a terminal signal, following each API's rules (docs/protocol-notes.md §C–E).
 /// </summary>
 /// <remarks>Per run; not thread-safe.</remarks>
 internal sealed class UsageAccumulator
@@ -150,7 +150,7 @@ internal sealed class UsageAccumulator
 
     /// <summary>
     /// In a Responses stream the response's id and model live in the <c>response</c> object of its
-    /// lifecycle events (protocols.md §B), just as its usage does; a top-level <c>id</c> in any other
+    /// lifecycle events (docs/protocol-notes.md §B), just as its usage does; a top-level <c>id</c> in any other
     /// document (one without a Responses event type) is not the response's, and is ignored like its usage.
     /// </summary>
     private bool CarriesIdentity(in EventFacts facts, bool isWholeBody) =>

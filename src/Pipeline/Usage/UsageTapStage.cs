@@ -41,7 +41,7 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
                 return FrameDecision.Forward;
             case FrameKind.SseEvent when frame.IsDoneMarker:
                 // [DONE] ends a Chat stream; Responses and Anthropic have their own terminal events and
-                // a [DONE] there is tolerated but proves nothing (protocols.md §B).
+                // a [DONE] there is tolerated but proves nothing (docs/protocol-notes.md §B).
                 exchange.CurrentFacts = default;
                 if (exchange.Api == ApiKind.ChatCompletions)
                 {

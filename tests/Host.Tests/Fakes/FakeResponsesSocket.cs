@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace AkkaProxy.Host.Tests.Fakes;
 
 /// <summary>
-/// The fake provider's Responses WebSocket endpoint (protocols.md §A): one JSON event per text
+/// The fake provider's Responses WebSocket endpoint (docs/protocol-notes.md §A): one JSON event per text
 /// message, <c>stream_id</c> echoed on every event of a named lane. The model picks the behaviour:
 /// a normal turn by default; <c>ws-abort</c> (abort after <c>response.created</c>), <c>ws-close</c>
 /// (close 4000 after the turn), <c>ws-limit</c> (the 60-minute limit error), <c>ws-badusage</c>,

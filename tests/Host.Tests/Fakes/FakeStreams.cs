@@ -1,18 +1,18 @@
 namespace AkkaProxy.Host.Tests.Fakes;
 
 /// <summary>
-/// Response bodies in each provider's exact wire format (shared/protocols.md §B–D), with fixed usage
+/// Response bodies in each provider's exact wire format (docs/protocol-notes.md §B–D), with fixed usage
 /// figures the tests assert on.
 /// </summary>
 public static class FakeStreams
 {
-    // Chat Completions usage (protocols.md §C).
+    // Chat Completions usage (docs/protocol-notes.md §C).
     public const int ChatPrompt = 1200, ChatCached = 1024, ChatCompletion = 300, ChatReasoning = 128;
 
-    // Responses usage (protocols.md §B).
+    // Responses usage (docs/protocol-notes.md §B).
     public const int RespInput = 328, RespCached = 256, RespOutput = 52, RespReasoning = 32;
 
-    // Anthropic usage (protocols.md §D): input excludes cache reads and writes.
+    // Anthropic usage (docs/protocol-notes.md §D): input excludes cache reads and writes.
     public const int AnthInput = 25, AnthCacheWrite = 1200, AnthCacheRead = 100, AnthOutput = 15;
 
     public const string ChatId = "chatcmpl-fake123";

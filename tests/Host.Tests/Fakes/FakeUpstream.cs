@@ -11,7 +11,7 @@ namespace AkkaProxy.Host.Tests.Fakes;
 
 /// <summary>
 /// A fake LLM provider on real Kestrel at 127.0.0.1:0, speaking the wire formats of
-/// shared/protocols.md. The upstream model name picks the behaviour (see <see cref="Scenario"/>):
+/// docs/protocol-notes.md. The upstream model name picks the behaviour (see <see cref="Scenario"/>):
 /// <c>gpt-4o</c> answers normally; <c>reset</c>, <c>hang</c>, <c>malformed</c>, <c>oversize</c>,
 /// <c>truncated</c>, <c>drip</c> (keep-alive comments every 100 ms), <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose;
 /// <c>total-only</c> (usage with only <c>total_tokens</c>), <c>after-done</c> (a usage chunk after <c>[DONE]</c>) and

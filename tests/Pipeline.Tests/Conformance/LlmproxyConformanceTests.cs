@@ -1,10 +1,12 @@
 namespace AkkaProxy.Pipeline.Tests.Conformance;
 
 /// <summary>
-/// Runs every entry of the llmproxy conformance corpus (<c>../shared/conformance/llmproxy-fixtures.json</c>
-/// beside the repository) through our decoder, usage extraction, request reader, router and pricing,
-/// and compares with what llmproxy produced. An entry passes when it agrees, or when it differs and
-/// <see cref="Deviations"/> says why; a listed entry that agrees fails, so no reason goes stale.
+/// Runs every entry of the llmproxy conformance corpus (<c>Conformance/Corpus/llmproxy-fixtures.json</c>,
+/// vendored in this project and copied to the test output directory; see the README beside it)
+/// through our decoder, usage extraction, request reader, router and pricing, and compares with what
+/// llmproxy produced. An entry passes when it agrees, or when it differs and <see cref="Deviations"/>
+/// says why; a listed entry that agrees fails, so no reason goes stale. A missing or unreadable corpus
+/// fails every test here with the path that was tried; it never skips or passes with nothing compared.
 /// </summary>
 public sealed class LlmproxyConformanceTests
 {
@@ -18,13 +20,13 @@ public sealed class LlmproxyConformanceTests
     /// <summary>Fixture id → why we deliberately differ from llmproxy on it (one line each).</summary>
     private static readonly Dictionary<string, string> Deviations = new(StringComparer.Ordinal)
     {
-        // Anthropic total input: input_tokens + cache_creation_input_tokens + cache_read_input_tokens (protocols.md §D).
+        // Anthropic total input: input_tokens + cache_creation_input_tokens + cache_read_input_tokens (docs/protocol-notes.md §D).
         ["root:TestAnthropicSSEParser#1"] = "our Anthropic input counts the 1000 cache-read tokens (150 + 1000, total 1175); llmproxy reports input_tokens alone",
         ["anthropic:TestExtractor#2"] = "our Anthropic input counts cache reads and writes (50 + 1000 + 500, total 1555); llmproxy reports input_tokens alone",
         ["root:TestParseAnthropicSSEEvent#2"] = "message_start alone: our input counts the 1000 cache-read tokens and our total is input + output; llmproxy reports input_tokens alone and leaves an event's total 0",
         ["root:TestParseAnthropicSSEEvent#3"] = "message_delta alone: our total is input + output (75); llmproxy leaves a single event's total 0",
         // Terminal events.
-        ["root:TestParseResponsesSSEEvent_Done#1"] = "data: [DONE] in a Responses stream is tolerated but does not end it for us: Responses ends with response.completed/failed/incomplete (protocols.md §B), so a stream cut after a bare [DONE] is reported truncated, not completed",
+        ["root:TestParseResponsesSSEEvent_Done#1"] = "data: [DONE] in a Responses stream is tolerated but does not end it for us: Responses ends with response.completed/failed/incomplete (docs/protocol-notes.md §B), so a stream cut after a bare [DONE] is reported truncated, not completed",
 
         // Pricing: cache writes are billed, and Anthropic cache fields are read by their definition, not guessed.
         ["billing:EXTRA_CacheCreationNotBilledSeparately"] = "the 2048 Anthropic cache_creation_input_tokens are input billed at the CacheWrite price (3.75); llmproxy never bills cache writes",

@@ -3,15 +3,18 @@ using System.Text.Json;
 namespace AkkaProxy.Pipeline.Tests.Conformance;
 
 /// <summary>
-/// Finds and loads the llmproxy conformance corpus. The corpus lives outside the repository, in
-/// <c>shared/conformance/</c> beside the folder that holds <c>AkkaProxy.sln</c> (CI clones it there).
+/// Loads the llmproxy conformance corpus. The repository carries it in <c>Conformance/Corpus/</c>
+/// (see the README there for its origin and licence); the test project copies it to the output
+/// directory, so it is read from <see cref="AppContext.BaseDirectory"/> and nothing outside the build
+/// output is looked at.
 /// </summary>
 internal static class LlmproxyCorpus
 {
     /// <summary>How many entries the corpus holds (its README says 190).</summary>
     public const int ExpectedCount = 190;
 
-    private const string SolutionFile = "AkkaProxy.sln";
+    /// <summary>Where the corpus sits, relative to the test output directory (and to the project).</summary>
+    public static readonly string RelativePath = Path.Combine("Conformance", "Corpus", "llmproxy-fixtures.json");
 
     private static readonly Lazy<(IReadOnlyList<LlmproxyFixture> Fixtures, string? Error)> s_load = new(Load);
 
@@ -29,16 +32,10 @@ internal static class LlmproxyCorpus
 
     private static (IReadOnlyList<LlmproxyFixture>, string?) Load()
     {
-        string? solutionDirectory = FindSolutionDirectory();
-        if (solutionDirectory is null)
-        {
-            return ([], $"No directory above '{AppContext.BaseDirectory}' holds {SolutionFile}, so the conformance corpus (../shared/conformance/llmproxy-fixtures.json beside it) cannot be located.");
-        }
-
-        string path = Path.GetFullPath(Path.Combine(solutionDirectory, "..", "shared", "conformance", "llmproxy-fixtures.json"));
+        string path = Path.Combine(AppContext.BaseDirectory, RelativePath);
         if (!File.Exists(path))
         {
-            return ([], $"The llmproxy conformance corpus is missing: expected '{path}' (the shared/ folder must sit beside the repository root '{solutionDirectory}', as CI clones it).");
+            return ([], $"The llmproxy conformance corpus is missing: expected '{path}'. It is tests/Pipeline.Tests/{RelativePath.Replace('\\', '/')} in the repository, copied to the output directory by AkkaProxy.Pipeline.Tests.csproj; rebuild the test project.");
         }
 
         try
@@ -50,18 +47,5 @@ internal static class LlmproxyCorpus
         {
             return ([], $"The llmproxy conformance corpus at '{path}' could not be read: {ex.Message}");
         }
-    }
-
-    private static string? FindSolutionDirectory()
-    {
-        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, SolutionFile)))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return null;
     }
 }

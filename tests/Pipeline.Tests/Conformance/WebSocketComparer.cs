@@ -9,7 +9,7 @@ namespace AkkaProxy.Pipeline.Tests.Conformance;
 
 /// <summary>
 /// <c>ws_usage</c>: one WebSocket text frame, scanned as one JSON document and folded with the
-/// Responses rules (a WebSocket turn carries the same events as the SSE stream, protocols.md §A).
+/// Responses rules (a WebSocket turn carries the same events as the SSE stream, docs/protocol-notes.md §A).
 /// Compares whether it parsed, its type and model, and its usage. A client <c>response.create</c>
 /// whose model names a provider is also rewritten, and must keep every other byte.
 /// </summary>
