@@ -18,10 +18,15 @@ public abstract class RelayTestBase : IAsyncLifetime
     /// <summary>HOCON appended to the test configuration, for limits a test class needs.</summary>
     protected virtual string ExtraHocon => "";
 
+    /// <summary>Services registered after the relay's own, for a seam a test class needs (a fake clock).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         Upstream = await FakeUpstream.StartAsync();
-        Relay = await RelayTestHost.StartAsync(Upstream, ExtraHocon);
+        Relay = await RelayTestHost.StartAsync(Upstream, ExtraHocon, ConfigureServices);
     }
 
     public async Task DisposeAsync()
