@@ -49,7 +49,7 @@ public sealed class ShutdownTests : RelayTestBase
         Assert.Contains("\"code\":\"relay_shutting_down\"", await body, StringComparison.Ordinal);
         (WebSocketCloseStatus? status, _) = await socket.ReceiveCloseAsync();
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
-        BillingRecord stream = await Relay.Billing.WaitForAsync(r => r.RequestedModel == "openai/hang");
+        BillingRecord stream = await Relay.Billing.SingleForAsync("openai/hang");
         Assert.Equal(EndedBy.Shutdown, stream.EndedBy);
         BillingRecord held = await Relay.Billing.WaitForAsync(r => r.Turn == 2);
         Assert.Equal(EndedBy.Shutdown, held.EndedBy);
