@@ -81,8 +81,13 @@ public sealed class ProxyRun
                 Exchange.FirstByteAt ??= time.GetUtcNow();
                 WaitingForClient = true;
                 FlushResult flush = await client.FlushAsync(cancellationToken).ConfigureAwait(false);
-                WaitingForClient = false;
                 activity?.Touch();
+                // A timeout that fired while this flush was pending is the client's: it stays "waiting"
+                // so the supervisor blames the stalled client, not the upstream read that comes next.
+                if (activity?.HasExpired != true)
+                {
+                    WaitingForClient = false;
+                }
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
                     return PumpResult.ClientGone;

@@ -400,17 +400,19 @@ public sealed class HttpRelay
     private async Task<HttpRelayOutcome> BodyFailedAsync(HttpContext context, ProxyRun run, ActivityTimeout activity, bool isEventStream, int status, Exception ex)
     {
         ProxyExchange exchange = run.Exchange;
-        if (context.RequestAborted.IsCancellationRequested)
-        {
-            return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request");
-        }
-
+        // The stalled client first: cancelling the flush it holds back makes Kestrel abort the connection,
+        // which fires RequestAborted too, so a check of RequestAborted first would bill a client abort by chance.
         if (activity.HasExpired && run.WaitingForClient)
         {
             // The client stopped reading: nothing more can reach it, so its connection is closed.
             _logger.LogWarning("Exchange {RequestId}: the client read nothing for {Seconds} s.", exchange.RequestId, _factory.Options.IdleTimeout.TotalSeconds);
             context.Abort();
             return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.IdleTimeout, status, "client_idle_timeout");
+        }
+
+        if (context.RequestAborted.IsCancellationRequested && !(_shutdown.IsCancellationRequested && run.WaitingForClient))
+        {
+            return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request");
         }
 
         (EndedBy endedBy, string code, string message) = _shutdown.IsCancellationRequested

@@ -21,6 +21,7 @@ public sealed class FakeResponsesSocket
 
     private int _open;
     private long _floodSent;
+    private int _sending;
 
     /// <summary>Upgrade requests' headers, in order.</summary>
     public ConcurrentQueue<IReadOnlyDictionary<string, string>> Handshakes { get; } = new();
@@ -37,6 +38,12 @@ public sealed class FakeResponsesSocket
     public int OpenSockets => Volatile.Read(ref _open);
 
     public long FloodSent => Interlocked.Read(ref _floodSent);
+
+    /// <summary>Sends to the relay held back now: they did not complete at once and have not completed since.</summary>
+    public int SendsHeldBack => Volatile.Read(ref _sending);
+
+    /// <summary>Signalled whenever a send is held back or released, when a test sets it.</summary>
+    public AkkaProxy.Host.Tests.TestKit.Pulse? SendStateChanged { get; set; }
 
     /// <summary>Usage of turn <paramref name="n"/> on a socket: input, cached, output, reasoning.</summary>
     public static (int Input, int Cached, int Output, int Reasoning) Usage(int n, bool generate = true) =>
@@ -174,7 +181,24 @@ public sealed class FakeResponsesSocket
     private async Task SendAsync(WebSocket ws, string text)
     {
         Sent.Enqueue(text);
-        await ws.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+        ValueTask send = ws.SendAsync(new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(text)), WebSocketMessageType.Text, true, CancellationToken.None);
+        if (send.IsCompleted)
+        {
+            await send;
+            return;
+        }
+
+        Interlocked.Increment(ref _sending);
+        SendStateChanged?.Signal();
+        try
+        {
+            await send;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _sending);
+            SendStateChanged?.Signal();
+        }
     }
 
     private static async Task<(WebSocketMessageType, string)> ReceiveAsync(WebSocket ws, byte[] buffer)

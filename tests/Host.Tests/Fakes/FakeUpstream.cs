@@ -13,7 +13,8 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// A fake LLM provider on real Kestrel at 127.0.0.1:0, speaking the wire formats of
 /// docs/protocol-notes.md. The upstream model name picks the behaviour (see <see cref="Scenario"/>):
 /// <c>gpt-4o</c> answers normally; <c>reset</c>, <c>hang</c>, <c>malformed</c>, <c>oversize</c>,
-/// <c>truncated</c>, <c>drip</c> (keep-alive comments every 100 ms), <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose;
+/// <c>truncated</c>, <c>gated</c> (each event after the first waits for <see cref="Gate"/>, then comes after a keep-alive comment),
+/// <c>flood</c> (<see cref="FloodEvents"/> deltas of 1 KiB), <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose;
 /// <c>total-only</c> (usage with only <c>total_tokens</c>), <c>after-done</c> (a usage chunk after <c>[DONE]</c>) and
 /// <c>headers</c> (cookies, hop-by-hop and account headers) send what some real providers send.
 /// </summary>
@@ -22,8 +23,12 @@ public sealed class FakeUpstream : IAsyncDisposable
     public const string Text = "Hello from the fake upstream";
     public static readonly string[] Deltas = ["Hello", " from", " the", " fake", " upstream"];
 
+    /// <summary>Deltas of the <c>flood</c> stream: 16 MiB, more than every buffer between the relay and a client.</summary>
+    public const int FloodEvents = 16 * 1024;
+
     private readonly WebApplication _app;
     private int _openStreams;
+    private int _started;
 
     private FakeUpstream(WebApplication app) => _app = app;
 
@@ -35,6 +40,18 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     /// <summary>Completes when a request's client (the relay) went away mid-response.</summary>
     public TaskCompletionSource<string> AbortObserved { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes with the model when a <c>slow-headers</c> request was read whole and its headers are being held.</summary>
+    public TaskCompletionSource<string> HoldingHeaders { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes with the model when a <c>hang</c> stream has flushed its first events and goes silent.</summary>
+    public TaskCompletionSource<string> Hanging { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Releases the next event of a <c>gated</c> stream, one per release.</summary>
+    public SemaphoreSlim Gate { get; } = new(0);
+
+    /// <summary>Requests whose handling began (before their body was read).</summary>
+    public int RequestsStarted => Volatile.Read(ref _started);
 
     /// <summary>Responses still being written.</summary>
     public int OpenStreams => Volatile.Read(ref _openStreams);
@@ -68,6 +85,7 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext ctx, Api api)
     {
+        Interlocked.Increment(ref _started);
         using var body = new MemoryStream();
         await ctx.Request.Body.CopyToAsync(body);
         byte[] bytes = body.ToArray();
@@ -91,6 +109,7 @@ public sealed class FakeUpstream : IAsyncDisposable
 
         if (scenario.Name == "slow-headers")
         {
+            HoldingHeaders.TrySetResult(model);
             await Task.Delay(Timeout.Infinite, ctx.RequestAborted).ContinueWith(_ => { });
             return;
         }
@@ -200,6 +219,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                         return;
                     case "hang":
                         await ctx.Response.Body.FlushAsync();
+                        Hanging.TrySetResult(scenario.Name);
                         await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
                         return;
                     case "malformed":
@@ -214,21 +234,25 @@ public sealed class FakeUpstream : IAsyncDisposable
                 }
             }
 
+            if (scenario.Name == "gated" && i > 0)
+            {
+                await Gate.WaitAsync(ctx.RequestAborted);
+                await ctx.Response.WriteAsync(": keep-alive\n\n", ctx.RequestAborted);
+            }
+
+            if (scenario.Name == "flood" && i == 1)
+            {
+                string pad = new('f', 1000);
+                for (int k = 0; k < FloodEvents; k++)
+                {
+                    await ctx.Response.WriteAsync($$$"""data: {"id":"{{{FakeStreams.ChatId}}}","object":"chat.completion.chunk","created":1694268190,"model":"flood","choices":[{"index":0,"delta":{"content":"{{{k}}}{{{pad}}}"},"finish_reason":null}]}""" + "\n\n", ctx.RequestAborted);
+                }
+            }
+
             await ctx.Response.WriteAsync(events[i]);
             if (!last)
             {
                 await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
-            }
-
-            if (scenario.Name == "drip" && !last)
-            {
-                // Keep-alive comments every 100 ms: the stream (about 5 s) outlasts a 3 s idle timeout but is never idle for long.
-                for (int k = 0; k < 6; k++)
-                {
-                    await Task.Delay(100, ctx.RequestAborted);
-                    await ctx.Response.WriteAsync(": keep-alive\n\n", ctx.RequestAborted);
-                    await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
-                }
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using AkkaProxy.Host.Tests.Fakes;
@@ -14,6 +15,65 @@ namespace AkkaProxy.Host.Tests.Relay;
 /// <summary>What clients see, and what gets billed, when the upstream or the client misbehaves.</summary>
 public sealed class FailureTests : RelayTestBase
 {
+    private const int MaxRequestBodyBytes = 64 * 1024;
+
+    protected override string ExtraHocon => "akkaproxy.pipeline.max-request-body-bytes = 64KiB";
+
+    [Theory]
+    [InlineData("/v1/chat/completions")]
+    [InlineData("/v1/responses")]
+    public async Task OversizeRequestBody_Gets413InOpenAIShape_NothingGoesUpstream_AndItIsRecordedAsRejected(string path)
+    {
+        string json = "{\"model\":\"openai/gpt-4o\",\"input\":\"hi\",\"messages\":[],\"pad\":\"" + new string('x', MaxRequestBodyBytes) + "\"}";
+
+        using HttpResponseMessage response = await Relay.Http.SendAsync(Post(path, json));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        JsonElement error = body.RootElement.GetProperty("error");
+        Assert.Equal(["message", "type", "param", "code"], error.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.String, error.GetProperty("message").ValueKind);
+        Assert.Contains(MaxRequestBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
+        Assert.Equal("request_too_large", error.GetProperty("code").GetString());
+        Assert.Single(body.RootElement.EnumerateObject());
+
+        string requestId = response.Headers.GetValues(Pipeline.Transport.HttpRelay.RequestIdHeader).Single();
+        await Relay.Billing.DrainAsync(requestId);
+        BillingRecord record = Assert.Single(Relay.Billing.Records);
+        Assert.Equal(requestId, record.RequestId);
+        Assert.Equal(ExchangeOutcome.Rejected, record.Outcome);
+        Assert.Equal(413, record.HttpStatus);
+        Assert.Equal(0m, record.Cost);
+        Assert.Equal(0, Upstream.RequestsStarted);
+    }
+
+    [Fact]
+    public async Task ClientAbortDuringUpload_ReachesNoUpstream_BillsNothing_AndTheRelayServesTheNextRequest()
+    {
+        // Headers announce 10,000 bytes; 3,000 come; then the client closes its socket.
+        using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await client.ConnectAsync(IPAddress.Loopback, Relay.BaseUrl.Port);
+            string head = $"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {RelayTestHost.RelayKey}\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n";
+            await client.SendAsync(Encoding.ASCII.GetBytes(head + "{\"model\":\"openai/gpt-4o\",\"messages\":[],\"pad\":\"" + new string('x', 3000 - 46)));
+            ObservedRequest upload = await Relay.Probe.WaitStartedAsync("/v1/chat/completions"); // the relay is reading the body
+            client.Close();
+            await upload.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+
+        Assert.Equal(0, Upstream.RequestsStarted);
+
+        using HttpResponseMessage next = await Relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gpt-4o","messages":[]}"""));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(FakeStreams.ChatJson("gpt-4o"), await next.Content.ReadAsStringAsync());
+        BillingRecord record = await Relay.Billing.SingleForAsync("openai/gpt-4o"); // drained: the aborted upload left no record
+        Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
+        Assert.Equal(record, Assert.Single(Relay.Billing.Records));
+        Assert.Equal(1, Upstream.RequestsStarted);
+    }
 
     [Fact]
     public async Task UpstreamResetMidStream_Chat_EndsWithAnErrorDataLineNotASilentCut()

@@ -6,6 +6,7 @@ using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Transport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaProxy.Host.Tests.Security;
 
@@ -122,14 +123,16 @@ public sealed class LeakTests : RelayTestBase
     [Fact]
     public async Task AMistypedPrefixOnASocket_IsRefused_Recorded_AndNeverDialled()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
-
-        await socket.SendAsync("""{"type":"response.create","model":"opena1/gpt-4o","input":[]}""");
-        JsonElement error = await socket.ReceiveUntilAsync("error");
+        JsonElement error;
+        await using (RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl))
+        {
+            await socket.SendAsync("""{"type":"response.create","model":"opena1/gpt-4o","input":[]}""");
+            error = await socket.ReceiveUntilAsync("error");
+        }
 
         Assert.Equal("model_not_found", error.GetProperty("error").GetProperty("code").GetString());
         Assert.Empty(Upstream.Socket.Handshakes);
-        BillingRecord record = await Relay.Billing.SingleForAsync("opena1/gpt-4o");
+        BillingRecord record = await SingleOnceSessionsEndedAsync("opena1/gpt-4o");
         Assert.Equal(ExchangeOutcome.Rejected, record.Outcome);
         Assert.Equal(0m, record.Cost);
         Assert.Equal("team-a", record.KeyId);
@@ -138,16 +141,30 @@ public sealed class LeakTests : RelayTestBase
     [Fact]
     public async Task AnUnreachableSocketUpstream_IsReportedWithTheRequestId_NotItsHostAndPort()
     {
-        await using RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl);
-
-        await socket.SendAsync("""{"type":"response.create","model":"deadend/gpt-4o","input":[]}""");
-        JsonElement error = await socket.ReceiveUntilAsync("error");
+        JsonElement error;
+        await using (RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl))
+        {
+            await socket.SendAsync("""{"type":"response.create","model":"deadend/gpt-4o","input":[]}""");
+            error = await socket.ReceiveUntilAsync("error");
+        }
 
         string message = error.GetProperty("error").GetProperty("message").GetString()!;
-        BillingRecord record = await Relay.Billing.SingleForAsync("deadend/gpt-4o");
+        BillingRecord record = await SingleOnceSessionsEndedAsync("deadend/gpt-4o");
         Assert.Equal(ExchangeOutcome.UpstreamError, record.Outcome);
         Assert.Contains(record.RequestId, message, StringComparison.Ordinal);
         Assert.DoesNotContain("127.0.0.1", message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The one record for <paramref name="model"/> once every session has ended (a session hands all its
+    /// records to billing before it ends) and the billing queue has delivered everything queued.
+    /// </summary>
+    private async Task<BillingRecord> SingleOnceSessionsEndedAsync(string model)
+    {
+        WebSocketRelay sockets = Relay.App.Services.GetRequiredService<WebSocketRelay>();
+        await WaitUntilAsync(() => sockets.ActiveSessions == 0, "WebSocket sessions still running");
+        await Relay.Billing.DrainAsync();
+        return Assert.Single(Relay.Billing.Records, r => r.RequestedModel == model);
     }
 
     private Uri RelaySocketUri() => new UriBuilder(Relay.BaseUrl) { Scheme = "ws", Path = "/v1/responses" }.Uri;

@@ -1,24 +1,45 @@
 using System.Collections.Concurrent;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Host.Tests.TestKit;
 
 /// <summary>Collects billing records and lets a test wait for them.</summary>
 public sealed class CapturingBillingSink : IBillingSink
 {
-    private readonly ConcurrentQueue<BillingRecord> _records = new();
-    private readonly SemaphoreSlim _arrived = new(0);
+    /// <summary>The request id prefix of the test kit's sentinel records (never a relay's).</summary>
+    public const string SentinelPrefix = "sentinel_";
 
+    private readonly ConcurrentQueue<BillingRecord> _records = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _sentinels = new();
+    private readonly SemaphoreSlim _arrived = new(0);
+    private BillingDispatcher? _dispatcher;
+    private RelayProbe? _probe;
+
+    /// <summary>The relay's records, in arrival order (sentinels excluded).</summary>
     public IReadOnlyCollection<BillingRecord> Records => _records;
 
     public ValueTask WriteAsync(BillingRecord record, CancellationToken cancellationToken)
     {
+        if (record.RequestId.StartsWith(SentinelPrefix, StringComparison.Ordinal))
+        {
+            _sentinels.GetOrAdd(record.RequestId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            return ValueTask.CompletedTask;
+        }
+
         _records.Enqueue(record);
         _arrived.Release();
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Waits for the record of <paramref name="requestId"/> or, when null, for the next record.</summary>
+    internal void Connect(BillingDispatcher dispatcher, RelayProbe probe)
+    {
+        _dispatcher = dispatcher;
+        _probe = probe;
+    }
+
+    /// <summary>Waits for the first record that matches. It does not show that no other one follows: see <see cref="SingleForAsync"/>.</summary>
     public async Task<BillingRecord> WaitForAsync(Func<BillingRecord, bool> match, TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
@@ -41,11 +62,53 @@ public sealed class CapturingBillingSink : IBillingSink
         }
     }
 
-    /// <summary>The one record for <paramref name="requestedModel"/>; fails if there is more than one.</summary>
+    /// <summary>
+    /// The one record of the HTTP exchange for <paramref name="requestedModel"/>. After the first
+    /// match it waits until that exchange's handler has returned (every record it emits is queued by
+    /// then) and the billing queue has delivered everything queued so far (see <see cref="DrainAsync"/>),
+    /// then fails if there is more than one record for that request id or that model.
+    /// </summary>
     public async Task<BillingRecord> SingleForAsync(string requestedModel)
     {
         BillingRecord record = await WaitForAsync(r => r.RequestedModel == requestedModel);
+        await DrainAsync(record.RequestId);
+        Assert.Single(_records, r => r.RequestId == record.RequestId);
         Assert.Single(_records, r => r.RequestedModel == requestedModel);
         return record;
     }
+
+    /// <summary>
+    /// Waits until the handler of <paramref name="requestId"/> has returned, then until every record
+    /// queued so far reached the sinks: the dispatcher is one FIFO loop, so once a sentinel queued
+    /// now arrives, everything queued before it has arrived too.
+    /// </summary>
+    public async Task DrainAsync(string requestId)
+    {
+        await _probe!.WaitFinishedAsync(requestId);
+        await DrainAsync();
+    }
+
+    /// <summary>Waits until every record queued so far has reached the sinks (a sentinel through the same FIFO queue).</summary>
+    public async Task DrainAsync()
+    {
+        string id = SentinelPrefix + Guid.NewGuid().ToString("N");
+        Task arrived = _sentinels.GetOrAdd(id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        await _dispatcher!.EnqueueAsync(Sentinel(id));
+        await arrived.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    private static BillingRecord Sentinel(string id) => new()
+    {
+        RequestId = id,
+        Api = ApiKind.ChatCompletions,
+        Provider = "test-kit",
+        RequestedModel = "test-kit/sentinel",
+        UpstreamModel = "sentinel",
+        Streaming = false,
+        Usage = TokenUsage.Missing,
+        Outcome = ExchangeOutcome.Completed,
+        EndedBy = EndedBy.Relay,
+        StartedAt = DateTimeOffset.UnixEpoch,
+        Duration = TimeSpan.Zero,
+    };
 }

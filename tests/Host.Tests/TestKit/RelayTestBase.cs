@@ -18,7 +18,7 @@ public abstract class RelayTestBase : IAsyncLifetime
     /// <summary>HOCON appended to the test configuration, for limits a test class needs.</summary>
     protected virtual string ExtraHocon => "";
 
-    /// <summary>Services added to the relay after its own (custom stage factories, say).</summary>
+    /// <summary>Services registered after the relay's own, for a seam a test class needs (a fake clock).</summary>
     protected virtual void ConfigureServices(IServiceCollection services)
     {
     }

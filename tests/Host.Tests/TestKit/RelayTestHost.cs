@@ -3,6 +3,7 @@ using AkkaProxy.Host.Configuration;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenAI;
@@ -18,10 +19,11 @@ public sealed class RelayTestHost : IAsyncDisposable
     public const string OpenAIUpstreamKey = "sk-upstream-openai-secret";
     public const string AnthropicUpstreamKey = "sk-ant-upstream-secret";
 
-    private RelayTestHost(WebApplication app, CapturingBillingSink billing)
+    private RelayTestHost(WebApplication app, CapturingBillingSink billing, RelayProbe probe)
     {
         App = app;
         Billing = billing;
+        Probe = probe;
         BaseUrl = new Uri(app.Urls.First());
         Http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
     }
@@ -30,12 +32,19 @@ public sealed class RelayTestHost : IAsyncDisposable
 
     public CapturingBillingSink Billing { get; }
 
+    /// <summary>Sees each HTTP request start and its handler return; can watch response bodies.</summary>
+    public RelayProbe Probe { get; }
+
     public Uri BaseUrl { get; }
 
     public HttpClient Http { get; }
 
-    /// <summary>Starts the relay. <paramref name="extraHocon"/> is appended last, so it overrides.</summary>
-    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? configureServices = null)
+    /// <summary>
+    /// Starts the relay. <paramref name="extraHocon"/> is appended last, so it overrides;
+    /// <paramref name="services"/> runs after the relay's own registrations, so a test can replace
+    /// one (a <see cref="TimeProvider"/>, for instance).
+    /// </summary>
+    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? services = null)
     {
         Environment.SetEnvironmentVariable(AdminKeyEnv, AdminKey);
         string url = upstream.BaseUrl.ToString().TrimEnd('/');
@@ -66,16 +75,19 @@ public sealed class RelayTestHost : IAsyncDisposable
             {{extraHocon}}
             """;
         var billing = new CapturingBillingSink();
+        var probe = new RelayProbe();
         WebApplication app = RelayApp.Create(
             ["--urls", "http://127.0.0.1:0"],
             config => config.AddHoconText(hocon, "test.conf"),
-            services =>
+            collection =>
             {
-                services.AddSingleton<IBillingSink>(billing);
-                configureServices?.Invoke(services);
+                collection.AddSingleton<IBillingSink>(billing);
+                collection.AddSingleton(probe.StartupFilter());
+                services?.Invoke(collection);
             });
+        billing.Connect(app.Services.GetRequiredService<BillingDispatcher>(), probe);
         await app.StartAsync();
-        return new RelayTestHost(app, billing);
+        return new RelayTestHost(app, billing, probe);
     }
 
     /// <summary>The official OpenAI SDK pointed at the relay.</summary>
