@@ -160,10 +160,10 @@ internal sealed class WebSocketSession
             return;
         }
 
-        if (LaneRefusal(info.StreamId) is byte[] laneError)
+        if (LaneRefusal(info.StreamId) is (byte[] laneError, string laneCode))
         {
             await _toClient.SendAsync(laneError, WebSocketMessageType.Text).ConfigureAwait(false);
-            BillRejected(info, null, 400, LaneErrorCode(laneError));
+            BillRejected(info, null, 400, laneCode);
             return;
         }
 
@@ -242,13 +242,10 @@ internal sealed class WebSocketSession
             StreamId = info.StreamId,
         }, _relay.Time.GetUtcNow()));
 
-    private static string LaneErrorCode(byte[] laneError) =>
-        laneError.AsSpan().IndexOf("websocket_stream_limit_reached"u8) >= 0 ? "websocket_stream_limit_reached" : "invalid_stream_id";
-
     private static string NewRequestId() => "req_" + Guid.NewGuid().ToString("N");
 
     /// <summary>The official error for an invalid or one-too-many <c>stream_id</c> (docs/protocol-notes.md §A), or null when the lane is fine.</summary>
-    private byte[]? LaneRefusal(string? streamId)
+    private (byte[] Payload, string Code)? LaneRefusal(string? streamId)
     {
         if (streamId is null)
         {
@@ -257,7 +254,7 @@ internal sealed class WebSocketSession
 
         if (!LaneNames.IsValid(streamId))
         {
-            return ClientErrorEvent.Create(400, "invalid_stream_id", LaneNames.InvalidMessage, "stream_id");
+            return (ClientErrorEvent.Create(400, "invalid_stream_id", LaneNames.InvalidMessage, "stream_id"), "invalid_stream_id");
         }
 
         lock (_lanesGate)
@@ -269,7 +266,7 @@ internal sealed class WebSocketSession
             }
         }
 
-        return ClientErrorEvent.Create(400, "websocket_stream_limit_reached", LaneNames.LimitMessage, "stream_id", streamId);
+        return (ClientErrorEvent.Create(400, "websocket_stream_limit_reached", LaneNames.LimitMessage, "stream_id", streamId), "websocket_stream_limit_reached");
     }
 
     private int OpenTurnCount()

@@ -82,10 +82,11 @@ public sealed class HttpRelay
         DateTimeOffset startedAt = _time.GetUtcNow();
         string requestId = "req_" + Guid.NewGuid().ToString("N");
         context.Response.Headers[RequestIdHeader] = requestId;
-        var rejection = new RejectedRequest
+        // Built only when a request is refused: the accepted path allocates nothing for it.
+        RejectedRequest Rejection(int status, string code, RequestBodyInfo info = default, ProviderRoute? route = null) => new()
         {
-            RequestId = requestId, Api = api, KeyId = keyId, StartedAt = startedAt,
-            HttpStatus = StatusCodes.Status400BadRequest, ErrorCode = "",
+            RequestId = requestId, Api = api, KeyId = keyId, StartedAt = startedAt, HttpStatus = status, ErrorCode = code,
+            RequestedModel = info.Model, Streaming = info.Stream, Route = route,
         };
 
         // 1. Read and inspect the body.
@@ -105,7 +106,7 @@ public sealed class HttpRelay
 
         if (body is null)
         {
-            await RejectAsync(context, rejection with { HttpStatus = StatusCodes.Status413PayloadTooLarge, ErrorCode = "request_too_large" }, "invalid_request_error",
+            await RejectAsync(context, Rejection(StatusCodes.Status413PayloadTooLarge, "request_too_large"), "invalid_request_error",
                 $"The request body is larger than the relay's limit of {_factory.Options.MaxRequestBodyBytes} bytes.").ConfigureAwait(false);
             return;
         }
@@ -117,23 +118,21 @@ public sealed class HttpRelay
         }
         catch (RequestBodyException ex)
         {
-            await RejectAsync(context, rejection with { ErrorCode = "invalid_request_body" }, "invalid_request_error", ex.Message).ConfigureAwait(false);
+            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "invalid_request_body"), "invalid_request_error", ex.Message).ConfigureAwait(false);
             return;
         }
 
         // 2. Route, build the run, apply the request stages.
-        rejection = rejection with { RequestedModel = info.Model, Streaming = info.Stream };
         if (!_router.TryResolve(info.Model, out ProviderRoute route, out string routeError))
         {
-            await RejectAsync(context, rejection with { ErrorCode = "model_not_found" }, "invalid_request_error", routeError).ConfigureAwait(false);
+            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "model_not_found", info), "invalid_request_error", routeError).ConfigureAwait(false);
             return;
         }
 
-        rejection = rejection with { Route = route };
         if (route.Provider.IsMissingKey)
         {
             string message = $"Provider '{route.Provider.Name}' has no API key: set the environment variable {route.Provider.ApiKeyEnv} for the relay.";
-            await RejectAsync(context, rejection with { HttpStatus = StatusCodes.Status500InternalServerError, ErrorCode = "provider_key_missing" }, "server_error", message).ConfigureAwait(false);
+            await RejectAsync(context, Rejection(StatusCodes.Status500InternalServerError, "provider_key_missing", info, route), "server_error", message).ConfigureAwait(false);
             return;
         }
 
@@ -148,7 +147,7 @@ public sealed class HttpRelay
         {
             // A stage found the body unusable: the client's to fix, refused like any bad body.
             LogCompletionFailure(run.Complete(), requestId);
-            await RejectAsync(context, rejection with { ErrorCode = "invalid_request_body" }, "invalid_request_error", ex.Message).ConfigureAwait(false);
+            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "invalid_request_body", info, route), "invalid_request_error", ex.Message).ConfigureAwait(false);
             return;
         }
         catch (Exception ex)
