@@ -112,8 +112,7 @@ public static class AllocationProbe
     {
         ProxyRun run = factory.CreateRun(exchange);
         long before = Client.Written;
-        ValueTask<PumpResult> pump = run.PumpAsync(upstream, Client, FrameKind.SseEvent, null, TimeProvider.System, CancellationToken.None);
-        PumpResult result = pump.IsCompletedSuccessfully ? pump.Result : pump.AsTask().GetAwaiter().GetResult();
+        PumpResult result = BenchGraphs.Pump(run, upstream, Client);
         run.Complete();
         upstream.Complete();
         return result == PumpResult.UpstreamEnded && exchange.Terminal == TerminalKind.Completed
@@ -125,8 +124,7 @@ public static class AllocationProbe
     {
         ProxyRun run = factory.CreateRun(exchange);
         PipeWriter client = PipeWriter.Create(Stream.Null, new StreamPipeWriterOptions(leaveOpen: true));
-        ValueTask<PumpResult> pump = run.PumpAsync(upstream, client, FrameKind.SseEvent, null, TimeProvider.System, CancellationToken.None);
-        PumpResult result = pump.IsCompletedSuccessfully ? pump.Result : pump.AsTask().GetAwaiter().GetResult();
+        PumpResult result = BenchGraphs.Pump(run, upstream, client);
         run.Complete();
         upstream.Complete();
         client.Complete();

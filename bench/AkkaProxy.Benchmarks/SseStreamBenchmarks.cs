@@ -19,7 +19,7 @@ namespace AkkaProxy.Benchmarks;
 /// <para>One operation = one whole upstream stream. The factory is built once (as the relay does at
 /// start-up); everything a relay creates per stream is created inside the operation.</para>
 /// <list type="bullet">
-/// <item><c>Pump_Buffer</c>: new exchange + run, <c>PumpAsync</c> with the upstream a
+/// <item><c>Pump_Buffer</c>: new exchange + run through a long-lived connection graph (as on a keep-alive connection), the upstream a
 /// <see cref="PipeReader"/> over the whole stream in one segment, the client a discarding writer
 /// (<see cref="DiscardPipeWriter"/>, shared: the client's writer is not the relay's cost), then
 /// <c>Complete</c>.</item>
@@ -122,13 +122,12 @@ public class SseStreamBenchmarks
     private PipeReader ChunkedReader() =>
         PipeReader.Create(new ChunkedStream(_stream.Bytes, _chunkSizes), new StreamPipeReaderOptions(bufferSize: _factory.Options.ReadBufferBytes, leaveOpen: false));
 
-    /// <summary>One stream through <see cref="ProxyRun.PumpAsync"/>; returns the stream's frame count when it ended normally, a negative value otherwise.</summary>
+    /// <summary>One stream through the long-lived connection graph (<see cref="BenchGraphs"/>); returns the stream's frame count when it ended normally, a negative value otherwise.</summary>
     private long Pump(PipeReader upstream, out ProxyExchange exchange)
     {
         exchange = NewExchange();
         ProxyRun run = _factory.CreateRun(exchange);
-        ValueTask<PumpResult> pump = run.PumpAsync(upstream, _client, FrameKind.SseEvent, activity: null, TimeProvider.System, CancellationToken.None);
-        PumpResult result = pump.IsCompletedSuccessfully ? pump.Result : pump.AsTask().GetAwaiter().GetResult();
+        PumpResult result = BenchGraphs.Pump(run, upstream, _client);
         run.Complete();
         upstream.Complete();
         return result == PumpResult.UpstreamEnded ? _stream.Frames : -(long)result - 1;

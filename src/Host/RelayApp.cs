@@ -3,6 +3,7 @@ using AkkaProxy.Host.Configuration;
 using AkkaProxy.Host.Endpoints;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Streams;
 
 namespace AkkaProxy.Host;
 
@@ -32,7 +33,13 @@ public static class RelayApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Each client connection gets one graph, materialized at its first relayed request and
+            // reused by the requests after it; it stops when the connection closes.
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseAkkaProxyConnections());
+        });
         builder.Services.AddAkkaProxyRelay(builder.Configuration);
         services?.Invoke(builder.Services);
 

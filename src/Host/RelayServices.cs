@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Streams;
 using AkkaProxy.Host.Auth;
 using AkkaProxy.Host.Billing;
 using AkkaProxy.Host.Configuration;
@@ -16,6 +18,9 @@ public static class RelayServices
     public static IServiceCollection AddAkkaProxyRelay(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton(TimeProvider.System);
+        // The actor system the connection graphs run in (stopped with the host; see RelayActorSystem).
+        services.AddSingleton(_ => ActorSystem.Create("akkaproxy"));
+        services.AddHostedService<RelayActorSystem>();
         services.AddSingleton(sp =>
         {
             var builder = new ProxyStreamBuilder();
@@ -50,6 +55,7 @@ public static class RelayServices
             sp.GetRequiredService<PricingTable>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HttpRelay>>(),
+            sp.GetRequiredService<ActorSystem>().Materializer(),
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         services.AddSingleton(_ => RelayConfiguration.ReadWebSocket(config));
         services.AddSingleton<IUpstreamWebSocketDialer>(sp => new ClientWebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()));

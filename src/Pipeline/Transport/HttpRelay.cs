@@ -1,12 +1,15 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
+using Akka.Streams;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -43,6 +46,7 @@ public sealed class HttpRelay
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationToken _shutdown;
+    private readonly IMaterializer _materializer;
 
     /// <summary>Creates the relay.</summary>
     /// <param name="factory">The pipeline blueprint.</param>
@@ -52,9 +56,11 @@ public sealed class HttpRelay
     /// <param name="pricing">Prices.</param>
     /// <param name="time">The clock.</param>
     /// <param name="logger">Logger.</param>
+    /// <param name="materializer">Materializes each connection's graph (one per actor system: <c>system.Materializer()</c>).</param>
     /// <param name="shutdown">Fires when the host stops; open exchanges end with <see cref="EndedBy.Shutdown"/>.</param>
-    public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingDispatcher billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, CancellationToken shutdown = default)
+    public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingDispatcher billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, IMaterializer materializer, CancellationToken shutdown = default)
     {
+        _materializer = materializer;
         _factory = factory;
         _router = router;
         _upstream = upstream;
@@ -261,9 +267,11 @@ public sealed class HttpRelay
             }
 
             PipeReader reader = PipeReader.Create(upstreamBody, new StreamPipeReaderOptions(bufferSize: _factory.Options.ReadBufferBytes, leaveOpen: false));
+            ConnectionScope? scope = ConnectionScopeOf(context);
+            ConnectionGraph graph = scope?.Rent(_factory, _materializer) ?? new ConnectionGraph(_factory, _materializer);
             try
             {
-                PumpResult result = await run.PumpAsync(reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, linked.Token).ConfigureAwait(false);
+                PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, linked.Token).ConfigureAwait(false);
                 return await PumpEndedAsync(context, run, result, isEventStream, status).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException or InvalidDataException)
@@ -273,10 +281,26 @@ public sealed class HttpRelay
             }
             finally
             {
+                // The graph is done with the reader and the writer once its exchange ended.
+                if (scope is not null)
+                {
+                    scope.Return(graph);
+                }
+                else
+                {
+                    graph.Shutdown();
+                }
+
                 await reader.CompleteAsync().ConfigureAwait(false);
             }
         }
     }
+
+    /// <summary>The connection's scope, when the connection middleware gave it one (<see cref="ConnectionScopeMiddleware"/>).</summary>
+    private static ConnectionScope? ConnectionScopeOf(HttpContext context) =>
+        context.Features.Get<IConnectionItemsFeature>()?.Items is { } items && items.TryGetValue(ConnectionScope.Key, out object? scope)
+            ? scope as ConnectionScope
+            : null;
 
     private void LogCompletionFailure(AggregateException? failure, string requestId)
     {

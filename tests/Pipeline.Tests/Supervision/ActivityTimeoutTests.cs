@@ -47,7 +47,7 @@ public sealed class ActivityTimeoutTests
         var upstream = new Pipe();
         var client = new Pipe();
         ProxyRun run = new ProxyStreamBuilder().Build().CreateRun(Exchanges.Create(ApiKind.Responses, "{}", streaming: true));
-        Task<PumpResult> pump = run.PumpAsync(upstream.Reader, client.Writer, FrameKind.SseEvent, timeout, clock, timeout.Token).AsTask();
+        Task<PumpResult> pump = run.PumpAsync(upstream.Reader, client.Writer, FrameKind.SseEvent, timeout, clock, timeout.Token);
 
         for (int i = 0; i < 5; i++)
         {

@@ -31,7 +31,7 @@ public sealed class BackpressureTests
 
         ProxyExchange exchange = Exchanges.Create(ApiKind.Responses, "{}", streaming: true);
         ProxyRun run = new ProxyStreamBuilder().Build().CreateRun(exchange);
-        Task<PumpResult> pump = run.PumpAsync(relayReader, clientWriter, FrameKind.SseEvent, null, TimeProvider.System, CancellationToken.None).AsTask();
+        Task<PumpResult> pump = run.PumpAsync(relayReader, clientWriter, FrameKind.SseEvent, null, TimeProvider.System, CancellationToken.None);
 
         // A producer that writes as fast as the pipe lets it, and reports every flush the pipe held back.
         byte[] expected = BuildStream(Events);

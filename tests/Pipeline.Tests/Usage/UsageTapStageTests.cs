@@ -4,6 +4,7 @@ using System.Text;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Tests.TestKit;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Tests.Usage;

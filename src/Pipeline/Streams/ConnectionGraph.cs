@@ -1,0 +1,99 @@
+using System.IO.Pipelines;
+using Akka;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Supervision;
+
+namespace AkkaProxy.Pipeline.Streams;
+
+/// <summary>
+/// One client connection's Akka.Streams graph, materialized once and used by its exchanges one after
+/// another:
+/// <code>
+///   upstream source ─▶ kill switch ─▶ frame decoder ─▶ usage tap ─▶ [custom stages] ─▶ include-usage ─▶ model rewrite ─▶ client sink
+///   (the exchange's                   (SSE events,     (innermost)   (in reverse       (response frames pass the stages innermost first)    (writes, flushes,
+///    PipeReader)                       or a chunk)                    order added)                                                          reports the end)
+/// </code>
+/// The graph is one fused island: no async boundary, no buffer, so one element is in flight at a
+/// time and the sink's demand is the only demand: a client that reads nothing stops the upstream reads.
+/// </summary>
+/// <remarks>One exchange at a time; the graph stops for good when a stage fails or on <see cref="Shutdown"/>.</remarks>
+internal sealed class ConnectionGraph
+{
+    private readonly Action<ExchangeBinding> _attach;
+    private readonly UniqueKillSwitch _killSwitch;
+    private readonly Action<ExchangeBinding> _release;
+    private readonly ProxyStreamFactory _factory;
+    private ExchangeBinding? _current;
+
+    public ConnectionGraph(ProxyStreamFactory factory, IMaterializer materializer)
+    {
+        _factory = factory;
+        Flow<FrameElement, FrameElement, NotUsed> stages = Flow.Create<FrameElement>();
+        IReadOnlyList<ProxyStage> blueprint = factory.Stages;
+        for (int i = blueprint.Count - 1; i >= 0; i--)
+        {
+            stages = stages.Via(new ProxyStageFlow(blueprint[i]));
+        }
+
+        ((Action<ExchangeBinding> attach, UniqueKillSwitch killSwitch), Task stopped) = Source.FromGraph(new UpstreamSource())
+            .ViaMaterialized(KillSwitches.Single<UpstreamRead>(), Keep.Both)
+            .Via(new FrameDecoderStage(factory.Options.MaxEventBytes))
+            .Via(stages)
+            .ToMaterialized(new ClientSink(), Keep.Both)
+            .Run(materializer);
+        _release = binding => Interlocked.CompareExchange(ref _current, null, binding);
+        _attach = attach;
+        _killSwitch = killSwitch;
+        Stopped = stopped;
+        _ = stopped.ContinueWith(static (task, state) => ((ConnectionGraph)state!).OnStopped(task), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Completes when the graph has stopped (faulted when a stage failed).</summary>
+    public Task Stopped { get; }
+
+    /// <summary>Whether the graph can take another exchange.</summary>
+    public bool IsRunning => !Stopped.IsCompleted;
+
+    /// <summary>
+    /// Relays one exchange's upstream body to its client through the graph; completes when the graph
+    /// is done with both (the reader and writer are the caller's again). Throws what the upstream read
+    /// or the client flush threw, as the pump of one exchange would.
+    /// </summary>
+    public Task<PumpResult> PumpAsync(ProxyRun run, PipeReader upstream, PipeWriter client, FrameKind framing, ActivityTimeout? activity, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (Stopped.IsCompleted)
+        {
+            throw new InvalidOperationException("The connection's graph has stopped; the connection cannot take another exchange.", Stopped.Exception?.GetBaseException());
+        }
+
+        if (!ReferenceEquals(run.Factory, _factory))
+        {
+            throw new ArgumentException("The run was created by another factory than the one this graph was built from.", nameof(run));
+        }
+
+        var binding = new ExchangeBinding(run, upstream, client, framing, activity, time, cancellationToken, _release);
+        if (Interlocked.CompareExchange(ref _current, binding, null) is not null)
+        {
+            throw new InvalidOperationException("The connection's graph is already relaying an exchange.");
+        }
+
+        if (Stopped.IsCompleted)
+        {
+            OnStopped(Stopped); // stopped in between: the exchange must not wait for a graph that is gone
+        }
+
+        _attach(binding);
+        return binding.Done.Task;
+    }
+
+    /// <summary>Stops the graph (the connection closed); an exchange still attached ends with an error.</summary>
+    public void Shutdown() => _killSwitch.Shutdown();
+
+    private void OnStopped(Task stopped)
+    {
+        Exception failure = stopped.Exception?.GetBaseException() ?? new InvalidOperationException("The connection's graph stopped.");
+        Volatile.Read(ref _current)?.Fail(failure);
+    }
+}
