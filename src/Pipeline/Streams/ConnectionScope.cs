@@ -1,5 +1,3 @@
-using Akka.Streams;
-
 namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
@@ -18,11 +16,8 @@ internal sealed class ConnectionScope : IDisposable
     private readonly Lock _gate = new();
     private bool _closed;
 
-    /// <summary>Graphs materialized for this connection so far.</summary>
-    public int Materialized { get; private set; }
-
-    /// <summary>An idle graph of this connection, or a new one.</summary>
-    public ConnectionGraph Rent(ProxyStreamFactory factory, IMaterializer materializer)
+    /// <summary>An idle graph of this connection, or a new one from <paramref name="create"/>.</summary>
+    public ConnectionGraph Rent(Func<ConnectionGraph> create)
     {
         lock (_gate)
         {
@@ -33,11 +28,9 @@ internal sealed class ConnectionScope : IDisposable
                     return graph;
                 }
             }
-
-            Materialized++;
         }
 
-        return new ConnectionGraph(factory, materializer);
+        return create();
     }
 
     /// <summary>Gives a graph back once its exchange has ended; a stopped graph, or any graph after the connection closed, is shut down instead.</summary>

@@ -47,6 +47,8 @@ public sealed class HttpRelay
     private readonly ILogger _logger;
     private readonly CancellationToken _shutdown;
     private readonly IMaterializer _materializer;
+    private readonly Func<ConnectionGraph> _newGraph;
+    private long _graphsMaterialized;
 
     /// <summary>Creates the relay.</summary>
     /// <param name="factory">The pipeline blueprint.</param>
@@ -60,8 +62,13 @@ public sealed class HttpRelay
     /// <param name="shutdown">Fires when the host stops; open exchanges end with <see cref="EndedBy.Shutdown"/>.</param>
     public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingDispatcher billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, IMaterializer materializer, CancellationToken shutdown = default)
     {
-        _materializer = materializer;
         _factory = factory;
+        _materializer = materializer;
+        _newGraph = () =>
+        {
+            Interlocked.Increment(ref _graphsMaterialized);
+            return new ConnectionGraph(factory, materializer);
+        };
         _router = router;
         _upstream = upstream;
         _billing = billing;
@@ -70,6 +77,9 @@ public sealed class HttpRelay
         _logger = logger;
         _shutdown = shutdown;
     }
+
+    /// <summary>Connection graphs materialized so far: one per keep-alive connection, one per request without keep-alive.</summary>
+    public long GraphsMaterialized => Interlocked.Read(ref _graphsMaterialized);
 
     /// <summary>The API path each API is served on.</summary>
     public static string PathOf(ApiKind api) => api switch
@@ -268,7 +278,7 @@ public sealed class HttpRelay
 
             PipeReader reader = PipeReader.Create(upstreamBody, new StreamPipeReaderOptions(bufferSize: _factory.Options.ReadBufferBytes, leaveOpen: false));
             ConnectionScope? scope = ConnectionScopeOf(context);
-            ConnectionGraph graph = scope?.Rent(_factory, _materializer) ?? new ConnectionGraph(_factory, _materializer);
+            ConnectionGraph graph = scope?.Rent(_newGraph) ?? _newGraph();
             try
             {
                 PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, linked.Token).ConfigureAwait(false);

@@ -1,0 +1,91 @@
+using System.Net;
+using AkkaProxy.Host.Tests.TestKit;
+using AkkaProxy.Pipeline.Transport;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AkkaProxy.Host.Tests.Relay;
+
+/// <summary>How client connections map to materialized graphs, on real Kestrel.</summary>
+public sealed class ConnectionGraphTests : RelayTestBase
+{
+    private const string Stream = """{"model":"openai/gpt-4o","stream":true,"input":"hi"}""";
+
+    private HttpRelay Http => Relay.App.Services.GetRequiredService<HttpRelay>();
+
+    [Fact]
+    public async Task AKeepAliveConnection_MaterializesOneGraph_ForAllItsRequests()
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1 };
+        using var client = new HttpClient(handler) { BaseAddress = Relay.BaseUrl };
+
+        for (int i = 0; i < 5; i++)
+        {
+            using HttpResponseMessage response = await client.SendAsync(Post("/v1/responses", Stream));
+            Assert.Contains("response.completed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, Http.GraphsMaterialized);
+    }
+
+    [Fact]
+    public async Task ClientsWithoutKeepAlive_PayOneGraphPerRequest()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            using HttpRequestMessage request = Post("/v1/responses", Stream);
+            request.Headers.ConnectionClose = true;
+            using HttpResponseMessage response = await Relay.Http.SendAsync(request);
+            Assert.Contains("response.completed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(3, Http.GraphsMaterialized);
+    }
+}
+
+/// <summary>
+/// Over HTTP/2 (here cleartext with prior knowledge: an endpoint configured for HTTP/2 only; by default
+/// a cleartext endpoint answers h2c with HTTP_1_1_REQUIRED, and HTTP/2 comes with TLS), each stream is
+/// one exchange: streams running at once on a connection each take a graph of the connection's own,
+/// and later streams of that connection reuse them.
+/// </summary>
+public sealed class Http2ConnectionGraphTests : RelayTestBase
+{
+    private const string Stream = """{"model":"openai/gpt-4o","stream":true,"input":"hi"}""";
+
+    protected override string ExtraHocon => "Kestrel.EndpointDefaults.Protocols = Http2";
+
+    private HttpRelay Http => Relay.App.Services.GetRequiredService<HttpRelay>();
+
+    /// <summary>HTTP/2 with prior knowledge (h2c): the relay's cleartext endpoint speaks both.</summary>
+    private static HttpRequestMessage Http2(HttpRequestMessage request)
+    {
+        request.Version = HttpVersion.Version20;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        return request;
+    }
+
+    [Fact]
+    public async Task StreamsRunningAtOnce_EachTakeAGraph_WhichLaterStreamsOfTheConnectionReuse()
+    {
+        using var handler = new SocketsHttpHandler();
+        using var client = new HttpClient(handler) { BaseAddress = Relay.BaseUrl };
+
+        // Three streams at once on one connection: the gated stream holds each open until released.
+        HttpRequestMessage[] requests = [.. Enumerable.Range(0, 3).Select(_ => Http2(Post("/v1/chat/completions", """{"model":"openai/gpt-4o~gated","stream":true,"messages":[]}""")))];
+        Task<HttpResponseMessage>[] sent = [.. requests.Select(r => client.SendAsync(r, HttpCompletionOption.ResponseHeadersRead))];
+        HttpResponseMessage[] responses = await Task.WhenAll(sent);
+        Assert.All(responses, r => Assert.Equal(HttpVersion.Version20, r.Version));
+        Upstream.Gate.Release(int.MaxValue / 2);
+        foreach (HttpResponseMessage response in responses)
+        {
+            Assert.Contains("[DONE]", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            response.Dispose();
+        }
+
+        Assert.Equal(3, Http.GraphsMaterialized);
+        using HttpResponseMessage later = await client.SendAsync(Http2(Post("/v1/responses", Stream)));
+        Assert.Equal(HttpVersion.Version20, later.Version);
+        Assert.Contains("response.completed", await later.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(3, Http.GraphsMaterialized);
+    }
+}
