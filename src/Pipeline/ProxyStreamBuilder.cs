@@ -1,15 +1,19 @@
+using Akka;
+using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Usage;
 using Microsoft.Extensions.Configuration;
 
 namespace AkkaProxy.Pipeline;
 
 /// <summary>
-/// Builds a <see cref="ProxyStreamFactory"/>. Stages are added three ways: an object deriving from
+/// Builds a <see cref="ProxyStreamFactory"/>. Stages are added four ways: an object deriving from
 /// <see cref="ProxyStage"/> (<see cref="Use"/>), a lambda (<see cref="MapRequest"/>,
-/// <see cref="MapResponseFrames"/>), or a factory named in configuration
-/// (<see cref="AddStageFactory"/> + <see cref="UseConfiguredStages"/>).
+/// <see cref="MapResponseFrames"/>), a factory named in configuration
+/// (<see cref="AddStageFactory"/> + <see cref="UseConfiguredStages"/>), or an Akka.Streams flow
+/// over frames (<see cref="UseFlow"/>).
 /// </summary>
 /// <remarks>
 /// <para><b>Order:</b> the first stage added is the outermost, nearest the client. Requests pass
@@ -46,6 +50,19 @@ public sealed class ProxyStreamBuilder
     {
         ArgumentNullException.ThrowIfNull(onFrame);
         return Use(new LambdaStage(name, null, onFrame));
+    }
+
+    /// <summary>
+    /// Adds an Akka.Streams <c>Flow</c> over the response frames, spliced into each connection's graph
+    /// at this point of the order. It sees every element in order, frames, flush points and ends; it
+    /// may replace or drop frames, and must pass the others on unchanged, one out per one in, without
+    /// buffering (see <see cref="ProxyFrame"/>). WebSocket turns do not run through a graph yet and
+    /// pass such a flow by.
+    /// </summary>
+    public ProxyStreamBuilder UseFlow(Flow<ProxyFrame, ProxyFrame, NotUsed> flow, string name = "flow")
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        return Use(new FlowStage(name, flow));
     }
 
     /// <summary>Registers a factory that configuration can name.</summary>

@@ -12,13 +12,13 @@ namespace AkkaProxy.Pipeline.Streams;
 /// point and asks for more only once the client has taken the bytes (its backpressure reaches the
 /// upstream reads), and reports each exchange's end. Materializes a task that ends with the graph.
 /// </summary>
-internal sealed class ClientSink : GraphStageWithMaterializedValue<SinkShape<FrameElement>, Task>
+internal sealed class ClientSink : GraphStageWithMaterializedValue<SinkShape<ProxyFrame>, Task>
 {
-    public ClientSink() => Shape = new SinkShape<FrameElement>(In);
+    public ClientSink() => Shape = new SinkShape<ProxyFrame>(In);
 
-    public Inlet<FrameElement> In { get; } = new("ClientSink.in");
+    public Inlet<ProxyFrame> In { get; } = new("ClientSink.in");
 
-    public override SinkShape<FrameElement> Shape { get; }
+    public override SinkShape<ProxyFrame> Shape { get; }
 
     protected override Attributes InitialAttributes { get; } = Attributes.CreateName("client-sink");
 
@@ -50,11 +50,11 @@ internal sealed class ClientSink : GraphStageWithMaterializedValue<SinkShape<Fra
 
         public override void OnPush()
         {
-            FrameElement element = Grab(_stage.In);
+            ProxyFrame element = Grab(_stage.In);
             ExchangeBinding binding = element.Binding;
             switch (element.Kind)
             {
-                case FrameElementKind.Frame:
+                case ProxyFrameKind.Frame:
                     if (!binding.ClientEnded)
                     {
                         Write(binding.Client, element.Frame.Raw);
@@ -62,7 +62,7 @@ internal sealed class ClientSink : GraphStageWithMaterializedValue<SinkShape<Fra
 
                     Pull(_stage.In);
                     return;
-                case FrameElementKind.Flush:
+                case ProxyFrameKind.Flush:
                     Flush(binding);
                     return;
                 default:

@@ -30,11 +30,11 @@ internal sealed class ConnectionGraph
     public ConnectionGraph(ProxyStreamFactory factory, IMaterializer materializer)
     {
         _factory = factory;
-        Flow<FrameElement, FrameElement, NotUsed> stages = Flow.Create<FrameElement>();
+        Flow<ProxyFrame, ProxyFrame, NotUsed> stages = Flow.Create<ProxyFrame>();
         IReadOnlyList<ProxyStage> blueprint = factory.Stages;
         for (int i = blueprint.Count - 1; i >= 0; i--)
         {
-            stages = stages.Via(new ProxyStageFlow(blueprint[i]));
+            stages = blueprint[i] is FlowStage flow ? stages.Via(flow.Flow) : stages.Via(new ProxyStageFlow(blueprint[i]));
         }
 
         ((Action<ExchangeBinding> attach, UniqueKillSwitch killSwitch), Task stopped) = Source.FromGraph(new UpstreamSource())

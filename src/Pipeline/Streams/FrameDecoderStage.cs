@@ -13,21 +13,21 @@ namespace AkkaProxy.Pipeline.Streams;
 /// emits a flush point, and at the end of the exchange an end element, so the sink flushes once per
 /// read and reports each exchange's end exactly once.
 /// </summary>
-internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, FrameElement>>
+internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, ProxyFrame>>
 {
     private readonly long _maxEventBytes;
 
     public FrameDecoderStage(long maxEventBytes)
     {
         _maxEventBytes = maxEventBytes;
-        Shape = new FlowShape<UpstreamRead, FrameElement>(In, Out);
+        Shape = new FlowShape<UpstreamRead, ProxyFrame>(In, Out);
     }
 
     public Inlet<UpstreamRead> In { get; } = new("FrameDecoder.in");
 
-    public Outlet<FrameElement> Out { get; } = new("FrameDecoder.out");
+    public Outlet<ProxyFrame> Out { get; } = new("FrameDecoder.out");
 
-    public override FlowShape<UpstreamRead, FrameElement> Shape { get; }
+    public override FlowShape<UpstreamRead, ProxyFrame> Shape { get; }
 
     protected override Attributes InitialAttributes { get; } = Attributes.CreateName("frame-decoder");
 
@@ -38,7 +38,7 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Fra
     private sealed class Logic : InAndOutGraphStageLogic
     {
         private readonly FrameDecoderStage _stage;
-        private readonly FrameElement _element = new();
+        private readonly ProxyFrame _element = new();
         private ExchangeBinding? _binding;
         private SseFrameDecoder? _sse;
         private UpstreamRead? _read;

@@ -9,23 +9,23 @@ namespace AkkaProxy.Pipeline.Streams;
 /// <see cref="ProxyStage.OnResponseFrame"/>, which may replace it or drop it; flush points and ends
 /// pass untouched. The stage object is the shared blueprint; this is its place in one graph.
 /// </summary>
-internal sealed class ProxyStageFlow : GraphStage<FlowShape<FrameElement, FrameElement>>
+internal sealed class ProxyStageFlow : GraphStage<FlowShape<ProxyFrame, ProxyFrame>>
 {
     private readonly ProxyStage _proxyStage;
 
     public ProxyStageFlow(ProxyStage proxyStage)
     {
         _proxyStage = proxyStage;
-        In = new Inlet<FrameElement>(proxyStage.Name + ".in");
-        Out = new Outlet<FrameElement>(proxyStage.Name + ".out");
-        Shape = new FlowShape<FrameElement, FrameElement>(In, Out);
+        In = new Inlet<ProxyFrame>(proxyStage.Name + ".in");
+        Out = new Outlet<ProxyFrame>(proxyStage.Name + ".out");
+        Shape = new FlowShape<ProxyFrame, ProxyFrame>(In, Out);
     }
 
-    public Inlet<FrameElement> In { get; }
+    public Inlet<ProxyFrame> In { get; }
 
-    public Outlet<FrameElement> Out { get; }
+    public Outlet<ProxyFrame> Out { get; }
 
-    public override FlowShape<FrameElement, FrameElement> Shape { get; }
+    public override FlowShape<ProxyFrame, ProxyFrame> Shape { get; }
 
     protected override Attributes InitialAttributes => Attributes.CreateName(_proxyStage.Name);
 
@@ -46,9 +46,9 @@ internal sealed class ProxyStageFlow : GraphStage<FlowShape<FrameElement, FrameE
 
         public override void OnPush()
         {
-            FrameElement element = Grab(_flow.In);
-            if (element.Kind == FrameElementKind.Frame && !element.Binding.ClientEnded
-                && _flow._proxyStage.OnResponseFrame(element.Binding.Exchange, ref element.Frame) == FrameDecision.Drop)
+            ProxyFrame element = Grab(_flow.In);
+            if (element.Kind == ProxyFrameKind.Frame && !element.Binding.ClientEnded
+                && _flow._proxyStage.OnResponseFrame(element.Binding.Exchange, ref element.FrameRef) == FrameDecision.Drop)
             {
                 Pull(_flow.In);
                 return;

@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
 using System.Text;
+using Akka;
 using Akka.Streams;
+using Akka.Streams.Dsl;
 using Akka.Streams.TestKit;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
@@ -53,6 +55,42 @@ public sealed class ConnectionGraphSpecs : Akka.TestKit.Xunit2.TestKit
             Assert.Equal(5, chat.Usage.InputTokens);
 
             Assert.True(graph.IsRunning);
+            graph.Shutdown();
+            await graph.Stopped.WaitAsync(TimeSpan.FromSeconds(10));
+        }, _materializer);
+    }
+
+    [Fact]
+    public async Task AnAkkaFlowStage_SeesEveryFrameInOrder_MayDropOrReplaceFrames_AndRunsOutsideTheUsageTap()
+    {
+        await this.AssertAllStagesStoppedAsync(async () =>
+        {
+            var seen = new List<string>();
+            Flow<ProxyFrame, ProxyFrame, NotUsed> flow = Flow.Create<ProxyFrame>()
+                .Select(frame =>
+                {
+                    seen.Add(frame.Kind == ProxyFrameKind.Frame ? Encoding.UTF8.GetString(System.Buffers.BuffersExtensions.ToArray(frame.Frame.Raw)).Split('\n')[0] : frame.Kind.ToString());
+                    if (frame.Kind == ProxyFrameKind.Frame && frame.Frame.HasData)
+                    {
+                        frame.Frame = frame.Frame.WithRaw(Encoding.UTF8.GetBytes("data: replaced\n\n"));
+                    }
+
+                    return frame;
+                })
+                .Where(frame => frame.Kind != ProxyFrameKind.Frame || frame.Frame.HasData); // drops the keep-alive comment
+            ProxyStreamFactory factory = new ProxyStreamBuilder().UseFlow(flow, "replace").Build();
+            var graph = new ConnectionGraph(factory, _materializer);
+            byte[] stream = Encoding.UTF8.GetBytes(Responses);
+
+            (PumpResult result, ProxyExchange exchange, byte[] client) = await PumpAsync(graph, factory, ApiKind.Responses, new ScriptedReader(stream, [100, stream.Length]), FrameKind.SseEvent);
+
+            Assert.Equal(PumpResult.UpstreamEnded, result);
+            Assert.Equal(string.Concat(Enumerable.Repeat("data: replaced\n\n", 3)), Encoding.UTF8.GetString(client));
+            // The first read (100 bytes) holds no whole event, so it produced nothing, not even a flush.
+            Assert.Equal(["event: response.created", "event: response.output_text.delta", ": keep-alive", "event: response.completed", "Flush", "End"], seen);
+            Assert.Equal(11, exchange.Usage.InputTokens); // the tap, innermost, read the upstream's bytes
+            Assert.True(factory.MayChangeResponseBodies);
+
             graph.Shutdown();
             await graph.Stopped.WaitAsync(TimeSpan.FromSeconds(10));
         }, _materializer);
