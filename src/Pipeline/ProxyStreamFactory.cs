@@ -1,4 +1,7 @@
+using Akka.IO;
+using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Pipeline;
@@ -23,6 +26,32 @@ public sealed class ProxyStreamFactory
 
     /// <summary>Limits and timeouts.</summary>
     public ProxyStreamOptions Options { get; }
+
+    /// <summary>
+    /// The response of one exchange as an Akka.Streams flow, for embedders' own graphs: the upstream
+    /// body's chunks in, the client's bytes out (one <see cref="ByteString"/> per upstream read, after
+    /// the stages), materializing the exchange's result (outcome, usage, ids) when it ends. Create the
+    /// run with <see cref="CreateRun"/> and apply its request stages before sending the request;
+    /// materialize the flow once. A downstream cancel ends the exchange as client-aborted and reaches
+    /// the upstream.
+    /// </summary>
+    /// <param name="run">The exchange's run.</param>
+    /// <param name="framing"><see cref="FrameKind.SseEvent"/> for an event stream, <see cref="FrameKind.BodyChunk"/> for any other body.</param>
+    public Flow<ByteString, ByteString, Task<ExchangeResult>> ResponseFlow(ProxyRun run, FrameKind framing)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (!ReferenceEquals(run.Factory, this))
+        {
+            throw new ArgumentException("The run was created by another factory.", nameof(run));
+        }
+
+        // An exchange flow has no pipes: its source and sink are the flow's own ends.
+        var binding = new ExchangeBinding(run, null!, null!, framing, null, TimeProvider.System, CancellationToken.None);
+        return Flow.FromGraph(new ChunkReads(binding))
+            .Via(new FrameDecoderStage(Options.MaxEventBytes))
+            .Via(StageChain.Of(this))
+            .ViaMaterialized(new ChunkWrites(), Keep.Right);
+    }
 
     /// <summary>Whether some stage may change or drop response frames, so a body's upstream length cannot be trusted.</summary>
     internal bool MayChangeResponseBodies { get; }

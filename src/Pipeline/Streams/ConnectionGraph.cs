@@ -30,17 +30,10 @@ internal sealed class ConnectionGraph
     public ConnectionGraph(ProxyStreamFactory factory, IMaterializer materializer)
     {
         _factory = factory;
-        Flow<ProxyFrame, ProxyFrame, NotUsed> stages = Flow.Create<ProxyFrame>();
-        IReadOnlyList<ProxyStage> blueprint = factory.Stages;
-        for (int i = blueprint.Count - 1; i >= 0; i--)
-        {
-            stages = blueprint[i] is FlowStage flow ? stages.Via(flow.Flow) : stages.Via(new ProxyStageFlow(blueprint[i]));
-        }
-
         ((Action<ExchangeBinding> attach, UniqueKillSwitch killSwitch), Task stopped) = Source.FromGraph(new UpstreamSource())
             .ViaMaterialized(KillSwitches.Single<UpstreamRead>(), Keep.Both)
             .Via(new FrameDecoderStage(factory.Options.MaxEventBytes))
-            .Via(stages)
+            .Via(StageChain.Of(factory))
             .ToMaterialized(new ClientSink(), Keep.Both)
             .Run(materializer);
         _release = binding => Interlocked.CompareExchange(ref _current, null, binding);

@@ -15,8 +15,10 @@ internal sealed class ExchangeBinding(ProxyRun run, PipeReader upstream, PipeWri
 
     public ProxyExchange Exchange => Run.Exchange;
 
+    /// <summary>The upstream body (the connection graph's source reads it; an exchange flow has none).</summary>
     public PipeReader Upstream { get; } = upstream;
 
+    /// <summary>The client (the connection graph's sink writes to it; an exchange flow has none).</summary>
     public PipeWriter Client { get; } = client;
 
     public FrameKind Framing { get; } = framing;

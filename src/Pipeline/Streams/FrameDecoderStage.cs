@@ -47,6 +47,7 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
         private bool _wrote;
         private bool _flushPending;
         private bool _tooLarge;
+        private bool _finishing;
 
         public Logic(FrameDecoderStage stage) : base(stage.Shape)
         {
@@ -77,8 +78,26 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
             Step();
         }
 
+        public override void OnUpstreamFinish()
+        {
+            // A source that completes after its last read (an exchange flow's) leaves that read to finish.
+            if (_read is null && !_flushPending)
+            {
+                CompleteStage();
+                return;
+            }
+
+            _finishing = true;
+        }
+
         public override void OnPull()
         {
+            if (_finishing && _read is null && !_flushPending)
+            {
+                CompleteStage();
+                return;
+            }
+
             if (_flushPending)
             {
                 _flushPending = false;
