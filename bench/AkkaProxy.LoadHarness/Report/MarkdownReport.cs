@@ -160,7 +160,7 @@ public static class MarkdownReport
 
     private static void WebSockets(StringBuilder md, HarnessResults results)
     {
-        if (results.OneSocket.Count == 0 && results.ManySockets.Count == 0 && results.IdleSockets is null)
+        if (results.OneSocket.Count == 0 && results.ManySockets.Count == 0 && results.IdleSockets.Count == 0)
         {
             return;
         }
@@ -198,7 +198,7 @@ public static class MarkdownReport
             md.AppendLine("With this many sockets the load generator and the fake are busy too (their CPU columns): the three targets share two cores with them.").AppendLine();
         }
 
-        if (results.IdleSockets is IdleSocketFigures idle)
+        if (results.Idle(Target.Relay) is IdleSocketFigures idle)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"**Memory per idle socket**, on a fresh relay (so the earlier load has not already grown its heap): RSS after a warm-up of 16 sockets × 3 turns, then with {idle.Opened:N0} client sockets open, each after one 20-event turn (so each also holds its upstream socket). Before each reading the harness induces a full GC in the relay over EventPipe (the `GCHeapCollect` keyword, as `dotnet-gcdump` does) and waits {idle.SettleSeconds:0} s.").AppendLine();
             md.AppendLine("| | before | with the sockets open | per socket | after closing them |").AppendLine("|---|---:|---:|---:|---:|");

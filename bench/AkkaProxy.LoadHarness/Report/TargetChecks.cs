@@ -48,7 +48,7 @@ public static class TargetChecks
             checks.Add(new("WebSocket ≥ 100k events/s relayed", "not run", null));
         }
 
-        if (results.IdleSockets is IdleSocketFigures idle)
+        if (results.Idle(Target.Relay) is IdleSocketFigures idle)
         {
             string heap = idle.HeapPerSocketKiB is double h ? $"; managed heap after a full GC: {Fmt.F(h, 1)} KiB per socket" : "";
             checks.Add(new("WebSocket ≤ 32 KiB per idle socket",
