@@ -95,7 +95,7 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("```").AppendLine("./scripts/bench.sh").AppendLine("```").AppendLine();
         string args = results.Options.CommandLine.Count == 0 ? "" : " " + string.Join(' ', results.Options.CommandLine);
-        md.AppendLine(CultureInfo.InvariantCulture, $"It builds Release (the relay and the YARP target), installs nginx and gnuplot from Debian's packages when missing, raises the open-files limit, then runs `dotnet bench/AkkaProxy.LoadHarness/bin/Release/net10.0/AkkaProxy.LoadHarness.dll{args}` (`--baseline` names the earlier build; scripts/bench.sh passes the merge-base with `main`, or `BENCH_BASELINE`). The machine is a shared 2-vCPU VM: client, fake and target compete for the same two cores, so only ratios within one run mean anything.").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"It builds Release (the relay and the YARP target), installs nginx and gnuplot from Debian's packages when missing, raises the open-files limit, then runs `dotnet bench/AkkaProxy.LoadHarness/bin/Release/net10.0/AkkaProxy.LoadHarness.dll{args}` (`--baseline` names the earlier build: scripts/bench.sh passes the last commit before the engine moved onto Akka.NET, or `BENCH_BASELINE`). The machine is a shared 2-vCPU VM: client, fake and target compete for the same two cores, so only ratios within one run mean anything.").AppendLine();
     }
 
     private static void Targets(StringBuilder md, HarnessResults results)
