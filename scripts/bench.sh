@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# End-to-end benchmarks: the relay against the direct path and nginx, in one run (~6 minutes).
-# Builds Release, installs nginx and gnuplot from Debian's packages when missing (needs root),
-# raises the open-files limit, runs bench/AkkaProxy.LoadHarness, and writes docs/benchmarks.md
-# (its "End-to-end load harness" section) and docs/benchmarks.png.
+# End-to-end benchmarks: the relay against the direct path, nginx, YARP and the relay's earlier
+# build, in one run (~12 minutes).
+# Builds Release (the relay and bench/AkkaProxy.YarpTarget), installs nginx and gnuplot from Debian's
+# packages when missing (needs root), raises the open-files limit, runs bench/AkkaProxy.LoadHarness,
+# and writes docs/benchmarks.md (its "End-to-end load harness" section) and docs/benchmarks.png.
+# The earlier build ("relay-before", --baseline REV: the harness builds src/Host at REV in a temporary
+# git worktree and removes it afterwards) is BENCH_BASELINE if set, else the last commit before
+# issue 8 moved the engine onto Akka.NET (below); --baseline REV or --no-baseline on the command line
+# overrides both.
 # Everything runs on 127.0.0.1 and stops by itself. Extra arguments go to the harness
 # (for example --duration 3, --only chat-sse-20,json, --no-write; see HarnessOptions.cs).
 # Not part of the tests: ./scripts/test.sh never runs it.
@@ -36,6 +41,19 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 8192 ]; then
 fi
 
 dotnet build src/Host -c Release --nologo -v quiet -clp:ErrorsOnly
+dotnet build bench/AkkaProxy.YarpTarget -c Release --nologo -v quiet -clp:ErrorsOnly
 dotnet build bench/AkkaProxy.LoadHarness -c Release --nologo -v quiet -clp:ErrorsOnly
 
-exec dotnet bench/AkkaProxy.LoadHarness/bin/Release/net10.0/AkkaProxy.LoadHarness.dll "$@"
+# The relay before issue 8 (the engine on Akka.NET): the last commit of main before its first commit.
+before_akka=7f1327c52be49b012916a20e77e5d4ddcd5335a1
+args=("$@")
+if ! printf '%s\n' "$@" | grep -qx -e '--baseline' -e '--no-baseline'; then
+  baseline="${BENCH_BASELINE:-$before_akka}"
+  if commit="$(git rev-parse --verify -q --short "$baseline^{commit}" 2>/dev/null)"; then
+    args=(--baseline "$commit" "${args[@]}")
+  else
+    echo "warning: '$baseline' is no commit of this repository (not a git checkout?): relay-before is not run; set BENCH_BASELINE=<commit>." >&2
+  fi
+fi
+
+exec dotnet bench/AkkaProxy.LoadHarness/bin/Release/net10.0/AkkaProxy.LoadHarness.dll "${args[@]}"

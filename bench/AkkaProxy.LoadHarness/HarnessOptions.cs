@@ -6,7 +6,8 @@ namespace AkkaProxy.LoadHarness;
 /// Command line of <c>run</c> (all optional):
 /// <c>--warmup S</c> (1), <c>--duration S</c> (5) per run; <c>--only a,b</c> scenario names;
 /// <c>--extras a,b</c> (of one-socket, many-sockets, logging, idle-sockets; default all) or <c>--no-extras</c>;
-/// <c>--relay-env NAME=VALUE</c> (repeatable; for the relay process only); <c>--no-grid</c> (skip the scenario grid); <c>--concurrency 1,32</c>; <c>--targets direct,nginx,relay</c> (narrow the grid, e.g. to profile one);
+/// <c>--relay-env NAME=VALUE</c> (repeatable; for the relay processes only); <c>--no-grid</c> (skip the scenario grid); <c>--concurrency 1,32</c>; <c>--targets direct,nginx,yarp,relay-before,relay</c> (narrow the grid and the WebSocket extras, e.g. to profile one);
+/// <c>--baseline REV</c> (also build the relay at git revision REV in a temporary worktree and run it as <c>relay-before</c>; scripts/bench.sh passes one); <c>--no-baseline</c>;
 /// <c>--no-write</c> (print only);
 /// <c>--out FILE</c> (docs/benchmarks.md), <c>--chart FILE</c> (docs/benchmarks.png);
 /// <c>--one-socket-events N</c> (100000); <c>--sockets N</c> (1000).
@@ -21,8 +22,11 @@ public sealed record HarnessOptions
 
     public IReadOnlySet<string>? Only { get; init; }
 
-    /// <summary>Which targets the scenario grid runs against (all three unless narrowed, e.g. for profiling one).</summary>
+    /// <summary>Which targets the scenario grid and the WebSocket extras run against (all unless narrowed, e.g. for profiling one).</summary>
     public IReadOnlySet<string>? Targets { get; init; }
+
+    /// <summary>The git revision whose relay runs beside the current one as <c>relay-before</c> (none: no such target).</summary>
+    public string? Baseline { get; init; }
 
     public IReadOnlyList<int> Concurrencies { get; init; } = AkkaProxy.LoadHarness.Load.Scenarios.Concurrencies;
 
@@ -70,6 +74,8 @@ public sealed record HarnessOptions
                 "--concurrency" => options with { Concurrencies = [.. Next().Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] },
                 "--relay-env" => options with { RelayEnvironment = WithVariable(options.RelayEnvironment, Next()) },
                 "--targets" => options with { Targets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal) },
+                "--baseline" => options with { Baseline = Next() },
+                "--no-baseline" => options with { Baseline = null },
                 "--no-write" => options with { Write = false },
                 "--out" => options with { Out = Next() },
                 "--chart" => options with { Chart = Next() },
@@ -77,6 +83,11 @@ public sealed record HarnessOptions
                 "--sockets" => options with { Sockets = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
+        }
+
+        if (options.Targets?.FirstOrDefault(t => !AkkaProxy.LoadHarness.Targets.Target.All.Contains(t)) is string unknown)
+        {
+            throw new ArgumentException($"Unknown target '{unknown}' (the targets: {string.Join(", ", AkkaProxy.LoadHarness.Targets.Target.All)}).");
         }
 
         if (options.Duration > TimeSpan.FromSeconds(60) || options.Warmup > TimeSpan.FromSeconds(30) || options.Sockets > 5000 || options.OneSocketEvents > 1_000_000)

@@ -8,10 +8,11 @@ using AkkaProxy.LoadHarness.Targets;
 namespace AkkaProxy.LoadHarness;
 
 /// <summary>
-/// One harness run: starts the fake upstream, nginx and the relay; checks that every target returns
-/// the upstream's exact bytes; runs every scenario at every concurrency against the three targets
-/// back to back (rotating which goes first); then the WebSocket extras and the logging comparison;
-/// then writes the report and the chart.
+/// One harness run: builds the earlier relay when asked (<c>--baseline</c>); starts the fake upstream,
+/// nginx, YARP, the earlier relay and the relay; checks that every target returns the upstream's exact
+/// bytes; runs every scenario at every concurrency against the targets back to back (rotating which
+/// goes first); then the WebSocket extras (memory per idle socket for each relay build) and the
+/// logging comparison; then writes the report and the chart.
 /// </summary>
 public sealed class HarnessRun(HarnessOptions options)
 {
@@ -29,22 +30,36 @@ public sealed class HarnessRun(HarnessOptions options)
 
         DirectoryInfo workDir = Directory.CreateTempSubdirectory("akkaproxy-bench-");
         Log($"work directory {workDir.FullName}");
+        await using BaselineBuild? baseline = options.Baseline is string revision && Wants(Target.RelayBefore) ? await BuildBaselineAsync(revision) : null;
         await using FakeProcess fake = await FakeProcess.StartAsync();
         Log($"fake upstream {fake.BaseUri} (pid {fake.Process.Pid})");
         await using NginxProcess nginx = await NginxProcess.StartAsync(fake.Port, workDir.FullName);
         Log($"nginx {nginx.Version} {nginx.BaseUri} (pids {string.Join(',', nginx.Pids())})");
-        await using RelayProcess relay = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Warning", workDir.FullName, options.RelayEnvironment);
+        await using YarpProcess? yarp = Wants(Target.Yarp) ? await YarpProcess.StartAsync(options.RepoRoot, fake.BaseUri, workDir.FullName) : null;
+        if (yarp is not null)
+        {
+            Log($"yarp {yarp.Version} {yarp.BaseUri} (pid {yarp.Process.Pid})");
+        }
+
+        await using RelayProcess? before = baseline is null ? null : await RelayProcess.StartAsync(baseline.HostDll, fake.BaseUri, "Warning", workDir.FullName, options.RelayEnvironment, Target.RelayBefore);
+        if (before is not null)
+        {
+            Log($"relay-before ({baseline!.Commit}) {before.BaseUri} (pid {before.Process.Pid})");
+        }
+
+        await using RelayProcess relay = await RelayProcess.StartAsync(RelayProcess.HostDll(options.RepoRoot), fake.BaseUri, "Warning", workDir.FullName, options.RelayEnvironment);
         Log($"relay {relay.BaseUri} (pid {relay.Process.Pid})");
 
         var results = new HarnessResults
         {
             Options = options,
-            Machine = await MachineInfo.CollectAsync(options.RepoRoot, nginx.Version),
+            Machine = await MachineInfo.CollectAsync(options.RepoRoot, nginx.Version, yarp?.Version, baseline),
             StartedAt = DateTimeOffset.UtcNow,
             Commit = await GitInfo.DescribeAsync(options.RepoRoot),
+            Baseline = baseline is null ? null : new BaselineFacts(baseline.Revision, baseline.Commit, baseline.Subject),
         };
         Target direct = new(Target.Direct, fake.BaseUri, "", () => []);
-        Target[] targets = [.. new[] { direct, nginx.AsTarget(), relay.AsTarget() }.Where(t => options.Targets is null || options.Targets.Contains(t.Name))];
+        Target[] targets = [.. new[] { direct, nginx.AsTarget(), yarp?.AsTarget(), before?.AsTarget(Target.RelayBefore), relay.AsTarget() }.OfType<Target>().Where(t => Wants(t.Name))];
         Func<IReadOnlyList<int>> fakePids = () => [fake.Process.Pid];
 
         IReadOnlyList<Scenario> scenarios = [.. Scenarios.All.Where(s => options.Grid && (options.Only is null || options.Only.Contains(s.Name)))];
@@ -73,7 +88,7 @@ public sealed class HarnessRun(HarnessOptions options)
             {
                 OneSocketFigures one = await OneSocketAsync(target);
                 results.OneSocket.Add(one);
-                Log($"one socket   {target.Name,-7} {one.Events} events in {one.Seconds:0.000} s = {one.EventsPerSecond,10:N0} events/s  server cpu {one.ServerCpuSeconds:0.00} s {one.Error}");
+                Log($"one socket   {target.Name,-12} {one.Events} events in {one.Seconds:0.000} s = {one.EventsPerSecond,10:N0} events/s  server cpu {one.ServerCpuSeconds:0.00} s {one.Error}");
             }
         }
 
@@ -83,7 +98,7 @@ public sealed class HarnessRun(HarnessOptions options)
             {
                 ManySocketsFigures many = await ManySocketsAsync(target, fakePids);
                 results.ManySockets.Add(many);
-                Log($"{many.Sockets} sockets {target.Name,-7} opened {many.Opened}  {many.Load.EventsPerSecond,10:N0} events/s  {many.Load.PerSecond,8:N0} turns/s  p50 {many.Load.P50Ms:0.0} ms  errors {many.Load.Errors}  server cpu {many.Server.CpuSeconds:0.00} s  {many.Load.FirstError}");
+                Log($"{many.Sockets} sockets {target.Name,-12} opened {many.Opened}  {many.Load.EventsPerSecond,10:N0} events/s  {many.Load.PerSecond,8:N0} turns/s  p50 {many.Load.P50Ms:0.0} ms  errors {many.Load.Errors}  server cpu {many.Server.CpuSeconds:0.00} s  {many.Load.FirstError}");
             }
         }
 
@@ -95,9 +110,19 @@ public sealed class HarnessRun(HarnessOptions options)
 
         if (options.Runs("idle-sockets"))
         {
-            results.IdleSockets = await IdleSocketsAsync(fake, workDir.FullName);
-            IdleSocketFigures idle = results.IdleSockets;
-            Log($"idle sockets {idle.Opened} open, {idle.TurnsOk} turns ok: RSS {idle.RssBeforeMiB:0.0} -> {idle.RssAfterMiB:0.0} MiB = {idle.PerSocketKiB:0.0} KiB per socket (after close {idle.RssAfterCloseMiB:0.0} MiB); managed heap {idle.HeapBefore} -> {idle.HeapAfter} = {idle.HeapPerSocketKiB:0.0} KiB per socket; second round RSS {idle.RssAfterCloseMiB:0.0} -> {idle.SecondRssAfterMiB:0.0} MiB = {idle.SecondPerSocketKiB:0.0} KiB per socket");
+            var builds = new List<(string Name, string Dll)>();
+            if (baseline is not null)
+            {
+                builds.Add((Target.RelayBefore, baseline.HostDll));
+            }
+
+            builds.Add((Target.Relay, RelayProcess.HostDll(options.RepoRoot)));
+            foreach ((string name, string dll) in builds)
+            {
+                IdleSocketFigures idle = await IdleSocketsAsync(name, dll, fake, workDir.FullName);
+                results.IdleSockets.Add(idle);
+                Log($"idle sockets {name,-12} {idle.Opened} open, {idle.TurnsOk} turns ok: RSS {idle.RssBeforeMiB:0.0} -> {idle.RssAfterMiB:0.0} MiB = {idle.PerSocketKiB:0.0} KiB per socket (after close {idle.RssAfterCloseMiB:0.0} MiB); managed heap {idle.HeapBefore} -> {idle.HeapAfter} = {idle.HeapPerSocketKiB:0.0} KiB per socket; second round RSS {idle.RssAfterCloseMiB:0.0} -> {idle.SecondRssAfterMiB:0.0} MiB = {idle.SecondPerSocketKiB:0.0} KiB per socket");
+            }
         }
 
         results.FinishedAt = DateTimeOffset.UtcNow;
@@ -107,15 +132,20 @@ public sealed class HarnessRun(HarnessOptions options)
         }
 
         Log($"measured in {clock.Elapsed.TotalSeconds:0} s");
-        foreach (TargetCheck check in TargetChecks.Evaluate(results))
+        IReadOnlyList<TargetCheck> checks = TargetChecks.Evaluate(results);
+        foreach (TargetCheck check in checks)
         {
-            Log($"target: {check.Target}: {check.Verdict.Trim('*')} ({check.Measured})");
+            Log($"target: {check.Target}: {check.Verdict.Replace("*", "", StringComparison.Ordinal)} ({check.Measured})");
         }
+
+        Log($"targets: {checks.Count(c => c.Met == true)} met, {checks.Count(c => c.Met == false)} missed, {checks.Count(c => c.Met is null)} not measured");
 
         if (options.Write)
         {
             string md = Path.Combine(options.RepoRoot, options.Out);
             string png = Path.Combine(options.RepoRoot, options.Chart);
+            Directory.CreateDirectory(Path.GetDirectoryName(md)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(png)!);
             await ChartRenderer.RenderAsync(results, png, workDir.FullName);
             await MarkdownReport.WriteAsync(results, md, Path.GetRelativePath(Path.GetDirectoryName(md)!, png));
             Log($"wrote {md} and {png}");
@@ -129,6 +159,16 @@ public sealed class HarnessRun(HarnessOptions options)
         {
             // Left for the OS to clean.
         }
+    }
+
+    private bool Wants(string target) => options.Targets is null || options.Targets.Contains(target);
+
+    private async Task<BaselineBuild> BuildBaselineAsync(string revision)
+    {
+        Log($"building the relay at {revision} in a temporary git worktree (Release)...");
+        BaselineBuild baseline = await BaselineBuild.CreateAsync(options.RepoRoot, revision);
+        Log($"relay-before: {baseline.Commit} \"{baseline.Subject}\", built in {baseline.BuildTime.TotalSeconds:0} s ({baseline.Worktree})");
+        return baseline;
     }
 
     private async Task SmokeCheckAsync(IReadOnlyList<Scenario> scenarios, IReadOnlyList<Target> targets)
@@ -176,8 +216,9 @@ public sealed class HarnessRun(HarnessOptions options)
         Task<ProcessUsage> fake = UsageSampler.MeasureAsync(fakePids, phases);
         Task<ProcessUsage> client = UsageSampler.MeasureAsync(() => [Environment.ProcessId], phases);
         Task<double> machine = UsageSampler.MachineBusyAsync(phases);
+        Task<long?> allocated = target.IsDotNet ? AllocationSampler.MeasureAsync(target.ServerPids, phases) : Task.FromResult<long?>(null);
         LoadResult load = await run.RunAsync(phases);
-        return new RunFigures(scenario.Name, concurrency, target.Name, load, await server, await fake, await client, await machine);
+        return new RunFigures(scenario.Name, concurrency, target.Name, load, await server, await fake, await client, await machine, await allocated);
     }
 
     /// <summary>One socket, one turn of <see cref="HarnessOptions.OneSocketEvents"/> events (after the same turn once as a warm-up).</summary>
@@ -222,7 +263,7 @@ public sealed class HarnessRun(HarnessOptions options)
     private async Task<LoggingFigures> LoggingAsync(RelayProcess relay, FakeProcess fake, string workDir, Func<IReadOnlyList<int>> fakePids)
     {
         Scenario scenario = Scenarios.All.First(s => s.Name == "chat-sse-20");
-        await using RelayProcess verbose = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Information", workDir, options.RelayEnvironment);
+        await using RelayProcess verbose = await RelayProcess.StartAsync(RelayProcess.HostDll(options.RepoRoot), fake.BaseUri, "Information", workDir, options.RelayEnvironment);
         RunFigures warning = await RunOnceAsync(relay.AsTarget(), scenario, 32, fakePids);
         RunFigures information = await RunOnceAsync(verbose.AsTarget("relay-information"), scenario, 32, fakePids);
         Print(warning);
@@ -231,15 +272,16 @@ public sealed class HarnessRun(HarnessOptions options)
     }
 
     /// <summary>
-    /// A fresh relay (so earlier load has not already grown its heap): RSS after a small warm-up, then
-    /// with <see cref="HarnessOptions.Sockets"/> sockets open and one turn done on each, both after a pause.
+    /// A fresh relay of the build <paramref name="dll"/> (so earlier load has not already grown its heap):
+    /// RSS after a small warm-up, then with <see cref="HarnessOptions.Sockets"/> sockets open and one
+    /// turn done on each, both after a pause.
     /// </summary>
-    private async Task<IdleSocketFigures> IdleSocketsAsync(FakeProcess fake, string workDir)
+    private async Task<IdleSocketFigures> IdleSocketsAsync(string build, string dll, FakeProcess fake, string workDir)
     {
         TimeSpan settle = TimeSpan.FromSeconds(5);
         var scenario = new Scenario("websocket-20", ScenarioKind.WebSocket, 20);
-        await using RelayProcess fresh = await RelayProcess.StartAsync(options.RepoRoot, fake.BaseUri, "Warning", workDir, options.RelayEnvironment);
-        Target target = fresh.AsTarget("relay-fresh");
+        await using RelayProcess fresh = await RelayProcess.StartAsync(dll, fake.BaseUri, "Warning", workDir, options.RelayEnvironment, build);
+        Target target = fresh.AsTarget(build + "-fresh");
         await using (var warm = new WebSocketLoadRun(target, scenario, 16))
         {
             await warm.PrepareAsync();
@@ -293,7 +335,7 @@ public sealed class HarnessRun(HarnessOptions options)
             await again.DisposeAsync();
         }
 
-        return new IdleSocketFigures(options.Sockets, opened, ok, before, after, afterClose, heapBefore, heapAfter, settle.TotalSeconds)
+        return new IdleSocketFigures(build, options.Sockets, opened, ok, before, after, afterClose, heapBefore, heapAfter, settle.TotalSeconds)
         {
             SecondOpened = secondOpened,
             SecondRssAfterMiB = secondAfter,
@@ -304,7 +346,8 @@ public sealed class HarnessRun(HarnessOptions options)
     {
         LoadResult load = run.Load;
         string server = run.Server.IsMeasured ? $"cpu {run.Server.CpuSeconds,5:0.00} s rss {run.Server.PeakRssMiB,6:0.0} MiB" : "";
-        Log($"{run.Scenario,-18} c={run.Concurrency,-3} {run.Target,-7} {load.PerSecond,9:N0} req/s  p50 {load.P50Ms,7:0.000}  p99 {load.P99Ms,7:0.000}  ttfb {load.TtfbP50Ms,7:0.000} ms  err {load.Errors}  {server}  fake cpu {run.Fake.CpuSeconds:0.00} client cpu {run.Client.CpuSeconds:0.00} other {run.OtherShare:P0} {load.FirstError}");
+        string allocated = double.IsFinite(run.AllocatedPerRequest) ? $"alloc {run.AllocatedPerRequest,7:N0} B/req" : "";
+        Log($"{run.Scenario,-18} c={run.Concurrency,-3} {run.Target,-12} {load.PerSecond,9:N0} req/s  p50 {load.P50Ms,7:0.000}  p99 {load.P99Ms,7:0.000}  ttfb {load.TtfbP50Ms,7:0.000} ms  err {load.Errors}  {server}  {allocated}  fake cpu {run.Fake.CpuSeconds:0.00} client cpu {run.Client.CpuSeconds:0.00} other {run.OtherShare:P0} {load.FirstError}");
     }
 
     private static void Log(string line) =>

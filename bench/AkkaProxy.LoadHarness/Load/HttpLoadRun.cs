@@ -7,7 +7,8 @@ namespace AkkaProxy.LoadHarness.Load;
 
 /// <summary>
 /// <c>c</c> workers, each sending the scenario's request back to back on its pooled keep-alive
-/// connection and reading every body to its end. Per request: total latency (send to last byte) and
+/// connection (or, for a scenario without keep-alive, with <c>Connection: close</c> on a new
+/// connection each time: the client's connect is inside the latency) and reading every body to its end. Per request: total latency (send to last byte) and
 /// time to first body byte. A request counts when it completes inside the measured window with a 2xx
 /// status and exactly the bytes the upstream sent; anything else is an error.
 /// </summary>
@@ -60,6 +61,11 @@ public sealed class HttpLoadRun(HttpMessageInvoker client, Target target, Scenar
                     Content = new ByteArrayContent(body),
                 };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                if (!scenario.KeepAlive)
+                {
+                    request.Headers.ConnectionClose = true;
+                }
+
                 using HttpResponseMessage response = await client.SendAsync(request, timeout.Token);
                 await using Stream stream = await response.Content.ReadAsStreamAsync(timeout.Token);
                 long received = 0;

@@ -7,9 +7,12 @@ namespace AkkaProxy.LoadHarness.Load;
 /// One load scenario: what a client sends and exactly what it must get back. The request bodies are
 /// ordinary SDK-shaped requests (a system and a user message); Chat streams ask for usage
 /// (<c>stream_options.include_usage</c>), as a billing-aware client does, so the relay forwards the
-/// upstream's bytes unchanged and every target must deliver the same number of bytes.
+/// upstream's bytes unchanged and every target must deliver the same number of bytes. Without
+/// <paramref name="KeepAlive"/> every request carries <c>Connection: close</c>, so each opens a new
+/// connection to the target (what a client without keep-alive costs a proxy: accept, per-connection
+/// setup, close).
 /// </summary>
-public sealed record Scenario(string Name, ScenarioKind Kind, int Events)
+public sealed record Scenario(string Name, ScenarioKind Kind, int Events, bool KeepAlive = true)
 {
     private const string System = "You are a concise assistant. Answer in plain prose, without lists or headings.";
     private const string User = "Explain in two short paragraphs how a streaming relay keeps its memory bounded while it forwards server-sent events from an upstream model to a slow client.";

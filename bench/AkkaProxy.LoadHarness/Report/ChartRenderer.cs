@@ -9,15 +9,25 @@ namespace AkkaProxy.LoadHarness.Report;
 
 /// <summary>
 /// Renders docs/benchmarks.png with gnuplot (Debian's <c>gnuplot-nox</c>): grouped bars of req/s
-/// (WebSocket: turns/s) per scenario for direct, nginx and relay, one panel per concurrency, log
-/// scale, with relay/nginx written above each relay bar.
+/// (WebSocket: turns/s) per scenario for every target that ran (direct, nginx, yarp, relay-before,
+/// relay), one panel per concurrency, log scale, with relay/nginx written above each relay bar.
 /// </summary>
 public static class ChartRenderer
 {
+    private static readonly Dictionary<string, string> Colours = new()
+    {
+        [Target.Direct] = "#9e9e9e",
+        [Target.Nginx] = "#2e7d32",
+        [Target.Yarp] = "#ef6c00",
+        [Target.RelayBefore] = "#90caf9",
+        [Target.Relay] = "#1565c0",
+    };
+
     public static async Task RenderAsync(HarnessResults results, string pngPath, string workDir)
     {
         int[] levels = [.. results.Runs.Select(r => r.Concurrency).Distinct().Order()];
-        if (levels.Length == 0)
+        string[] targets = [.. Target.All.Where(t => results.Runs.Any(r => r.Target == t))];
+        if (levels.Length == 0 || !targets.Contains(Target.Relay))
         {
             return;
         }
@@ -43,11 +53,10 @@ public static class ChartRenderer
             int count = 0;
             foreach (string scenario in Scenarios.All.Select(s => s.Name).Where(n => results.Runs.Any(r => r.Scenario == n && r.Concurrency == concurrency)))
             {
-                double d = results.Find(scenario, concurrency, Target.Direct)?.Load.PerSecond ?? double.NaN;
-                double n = results.Find(scenario, concurrency, Target.Nginx)?.Load.PerSecond ?? double.NaN;
-                double r = results.Find(scenario, concurrency, Target.Relay)?.Load.PerSecond ?? double.NaN;
-                max = new[] { max, d, n, r }.Where(double.IsFinite).Max();
-                rows.AppendLine(CultureInfo.InvariantCulture, $"{scenario} {Num(d)} {Num(n)} {Num(r)} {Fmt.X(Fmt.Ratio(r, n))}");
+                double[] perSecond = [.. targets.Select(t => results.Find(scenario, concurrency, t)?.Load.PerSecond ?? double.NaN)];
+                max = perSecond.Append(max).Where(double.IsFinite).Max();
+                string label = Fmt.X(TargetChecks.PerSecondRatio(results, scenario, concurrency, Target.Nginx));
+                rows.AppendLine(CultureInfo.InvariantCulture, $"{scenario} {string.Join(' ', perSecond.Select(Num))} {label}");
                 count++;
             }
 
@@ -55,8 +64,13 @@ public static class ChartRenderer
             script.AppendLine(CultureInfo.InvariantCulture, $"set title 'c = {concurrency}'");
             script.AppendLine(CultureInfo.InvariantCulture, $"set xrange [-0.6:{count - 0.4}]");
             script.AppendLine(CultureInfo.InvariantCulture, $"set yrange [100:{Math.Max(1000, max * 3).ToString("0", CultureInfo.InvariantCulture)}]");
-            script.AppendLine(CultureInfo.InvariantCulture,
-                $"plot '{data}' using 2:xtic(1) title 'direct' lc rgb '#9e9e9e', '' using 3 title 'nginx' lc rgb '#2e7d32', '' using 4 title 'relay' lc rgb '#1565c0', '' using ($0+0.27):($4*1.25):5 with labels notitle font 'sans,10'");
+
+            // Clustered bars: with n bars and a gap of 1, bar i sits (i - (n - 1) / 2) / (n + 1) from the cluster's centre.
+            var plots = targets.Select((t, i) => $"'{(i == 0 ? data : "")}' using {i + 2}{(i == 0 ? ":xtic(1)" : "")} title '{t}' lc rgb '{Colours[t]}'").ToList();
+            int relay = Array.IndexOf(targets, Target.Relay);
+            double offset = (relay - (targets.Length - 1) / 2.0) / (targets.Length + 1);
+            plots.Add(string.Create(CultureInfo.InvariantCulture, $"'' using ($0+{offset:0.000}):(${relay + 2}*1.25):{targets.Length + 2} with labels notitle font 'sans,10'"));
+            script.AppendLine("plot " + string.Join(", ", plots));
         }
 
         script.AppendLine("unset multiplot");

@@ -42,7 +42,7 @@ public static class MarkdownReport
         md.AppendLine("<!-- Written by bench/AkkaProxy.LoadHarness (./scripts/bench.sh). Everything from this heading to the next level-2 heading is replaced by each run: put hand-written notes in another section. -->").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Run on {results.StartedAt:yyyy-MM-dd HH:mm} UTC, commit `{results.Commit}`; the measurements took {(results.FinishedAt - results.StartedAt).TotalMinutes:0.0} min. All figures and ratios below come from this one run.").AppendLine();
 
-        WhatRuns(md, options);
+        WhatRuns(md, results);
         Machine(md, results);
         Targets(md, results);
         foreach (int concurrency in results.Runs.Select(r => r.Concurrency).Distinct().Order())
@@ -51,26 +51,36 @@ public static class MarkdownReport
             RatioTable(md, results, concurrency);
         }
 
+        AgainstEarlierBuild(md, results);
         WebSockets(md, results);
         Logging(md, results);
         md.AppendLine("### Chart").AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"![Requests (WebSocket: turns) per second per scenario, direct / nginx / relay, at c=1 and c=32; the label on each relay bar is relay/nginx]({chartRelativePath})").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"![Requests (WebSocket: turns) per second per scenario, one bar per target, at c=1 and c=32; the label on each relay bar is relay/nginx]({chartRelativePath})").AppendLine();
         md.AppendLine("Log scale. Rendered by gnuplot from this run's figures.").AppendLine();
         return md.ToString();
     }
 
-    private static void WhatRuns(StringBuilder md, HarnessOptions options)
+    private static void WhatRuns(StringBuilder md, HarnessResults results)
     {
+        HarnessOptions options = results.Options;
         md.AppendLine("### What runs").AppendLine();
-        md.AppendLine("Four processes on one machine, all on 127.0.0.1, each scenario driven against the three targets back to back (which target goes first rotates):").AppendLine();
+        md.AppendLine("One machine, all on 127.0.0.1, each scenario driven against every target back to back (which target goes first rotates); every middle process is a process of its own:").AppendLine();
         md.AppendLine("* **fake upstream**: `AkkaProxy.LoadHarness fake`, Kestrel, a process of its own. It speaks the wire formats of [protocol-notes.md](protocol-notes.md) from bytes rendered once: Chat SSE (honouring `stream_options.include_usage`: usage-only chunk, then `data: [DONE]`), Responses SSE (`event:`/`data:` lines, `response.completed` with usage), non-streaming JSON, and the Responses WebSocket endpoint (`GET /v1/responses`: one JSON event per text message, a whole Responses event sequence per `response.create`). SSE is written **one event per write, each flushed**, as a provider streams tokens; the shapes are the micro-benchmarks' (≈230 B Responses deltas, ≈300 B Chat chunks, full usage).");
         md.AppendLine("* **direct**: the client talks to the fake itself; the baseline with no middle process.");
-        md.AppendLine("* **nginx**: the raw passthrough. `proxy_buffering off`, `proxy_request_buffering off`, `proxy_http_version 1.1`, `proxy_set_header Connection \"\"`, an `upstream` block with `keepalive 64`, the WebSocket upgrade headers on `/v1/responses`, `worker_processes auto`, access log off. It parses nothing.");
-        md.AppendLine("* **relay**: AkkaProxy's host from the Release build, `dotnet src/Host/bin/Release/net10.0/AkkaProxy.Host.dll --urls http://127.0.0.1:PORT`, with `AKKAPROXY_CONFIG` naming a HOCON file that adds the provider `fake { kind = openai, base-url = \"http://127.0.0.1:PORT/v1\", api-key = \"sk-fake\" }` and sets `Logging.LogLevel.Default = Warning`; open (no relay keys). Clients send `fake/<model>`; the relay routes on the prefix and strips it; nginx and the direct path get the bare model. It parses every event (usage tap), rewrites the request and bills every request.");
+        md.AppendLine("* **nginx**: a raw passthrough. `proxy_buffering off`, `proxy_request_buffering off`, `proxy_http_version 1.1`, `proxy_set_header Connection \"\"`, an `upstream` block with `keepalive 64`, the WebSocket upgrade headers on `/v1/responses`, `worker_processes auto`, access log off. It parses nothing.");
+        md.AppendLine("* **yarp**: the raw passthrough a .NET team would pick, YARP (`Yarp.ReverseProxy` 2.3.0) in `bench/AkkaProxy.YarpTarget`, `dotnet bench/AkkaProxy.YarpTarget/bin/Release/net10.0/AkkaProxy.YarpTarget.dll --urls http://127.0.0.1:PORT --upstream http://127.0.0.1:PORT`: one route for every path to one destination, HTTP/1.1 to the upstream on YARP's pooled keep-alive connections, `AllowResponseBuffering = false` (SSE streams event by event), WebSocket upgrades passed through, the default `X-Forwarded-*` headers off (nginx adds none either), no other transform, logging at Warning, server GC as the relay. It parses nothing.");
+        md.AppendLine("* **relay**: AkkaProxy's host from the Release build, `dotnet src/Host/bin/Release/net10.0/AkkaProxy.Host.dll --urls http://127.0.0.1:PORT`, with `AKKAPROXY_CONFIG` naming a HOCON file that adds the provider `fake { kind = openai, base-url = \"http://127.0.0.1:PORT/v1\", api-key = \"sk-fake\" }` and sets `Logging.LogLevel.Default = Warning`; open (no relay keys). Clients send `fake/<model>`; the relay routes on the prefix and strips it; nginx, YARP and the direct path get the bare model. It parses every event (usage tap), rewrites the request and bills every request.");
+        if (results.Baseline is BaselineFacts baseline)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"* **relay-before**: the relay as it was at {Named(baseline)}: the harness checks that commit out in a temporary `git worktree`, builds its `src/Host` Release there (its own bin/ and obj/), runs it exactly as the relay (same HOCON, same flags) and removes the worktree afterwards. Relay ÷ relay-before is the change between the two builds, measured in the same run.");
+        }
+
         md.AppendLine("* **load generator**: the harness process itself, .NET `SocketsHttpHandler` (HTTP/1.1 keep-alive, one pool per target) and `ClientWebSocket`. Closed loop: *c* workers issue requests back to back; each body is read to its end and must have exactly the upstream's byte count (WebSocket: exactly the turn's event count), or it counts as an error. Per request: latency (send to last byte) and TTFB (send to first body byte; WebSocket: to the first event).");
+        md.AppendLine("* **chat-sse-20-close**: chat-sse-20 from a client without keep-alive: every request carries `Connection: close`, so each opens a new TCP connection to the target and the target closes it after the response; the client's connect is inside the latency. What per-connection setup costs each target is in this row, not hidden behind pooled connections. (Each proxy keeps its own upstream connections pooled.)");
         md.AppendLine(CultureInfo.InvariantCulture, $"* **per run**: {options.Warmup.TotalSeconds:0.#} s warm-up, then {options.Duration.TotalSeconds:0.#} s measured. req/s = requests completed in the measured window / its length; p50/p99 nearest-rank over every request in it. A WebSocket \"request\" is a turn: send `response.create`, read until `response.completed`.");
         md.AppendLine("* **CPU and memory**: `/proc/PID/stat` utime+stime of the middle process (nginx: master + workers) over the measured window only; peak RSS is `VmHWM` after resetting it (`/proc/PID/clear_refs`) at the window's start, so both are **per scenario**. The direct path has no middle process, so CPU and RSS have no ratio to direct.");
-        md.AppendLine("* **added latency** = target p50 − direct p50; the ratio is relay-added / nginx-added.").AppendLine();
+        md.AppendLine("* **allocation per request** (the .NET middle processes: yarp, relay-before, relay): bytes the process allocated in the measured window ÷ the requests completed in it. The harness opens an EventPipe session on the process for the window (the runtime's GC keyword at Verbose level) and sums its `GCAllocationTick` events, one each time a GC heap's allocations pass about 100 KB: exact to within about 100 KB per heap over the window, a few bytes per request. The session costs each .NET target the same small amount (one event per 100 KB, the GC's events).");
+        md.AppendLine("* **added latency** = target p50 − direct p50; the ratio is relay-added / nginx-added (or YARP-added).").AppendLine();
     }
 
     private static void Machine(StringBuilder md, HarnessResults results)
@@ -85,7 +95,7 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("```").AppendLine("./scripts/bench.sh").AppendLine("```").AppendLine();
         string args = results.Options.CommandLine.Count == 0 ? "" : " " + string.Join(' ', results.Options.CommandLine);
-        md.AppendLine(CultureInfo.InvariantCulture, $"It builds Release, installs nginx and gnuplot from Debian's packages when missing, raises the open-files limit, then runs `dotnet bench/AkkaProxy.LoadHarness/bin/Release/net10.0/AkkaProxy.LoadHarness.dll{args}`. The machine is a shared 2-vCPU VM: client, fake and target compete for the same two cores, so only ratios within one run mean anything.").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"It builds Release (the relay and the YARP target), installs nginx and gnuplot from Debian's packages when missing, raises the open-files limit, then runs `dotnet bench/AkkaProxy.LoadHarness/bin/Release/net10.0/AkkaProxy.LoadHarness.dll{args}` (`--baseline` names the earlier build: scripts/bench.sh passes the last commit before the engine moved onto Akka.NET, or `BENCH_BASELINE`). The machine is a shared 2-vCPU VM: client, fake and target compete for the same two cores, so only ratios within one run mean anything.").AppendLine();
     }
 
     private static void Targets(StringBuilder md, HarnessResults results)
@@ -104,12 +114,13 @@ public static class MarkdownReport
     private static void Figures(StringBuilder md, HarnessResults results, int concurrency)
     {
         md.AppendLine(CultureInfo.InvariantCulture, $"### Figures at c = {concurrency}").AppendLine();
-        md.AppendLine("| scenario | target | req/s | p50 ms | p99 ms | TTFB p50 ms | added p50 ms | CPU s | CPU µs/req | peak RSS MiB | errors | other load |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| scenario | target | req/s | p50 ms | p99 ms | TTFB p50 ms | added p50 ms | CPU s | CPU µs/req | alloc B/req | peak RSS MiB | errors | other load |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string scenario in ScenarioNames(results, concurrency))
         {
             double directP50 = results.Find(scenario, concurrency, Target.Direct)?.Load.P50Ms ?? double.NaN;
-            foreach (string target in new[] { Target.Direct, Target.Nginx, Target.Relay })
+            bool first = true;
+            foreach (string target in Target.All)
             {
                 if (results.Find(scenario, concurrency, target) is not RunFigures run)
                 {
@@ -118,9 +129,9 @@ public static class MarkdownReport
 
                 LoadResult load = run.Load;
                 string added = target == Target.Direct ? Fmt.None : Fmt.F(load.P50Ms - directP50, 3);
-                string cpuPerRequest = run.Server.IsMeasured && load.Completed > 0 ? Fmt.F(run.Server.CpuSeconds * 1e6 / load.Completed, 0) : Fmt.None;
-                string name = target == Target.Direct ? scenario : "";
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {target} | {Fmt.N0(load.PerSecond)} | {Fmt.F(load.P50Ms, 3)} | {Fmt.F(load.P99Ms, 3)} | {Fmt.F(load.TtfbP50Ms, 3)} | {added} | {(run.Server.IsMeasured ? Fmt.F(run.Server.CpuSeconds, 2) : Fmt.None)} | {cpuPerRequest} | {(run.Server.IsMeasured ? Fmt.F(run.Server.PeakRssMiB, 1) : Fmt.None)} | {load.Errors} | {OtherLoad(run)} |");
+                string name = first ? scenario : "";
+                first = false;
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {target} | {Fmt.N0(load.PerSecond)} | {Fmt.F(load.P50Ms, 3)} | {Fmt.F(load.P99Ms, 3)} | {Fmt.F(load.TtfbP50Ms, 3)} | {added} | {(run.Server.IsMeasured ? Fmt.F(run.Server.CpuSeconds, 2) : Fmt.None)} | {Fmt.F(CpuPerRequestMicros(run), 0)} | {Fmt.N0(run.AllocatedPerRequest)} | {(run.Server.IsMeasured ? Fmt.F(run.Server.PeakRssMiB, 1) : Fmt.None)} | {load.Errors} | {OtherLoad(run)} |");
             }
         }
 
@@ -133,29 +144,98 @@ public static class MarkdownReport
     private static string OtherLoad(RunFigures run) =>
         !double.IsFinite(run.OtherShare) ? Fmt.None : (run.OtherShare > OtherLoadWarning ? "⚠ " : "") + Math.Max(0, run.OtherShare).ToString("P0", CultureInfo.InvariantCulture);
 
+    /// <summary>The relay against each other target, one row per target (for req/s higher is better, for the others lower).</summary>
     private static void RatioTable(StringBuilder md, HarnessResults results, int concurrency)
     {
-        md.AppendLine(CultureInfo.InvariantCulture, $"Ratios at c = {concurrency} (relay ÷ direct, relay ÷ nginx; for req/s higher is better, for the others lower is better):").AppendLine();
-        md.AppendLine("| scenario | req/s ÷direct | req/s ÷nginx | p50 ÷direct | p50 ÷nginx | p99 ÷direct | p99 ÷nginx | TTFB ÷direct | TTFB ÷nginx | added p50 relay ÷ nginx | CPU ÷nginx | peak RSS ÷nginx |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Ratios at c = {concurrency}: relay ÷ each other target (for req/s higher is better, for the others lower is better; alloc is the relay's bytes per request minus the other's):").AppendLine();
+        md.AppendLine("| scenario | relay ÷ | req/s | p50 | p99 | TTFB p50 | added p50 | CPU per req | peak RSS | alloc B/req, relay − other |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string scenario in ScenarioNames(results, concurrency))
         {
-            RunFigures? d = results.Find(scenario, concurrency, Target.Direct);
-            RunFigures? n = results.Find(scenario, concurrency, Target.Nginx);
-            RunFigures? r = results.Find(scenario, concurrency, Target.Relay);
-            if (r is null)
+            if (results.Find(scenario, concurrency, Target.Relay) is not RunFigures r)
             {
                 continue;
             }
 
-            string Of(Func<LoadResult, double> figure, RunFigures? baseline) => Fmt.X(Fmt.Ratio(figure(r.Load), baseline is null ? double.NaN : figure(baseline.Load)));
-            string cpu = n is not null && r.Server.IsMeasured && n.Server.IsMeasured ? Fmt.X(Fmt.Ratio(r.Server.CpuSeconds / Math.Max(1, r.Load.Completed), n.Server.CpuSeconds / Math.Max(1, n.Load.Completed))) : Fmt.None;
-            string rss = n is not null && r.Server.IsMeasured && n.Server.IsMeasured ? Fmt.X(Fmt.Ratio(r.Server.PeakRssMiB, n.Server.PeakRssMiB)) : Fmt.None;
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {scenario} | {Of(l => l.PerSecond, d)} | {Of(l => l.PerSecond, n)} | {Of(l => l.P50Ms, d)} | {Of(l => l.P50Ms, n)} | {Of(l => l.P99Ms, d)} | {Of(l => l.P99Ms, n)} | {Of(l => l.TtfbP50Ms, d)} | {Of(l => l.TtfbP50Ms, n)} | {Fmt.X(TargetChecks.AddedRatio(results, scenario, concurrency))} | {cpu} | {rss} |");
+            bool first = true;
+            foreach (string other in Target.All.Where(t => t != Target.Relay))
+            {
+                if (results.Find(scenario, concurrency, other) is not RunFigures o)
+                {
+                    continue;
+                }
+
+                string Of(Func<LoadResult, double> figure) => Fmt.X(Fmt.Ratio(figure(r.Load), figure(o.Load)));
+                string added = other == Target.Direct ? Fmt.None : Fmt.X(TargetChecks.AddedRatio(results, scenario, concurrency, other));
+                string cpu = Fmt.X(Fmt.Ratio(CpuPerRequestMicros(r), CpuPerRequestMicros(o)));
+                string rss = r.Server.IsMeasured && o.Server.IsMeasured ? Fmt.X(Fmt.Ratio(r.Server.PeakRssMiB, o.Server.PeakRssMiB)) : Fmt.None;
+                string alloc = double.IsFinite(r.AllocatedPerRequest) && double.IsFinite(o.AllocatedPerRequest) ? Signed(r.AllocatedPerRequest - o.AllocatedPerRequest) : Fmt.None;
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {(first ? scenario : "")} | {other} | {Of(l => l.PerSecond)} | {Of(l => l.P50Ms)} | {Of(l => l.P99Ms)} | {Of(l => l.TtfbP50Ms)} | {added} | {cpu} | {rss} | {alloc} |");
+                first = false;
+            }
         }
 
         md.AppendLine();
-        md.AppendLine("CPU ÷nginx compares CPU time per request. WebSocket rows count turns as requests; events/s = turns/s × events per turn.").AppendLine();
+        md.AppendLine("*added p50* is relay-added ÷ the other's added latency over direct; *CPU per req* compares the middle processes' CPU time per request. WebSocket rows count turns as requests; events/s = turns/s × events per turn.").AppendLine();
+    }
+
+    /// <summary>Both relay builds side by side: what issue 8's performance targets compare.</summary>
+    private static void AgainstEarlierBuild(StringBuilder md, HarnessResults results)
+    {
+        if (results.Baseline is not BaselineFacts baseline || !results.Runs.Any(r => r.Target == Target.RelayBefore))
+        {
+            return;
+        }
+
+        md.AppendLine(CultureInfo.InvariantCulture, $"### The relay against the earlier build (`{baseline.Commit}`)").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"relay-before is {Named(baseline)}, \"{baseline.Subject.Replace("|", "\\|", StringComparison.Ordinal)}\"; relay is `{results.Commit}`. Both ran in this run, back to back per scenario:").AppendLine();
+        md.AppendLine("| scenario | c | req/s before | req/s relay | ÷ before | p50 ms before | p50 ms relay | CPU µs/req before | CPU µs/req relay | alloc B/req before | alloc B/req relay | alloc difference |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int concurrency in results.Runs.Select(r => r.Concurrency).Distinct().Order())
+        {
+            foreach (string scenario in ScenarioNames(results, concurrency))
+            {
+                if (results.Find(scenario, concurrency, Target.RelayBefore) is not RunFigures b || results.Find(scenario, concurrency, Target.Relay) is not RunFigures r)
+                {
+                    continue;
+                }
+
+                string difference = double.IsFinite(b.AllocatedPerRequest) && double.IsFinite(r.AllocatedPerRequest) ? Signed(r.AllocatedPerRequest - b.AllocatedPerRequest) : Fmt.None;
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {scenario} | {concurrency} | {Fmt.N0(b.Load.PerSecond)} | {Fmt.N0(r.Load.PerSecond)} | {Fmt.X(Fmt.Ratio(r.Load.PerSecond, b.Load.PerSecond))} | {Fmt.F(b.Load.P50Ms, 3)} | {Fmt.F(r.Load.P50Ms, 3)} | {Fmt.F(CpuPerRequestMicros(b), 0)} | {Fmt.F(CpuPerRequestMicros(r), 0)} | {Fmt.N0(b.AllocatedPerRequest)} | {Fmt.N0(r.AllocatedPerRequest)} | {difference} |");
+            }
+        }
+
+        md.AppendLine();
+        var websocket = new List<string>();
+        if (results.OneSocket.FirstOrDefault(o => o.Target == Target.RelayBefore) is OneSocketFigures ob && results.OneSocket.FirstOrDefault(o => o.Target == Target.Relay) is OneSocketFigures or)
+        {
+            websocket.Add($"| events/s through one socket | {Fmt.N0(ob.EventsPerSecond)} | {Fmt.N0(or.EventsPerSecond)} | {Fmt.X(Fmt.Ratio(or.EventsPerSecond, ob.EventsPerSecond))} |");
+        }
+
+        if (results.ManySockets.FirstOrDefault(m => m.Target == Target.RelayBefore) is ManySocketsFigures mb && results.ManySockets.FirstOrDefault(m => m.Target == Target.Relay) is ManySocketsFigures mr)
+        {
+            websocket.Add($"| events/s across {mr.Sockets:N0} sockets | {Fmt.N0(mb.Load.EventsPerSecond)} | {Fmt.N0(mr.Load.EventsPerSecond)} | {Fmt.X(Fmt.Ratio(mr.Load.EventsPerSecond, mb.Load.EventsPerSecond))} |");
+        }
+
+        if (results.Idle(Target.RelayBefore) is IdleSocketFigures ib && results.Idle(Target.Relay) is IdleSocketFigures ir)
+        {
+            websocket.Add($"| RSS per idle socket, fresh relay (KiB) | {Fmt.F(ib.PerSocketKiB, 1)} | {Fmt.F(ir.PerSocketKiB, 1)} | {Fmt.X(Fmt.Ratio(ir.PerSocketKiB, ib.PerSocketKiB))} |");
+            websocket.Add($"| RSS per idle socket, second round (KiB) | {Fmt.F(ib.SecondPerSocketKiB, 1)} | {Fmt.F(ir.SecondPerSocketKiB, 1)} | {Fmt.X(Fmt.Ratio(ir.SecondPerSocketKiB, ib.SecondPerSocketKiB))} |");
+            websocket.Add($"| managed heap per idle socket (KiB) | {Fmt.F(ib.HeapPerSocketKiB ?? double.NaN, 1)} | {Fmt.F(ir.HeapPerSocketKiB ?? double.NaN, 1)} | {Fmt.X(Fmt.Ratio(ir.HeapPerSocketKiB ?? double.NaN, ib.HeapPerSocketKiB ?? double.NaN))} |");
+        }
+
+        if (websocket.Count > 0)
+        {
+            md.AppendLine("| WebSocket | before | relay | relay ÷ before |").AppendLine("|---|---:|---:|---:|");
+            foreach (string row in websocket)
+            {
+                md.AppendLine(row);
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine("The targets these figures are checked against (≥ 0.95× req/s and at most 4 KB more allocated per request in every HTTP scenario at c=1 and c=32; WebSocket events/s ≥ 1.0×; memory per idle socket no worse) are in the *Targets* table above, each missed one with the amount it was missed by.").AppendLine();
     }
 
     private static void WebSockets(StringBuilder md, HarnessResults results)
@@ -170,11 +250,13 @@ public static class MarkdownReport
         {
             int events = results.OneSocket.Max(o => o.Events);
             md.AppendLine(CultureInfo.InvariantCulture, $"**One socket, one turn of {events:N0} events** (after the same turn once as a warm-up); events/s = events / (send of `response.create` → `response.completed`):").AppendLine();
-            md.AppendLine("| target | seconds | events/s | ÷direct | middle CPU s | error |").AppendLine("|---|---:|---:|---:|---:|---|");
+            md.AppendLine("| target | seconds | events/s | ÷direct | ÷nginx | ÷yarp | middle CPU s | error |").AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
             double direct = results.OneSocket.FirstOrDefault(o => o.Target == Target.Direct)?.EventsPerSecond ?? double.NaN;
+            double nginx = results.OneSocket.FirstOrDefault(o => o.Target == Target.Nginx)?.EventsPerSecond ?? double.NaN;
+            double yarp = results.OneSocket.FirstOrDefault(o => o.Target == Target.Yarp)?.EventsPerSecond ?? double.NaN;
             foreach (OneSocketFigures one in results.OneSocket)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {one.Target} | {Fmt.F(one.Seconds, 3)} | {Fmt.N0(one.EventsPerSecond)} | {Fmt.X(Fmt.Ratio(one.EventsPerSecond, direct))} | {(one.Target == Target.Direct ? Fmt.None : Fmt.F(one.ServerCpuSeconds, 2))} | {one.Error ?? ""} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {one.Target} | {Fmt.F(one.Seconds, 3)} | {Fmt.N0(one.EventsPerSecond)} | {Fmt.X(Fmt.Ratio(one.EventsPerSecond, direct))} | {Fmt.X(Fmt.Ratio(one.EventsPerSecond, nginx))} | {Fmt.X(Fmt.Ratio(one.EventsPerSecond, yarp))} | {(one.Target == Target.Direct ? Fmt.None : Fmt.F(one.ServerCpuSeconds, 2))} | {one.Error ?? ""} |");
             }
 
             md.AppendLine();
@@ -184,32 +266,41 @@ public static class MarkdownReport
         {
             ManySocketsFigures first = results.ManySockets[0];
             md.AppendLine(CultureInfo.InvariantCulture, $"**{first.Sockets:N0} concurrent sockets**, opened before the clock starts, each running {first.EventsPerTurn}-event turns back to back ({results.Options.Warmup.TotalSeconds:0.#} s warm-up, {results.Options.Duration.TotalSeconds:0.#} s measured):").AppendLine();
-            md.AppendLine("| target | sockets open | events/s | ÷direct | ÷nginx | turns/s | turn p50 ms | turn p99 ms | middle CPU s | middle peak RSS MiB | fake CPU s | client CPU s | errors |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| target | sockets open | events/s | ÷direct | ÷nginx | ÷yarp | turns/s | turn p50 ms | turn p99 ms | middle CPU s | middle peak RSS MiB | fake CPU s | client CPU s | errors |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             double direct = results.ManySockets.FirstOrDefault(m => m.Target == Target.Direct)?.Load.EventsPerSecond ?? double.NaN;
             double nginx = results.ManySockets.FirstOrDefault(m => m.Target == Target.Nginx)?.Load.EventsPerSecond ?? double.NaN;
+            double yarp = results.ManySockets.FirstOrDefault(m => m.Target == Target.Yarp)?.Load.EventsPerSecond ?? double.NaN;
             foreach (ManySocketsFigures many in results.ManySockets)
             {
                 LoadResult load = many.Load;
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {many.Target} | {many.Opened:N0} | {Fmt.N0(load.EventsPerSecond)} | {Fmt.X(Fmt.Ratio(load.EventsPerSecond, direct))} | {Fmt.X(Fmt.Ratio(load.EventsPerSecond, nginx))} | {Fmt.N0(load.PerSecond)} | {Fmt.F(load.P50Ms, 1)} | {Fmt.F(load.P99Ms, 1)} | {(many.Server.IsMeasured ? Fmt.F(many.Server.CpuSeconds, 2) : Fmt.None)} | {(many.Server.IsMeasured ? Fmt.F(many.Server.PeakRssMiB, 1) : Fmt.None)} | {Fmt.F(many.Fake.CpuSeconds, 2)} | {Fmt.F(many.Client.CpuSeconds, 2)} | {load.Errors} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {many.Target} | {many.Opened:N0} | {Fmt.N0(load.EventsPerSecond)} | {Fmt.X(Fmt.Ratio(load.EventsPerSecond, direct))} | {Fmt.X(Fmt.Ratio(load.EventsPerSecond, nginx))} | {Fmt.X(Fmt.Ratio(load.EventsPerSecond, yarp))} | {Fmt.N0(load.PerSecond)} | {Fmt.F(load.P50Ms, 1)} | {Fmt.F(load.P99Ms, 1)} | {(many.Server.IsMeasured ? Fmt.F(many.Server.CpuSeconds, 2) : Fmt.None)} | {(many.Server.IsMeasured ? Fmt.F(many.Server.PeakRssMiB, 1) : Fmt.None)} | {Fmt.F(many.Fake.CpuSeconds, 2)} | {Fmt.F(many.Client.CpuSeconds, 2)} | {load.Errors} |");
             }
 
             md.AppendLine();
-            md.AppendLine("With this many sockets the load generator and the fake are busy too (their CPU columns): the three targets share two cores with them.").AppendLine();
+            md.AppendLine("With this many sockets the load generator and the fake are busy too (their CPU columns): the targets share two cores with them.").AppendLine();
         }
 
-        if (results.IdleSockets is IdleSocketFigures idle)
+        if (results.IdleSockets.Count > 0)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"**Memory per idle socket**, on a fresh relay (so the earlier load has not already grown its heap): RSS after a warm-up of 16 sockets × 3 turns, then with {idle.Opened:N0} client sockets open, each after one 20-event turn (so each also holds its upstream socket). Before each reading the harness induces a full GC in the relay over EventPipe (the `GCHeapCollect` keyword, as `dotnet-gcdump` does) and waits {idle.SettleSeconds:0} s.").AppendLine();
+            IdleSocketFigures idle = results.IdleSockets[^1];
+            string builds = results.IdleSockets.Count > 1 ? ", one of each build in turn" : "";
+            md.AppendLine(CultureInfo.InvariantCulture, $"**Memory per idle socket**, on a fresh relay (so the earlier load has not already grown its heap){builds}: RSS after a warm-up of 16 sockets × 3 turns, then with {idle.Opened:N0} client sockets open, each after one 20-event turn (so each also holds its upstream socket). Before each reading the harness induces a full GC in the relay over EventPipe (the `GCHeapCollect` keyword, as `dotnet-gcdump` does) and waits {idle.SettleSeconds:0} s.").AppendLine();
             md.AppendLine("| | before | with the sockets open | per socket | after closing them |").AppendLine("|---|---:|---:|---:|---:|");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| relay RSS | {Fmt.F(idle.RssBeforeMiB, 1)} MiB | {Fmt.F(idle.RssAfterMiB, 1)} MiB | **{Fmt.F(idle.PerSocketKiB, 1)} KiB** | {Fmt.F(idle.RssAfterCloseMiB, 1)} MiB |");
-            string heapBefore = idle.HeapBefore is long hb ? Fmt.F(hb / 1048576.0, 1) + " MiB" : Fmt.None;
-            string heapAfter = idle.HeapAfter is long ha ? Fmt.F(ha / 1048576.0, 1) + " MiB" : Fmt.None;
-            string heapPer = idle.HeapPerSocketKiB is double hp ? Fmt.F(hp, 1) + " KiB" : Fmt.None;
-            md.AppendLine(CultureInfo.InvariantCulture, $"| relay managed heap after full GC | {heapBefore} | {heapAfter} | {heapPer} | |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| relay RSS, second round (the same again on the same relay) | {Fmt.F(idle.RssAfterCloseMiB, 1)} MiB | {Fmt.F(idle.SecondRssAfterMiB, 1)} MiB | **{Fmt.F(idle.SecondPerSocketKiB, 1)} KiB** | |");
+            foreach (IdleSocketFigures build in results.IdleSockets)
+            {
+                string name = build.Target;
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} RSS | {Fmt.F(build.RssBeforeMiB, 1)} MiB | {Fmt.F(build.RssAfterMiB, 1)} MiB | **{Fmt.F(build.PerSocketKiB, 1)} KiB** | {Fmt.F(build.RssAfterCloseMiB, 1)} MiB |");
+                string heapBefore = build.HeapBefore is long hb ? Fmt.F(hb / 1048576.0, 1) + " MiB" : Fmt.None;
+                string heapAfter = build.HeapAfter is long ha ? Fmt.F(ha / 1048576.0, 1) + " MiB" : Fmt.None;
+                string heapPer = build.HeapPerSocketKiB is double hp ? Fmt.F(hp, 1) + " KiB" : Fmt.None;
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} managed heap after full GC | {heapBefore} | {heapAfter} | {heapPer} | |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} RSS, second round (the same again on the same relay) | {Fmt.F(build.RssAfterCloseMiB, 1)} MiB | {Fmt.F(build.SecondRssAfterMiB, 1)} MiB | **{Fmt.F(build.SecondPerSocketKiB, 1)} KiB** | |");
+            }
+
             md.AppendLine();
-            md.AppendLine(CultureInfo.InvariantCulture, $"Turns that completed on the {idle.Opened:N0} sockets: {idle.TurnsOk:N0}. The first round's RSS delta also holds what the runtime keeps after serving {idle.Opened:N0} turns at once (Kestrel's pinned block pool, `ArrayPool` buckets, GC-committed space): it does not fall back when the sockets close. The second round opens as many sockets again on the same relay, whose pools have already grown, so its delta leaves the pools out; it may also reuse heap space the first round left committed, so it is a lower bound. The managed-heap row (live objects after a full GC) is the per-socket state itself.").AppendLine();
+            string turns = string.Join(", ", results.IdleSockets.Select(b => $"{b.TurnsOk:N0} ({b.Target})"));
+            md.AppendLine(CultureInfo.InvariantCulture, $"Turns that completed on the {idle.Opened:N0} sockets: {turns}. The first round's RSS delta also holds what the runtime keeps after serving {idle.Opened:N0} turns at once (Kestrel's pinned block pool, `ArrayPool` buckets, GC-committed space): it does not fall back when the sockets close. The second round opens as many sockets again on the same relay, whose pools have already grown, so its delta leaves the pools out; it may also reuse heap space the first round left committed, so it is a lower bound. The managed-heap row (live objects after a full GC) is the per-socket state itself.").AppendLine();
         }
     }
 
@@ -231,6 +322,16 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Information ÷ Warning req/s: {Fmt.X(Fmt.Ratio(logging.Information.Load.PerSecond, logging.Warning.Load.PerSecond))}; the Information relay wrote {logging.InformationLogBytes / 1048576.0:0.0} MiB of log.").AppendLine();
     }
+
+    /// <summary>"commit `abc1234`", or "`main` (commit `abc1234`)" when the revision was given by another name.</summary>
+    private static string Named(BaselineFacts baseline) =>
+        baseline.Commit.StartsWith(baseline.Revision, StringComparison.OrdinalIgnoreCase) ? $"commit `{baseline.Commit}`" : $"`{baseline.Revision}` (commit `{baseline.Commit}`)";
+
+    private static double CpuPerRequestMicros(RunFigures run) =>
+        run.Server.IsMeasured && run.Load.Completed > 0 ? run.Server.CpuSeconds * 1e6 / run.Load.Completed : double.NaN;
+
+    /// <summary>A byte difference with its sign: "+312 B", "−40 B".</summary>
+    private static string Signed(double bytes) => (bytes >= 0 ? "+" : "−") + Fmt.N0(Math.Abs(bytes)) + " B";
 
     private static IEnumerable<string> ScenarioNames(HarnessResults results, int concurrency) =>
         Scenarios.All.Select(s => s.Name).Where(n => results.Runs.Any(r => r.Scenario == n && r.Concurrency == concurrency));

@@ -19,10 +19,16 @@ public sealed class HarnessResults
 
     public List<ManySocketsFigures> ManySockets { get; } = [];
 
-    public IdleSocketFigures? IdleSockets { get; set; }
+    /// <summary>Memory per idle socket, one entry per relay build measured.</summary>
+    public List<IdleSocketFigures> IdleSockets { get; } = [];
+
+    /// <summary>The earlier build run as <c>relay-before</c> (null without <c>--baseline</c>).</summary>
+    public BaselineFacts? Baseline { get; init; }
 
     public LoggingFigures? Logging { get; set; }
 
     public RunFigures? Find(string scenario, int concurrency, string target) =>
         Runs.FirstOrDefault(r => r.Scenario == scenario && r.Concurrency == concurrency && r.Target == target);
+
+    public IdleSocketFigures? Idle(string target) => IdleSockets.FirstOrDefault(i => i.Target == target);
 }

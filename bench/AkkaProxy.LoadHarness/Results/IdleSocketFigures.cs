@@ -3,9 +3,10 @@ namespace AkkaProxy.LoadHarness.Results;
 /// <summary>
 /// A fresh relay's resident memory before and after <see cref="Opened"/> client sockets were opened and
 /// had one turn each (so each also holds its upstream socket), each read after an induced full GC and
-/// <see cref="SettleSeconds"/> idle; and the managed heap's size after those GCs.
+/// <see cref="SettleSeconds"/> idle; and the managed heap's size after those GCs. <see cref="Target"/>
+/// names the build (<c>relay</c>, or <c>relay-before</c> for the earlier one).
 /// </summary>
-public sealed record IdleSocketFigures(int Sockets, int Opened, int TurnsOk, double RssBeforeMiB, double RssAfterMiB, double RssAfterCloseMiB, long? HeapBefore, long? HeapAfter, double SettleSeconds)
+public sealed record IdleSocketFigures(string Target, int Sockets, int Opened, int TurnsOk, double RssBeforeMiB, double RssAfterMiB, double RssAfterCloseMiB, long? HeapBefore, long? HeapAfter, double SettleSeconds)
 {
     public double PerSocketKiB => Opened > 0 ? (RssAfterMiB - RssBeforeMiB) * 1024 / Opened : double.NaN;
 

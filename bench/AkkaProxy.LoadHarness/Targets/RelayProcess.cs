@@ -5,7 +5,8 @@ namespace AkkaProxy.LoadHarness.Targets;
 /// <summary>
 /// AkkaProxy's host, from its Release build, as a process of its own, so its CPU time and memory are
 /// its alone: <c>dotnet src/Host/bin/Release/net10.0/AkkaProxy.Host.dll --urls http://127.0.0.1:PORT</c>
-/// with <c>AKKAPROXY_CONFIG</c> naming a HOCON file that adds a provider <c>fake</c> pointing at the
+/// (or the same file of an earlier commit's build, <see cref="BaselineBuild"/>) with
+/// <c>AKKAPROXY_CONFIG</c> naming a HOCON file that adds a provider <c>fake</c> pointing at the
 /// fake upstream. The relay is open (no relay keys), as on loopback. Its console goes to a log file.
 /// </summary>
 public sealed class RelayProcess : IAsyncDisposable
@@ -38,15 +39,15 @@ public sealed class RelayProcess : IAsyncDisposable
         }
         """;
 
-    public static async Task<RelayProcess> StartAsync(string repoRoot, Uri fakeBaseUri, string logLevel, string workDir, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Starts the host <paramref name="dll"/> (<see cref="HostDll"/> of the repository or of an earlier build); <paramref name="build"/> names it in its files.</summary>
+    public static async Task<RelayProcess> StartAsync(string dll, Uri fakeBaseUri, string logLevel, string workDir, IReadOnlyDictionary<string, string>? environment = null, string build = Target.Relay)
     {
-        string dll = HostDll(repoRoot);
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException($"Build the relay first: dotnet build -c Release src/Host ({dll} is missing).");
         }
 
-        string name = "relay-" + logLevel.ToLowerInvariant();
+        string name = build + "-" + logLevel.ToLowerInvariant();
         string config = Path.Combine(workDir, name + ".conf");
         await File.WriteAllTextAsync(config, Config(fakeBaseUri, logLevel));
         string log = Path.Combine(workDir, name + "-" + Guid.NewGuid().ToString("N")[..6] + ".log");
@@ -64,7 +65,7 @@ public sealed class RelayProcess : IAsyncDisposable
             info.Environment[variable] = value;
         }
 
-        ChildProcess process = ChildProcess.Start("relay", info);
+        ChildProcess process = ChildProcess.Start(build, info);
         try
         {
             await ReadyProbe.WaitAsync(baseUri, process, TimeSpan.FromSeconds(60), () => Tail(log));
@@ -78,7 +79,7 @@ public sealed class RelayProcess : IAsyncDisposable
         return new RelayProcess(process, baseUri, log);
     }
 
-    public Target AsTarget(string name = Target.Relay) => new(name, BaseUri, "fake/", () => Process.HasExited ? [] : [Process.Pid]);
+    public Target AsTarget(string name = Target.Relay) => new(name, BaseUri, "fake/", () => Process.HasExited ? [] : [Process.Pid]) { IsDotNet = true };
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 
