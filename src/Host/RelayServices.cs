@@ -55,7 +55,7 @@ public static class RelayServices
             sp.GetRequiredService<PricingTable>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HttpRelay>>(),
-            sp.GetRequiredService<ActorSystem>().Materializer(),
+            sp.GetRequiredService<ActorSystem>(),
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         services.AddSingleton(_ => RelayConfiguration.ReadWebSocket(config));
         services.AddSingleton<IUpstreamWebSocketDialer>(sp => new ClientWebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()));

@@ -122,6 +122,18 @@ public sealed class ProxyExchange
         _hasBodyInfo = true;
     }
 
+    /// <summary>The supervisor actor of the connection the exchange runs on, once it reached its graph.</summary>
+    internal Akka.Actor.IActorRef? Supervisor { get; set; }
+
+    /// <summary>
+    /// Claims the right to emit this exchange's billing record; true exactly once. The handler that
+    /// finishes the exchange and its connection's supervisor (billing what was open when it stopped)
+    /// both claim first, so a record is emitted once, whichever comes first.
+    /// </summary>
+    internal bool TryClaimBilling() => Interlocked.Exchange(ref _billingClaimed, 1) == 0;
+
+    private int _billingClaimed;
+
     private RequestBodyInfo _bodyInfo;
     private ReadOnlyMemory<byte> _bodyInfoOf;
     private bool _hasBodyInfo;

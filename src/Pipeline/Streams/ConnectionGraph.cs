@@ -27,7 +27,7 @@ internal sealed class ConnectionGraph
     private readonly ProxyStreamFactory _factory;
     private ExchangeBinding? _current;
 
-    public ConnectionGraph(ProxyStreamFactory factory, IMaterializer materializer)
+    public ConnectionGraph(ProxyStreamFactory factory, IMaterializer materializer, ConnectionCounters? counters = null)
     {
         _factory = factory;
         ((Action<ExchangeBinding> attach, UniqueKillSwitch killSwitch), Task stopped) = Source.FromGraph(new UpstreamSource())
@@ -40,7 +40,14 @@ internal sealed class ConnectionGraph
         _attach = attach;
         _killSwitch = killSwitch;
         Stopped = stopped;
-        _ = stopped.ContinueWith(static (task, state) => ((ConnectionGraph)state!).OnStopped(task), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        counters?.GraphStarted();
+        _ = stopped.ContinueWith(
+            (task, state) =>
+            {
+                ((ConnectionGraph)state!).OnStopped(task);
+                counters?.GraphStopped();
+            },
+            this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Completes when the graph has stopped (faulted when a stage failed).</summary>

@@ -1,10 +1,12 @@
+using Akka.Actor;
+
 namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
-/// The graphs of one client connection, kept from its first relayed request until it closes. An
-/// HTTP/1.1 connection serves one request at a time, so it materializes one graph and reuses it for
-/// every request; HTTP/2 streams that run at once each take a graph of their own, which is kept for
-/// the connection's later streams. A graph that failed is never reused.
+/// What one client connection holds from its first relayed request until it closes: its supervisor
+/// actor and its graphs. An HTTP/1.1 connection serves one request at a time, so it materializes one
+/// graph and reuses it for every request; HTTP/2 streams that run at once each take a graph of their
+/// own, which is kept for the connection's later streams. A graph that failed is never reused.
 /// </summary>
 /// <remarks>Thread-safe.</remarks>
 internal sealed class ConnectionScope : IDisposable
@@ -13,11 +15,22 @@ internal sealed class ConnectionScope : IDisposable
     public static readonly object Key = typeof(ConnectionScope);
 
     private readonly Stack<ConnectionGraph> _idle = new();
+    private readonly List<ConnectionGraph> _all = [];
     private readonly Lock _gate = new();
+    private IActorRef? _supervisor;
     private bool _closed;
 
-    /// <summary>An idle graph of this connection, or a new one from <paramref name="create"/>.</summary>
-    public ConnectionGraph Rent(Func<ConnectionGraph> create)
+    /// <summary>The connection's supervisor, made by <paramref name="create"/> on first use.</summary>
+    public IActorRef Supervisor(Func<ConnectionScope, IActorRef> create)
+    {
+        lock (_gate)
+        {
+            return _supervisor ??= create(this);
+        }
+    }
+
+    /// <summary>An idle graph of this connection, or a new one from <paramref name="create"/>; <paramref name="isNew"/> says which.</summary>
+    public ConnectionGraph Rent(Func<ConnectionGraph> create, out bool isNew)
     {
         lock (_gate)
         {
@@ -25,12 +38,16 @@ internal sealed class ConnectionScope : IDisposable
             {
                 if (graph.IsRunning)
                 {
+                    isNew = false;
                     return graph;
                 }
             }
-        }
 
-        return create();
+            isNew = true;
+            ConnectionGraph created = create();
+            _all.Add(created);
+            return created;
+        }
     }
 
     /// <summary>Gives a graph back once its exchange has ended; a stopped graph, or any graph after the connection closed, is shut down instead.</summary>
@@ -48,20 +65,41 @@ internal sealed class ConnectionScope : IDisposable
         graph.Shutdown();
     }
 
-    /// <summary>The connection closed: every idle graph stops.</summary>
-    public void Dispose()
+    /// <summary>Shuts every graph of the connection down (its supervisor does, when it stops).</summary>
+    public void ShutDown()
     {
-        ConnectionGraph[] idle;
+        ConnectionGraph[] all;
         lock (_gate)
         {
             _closed = true;
-            idle = [.. _idle];
+            all = [.. _all];
+            _all.Clear();
             _idle.Clear();
         }
 
-        foreach (ConnectionGraph graph in idle)
+        foreach (ConnectionGraph graph in all)
         {
             graph.Shutdown();
+        }
+    }
+
+    /// <summary>The connection closed: its supervisor stops (and shuts the graphs down); without one, the graphs stop here.</summary>
+    public void Dispose()
+    {
+        IActorRef? supervisor;
+        lock (_gate)
+        {
+            _closed = true;
+            supervisor = _supervisor;
+        }
+
+        if (supervisor is null)
+        {
+            ShutDown();
+        }
+        else
+        {
+            supervisor.Tell(Supervision.ConnectionSupervisor.Close.Instance);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
+using Akka.Actor;
 using Akka.Streams;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Rewrite;
@@ -46,9 +47,9 @@ public sealed class HttpRelay
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationToken _shutdown;
-    private readonly IMaterializer _materializer;
+    private readonly ActorSystem _system;
     private readonly Func<ConnectionGraph> _newGraph;
-    private long _graphsMaterialized;
+    private readonly Func<ConnectionScope, IActorRef> _newSupervisor;
 
     /// <summary>Creates the relay.</summary>
     /// <param name="factory">The pipeline blueprint.</param>
@@ -58,17 +59,15 @@ public sealed class HttpRelay
     /// <param name="pricing">Prices.</param>
     /// <param name="time">The clock.</param>
     /// <param name="logger">Logger.</param>
-    /// <param name="materializer">Materializes each connection's graph (one per actor system: <c>system.Materializer()</c>).</param>
+    /// <param name="system">The actor system the connection supervisors and graphs run in.</param>
     /// <param name="shutdown">Fires when the host stops; open exchanges end with <see cref="EndedBy.Shutdown"/>.</param>
-    public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingDispatcher billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, IMaterializer materializer, CancellationToken shutdown = default)
+    public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingDispatcher billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, ActorSystem system, CancellationToken shutdown = default)
     {
         _factory = factory;
-        _materializer = materializer;
-        _newGraph = () =>
-        {
-            Interlocked.Increment(ref _graphsMaterialized);
-            return new ConnectionGraph(factory, materializer);
-        };
+        _system = system;
+        IMaterializer materializer = system.Materializer();
+        _newGraph = () => new ConnectionGraph(factory, materializer, Connections);
+        _newSupervisor = scope => system.ActorOf(ConnectionSupervisor.Props(scope, record => billing.EnqueueAsync(record, CancellationToken.None), pricing, time, Connections));
         _router = router;
         _upstream = upstream;
         _billing = billing;
@@ -78,8 +77,8 @@ public sealed class HttpRelay
         _shutdown = shutdown;
     }
 
-    /// <summary>Connection graphs materialized so far: one per keep-alive connection, one per request without keep-alive.</summary>
-    public long GraphsMaterialized => Interlocked.Read(ref _graphsMaterialized);
+    /// <summary>The connection supervisors and graphs of this relay.</summary>
+    public ConnectionCounters Connections { get; } = new();
 
     /// <summary>The API path each API is served on.</summary>
     public static string PathOf(ApiKind api) => api switch
@@ -219,10 +218,20 @@ public sealed class HttpRelay
         await BillAsync(exchange, outcome).ConfigureAwait(false);
     }
 
-    private ValueTask BillAsync(ProxyExchange exchange, HttpRelayOutcome outcome)
+    /// <summary>Bills the exchange, unless its connection's supervisor already billed it as aborted, and tells the supervisor who ended it.</summary>
+    private async ValueTask BillAsync(ProxyExchange exchange, HttpRelayOutcome outcome)
     {
-        BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome.Outcome, outcome.EndedBy, outcome.Status, outcome.ErrorCode, _time.GetUtcNow());
-        return _billing.EnqueueAsync(record, CancellationToken.None);
+        if (exchange.TryClaimBilling())
+        {
+            BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome.Outcome, outcome.EndedBy, outcome.Status, outcome.ErrorCode, _time.GetUtcNow());
+            await _billing.EnqueueAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            _logger.LogWarning("Exchange {RequestId} was billed by its connection's supervisor when the connection stopped.", exchange.RequestId);
+        }
+
+        exchange.Supervisor?.Tell(new ConnectionSupervisor.Ended(exchange, outcome.EndedBy));
     }
 
     /// <summary>Refuses an authenticated request before anything went upstream: the error in the API's shape, then its record (outcome rejected, cost 0).</summary>
@@ -277,8 +286,13 @@ public sealed class HttpRelay
             }
 
             PipeReader reader = PipeReader.Create(upstreamBody, new StreamPipeReaderOptions(bufferSize: _factory.Options.ReadBufferBytes, leaveOpen: false));
-            ConnectionScope? scope = ConnectionScopeOf(context);
-            ConnectionGraph graph = scope?.Rent(_newGraph) ?? _newGraph();
+            // The connection's scope (a request without the connection middleware gets one of its own).
+            ConnectionScope? connection = ConnectionScopeOf(context);
+            ConnectionScope scope = connection ?? new ConnectionScope();
+            IActorRef supervisor = scope.Supervisor(_newSupervisor);
+            ConnectionGraph graph = scope.Rent(_newGraph, out bool isNew);
+            exchange.Supervisor = supervisor;
+            supervisor.Tell(new ConnectionSupervisor.Opened(exchange, graph, isNew));
             try
             {
                 PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, linked.Token).ConfigureAwait(false);
@@ -292,13 +306,10 @@ public sealed class HttpRelay
             finally
             {
                 // The graph is done with the reader and the writer once its exchange ended.
-                if (scope is not null)
+                scope.Return(graph);
+                if (connection is null)
                 {
-                    scope.Return(graph);
-                }
-                else
-                {
-                    graph.Shutdown();
+                    scope.Dispose();
                 }
 
                 await reader.CompleteAsync().ConfigureAwait(false);

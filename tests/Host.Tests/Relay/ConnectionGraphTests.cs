@@ -24,7 +24,25 @@ public sealed class ConnectionGraphTests : RelayTestBase
             Assert.Contains("response.completed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(1, Http.GraphsMaterialized);
+        Assert.Equal(1, Http.Connections.GraphsMaterialized);
+    }
+
+    [Fact]
+    public async Task AConnectionThatCloses_StopsItsSupervisorAndItsGraph_WhileTheRelayRuns()
+    {
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1 };
+        var client = new HttpClient(handler) { BaseAddress = Relay.BaseUrl };
+        using (HttpResponseMessage response = await client.SendAsync(Post("/v1/responses", Stream)))
+        {
+            await response.Content.ReadAsStringAsync();
+        }
+
+        Assert.Equal(1, Http.Connections.OpenConnections);
+        Assert.Equal(1, Http.Connections.RunningGraphs);
+        client.Dispose(); // closes the connection
+
+        await WaitUntilAsync(() => Http.Connections.OpenConnections == 0 && Http.Connections.RunningGraphs == 0, "the closed connection's supervisor or graph");
+        await Relay.Billing.SingleForAsync("openai/gpt-4o");
     }
 
     [Fact]
@@ -38,7 +56,7 @@ public sealed class ConnectionGraphTests : RelayTestBase
             Assert.Contains("response.completed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(3, Http.GraphsMaterialized);
+        Assert.Equal(3, Http.Connections.GraphsMaterialized);
     }
 }
 
@@ -82,10 +100,10 @@ public sealed class Http2ConnectionGraphTests : RelayTestBase
             response.Dispose();
         }
 
-        Assert.Equal(3, Http.GraphsMaterialized);
+        Assert.Equal(3, Http.Connections.GraphsMaterialized);
         using HttpResponseMessage later = await client.SendAsync(Http2(Post("/v1/responses", Stream)));
         Assert.Equal(HttpVersion.Version20, later.Version);
         Assert.Contains("response.completed", await later.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(3, Http.GraphsMaterialized);
+        Assert.Equal(3, Http.Connections.GraphsMaterialized);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using AkkaProxy.Host.Tests.Fakes;
+using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Transport;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -35,7 +36,11 @@ public abstract class RelayTestBase : IAsyncLifetime
         await WaitUntilAsync(() => sockets.ActiveSessions == 0, "WebSocket sessions still running");
         await WaitUntilAsync(() => Upstream.Socket.OpenSockets == 0, "upstream sockets still open");
         await WaitUntilAsync(() => Upstream.OpenStreams == 0, "upstream responses still streaming");
+        ConnectionCounters connections = Relay.App.Services.GetRequiredService<HttpRelay>().Connections;
         await Relay.DisposeAsync();
+        // Every connection's supervisor stopped and every graph with it: none outlives the host.
+        await WaitUntilAsync(() => connections.OpenConnections == 0, $"{connections.OpenConnections} connection supervisors still alive");
+        await WaitUntilAsync(() => connections.RunningGraphs == 0, $"{connections.RunningGraphs} connection graphs still running");
         await Upstream.DisposeAsync();
     }
 
