@@ -5,6 +5,7 @@ using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 using BenchmarkDotNet.Attributes;
@@ -25,6 +26,8 @@ namespace AkkaProxy.Benchmarks;
 /// <c>Complete</c>.</item>
 /// <item><c>Pump_Chunked</c>: the same, but the upstream is a stream-backed <see cref="PipeReader"/>
 /// (16 KiB buffer, as <c>HttpRelay</c> creates it) fed 1–4 KiB reads, so events straddle segments.</item>
+/// <item><c>Pump_NewGraph</c>: as <c>Pump_Buffer</c> on a graph materialized for the one exchange and
+/// stopped after it (a client without keep-alive).</item>
 /// <item><c>DecodeTap_NewRun</c>: no pipes: new exchange, run and decoder, then
 /// <c>SseFrameDecoder.TryRead</c> + <c>ProxyRun.ProcessFrame</c> in a loop.</item>
 /// <item><c>DecodeTap_Reused</c>: the same loop on one run and decoder kept across operations:
@@ -97,6 +100,22 @@ public class SseStreamBenchmarks
 
     [Benchmark]
     public long Pump_Chunked() => Pump(ChunkedReader(), out _);
+
+    /// <summary>As <see cref="Pump_Buffer"/>, on a graph materialized for this one exchange and shut down after it: a client without keep-alive.</summary>
+    [Benchmark]
+    public long Pump_NewGraph()
+    {
+        ProxyExchange exchange = NewExchange();
+        ProxyRun run = _factory.CreateRun(exchange);
+        var graph = new ConnectionGraph(_factory, BenchGraphs.Materializer);
+        PipeReader upstream = PipeReader.Create(_sequence);
+        PumpResult result = graph.PumpAsync(run, upstream, _client, FrameKind.SseEvent, null, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
+        graph.Shutdown();
+        graph.Stopped.GetAwaiter().GetResult();
+        run.Complete();
+        upstream.Complete();
+        return result == PumpResult.UpstreamEnded ? _stream.Frames : -1;
+    }
 
     [Benchmark]
     public long DecodeTap_NewRun() =>

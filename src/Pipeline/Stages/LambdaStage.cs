@@ -9,6 +9,8 @@ internal sealed class LambdaStage(string name, Action<ProxyExchange>? onRequest,
 
     internal override bool MayChangeResponseFrames => onResponseFrame is not null;
 
+    internal override bool SeesResponseFrames => onResponseFrame is not null;
+
     public override FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame) =>
         onResponseFrame is null ? FrameDecision.Forward : onResponseFrame(exchange, ref frame);
 }

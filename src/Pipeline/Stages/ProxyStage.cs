@@ -36,7 +36,13 @@ public abstract class ProxyStage
     /// <see cref="OnResponseFrame"/> may; then a non-streaming response loses the upstream's
     /// <c>Content-Length</c> and is sent chunked, since its length can no longer be known in advance.
     /// </summary>
-    internal virtual bool MayChangeResponseFrames =>
+    internal virtual bool MayChangeResponseFrames => SeesResponseFrames;
+
+    /// <summary>
+    /// Whether this stage does anything with response frames (it overrides <see cref="OnResponseFrame"/>).
+    /// One that does not takes no place in a connection's graph: every place costs each element a hop.
+    /// </summary>
+    internal virtual bool SeesResponseFrames =>
         GetType().GetMethod(nameof(OnResponseFrame), [typeof(ProxyExchange), typeof(ResponseFrame).MakeByRefType()])?.DeclaringType != typeof(ProxyStage);
 
     /// <summary>Called once when the exchange has ended, whatever the outcome, before the billing record is emitted.</summary>

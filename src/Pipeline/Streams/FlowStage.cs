@@ -16,4 +16,6 @@ internal sealed class FlowStage(string name, Flow<ProxyFrame, ProxyFrame, NotUse
     public Flow<ProxyFrame, ProxyFrame, NotUsed> Flow { get; } = flow;
 
     internal override bool MayChangeResponseFrames => true;
+
+    internal override bool SeesResponseFrames => true;
 }

@@ -4,7 +4,10 @@ using AkkaProxy.Pipeline.Stages;
 
 namespace AkkaProxy.Pipeline.Streams;
 
-/// <summary>The factory's stages as one flow over frames, innermost (the usage tap) first: the order response frames take.</summary>
+/// <summary>
+/// The factory's stages as one flow over frames, innermost (the usage tap) first: the order response
+/// frames take. A stage that does nothing with response frames (the model rewrite) is left out.
+/// </summary>
 internal static class StageChain
 {
     public static Flow<ProxyFrame, ProxyFrame, NotUsed> Of(ProxyStreamFactory factory)
@@ -13,7 +16,14 @@ internal static class StageChain
         IReadOnlyList<ProxyStage> stages = factory.Stages;
         for (int i = stages.Count - 1; i >= 0; i--)
         {
-            chain = stages[i] is FlowStage flow ? chain.Via(flow.Flow) : chain.Via(new ProxyStageFlow(stages[i]));
+            if (stages[i] is FlowStage flow)
+            {
+                chain = chain.Via(flow.Flow);
+            }
+            else if (stages[i].SeesResponseFrames)
+            {
+                chain = chain.Via(new ProxyStageFlow(stages[i])); // a stage with no frame hook (model rewrite) takes no place
+            }
         }
 
         return chain;
