@@ -1,8 +1,10 @@
+using Akka.Hosting;
 using AkkaProxy.Host.Auth;
 using AkkaProxy.Host.Billing;
 using AkkaProxy.Host.Configuration;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Hosting;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Transport;
@@ -12,7 +14,14 @@ namespace AkkaProxy.Host;
 /// <summary>Registers the relay's services from the <c>akkaproxy</c> configuration.</summary>
 public static class RelayServices
 {
-    /// <summary>Adds the relay. Custom stage factories registered as <see cref="IProxyStageFactory"/> can be named in <c>akkaproxy.pipeline.stages</c>.</summary>
+    /// <summary>The name of the actor system the host builds (<c>akka://akkaproxy</c>).</summary>
+    public const string ActorSystemName = "akkaproxy";
+
+    /// <summary>
+    /// Adds the relay and its actor system (Akka.Hosting, configured from the <c>akka</c> section, with the
+    /// relay's actors from <see cref="AkkaProxyHostingExtensions.WithAkkaProxy"/>). Custom stage factories
+    /// registered as <see cref="IProxyStageFactory"/> can be named in <c>akkaproxy.pipeline.stages</c>.
+    /// </summary>
     public static IServiceCollection AddAkkaProxyRelay(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton(TimeProvider.System);
@@ -36,17 +45,27 @@ public static class RelayServices
         services.AddSingleton(sp => new RecentRecordsSink(sp.GetRequiredService<BillingOptions>().RecentRecords));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RecentRecordsSink>());
         services.AddSingleton<IBillingSink, LogBillingSink>();
-        services.AddSingleton(sp => new BillingDispatcher(
+        services.AddSingleton(sp => new BillingGateway(
             sp.GetServices<IBillingSink>(),
-            sp.GetRequiredService<ILogger<BillingDispatcher>>(),
+            sp.GetRequiredService<ILogger<BillingGateway>>(),
             sp.GetRequiredService<BillingOptions>().QueueCapacity));
-        services.AddHostedService<BillingHostedService>();
+        services.AddAkka(ActorSystemName, (akka, sp) =>
+        {
+            // The akka section of the relay's configuration (files, environment, command line) is Akka's.
+            IConfigurationSection section = config.GetSection(RelayConfiguration.AkkaRoot);
+            if (section.Exists())
+            {
+                akka.AddHocon(section, HoconAddMode.Prepend);
+            }
+
+            akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());
+        });
         services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<ProxyStreamFactory>().Options));
         services.AddSingleton(sp => new HttpRelay(
             sp.GetRequiredService<ProxyStreamFactory>(),
             sp.GetRequiredService<ModelRouter>(),
             sp.GetRequiredService<HttpMessageInvoker>(),
-            sp.GetRequiredService<BillingDispatcher>(),
+            sp.GetRequiredService<BillingGateway>(),
             sp.GetRequiredService<PricingTable>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HttpRelay>>(),
@@ -57,7 +76,7 @@ public static class RelayServices
             sp.GetRequiredService<ProxyStreamFactory>(),
             sp.GetRequiredService<ModelRouter>(),
             sp.GetRequiredService<IUpstreamWebSocketDialer>(),
-            sp.GetRequiredService<BillingDispatcher>(),
+            sp.GetRequiredService<BillingGateway>(),
             sp.GetRequiredService<PricingTable>(),
             sp.GetRequiredService<WebSocketRelayOptions>(),
             sp.GetRequiredService<TimeProvider>(),

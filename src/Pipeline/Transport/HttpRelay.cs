@@ -38,7 +38,7 @@ public sealed class HttpRelay
     private readonly ProxyStreamFactory _factory;
     private readonly ModelRouter _router;
     private readonly HttpMessageInvoker _upstream;
-    private readonly BillingDispatcher _billing;
+    private readonly BillingGateway _billing;
     private readonly PricingTable _pricing;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -53,7 +53,7 @@ public sealed class HttpRelay
     /// <param name="time">The clock.</param>
     /// <param name="logger">Logger.</param>
     /// <param name="shutdown">Fires when the host stops; open exchanges end with <see cref="EndedBy.Shutdown"/>.</param>
-    public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingDispatcher billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, CancellationToken shutdown = default)
+    public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingGateway billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, CancellationToken shutdown = default)
     {
         _factory = factory;
         _router = router;
