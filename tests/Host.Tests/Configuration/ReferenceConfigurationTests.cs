@@ -134,4 +134,14 @@ public sealed class ReferenceConfigurationTests
 
         Assert.Equal(TimeSpan.FromSeconds(42), options.IdleTimeout);
     }
+
+    [Fact]
+    public void AkkaSection_IsAkkasOwn_AndAkkaReadsItAsWritten()
+    {
+        // Not an options class of ours: the section is handed to the actor system (Akka.Hosting's adapter).
+        Akka.Configuration.Config akka = Akka.Hosting.Configuration.ConfigurationHoconAdapter.ToHocon(Reference().GetSection(RelayConfiguration.AkkaRoot));
+
+        Assert.Equal("INFO", akka.GetString("akka.loglevel"));
+        Assert.Equal(TimeSpan.FromSeconds(30), akka.GetTimeSpan("akka.coordinated-shutdown.phases.before-actor-system-terminate.timeout"));
+    }
 }
