@@ -58,8 +58,8 @@ public sealed class BillingGateway
 
     /// <summary>
     /// Hands a record over; completes at once unless <see cref="Capacity"/> records are waiting, then once
-    /// one of them reached the sinks. After the billing actor stopped, the record is delivered before this
-    /// completes. Never drops the record.
+    /// one of them reached the sinks. Once the gateway drained for shutdown (or its actor stopped), the
+    /// record is delivered before this completes. Never drops the record.
     /// </summary>
     /// <param name="record">The record.</param>
     /// <param name="cancellationToken">Stops waiting for room; the record is then not handed over.</param>
