@@ -1,10 +1,11 @@
 using Akka.Actor;
-using Akka.Streams;
+using Akka.Hosting;
 using AkkaProxy.Host.Auth;
 using AkkaProxy.Host.Billing;
 using AkkaProxy.Host.Configuration;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Hosting;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Transport;
@@ -14,13 +15,17 @@ namespace AkkaProxy.Host;
 /// <summary>Registers the relay's services from the <c>akkaproxy</c> configuration.</summary>
 public static class RelayServices
 {
-    /// <summary>Adds the relay. Custom stage factories registered as <see cref="IProxyStageFactory"/> can be named in <c>akkaproxy.pipeline.stages</c>.</summary>
+    /// <summary>The name of the actor system the host builds (<c>akka://akkaproxy</c>).</summary>
+    public const string ActorSystemName = "akkaproxy";
+
+    /// <summary>
+    /// Adds the relay and its actor system (Akka.Hosting, configured from the <c>akka</c> section, with the
+    /// relay's actors from <see cref="AkkaProxyHostingExtensions.WithAkkaProxy"/>). Custom stage factories
+    /// registered as <see cref="IProxyStageFactory"/> can be named in <c>akkaproxy.pipeline.stages</c>.
+    /// </summary>
     public static IServiceCollection AddAkkaProxyRelay(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton(TimeProvider.System);
-        // The actor system the connection graphs run in (stopped with the host; see RelayActorSystem).
-        services.AddSingleton(_ => ActorSystem.Create("akkaproxy"));
-        services.AddHostedService<RelayActorSystem>();
         services.AddSingleton(sp =>
         {
             var builder = new ProxyStreamBuilder();
@@ -41,17 +46,41 @@ public static class RelayServices
         services.AddSingleton(sp => new RecentRecordsSink(sp.GetRequiredService<BillingOptions>().RecentRecords));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RecentRecordsSink>());
         services.AddSingleton<IBillingSink, LogBillingSink>();
-        services.AddSingleton(sp => new BillingDispatcher(
+        services.AddSingleton(sp => new BillingGateway(
             sp.GetServices<IBillingSink>(),
-            sp.GetRequiredService<ILogger<BillingDispatcher>>(),
+            sp.GetRequiredService<ILogger<BillingGateway>>(),
             sp.GetRequiredService<BillingOptions>().QueueCapacity));
-        services.AddHostedService<BillingHostedService>();
+        services.AddAkka(ActorSystemName, (akka, sp) =>
+        {
+            // The akka section of the relay's configuration (files, environment, command line) is Akka's.
+            IConfigurationSection section = config.GetSection(RelayConfiguration.AkkaRoot);
+            if (section.Exists())
+            {
+                akka.AddHocon(section, HoconAddMode.Prepend);
+            }
+
+            akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());
+            // Akka.Hosting stops the actor system before the web server drains (hosted services stop in
+            // reverse order of registration). The exchanges still open end on ApplicationStopping; this
+            // phase waits for them, so none loses its graph or its supervisor while it ends.
+            akka.AddStartup((system, _) => CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "akkaproxy-open-exchanges", async () =>
+            {
+                HttpRelay http = sp.GetRequiredService<HttpRelay>();
+                WebSocketRelay sockets = sp.GetRequiredService<WebSocketRelay>();
+                while (http.OpenExchanges > 0 || sockets.ActiveSessions > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
+                }
+
+                return Akka.Done.Instance;
+            }));
+        });
         services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<ProxyStreamFactory>().Options));
         services.AddSingleton(sp => new HttpRelay(
             sp.GetRequiredService<ProxyStreamFactory>(),
             sp.GetRequiredService<ModelRouter>(),
             sp.GetRequiredService<HttpMessageInvoker>(),
-            sp.GetRequiredService<BillingDispatcher>(),
+            sp.GetRequiredService<BillingGateway>(),
             sp.GetRequiredService<PricingTable>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HttpRelay>>(),
@@ -63,7 +92,7 @@ public static class RelayServices
             sp.GetRequiredService<ProxyStreamFactory>(),
             sp.GetRequiredService<ModelRouter>(),
             sp.GetRequiredService<IUpstreamWebSocketDialer>(),
-            sp.GetRequiredService<BillingDispatcher>(),
+            sp.GetRequiredService<BillingGateway>(),
             sp.GetRequiredService<PricingTable>(),
             sp.GetRequiredService<WebSocketRelayOptions>(),
             sp.GetRequiredService<TimeProvider>(),

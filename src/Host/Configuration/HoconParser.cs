@@ -14,26 +14,37 @@ namespace AkkaProxy.Host.Configuration;
 /// <para>Keys are kept verbatim (<c>max-event-bytes</c>); <see cref="KebabBinder"/> maps them to properties.
 /// Quote keys holding dots (<c>"gpt-4.1"</c>), which would otherwise be paths.</para>
 /// <para>Unquoted values written as durations (<c>30s</c>, <c>10m</c>, <c>250ms</c>) become
-/// <see cref="TimeSpan"/> text and sizes (<c>16KiB</c>, <c>32MiB</c>) become byte counts.</para>
-/// Not supported: includes, substitutions, <c>+=</c>, triple-quoted strings.
+/// <see cref="TimeSpan"/> text and sizes (<c>16KiB</c>, <c>32MiB</c>) become byte counts, except under
+/// the top-level <c>akka</c> key: that section goes to the actor system, which reads HOCON units itself,
+/// so its values are kept as written.</para>
+/// <para>A whole value may be an environment variable: <c>${NAME}</c> (unset is an error) or
+/// <c>${?NAME}</c> (unset leaves the key as an earlier line or file set it; in a list, no element).
+/// The name is looked up in the environment only, not among the configuration's own keys.</para>
+/// Not supported: includes, substitutions of configuration paths or inside a longer value, <c>+=</c>,
+/// triple-quoted strings.
 /// </remarks>
 internal sealed partial class HoconParser
 {
     private readonly string _text;
     private readonly string _source;
+    private readonly Func<string, string?> _environment;
     private readonly Dictionary<string, string?> _values = new(StringComparer.OrdinalIgnoreCase);
     private int _pos;
 
-    private HoconParser(string text, string source)
+    private HoconParser(string text, string source, Func<string, string?> environment)
     {
         _text = text;
         _source = source;
+        _environment = environment;
     }
 
     /// <summary>Parses <paramref name="text"/>; throws <see cref="FormatException"/> with line and column on a syntax error.</summary>
-    public static IDictionary<string, string?> Parse(string text, string source = "hocon")
+    /// <param name="text">The HOCON text.</param>
+    /// <param name="source">The name errors give (a file name).</param>
+    /// <param name="environment">Where <c>${NAME}</c> is looked up; the process environment when null.</param>
+    public static IDictionary<string, string?> Parse(string text, string source = "hocon", Func<string, string?>? environment = null)
     {
-        var parser = new HoconParser(text, source);
+        var parser = new HoconParser(text, source, environment ?? Environment.GetEnvironmentVariable);
         parser.SkipWhitespace();
         if (parser.Peek() == '{')
         {
@@ -86,10 +97,16 @@ internal sealed partial class HoconParser
         }
     }
 
-    private void ParseValue(string key)
+    /// <summary>Reads the value of <paramref name="key"/>; false when it was an unset optional substitution.</summary>
+    private bool ParseValue(string key)
     {
         SkipWhitespace();
         char c = Peek();
+        if (c == '$' && Next() == '{')
+        {
+            return ParseSubstitution(key);
+        }
+
         if (c == '{')
         {
             _pos++;
@@ -114,8 +131,10 @@ internal sealed partial class HoconParser
                     break;
                 }
 
-                ParseValue(Combine(key, index.ToString(CultureInfo.InvariantCulture)));
-                index++;
+                if (ParseValue(Combine(key, index.ToString(CultureInfo.InvariantCulture))))
+                {
+                    index++;
+                }
             }
 
             if (index == 0)
@@ -132,9 +151,67 @@ internal sealed partial class HoconParser
         {
             RemoveUnder(key);
             string raw = ParseUnquotedValue();
-            _values[key] = raw == "null" ? null : Convert(raw);
+            _values[key] = raw == "null" ? null : IsAkka(key) ? raw : Convert(raw);
         }
+
+        return true;
     }
+
+    private bool ParseSubstitution(string key)
+    {
+        int start = _pos;
+        _pos += 2;
+        bool optional = Peek() == '?';
+        if (optional)
+        {
+            _pos++;
+        }
+
+        int nameStart = _pos;
+        while (!AtEnd && _text[_pos] is not ('}' or '\n'))
+        {
+            _pos++;
+        }
+
+        if (Peek() != '}')
+        {
+            _pos = start;
+            throw Error("unterminated ${");
+        }
+
+        string name = _text[nameStart.._pos].Trim();
+        _pos++;
+        if (name.Length == 0)
+        {
+            _pos = start;
+            throw Error("${} needs an environment variable's name");
+        }
+
+        SkipWhitespace();
+        if (!AtEnd && _text[_pos] is not ('\n' or ',' or '}' or ']'))
+        {
+            throw Error($"${{{name}}} must be the whole value (no text around a substitution)");
+        }
+
+        string? value = _environment(name);
+        if (value is null)
+        {
+            if (optional)
+            {
+                return false;
+            }
+
+            _pos = start;
+            throw Error($"environment variable {name} is not set (write ${{?{name}}} to make it optional)");
+        }
+
+        RemoveUnder(key);
+        _values[key] = IsAkka(key) ? value : Convert(value);
+        return true;
+    }
+
+    private static bool IsAkka(string key) =>
+        key.Equals("akka", StringComparison.OrdinalIgnoreCase) || key.StartsWith("akka:", StringComparison.OrdinalIgnoreCase);
 
     private string ParseKeyPath()
     {

@@ -12,6 +12,9 @@ public static class RelayConfiguration
     /// <summary>The root section name.</summary>
     public const string Root = "akkaproxy";
 
+    /// <summary>The section handed to the actor system as its configuration (Akka's own keys, <c>akka.loglevel</c>, ...).</summary>
+    public const string AkkaRoot = "akka";
+
     /// <summary>Binds the pipeline limits.</summary>
     public static void BindPipeline(IConfiguration config, ProxyStreamOptions options) =>
         KebabBinder.Bind(config.GetSection($"{Root}:pipeline"), options);

@@ -43,13 +43,15 @@ internal sealed class ConnectionSupervisor : ReceiveActor
         Receive<Close>(_ => Context.Stop(Self));
     }
 
-    public static Props Props(ConnectionScope scope, Func<BillingRecord, ValueTask> bill, PricingTable pricing, TimeProvider time, ConnectionCounters counters) =>
-        Akka.Actor.Props.Create(() => new ConnectionSupervisor(scope, bill, pricing, time, counters));
+    /// <summary>Starts the supervisor of a connection; it counts as open from now until its PostStop.</summary>
+    public static IActorRef Start(IActorRefFactory actors, ConnectionScope scope, Func<BillingRecord, ValueTask> bill, PricingTable pricing, TimeProvider time, ConnectionCounters counters)
+    {
+        counters.ConnectionOpened();
+        return actors.ActorOf(Props.Create(() => new ConnectionSupervisor(scope, bill, pricing, time, counters)));
+    }
 
     /// <summary>Who ended the exchanges of this connection, the latest last (at most <c>EndsKept</c>).</summary>
     internal IReadOnlyCollection<(string RequestId, EndedBy EndedBy)> Ends => _ends;
-
-    protected override void PreStart() => _counters.ConnectionOpened();
 
     protected override void PostStop()
     {

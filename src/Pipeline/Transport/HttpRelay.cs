@@ -42,7 +42,7 @@ public sealed class HttpRelay
     private readonly ProxyStreamFactory _factory;
     private readonly ModelRouter _router;
     private readonly HttpMessageInvoker _upstream;
-    private readonly BillingDispatcher _billing;
+    private readonly BillingGateway _billing;
     private readonly PricingTable _pricing;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -61,13 +61,13 @@ public sealed class HttpRelay
     /// <param name="logger">Logger.</param>
     /// <param name="system">The actor system the connection supervisors and graphs run in.</param>
     /// <param name="shutdown">Fires when the host stops; open exchanges end with <see cref="EndedBy.Shutdown"/>.</param>
-    public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingDispatcher billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, ActorSystem system, CancellationToken shutdown = default)
+    public HttpRelay(ProxyStreamFactory factory, ModelRouter router, HttpMessageInvoker upstream, BillingGateway billing, PricingTable pricing, TimeProvider time, ILogger<HttpRelay> logger, ActorSystem system, CancellationToken shutdown = default)
     {
         _factory = factory;
         _system = system;
         IMaterializer materializer = system.Materializer();
         _newGraph = () => new ConnectionGraph(factory, materializer, Connections);
-        _newSupervisor = scope => system.ActorOf(ConnectionSupervisor.Props(scope, record => billing.EnqueueAsync(record, CancellationToken.None), pricing, time, Connections));
+        _newSupervisor = scope => ConnectionSupervisor.Start(system, scope, record => billing.EnqueueAsync(record, CancellationToken.None), pricing, time, Connections);
         _router = router;
         _upstream = upstream;
         _billing = billing;
@@ -76,6 +76,11 @@ public sealed class HttpRelay
         _logger = logger;
         _shutdown = shutdown;
     }
+
+    /// <summary>Requests being handled right now (read, routed, relayed or billed).</summary>
+    public int OpenExchanges => Volatile.Read(ref _openExchanges);
+
+    private int _openExchanges;
 
     /// <summary>The connection supervisors and graphs of this relay.</summary>
     public ConnectionCounters Connections { get; } = new();
@@ -93,6 +98,19 @@ public sealed class HttpRelay
     /// <param name="api">The API the endpoint serves.</param>
     /// <param name="keyId">The authenticated relay key's id, if any.</param>
     public async Task ForwardAsync(HttpContext context, ApiKind api, string? keyId)
+    {
+        Interlocked.Increment(ref _openExchanges);
+        try
+        {
+            await ForwardCoreAsync(context, api, keyId).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _openExchanges);
+        }
+    }
+
+    private async Task ForwardCoreAsync(HttpContext context, ApiKind api, string? keyId)
     {
         DateTimeOffset startedAt = _time.GetUtcNow();
         string requestId = "req_" + Guid.NewGuid().ToString("N");

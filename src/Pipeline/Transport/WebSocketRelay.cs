@@ -18,7 +18,7 @@ public sealed class WebSocketRelay
     private int _active;
 
     /// <summary>Creates the relay.</summary>
-    public WebSocketRelay(ProxyStreamFactory factory, ModelRouter router, IUpstreamWebSocketDialer dialer, BillingDispatcher billing, PricingTable pricing, WebSocketRelayOptions options, TimeProvider time, ILogger<WebSocketRelay> logger, CancellationToken shutdown = default)
+    public WebSocketRelay(ProxyStreamFactory factory, ModelRouter router, IUpstreamWebSocketDialer dialer, BillingGateway billing, PricingTable pricing, WebSocketRelayOptions options, TimeProvider time, ILogger<WebSocketRelay> logger, CancellationToken shutdown = default)
     {
         options.Validate();
         Factory = factory;
@@ -44,7 +44,7 @@ public sealed class WebSocketRelay
 
     internal IUpstreamWebSocketDialer Dialer { get; }
 
-    internal BillingDispatcher Billing { get; }
+    internal BillingGateway Billing { get; }
 
     internal PricingTable Pricing { get; }
 

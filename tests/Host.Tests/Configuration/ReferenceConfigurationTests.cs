@@ -134,4 +134,29 @@ public sealed class ReferenceConfigurationTests
 
         Assert.Equal(TimeSpan.FromSeconds(42), options.IdleTimeout);
     }
+
+    [Fact]
+    public void AkkaSection_IsAkkasOwn_AndAkkaReadsItAsWritten()
+    {
+        // Not an options class of ours: the section is handed to the actor system (Akka.Hosting's adapter).
+        Akka.Configuration.Config akka = Akka.Hosting.Configuration.ConfigurationHoconAdapter.ToHocon(Reference().GetSection(RelayConfiguration.AkkaRoot));
+
+        Assert.Equal("INFO", akka.GetString("akka.loglevel"));
+        Assert.Equal(TimeSpan.FromSeconds(30), akka.GetTimeSpan("akka.coordinated-shutdown.phases.before-actor-system-terminate.timeout"));
+    }
+
+    [Fact]
+    public void AkkaSection_TakesEnvironmentVariablesInTheirShape()
+    {
+        // AKKA__LOGLEVEL=DEBUG and AKKA__ACTOR__ASK_TIMEOUT=9s, as the environment provider hands them over.
+        IConfiguration config = new ConfigurationBuilder()
+            .AddEmbeddedReferenceHocon()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["AKKA:LOGLEVEL"] = "DEBUG", ["AKKA:ACTOR:ASK_TIMEOUT"] = "9s" })
+            .Build();
+
+        Akka.Configuration.Config akka = Akka.Hosting.Configuration.ConfigurationHoconAdapter.ToHocon(config.GetSection(RelayConfiguration.AkkaRoot));
+
+        Assert.Equal("DEBUG", akka.GetString("akka.loglevel"));
+        Assert.Equal(TimeSpan.FromSeconds(9), akka.GetTimeSpan("akka.actor.ask-timeout"));
+    }
 }

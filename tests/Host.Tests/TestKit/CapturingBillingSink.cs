@@ -14,7 +14,7 @@ public sealed class CapturingBillingSink : IBillingSink
     private readonly ConcurrentQueue<BillingRecord> _records = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _sentinels = new();
     private readonly SemaphoreSlim _arrived = new(0);
-    private BillingDispatcher? _dispatcher;
+    private BillingGateway? _gateway;
     private RelayProbe? _probe;
 
     /// <summary>The relay's records, in arrival order (sentinels excluded).</summary>
@@ -33,9 +33,9 @@ public sealed class CapturingBillingSink : IBillingSink
         return ValueTask.CompletedTask;
     }
 
-    internal void Connect(BillingDispatcher dispatcher, RelayProbe probe)
+    internal void Connect(BillingGateway gateway, RelayProbe probe)
     {
-        _dispatcher = dispatcher;
+        _gateway = gateway;
         _probe = probe;
     }
 
@@ -79,8 +79,8 @@ public sealed class CapturingBillingSink : IBillingSink
 
     /// <summary>
     /// Waits until the handler of <paramref name="requestId"/> has returned, then until every record
-    /// queued so far reached the sinks: the dispatcher is one FIFO loop, so once a sentinel queued
-    /// now arrives, everything queued before it has arrived too.
+    /// queued so far reached the sinks: the billing actor delivers in the order records were handed
+    /// over, so once a sentinel handed over now arrives, everything handed over before it has arrived too.
     /// </summary>
     public async Task DrainAsync(string requestId)
     {
@@ -93,7 +93,7 @@ public sealed class CapturingBillingSink : IBillingSink
     {
         string id = SentinelPrefix + Guid.NewGuid().ToString("N");
         Task arrived = _sentinels.GetOrAdd(id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-        await _dispatcher!.EnqueueAsync(Sentinel(id));
+        await _gateway!.EnqueueAsync(Sentinel(id));
         await arrived.WaitAsync(TimeSpan.FromSeconds(20));
     }
 

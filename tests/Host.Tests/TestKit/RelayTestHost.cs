@@ -85,7 +85,7 @@ public sealed class RelayTestHost : IAsyncDisposable
                 collection.AddSingleton(probe.StartupFilter());
                 services?.Invoke(collection);
             });
-        billing.Connect(app.Services.GetRequiredService<BillingDispatcher>(), probe);
+        billing.Connect(app.Services.GetRequiredService<BillingGateway>(), probe);
         await app.StartAsync();
         return new RelayTestHost(app, billing, probe);
     }

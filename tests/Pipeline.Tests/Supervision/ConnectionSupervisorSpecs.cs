@@ -110,11 +110,11 @@ public sealed class ConnectionSupervisorSpecs : Akka.TestKit.Xunit2.TestKit
         var scope = new ConnectionScope();
         IMaterializer materializer = Sys.Materializer();
         IActorRef probe = _billing.Ref;
-        IActorRef supervisor = scope.Supervisor(s => Sys.ActorOf(ConnectionSupervisor.Props(s, record =>
+        IActorRef supervisor = scope.Supervisor(s => ConnectionSupervisor.Start(Sys, s, record =>
         {
             probe.Tell(record);
             return ValueTask.CompletedTask;
-        }, PricingTable.Empty, TimeProvider.System, _counters)));
+        }, PricingTable.Empty, TimeProvider.System, _counters));
         ConnectionGraph graph = scope.Rent(() => new ConnectionGraph(factory, materializer, _counters), out _);
         return (supervisor, scope, graph);
     }
