@@ -23,8 +23,20 @@ public static class RelayServices
     /// relay's actors from <see cref="AkkaProxyHostingExtensions.WithAkkaProxy"/>). Custom stage factories
     /// registered as <see cref="IProxyStageFactory"/> can be named in <c>akkaproxy.pipeline.stages</c>.
     /// </summary>
-    public static IServiceCollection AddAkkaProxyRelay(this IServiceCollection services, IConfiguration config)
+    public static IServiceCollection AddAkkaProxyRelay(this IServiceCollection services, IConfiguration config) =>
+        services.AddAkkaProxyRelay(config, _ => { });
+
+    /// <summary>
+    /// Adds the relay, as <see cref="AddAkkaProxyRelay(IServiceCollection, IConfiguration)"/>, with
+    /// options: the embedder's own stages on the pipeline (a <c>Flow</c> with
+    /// <see cref="ProxyStreamBuilder.UseFlow"/>, say), and whether the relay builds the actor system
+    /// (<see cref="RelayServicesOptions.OwnActorSystem"/>; a service that already has one calls
+    /// <see cref="WithAkkaProxyRelay"/> on its own Akka.Hosting builder instead).
+    /// </summary>
+    public static IServiceCollection AddAkkaProxyRelay(this IServiceCollection services, IConfiguration config, Action<RelayServicesOptions> configure)
     {
+        var options = new RelayServicesOptions();
+        configure(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {
@@ -36,6 +48,7 @@ public static class RelayServices
             }
 
             builder.UseConfiguredStages(config.GetSection($"{RelayConfiguration.Root}:pipeline:stages"));
+            options.Pipeline?.Invoke(builder);
             return builder.Build();
         });
         services.AddSingleton(_ => new ModelRouter(RelayConfiguration.ReadRouting(config)));
@@ -50,31 +63,11 @@ public static class RelayServices
             sp.GetServices<IBillingSink>(),
             sp.GetRequiredService<ILogger<BillingGateway>>(),
             sp.GetRequiredService<BillingOptions>().QueueCapacity));
-        services.AddAkka(ActorSystemName, (akka, sp) =>
+        if (options.OwnActorSystem)
         {
-            // The akka section of the relay's configuration (files, environment, command line) is Akka's.
-            IConfigurationSection section = config.GetSection(RelayConfiguration.AkkaRoot);
-            if (section.Exists())
-            {
-                akka.AddHocon(section, HoconAddMode.Prepend);
-            }
+            services.AddAkka(ActorSystemName, (akka, sp) => akka.WithAkkaProxyRelay(sp, config));
+        }
 
-            akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());
-            // Akka.Hosting stops the actor system before the web server drains (hosted services stop in
-            // reverse order of registration). The exchanges still open end on ApplicationStopping; this
-            // phase waits for them, so none loses its graph or its supervisor while it ends.
-            akka.AddStartup((system, _) => CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "akkaproxy-open-exchanges", async () =>
-            {
-                HttpRelay http = sp.GetRequiredService<HttpRelay>();
-                WebSocketRelay sockets = sp.GetRequiredService<WebSocketRelay>();
-                while (http.OpenExchanges > 0 || sockets.ActiveSessions > 0)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
-                }
-
-                return Akka.Done.Instance;
-            }));
-        });
         services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<ProxyStreamFactory>().Options));
         services.AddSingleton(sp => new HttpRelay(
             sp.GetRequiredService<ProxyStreamFactory>(),
@@ -99,5 +92,38 @@ public static class RelayServices
             sp.GetRequiredService<ILogger<WebSocketRelay>>(),
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         return services;
+    }
+
+    /// <summary>
+    /// The relay's part of an actor system built with Akka.Hosting: the <c>akka</c> section of the
+    /// relay's configuration, the relay's actors (<see cref="AkkaProxyHostingExtensions.WithAkkaProxy"/>),
+    /// and a <c>CoordinatedShutdown</c> task that waits for the relay's open requests and sessions. The
+    /// host calls it on the builder it makes; a service with its own <c>AddAkka</c> calls it there.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithAkkaProxyRelay(this AkkaConfigurationBuilder akka, IServiceProvider sp, IConfiguration config)
+    {
+        // The akka section of the relay's configuration (files, environment, command line) is Akka's.
+        IConfigurationSection section = config.GetSection(RelayConfiguration.AkkaRoot);
+        if (section.Exists())
+        {
+            akka.AddHocon(section, HoconAddMode.Prepend);
+        }
+
+        akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());
+        // Akka.Hosting stops the actor system before the web server drains (hosted services stop in
+        // reverse order of registration). The exchanges still open end on ApplicationStopping; this
+        // phase waits for them, so none loses its graph or its supervisor while it ends.
+        akka.AddStartup((system, _) => CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "akkaproxy-open-exchanges", async () =>
+        {
+            HttpRelay http = sp.GetRequiredService<HttpRelay>();
+            WebSocketRelay sockets = sp.GetRequiredService<WebSocketRelay>();
+            while (http.OpenExchanges > 0 || sockets.ActiveSessions > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
+            }
+
+            return Akka.Done.Instance;
+        }));
+        return akka;
     }
 }

@@ -39,16 +39,12 @@ public sealed class RelayTestHost : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    /// <summary>
-    /// Starts the relay. <paramref name="extraHocon"/> is appended last, so it overrides;
-    /// <paramref name="services"/> runs after the relay's own registrations, so a test can replace
-    /// one (a <see cref="TimeProvider"/>, for instance).
-    /// </summary>
-    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? services = null)
+    /// <summary>The relay configuration of the tests, against <paramref name="upstream"/>; <paramref name="extraHocon"/> comes last.</summary>
+    public static string Hocon(FakeUpstream upstream, string extraHocon = "")
     {
         Environment.SetEnvironmentVariable(AdminKeyEnv, AdminKey);
         string url = upstream.BaseUrl.ToString().TrimEnd('/');
-        string hocon = $$"""
+        return $$"""
             akkaproxy {
               pipeline { max-event-bytes = 1MiB, idle-timeout = 30s, upstream-response-timeout = 30s }
               routing {
@@ -74,6 +70,16 @@ public sealed class RelayTestHost : IAsyncDisposable
             Logging.LogLevel.Default = Warning
             {{extraHocon}}
             """;
+    }
+
+    /// <summary>
+    /// Starts the relay. <paramref name="extraHocon"/> is appended last, so it overrides;
+    /// <paramref name="services"/> runs after the relay's own registrations, so a test can replace
+    /// one (a <see cref="TimeProvider"/>, for instance).
+    /// </summary>
+    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? services = null)
+    {
+        string hocon = Hocon(upstream, extraHocon);
         var billing = new CapturingBillingSink();
         var probe = new RelayProbe();
         WebApplication app = RelayApp.Create(
