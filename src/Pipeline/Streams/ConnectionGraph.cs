@@ -35,6 +35,9 @@ internal sealed class ConnectionGraph
             .Via(new FrameDecoderStage(factory.Options.MaxEventBytes))
             .Via(StageChain.Of(factory))
             .ToMaterialized(new ClientSink(), Keep.Both)
+            // No read-ahead anywhere: should a user flow add an async boundary, the buffer in front of
+            // it holds one element, not Akka's default 16, so an idle client still stops the reads.
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(materializer);
         _release = binding => Interlocked.CompareExchange(ref _current, null, binding);
         _attach = attach;
