@@ -1,4 +1,3 @@
-using AkkaProxy.Pipeline.Json;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Supervision;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using AkkaProxy.Pipeline.Json;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
