@@ -1,4 +1,4 @@
-using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Billing;
 
 namespace AkkaProxy.Pipeline.Transport;
 

@@ -4,6 +4,7 @@ using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Streams.TestKit;
+using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Supervision;
