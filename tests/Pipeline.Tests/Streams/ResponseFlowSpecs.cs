@@ -7,7 +7,6 @@ using Akka.Streams.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Tests.TestKit;
 using AkkaProxy.Pipeline.Usage;
 

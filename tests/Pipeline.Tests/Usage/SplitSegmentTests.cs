@@ -3,7 +3,6 @@ using System.Text;
 using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
 using AkkaProxy.Pipeline.Tests.TestKit;

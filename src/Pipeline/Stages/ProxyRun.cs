@@ -1,6 +1,4 @@
-using AkkaProxy.Pipeline.Stages;
-
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Stages;
 
 /// <summary>
 /// One exchange flowing through the factory's stages: request stages in order, then its response
