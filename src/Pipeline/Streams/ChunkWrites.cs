@@ -3,7 +3,6 @@ using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using AkkaProxy.Pipeline.Billing;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Streams;

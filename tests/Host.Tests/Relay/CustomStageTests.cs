@@ -6,7 +6,7 @@ using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Transport;
+using AkkaProxy.Pipeline.Supervision;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
-using AkkaProxy.Pipeline.Transport;
+using AkkaProxy.Pipeline.Supervision;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaProxy.Host.Tests.Security;

@@ -1,4 +1,4 @@
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>Live connection supervisors and running connection graphs of one relay: what a leak check or a gauge reads.</summary>
 public sealed class ConnectionCounters

@@ -1,4 +1,4 @@
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>Why a run's response pump stopped.</summary>
 public enum PumpResult

@@ -1,4 +1,4 @@
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
 /// A cancellation token that fires after a period with no activity. Every read and write calls
