@@ -10,7 +10,7 @@ namespace AkkaProxy.Pipeline.Streams;
 /// earliest possible deadline; if there was activity since, it re-arms itself for what is left, so
 /// the token still fires one full timeout after the last activity.
 /// </remarks>
-public sealed class ActivityTimeout : IDisposable
+internal sealed class ActivityTimeout : IDisposable
 {
     private readonly CancellationTokenSource _source = new();
     private readonly TimeProvider _time;

@@ -7,6 +7,10 @@ public sealed class ConnectionCounters
     private long _graphs;
     private long _materialized;
 
+    internal ConnectionCounters()
+    {
+    }
+
     /// <summary>Connection supervisor actors alive.</summary>
     public long OpenConnections => Interlocked.Read(ref _connections);
 
