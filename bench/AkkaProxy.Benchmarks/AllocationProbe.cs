@@ -5,7 +5,7 @@ using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Benchmarks;

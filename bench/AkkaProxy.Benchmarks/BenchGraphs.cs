@@ -4,7 +4,6 @@ using Akka.Streams;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Benchmarks;
 

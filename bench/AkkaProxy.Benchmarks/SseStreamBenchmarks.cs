@@ -6,7 +6,6 @@ using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 using BenchmarkDotNet.Attributes;
 

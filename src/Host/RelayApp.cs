@@ -3,7 +3,7 @@ using AkkaProxy.Host.Configuration;
 using AkkaProxy.Host.Endpoints;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Routing;
-using AkkaProxy.Pipeline.Streams;
+using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Host;
 
@@ -56,7 +56,7 @@ public static class RelayApp
     {
         // Resolve everything built from configuration now, so a bad setting fails at start-up with its key.
         app.Services.GetRequiredService<ProxyStreamFactory>();
-        app.Services.GetRequiredService<AkkaProxy.Pipeline.Transport.WebSocketRelay>();
+        app.Services.GetRequiredService<AkkaProxy.Pipeline.Supervision.WebSocketRelay>();
         var router = app.Services.GetRequiredService<ModelRouter>();
         var keys = app.Services.GetRequiredService<RelayKeyValidator>();
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AkkaProxy");

@@ -8,6 +8,7 @@ using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Hosting;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Transport;
 
 namespace AkkaProxy.Host;

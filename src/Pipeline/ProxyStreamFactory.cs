@@ -2,7 +2,6 @@ using Akka.IO;
 using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Pipeline;
 

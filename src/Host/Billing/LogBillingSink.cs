@@ -20,6 +20,6 @@ public sealed partial class LogBillingSink(ILogger<LogBillingSink> logger) : IBi
         Message = "billing {RequestId} key={KeyId} api={Api} provider={Provider} model={RequestedModel}->{UpstreamModel} stream={Streaming} usage={UsageStatus} in={InputTokens} cached={CachedInputTokens} cacheWrite={CacheWriteTokens} out={OutputTokens} reasoning={ReasoningTokens} cost={Cost} outcome={Outcome} endedBy={EndedBy} error={ErrorCode} ttfbMs={TtfbMs} durationMs={DurationMs} turn={Turn} warnings={Warnings}")]
     private static partial void Log(ILogger logger, string requestId, string? keyId, AkkaProxy.Pipeline.Usage.ApiKind api, string? provider, string? requestedModel, string? upstreamModel,
         bool streaming, AkkaProxy.Pipeline.Usage.UsageStatus usageStatus, long inputTokens, long cachedInputTokens, long cacheWriteTokens,
-        long outputTokens, long reasoningTokens, decimal? cost, AkkaProxy.Pipeline.Supervision.ExchangeOutcome outcome, AkkaProxy.Pipeline.Supervision.EndedBy endedBy, string? errorCode,
+        long outputTokens, long reasoningTokens, decimal? cost, AkkaProxy.Pipeline.Billing.ExchangeOutcome outcome, AkkaProxy.Pipeline.Billing.EndedBy endedBy, string? errorCode,
         double? ttfbMs, double durationMs, int? turn, string? warnings);
 }

@@ -1,5 +1,5 @@
 using AkkaProxy.Host.Auth;
-using AkkaProxy.Pipeline.Transport;
+using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Host.Endpoints;

@@ -1,6 +1,7 @@
 using AkkaProxy.Host.Auth;
 using AkkaProxy.Host.Configuration;
 using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Transport;
 using AkkaProxy.Pipeline.Usage;
 using Microsoft.AspNetCore.Http.Features;

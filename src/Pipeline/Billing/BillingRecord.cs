@@ -1,4 +1,3 @@
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Billing;

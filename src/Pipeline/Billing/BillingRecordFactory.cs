@@ -1,4 +1,3 @@
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Billing;
@@ -45,7 +44,7 @@ public static class BillingRecordFactory
     /// </summary>
     /// <param name="rejection">What was refused, and why.</param>
     /// <param name="endedAt">When the refusal was sent.</param>
-    public static BillingRecord Rejected(RejectedRequest rejection, DateTimeOffset endedAt) => new()
+    internal static BillingRecord Rejected(RejectedRequest rejection, DateTimeOffset endedAt) => new()
     {
         RequestId = rejection.RequestId,
         KeyId = rejection.KeyId,

@@ -4,7 +4,7 @@ using AkkaProxy.Pipeline.Usage;
 namespace AkkaProxy.Pipeline.Billing;
 
 /// <summary>An authenticated request (or WebSocket <c>response.create</c>) the relay refused before anything went upstream.</summary>
-public sealed record RejectedRequest
+internal sealed record RejectedRequest
 {
     /// <summary>The relay's request id, as the client was told.</summary>
     public required string RequestId { get; init; }

@@ -1,7 +1,7 @@
 namespace AkkaProxy.Pipeline.Routing;
 
 /// <summary>Matches names against patterns where <c>*</c> stands for any run of characters.</summary>
-public static class WildcardPattern
+internal static class WildcardPattern
 {
     /// <summary>True when <paramref name="value"/> matches <paramref name="pattern"/> (ordinal, case-sensitive).</summary>
     public static bool IsMatch(string pattern, string value) => IsMatch(pattern.AsSpan(), value.AsSpan());

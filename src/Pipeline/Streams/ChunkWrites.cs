@@ -2,7 +2,7 @@ using System.Buffers;
 using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Stage;
-using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Streams;

@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Akka.Streams;
 using Akka.Streams.Stage;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Pipeline.Streams;
 

@@ -3,7 +3,6 @@ using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Pipeline.Streams;
 

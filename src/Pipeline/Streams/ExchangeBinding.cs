@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Pipeline.Streams;
 

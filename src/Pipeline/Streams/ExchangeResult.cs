@@ -1,4 +1,4 @@
-using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Streams;

@@ -3,7 +3,6 @@ using Akka.Streams;
 using Akka.Streams.Stage;
 using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Pipeline.Streams;
 

@@ -1,5 +1,4 @@
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Pipeline.Streams;
 

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using AkkaProxy.Pipeline.Billing;
 
 namespace AkkaProxy.Pipeline.Supervision;
 

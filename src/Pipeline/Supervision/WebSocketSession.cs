@@ -4,6 +4,7 @@ using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Transport;
 using AkkaProxy.Pipeline.Usage;
 using Microsoft.Extensions.Logging;

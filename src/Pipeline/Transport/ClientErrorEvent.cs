@@ -8,7 +8,7 @@ namespace AkkaProxy.Pipeline.Transport;
 /// The WebSocket <c>error</c> event in OpenAI's nested protocol shape (docs/protocol-notes.md §A):
 /// <c>{"type":"error","status":400,"stream_id"?,"error":{"type","code","message","param"}}</c>.
 /// </summary>
-public static class ClientErrorEvent
+internal static class ClientErrorEvent
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

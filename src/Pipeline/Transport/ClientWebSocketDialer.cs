@@ -28,7 +28,7 @@ public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpst
     public void Dispose() => _invoker.Dispose();
 
     /// <summary>The upstream socket URL for <paramref name="provider"/>.</summary>
-    public static Uri UpstreamUri(Provider provider, string? upstreamModel = null)
+    internal static Uri UpstreamUri(Provider provider, string? upstreamModel = null)
     {
         Uri http = provider.BuildUri("/v1/responses", upstreamModel is null ? null : "model=" + Uri.EscapeDataString(upstreamModel));
         return new UriBuilder(http) { Scheme = http.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;

@@ -10,7 +10,7 @@ namespace AkkaProxy.Pipeline.Transport;
 /// them as errors: OpenAI's <c>{"error":{message,type,param,code}}</c>, Anthropic's
 /// <c>{"type":"error","error":{type,message}}</c>, the Responses <c>error</c> event.
 /// </summary>
-public static class ErrorBodies
+internal static class ErrorBodies
 {
     // Relaxed escaping keeps quotes in messages readable ('gpt-4o', not \u0027gpt-4o\u0027); JSON stays valid.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

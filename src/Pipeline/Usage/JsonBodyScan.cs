@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using AkkaProxy.Pipeline.Json;
 
 namespace AkkaProxy.Pipeline.Usage;
 

@@ -1,5 +1,3 @@
-using AkkaProxy.Pipeline.Json;
-
 namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>

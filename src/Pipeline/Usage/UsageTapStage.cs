@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using AkkaProxy.Pipeline.Json;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Pipeline.Usage;
 

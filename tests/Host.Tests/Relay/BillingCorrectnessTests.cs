@@ -5,7 +5,6 @@ using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Supervision;
-using AkkaProxy.Pipeline.Transport;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Host.Tests.Relay;

@@ -1,6 +1,6 @@
 using System.Net;
 using AkkaProxy.Host.Tests.TestKit;
-using AkkaProxy.Pipeline.Transport;
+using AkkaProxy.Pipeline.Supervision;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaProxy.Host.Tests.Relay;

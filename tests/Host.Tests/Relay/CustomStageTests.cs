@@ -7,7 +7,6 @@ using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Supervision;
-using AkkaProxy.Pipeline.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

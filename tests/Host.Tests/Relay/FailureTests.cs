@@ -6,7 +6,6 @@ using System.Text.Json;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 using OpenAI.Chat;
 
@@ -40,7 +39,7 @@ public sealed class FailureTests : RelayTestBase
         Assert.Equal("request_too_large", error.GetProperty("code").GetString());
         Assert.Single(body.RootElement.EnumerateObject());
 
-        string requestId = response.Headers.GetValues(Pipeline.Transport.HttpRelay.RequestIdHeader).Single();
+        string requestId = response.Headers.GetValues(Pipeline.Supervision.HttpRelay.RequestIdHeader).Single();
         await Relay.Billing.DrainAsync(requestId);
         BillingRecord record = Assert.Single(Relay.Billing.Records);
         Assert.Equal(requestId, record.RequestId);

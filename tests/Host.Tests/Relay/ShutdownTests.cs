@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Host.Tests.Relay;
 

@@ -5,7 +5,6 @@ using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Supervision;
-using AkkaProxy.Pipeline.Transport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaProxy.Host.Tests.Security;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
-using AkkaProxy.Pipeline.Transport;
+using AkkaProxy.Pipeline.Supervision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,7 @@
 using System.Text;
 using AkkaProxy.Host.Tests.Fakes;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Supervision;
-using AkkaProxy.Pipeline.Transport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaProxy.Host.Tests.TestKit;

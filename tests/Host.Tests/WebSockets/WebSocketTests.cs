@@ -4,8 +4,6 @@ using System.Text.Json;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
-using AkkaProxy.Pipeline.Supervision;
-using AkkaProxy.Pipeline.Transport;
 using AkkaProxy.Pipeline.Usage;
 using Microsoft.Extensions.DependencyInjection;
 

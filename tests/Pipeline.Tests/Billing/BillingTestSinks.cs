@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using AkkaProxy.Pipeline.Billing;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,3 @@
-using AkkaProxy.Pipeline.Json;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Tests.Conformance;

@@ -1,7 +1,5 @@
 using System.Buffers;
-using AkkaProxy.Pipeline.Json;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Tests.Conformance;

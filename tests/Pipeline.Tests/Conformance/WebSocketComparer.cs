@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using AkkaProxy.Pipeline.Json;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Usage;

@@ -4,9 +4,9 @@ using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Streams.TestKit;
+using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Tests.TestKit;
 using AkkaProxy.Pipeline.Usage;
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Tests.TestKit;

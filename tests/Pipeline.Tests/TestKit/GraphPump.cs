@@ -3,7 +3,6 @@ using Akka.Actor;
 using Akka.Streams;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Pipeline.Tests.TestKit;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using AkkaProxy.Pipeline.Json;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Tests.Usage;

@@ -1,4 +1,3 @@
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Tests.TestKit;
 using AkkaProxy.Pipeline.Usage;
 

@@ -3,7 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Tests.TestKit;
 using AkkaProxy.Pipeline.Usage;
 

@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text.Json;
-using AkkaProxy.Pipeline.Usage;
 
-namespace AkkaProxy.Pipeline.Json;
+namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>
 /// Walks the tokens of one JSON document with <see cref="Utf8JsonReader"/> and records the

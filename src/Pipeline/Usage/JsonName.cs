@@ -1,4 +1,4 @@
-namespace AkkaProxy.Pipeline.Json;
+namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>The property names the relay cares about, matched without allocating.</summary>
 internal enum JsonName : byte

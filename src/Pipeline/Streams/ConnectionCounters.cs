@@ -1,4 +1,4 @@
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>Live connection supervisors and running connection graphs of one relay: what a leak check or a gauge reads.</summary>
 public sealed class ConnectionCounters
@@ -6,6 +6,10 @@ public sealed class ConnectionCounters
     private long _connections;
     private long _graphs;
     private long _materialized;
+
+    internal ConnectionCounters()
+    {
+    }
 
     /// <summary>Connection supervisor actors alive.</summary>
     public long OpenConnections => Interlocked.Read(ref _connections);

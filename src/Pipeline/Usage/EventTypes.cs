@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace AkkaProxy.Pipeline.Json;
+namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>Reads a <c>"type"</c> string value into <see cref="EventType"/> without allocating.</summary>
 internal static class EventTypes

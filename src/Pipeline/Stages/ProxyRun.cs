@@ -1,6 +1,4 @@
-using AkkaProxy.Pipeline.Stages;
-
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Stages;
 
 /// <summary>
 /// One exchange flowing through the factory's stages: request stages in order, then its response
@@ -27,7 +25,7 @@ public sealed class ProxyRun
     public ProxyExchange Exchange { get; }
 
     /// <summary>True while the pump waits for the client to take what was written (a slow or stalled reader).</summary>
-    public bool WaitingForClient { get; internal set; }
+    internal bool WaitingForClient { get; set; }
 
     /// <summary>Passes the request through the stages, outermost first.</summary>
     public void ApplyRequestStages()

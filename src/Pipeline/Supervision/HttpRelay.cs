@@ -8,14 +8,14 @@ using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
-using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Transport;
 using AkkaProxy.Pipeline.Usage;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
-namespace AkkaProxy.Pipeline.Transport;
+namespace AkkaProxy.Pipeline.Supervision;
 
 /// <summary>
 /// Relays one HTTP exchange and supervises it:

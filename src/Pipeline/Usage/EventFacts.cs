@@ -1,6 +1,4 @@
-using AkkaProxy.Pipeline.Usage;
-
-namespace AkkaProxy.Pipeline.Json;
+namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>What one JSON document (a stream event, a WebSocket message or a whole body) said that matters to the relay.</summary>
 internal struct EventFacts

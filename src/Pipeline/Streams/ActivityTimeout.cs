@@ -1,4 +1,4 @@
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
 /// A cancellation token that fires after a period with no activity. Every read and write calls
@@ -10,7 +10,7 @@ namespace AkkaProxy.Pipeline.Supervision;
 /// earliest possible deadline; if there was activity since, it re-arms itself for what is left, so
 /// the token still fires one full timeout after the last activity.
 /// </remarks>
-public sealed class ActivityTimeout : IDisposable
+internal sealed class ActivityTimeout : IDisposable
 {
     private readonly CancellationTokenSource _source = new();
     private readonly TimeProvider _time;

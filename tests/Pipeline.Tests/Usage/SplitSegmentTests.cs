@@ -1,15 +1,13 @@
 using System.Buffers;
 using System.Text;
 using AkkaProxy.Pipeline.Framing;
-using AkkaProxy.Pipeline.Json;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
 using AkkaProxy.Pipeline.Tests.TestKit;
 
-namespace AkkaProxy.Pipeline.Tests.Json;
+namespace AkkaProxy.Pipeline.Tests.Usage;
 
 /// <summary>
 /// Events and numbers split across buffer segments (as a PipeReader hands them over) read the same

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace AkkaProxy.Pipeline.Json;
+namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>Maps a property-name token to <see cref="JsonName"/> by comparing UTF-8 bytes, never building a string.</summary>
 internal static class JsonNames

@@ -1,10 +1,10 @@
 using System.Net.WebSockets;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Routing;
-using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Transport;
 using Microsoft.Extensions.Logging;
 
-namespace AkkaProxy.Pipeline.Transport;
+namespace AkkaProxy.Pipeline.Supervision;
 
 /// <summary>
 /// Relays Responses WebSocket mode: one supervised session per client socket, many

@@ -1,4 +1,4 @@
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Billing;
 
 /// <summary>How an exchange ended, as billed.</summary>
 public enum ExchangeOutcome

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 
-namespace AkkaProxy.Pipeline.Streams;
+namespace AkkaProxy.Pipeline.Supervision;
 
 /// <summary>
 /// Kestrel connection middleware that gives each client connection its <see cref="ConnectionScope"/>

@@ -1,6 +1,7 @@
 using Akka.Actor;
+using AkkaProxy.Pipeline.Streams;
 
-namespace AkkaProxy.Pipeline.Streams;
+namespace AkkaProxy.Pipeline.Supervision;
 
 /// <summary>
 /// What one client connection holds from its first relayed request until it closes: its supervisor
@@ -99,7 +100,7 @@ internal sealed class ConnectionScope : IDisposable
         }
         else
         {
-            supervisor.Tell(Supervision.ConnectionSupervisor.Close.Instance);
+            supervisor.Tell(ConnectionSupervisor.Close.Instance);
         }
     }
 }

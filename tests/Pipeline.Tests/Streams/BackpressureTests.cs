@@ -3,11 +3,11 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Threading.Channels;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Tests.TestKit;
 using AkkaProxy.Pipeline.Usage;
 
-namespace AkkaProxy.Pipeline.Tests.Supervision;
+namespace AkkaProxy.Pipeline.Tests.Streams;
 
 /// <summary>A slow client slows the reads from the upstream: the run never buffers without bound.</summary>
 public sealed class BackpressureTests

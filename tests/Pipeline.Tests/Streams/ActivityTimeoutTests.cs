@@ -1,11 +1,11 @@
 using System.IO.Pipelines;
 using System.Text;
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Tests.TestKit;
 using AkkaProxy.Pipeline.Usage;
 
-namespace AkkaProxy.Pipeline.Tests.Supervision;
+namespace AkkaProxy.Pipeline.Tests.Streams;
 
 /// <summary>The idle timeout, on a manual clock: it fires only after a full period without activity.</summary>
 public sealed class ActivityTimeoutTests

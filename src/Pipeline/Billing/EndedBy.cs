@@ -1,4 +1,4 @@
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Billing;
 
 /// <summary>Who ended an exchange.</summary>
 public enum EndedBy

@@ -1,7 +1,7 @@
-namespace AkkaProxy.Pipeline.Supervision;
+namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>Why a run's response pump stopped.</summary>
-public enum PumpResult
+internal enum PumpResult
 {
     /// <summary>The upstream ended its body.</summary>
     UpstreamEnded,

@@ -1,4 +1,4 @@
-namespace AkkaProxy.Pipeline.Json;
+namespace AkkaProxy.Pipeline.Usage;
 
 /// <summary>The value of a top-level <c>"type"</c> field, for the types that matter to accounting.</summary>
 internal enum EventType : byte
