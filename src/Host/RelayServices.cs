@@ -110,6 +110,12 @@ public static class RelayServices
             akka.AddHocon(section, HoconAddMode.Prepend);
         }
 
+        // Akka's own log events go to .NET logging, with the relay's other logs.
+        akka.ConfigureLoggers(loggers =>
+        {
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+        });
         akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());
         // Akka.Hosting stops the actor system before the web server drains (hosted services stop in
         // reverse order of registration). The exchanges still open end on ApplicationStopping; this
