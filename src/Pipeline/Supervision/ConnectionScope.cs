@@ -21,6 +21,18 @@ internal sealed class ConnectionScope : IDisposable
     private IActorRef? _supervisor;
     private bool _closed;
 
+    /// <summary>Whether the connection stopped (its supervisor stopped, or it closed): it takes no more exchanges.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _closed;
+            }
+        }
+    }
+
     /// <summary>The connection's supervisor, made by <paramref name="create"/> on first use.</summary>
     public IActorRef Supervisor(Func<ConnectionScope, IActorRef> create)
     {
@@ -35,6 +47,12 @@ internal sealed class ConnectionScope : IDisposable
     {
         lock (_gate)
         {
+            if (_closed)
+            {
+                // Its supervisor stopped (a graph failed) or the connection closed: no new graph here.
+                throw new InvalidOperationException("The connection has stopped and takes no more exchanges.");
+            }
+
             while (_idle.TryPop(out ConnectionGraph? graph))
             {
                 if (graph.IsRunning)

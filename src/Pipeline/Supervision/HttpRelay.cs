@@ -211,6 +211,8 @@ public sealed class HttpRelay
             {
                 context.Response.Headers.Clear();
                 context.Response.Headers[RequestIdHeader] = requestId;
+                // The connection's graph may have failed with it: a failed connection is never resumed.
+                context.Response.Headers.Connection = "close";
                 await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "relay_internal_error",
                     $"The relay failed while handling the request (request id {requestId}).").ConfigureAwait(false);
             }
@@ -262,6 +264,12 @@ public sealed class HttpRelay
     private async Task<HttpRelayOutcome> RelayAsync(HttpContext context, ProxyRun run)
     {
         ProxyExchange exchange = run.Exchange;
+
+        if (ConnectionScopeOf(context)?.IsClosed == true)
+        {
+            // A graph of this connection failed and its supervisor stopped it: nothing more goes upstream.
+            throw new InvalidOperationException("The connection has stopped and takes no more exchanges.");
+        }
 
         // 3. Send. Until the headers arrive, the activity timeout is the response timeout.
         using var activity = new ActivityTimeout(_factory.Options.UpstreamResponseTimeout, _time);

@@ -16,13 +16,14 @@ namespace AkkaProxy.Host.Tests.Relay;
 public sealed class CustomStageTests : RelayTestBase
 {
     protected override string ExtraHocon => """
-            akkaproxy.pipeline.stages = [ { factory = failing }, { factory = rewriting } ]
+            akkaproxy.pipeline.stages = [ { factory = failing }, { factory = rewriting }, { factory = exploding } ]
             """;
 
     protected override void ConfigureServices(IServiceCollection services)
     {
         services.AddSingleton<IProxyStageFactory>(new Factory("failing", new FailOnRequestStage()));
         services.AddSingleton<IProxyStageFactory>(new Factory("rewriting", new DoubleEveryByteStage()));
+        services.AddSingleton<IProxyStageFactory>(new Factory("exploding", new ExplodeOnResponseStage()));
     }
 
     [Fact]
@@ -61,6 +62,28 @@ public sealed class CustomStageTests : RelayTestBase
         Assert.Equal(FakeStreams.ChatPrompt, record.Usage.InputTokens); // the tap read the upstream's bytes
     }
 
+    [Fact]
+    public async Task AStageThatThrowsOnAResponseFrame_FailsTheConnection_WhichIsClosed_AndTheNextRequestGetsANewOne()
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1 };
+        using var client = new HttpClient(handler) { BaseAddress = Relay.BaseUrl };
+
+        using HttpResponseMessage failed = await client.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gpt-4o","user":"explode","messages":[]}"""));
+        string body = await failed.Content.ReadAsStringAsync();
+        using HttpResponseMessage next = await client.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gpt-4o","messages":[]}"""));
+        await next.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.True(failed.Headers.ConnectionClose); // a failed connection is never resumed
+        Assert.Contains("relay_internal_error", body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        HttpRelay http = Relay.App.Services.GetRequiredService<HttpRelay>();
+        Assert.Equal(2, http.Connections.GraphsMaterialized); // the next request came on a new connection, with a new graph
+        BillingRecord record = await Relay.Billing.WaitForAsync(r => r.ErrorCode is "relay_internal_error" or "connection_stopped");
+        Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
+        Assert.Equal(EndedBy.Relay, record.EndedBy);
+    }
+
     private sealed class Factory(string name, ProxyStage stage) : IProxyStageFactory
     {
         public string Name => name;
@@ -80,6 +103,15 @@ public sealed class CustomStageTests : RelayTestBase
                 throw new InvalidOperationException($"the policy service at {Secret} is down");
             }
         }
+    }
+
+    /// <summary>Throws on the response of a request whose body names the user "explode": a bug in a frame hook.</summary>
+    private sealed class ExplodeOnResponseStage : ProxyStage
+    {
+        public override FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame) =>
+            Encoding.UTF8.GetString(exchange.RequestBody.Span).Contains("explode", StringComparison.Ordinal)
+                ? throw new InvalidOperationException("frame hook bug")
+                : FrameDecision.Forward;
     }
 
     /// <summary>Sends every byte of a body twice: the body doubles, so the upstream's Content-Length is wrong for it, whatever the chunking.</summary>
