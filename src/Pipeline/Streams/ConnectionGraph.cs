@@ -10,9 +10,10 @@ namespace AkkaProxy.Pipeline.Streams;
 /// One client connection's Akka.Streams graph, materialized once and used by its exchanges one after
 /// another:
 /// <code>
-///   upstream source ─▶ kill switch ─▶ frame decoder ─▶ usage tap ─▶ [custom stages] ─▶ include-usage ─▶ model rewrite ─▶ client sink
-///   (the exchange's                   (SSE events,     (innermost)   (in reverse       (response frames pass the stages innermost first)    (writes, flushes,
-///    PipeReader)                       or a chunk)                    order added)                                                          reports the end)
+///   upstream source ──▶ frame decoder ──▶ usage tap ──▶ [custom stages, flows] ──▶ include-usage ──▶ client sink
+///   (the exchange's     (SSE events or    (innermost)    (in reverse order         (a stage with no frame hook,     (writes, flushes,
+///    PipeReader; also    a body chunk;                    added)                    like the model rewrite,          reports each
+///    the kill switch)    flush points)                                              takes no place)                  exchange's end)
 /// </code>
 /// The graph is one fused island: no async boundary, no buffer, so one element is in flight at a
 /// time and the sink's demand is the only demand: a client that reads nothing stops the upstream reads.
@@ -20,8 +21,7 @@ namespace AkkaProxy.Pipeline.Streams;
 /// <remarks>One exchange at a time; the graph stops for good when a stage fails or on <see cref="Shutdown"/>.</remarks>
 internal sealed class ConnectionGraph
 {
-    private readonly Action<ExchangeBinding> _attach;
-    private readonly UniqueKillSwitch _killSwitch;
+    private readonly UpstreamSource.Control _control;
     private readonly Action<ExchangeBinding> _release;
     private readonly ProxyStreamFactory _factory;
     private ExchangeBinding? _current;
@@ -29,8 +29,7 @@ internal sealed class ConnectionGraph
     public ConnectionGraph(ProxyStreamFactory factory, IMaterializer materializer, ConnectionCounters? counters = null)
     {
         _factory = factory;
-        ((Action<ExchangeBinding> attach, UniqueKillSwitch killSwitch), Task stopped) = Source.FromGraph(new UpstreamSource())
-            .ViaMaterialized(KillSwitches.Single<UpstreamRead>(), Keep.Both)
+        (UpstreamSource.Control control, Task stopped) = Source.FromGraph(new UpstreamSource())
             .Via(new FrameDecoderStage(factory.Options.MaxEventBytes))
             .Via(StageChain.Of(factory))
             .ToMaterialized(new ClientSink(), Keep.Both)
@@ -39,8 +38,7 @@ internal sealed class ConnectionGraph
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(materializer);
         _release = binding => Interlocked.CompareExchange(ref _current, null, binding);
-        _attach = attach;
-        _killSwitch = killSwitch;
+        _control = control;
         Stopped = stopped;
         counters?.GraphStarted();
         _ = stopped.ContinueWith(
@@ -86,12 +84,15 @@ internal sealed class ConnectionGraph
             OnStopped(Stopped); // stopped in between: the exchange must not wait for a graph that is gone
         }
 
-        _attach(binding);
+        _control.Attach(binding);
         return binding.Done.Task;
     }
 
     /// <summary>Stops the graph (the connection closed); an exchange still attached ends with an error.</summary>
-    public void Shutdown() => _killSwitch.Shutdown();
+    public void Shutdown() => _control.Shutdown();
+
+    /// <summary>The graph's kill switch (the connection's supervisor owns it, through this graph).</summary>
+    public IKillSwitch KillSwitch => _control;
 
     private void OnStopped(Task stopped)
     {

@@ -9,9 +9,10 @@ namespace AkkaProxy.Pipeline.Streams;
 /// The graph's source: the upstream body of whichever exchange is attached, one read per element.
 /// It reads only when pulled (demand-driven: a client that reads nothing stops the upstream reads)
 /// and advances the reader only when pulled again, once everything downstream is done with the bytes.
-/// Materializes the way to attach the next exchange.
+/// Materializes its <see cref="Control"/>: the way to attach the next exchange, and the graph's kill
+/// switch (built into the source rather than a stage after it, which would cost every read a hop).
 /// </summary>
-internal sealed class UpstreamSource : GraphStageWithMaterializedValue<SourceShape<UpstreamRead>, Action<ExchangeBinding>>
+internal sealed class UpstreamSource : GraphStageWithMaterializedValue<SourceShape<UpstreamRead>, UpstreamSource.Control>
 {
     public UpstreamSource() => Shape = new SourceShape<UpstreamRead>(Out);
 
@@ -21,10 +22,23 @@ internal sealed class UpstreamSource : GraphStageWithMaterializedValue<SourceSha
 
     protected override Attributes InitialAttributes { get; } = Attributes.CreateName("upstream-source");
 
-    public override ILogicAndMaterializedValue<Action<ExchangeBinding>> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+    public override ILogicAndMaterializedValue<Control> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
     {
         var logic = new Logic(this);
-        return new LogicAndMaterializedValue<Action<ExchangeBinding>>(logic, logic.Attach);
+        return new LogicAndMaterializedValue<Control>(logic, logic.Control);
+    }
+
+    /// <summary>A materialized source's control: attaches exchanges, and stops the graph (<see cref="IKillSwitch"/>).</summary>
+    internal sealed class Control(Action<ExchangeBinding> attach, Action shutdown, Action<Exception> abort) : IKillSwitch
+    {
+        /// <summary>Attaches the next exchange: the source reads its upstream body from now on.</summary>
+        public void Attach(ExchangeBinding binding) => attach(binding);
+
+        /// <summary>Completes the graph: the source stops, everything downstream completes.</summary>
+        public void Shutdown() => shutdown();
+
+        /// <summary>Fails the graph with <paramref name="cause"/>.</summary>
+        public void Abort(Exception cause) => abort(cause);
     }
 
     public override string ToString() => "UpstreamSource";
@@ -42,12 +56,12 @@ internal sealed class UpstreamSource : GraphStageWithMaterializedValue<SourceSha
         public Logic(UpstreamSource stage) : base(stage.Shape)
         {
             _stage = stage;
-            Attach = GetAsyncCallback<ExchangeBinding>(OnAttach);
+            Control = new Control(GetAsyncCallback<ExchangeBinding>(OnAttach), GetAsyncCallback(CompleteStage), GetAsyncCallback<Exception>(FailStage));
             _readCompleted = GetAsyncCallback(OnReadCompleted);
             SetHandler(stage.Out, this);
         }
 
-        public Action<ExchangeBinding> Attach { get; }
+        public Control Control { get; }
 
         public override void OnPull()
         {
