@@ -1,5 +1,6 @@
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline;
@@ -120,8 +121,8 @@ public sealed class ProxyExchange
         _hasBodyInfo = true;
     }
 
-    /// <summary>The supervisor actor of the connection the exchange runs on, once it reached its graph.</summary>
-    internal Akka.Actor.IActorRef? Supervisor { get; set; }
+    /// <summary>The connection the exchange runs on (its supervisor's scope and ledger), once it reached its graph.</summary>
+    internal ConnectionScope? Connection { get; set; }
 
     /// <summary>
     /// Claims the right to emit this exchange's billing record; true exactly once. The handler that

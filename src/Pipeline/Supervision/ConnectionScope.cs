@@ -1,4 +1,5 @@
 using Akka.Actor;
+using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Streams;
 
 namespace AkkaProxy.Pipeline.Supervision;
@@ -18,8 +19,59 @@ internal sealed class ConnectionScope : IDisposable
     private readonly Stack<ConnectionGraph> _idle = new();
     private readonly List<ConnectionGraph> _all = [];
     private readonly Lock _gate = new();
+    private readonly Dictionary<string, ProxyExchange> _open = new(StringComparer.Ordinal);
+    private readonly Queue<(string RequestId, EndedBy EndedBy)> _ends = new();
     private IActorRef? _supervisor;
     private bool _closed;
+
+    /// <summary>How many of the latest ends the ledger keeps.</summary>
+    public const int EndsKept = 32;
+
+    /// <summary>The ledger: an exchange of this connection reached its graph.</summary>
+    public void Opened(ProxyExchange exchange)
+    {
+        lock (_gate)
+        {
+            _open[exchange.RequestId] = exchange;
+        }
+    }
+
+    /// <summary>The ledger: the handler finished an exchange (and billed it, if it won the claim); <paramref name="endedBy"/> ended it.</summary>
+    public void Ended(ProxyExchange exchange, EndedBy endedBy)
+    {
+        lock (_gate)
+        {
+            _open.Remove(exchange.RequestId);
+            _ends.Enqueue((exchange.RequestId, endedBy));
+            if (_ends.Count > EndsKept)
+            {
+                _ends.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>Who ended this connection's latest exchanges, the latest last.</summary>
+    public IReadOnlyList<(string RequestId, EndedBy EndedBy)> Ends
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _ends];
+            }
+        }
+    }
+
+    /// <summary>The exchanges still open, taken out of the ledger (the supervisor bills them when it stops).</summary>
+    public IReadOnlyList<ProxyExchange> TakeOpen()
+    {
+        lock (_gate)
+        {
+            ProxyExchange[] open = [.. _open.Values];
+            _open.Clear();
+            return open;
+        }
+    }
 
     /// <summary>Whether the connection stopped (its supervisor stopped, or it closed): it takes no more exchanges.</summary>
     public bool IsClosed

@@ -251,7 +251,7 @@ public sealed class HttpRelay
             _logger.LogWarning("Exchange {RequestId} was billed by its connection's supervisor when the connection stopped.", exchange.RequestId);
         }
 
-        exchange.Supervisor?.Tell(new ConnectionSupervisor.Ended(exchange, outcome.EndedBy));
+        exchange.Connection?.Ended(exchange, outcome.EndedBy);
     }
 
     /// <summary>Refuses an authenticated request before anything went upstream: the error in the API's shape, then its record (outcome rejected, cost 0).</summary>
@@ -317,8 +317,12 @@ public sealed class HttpRelay
             ConnectionScope scope = connection ?? new ConnectionScope();
             IActorRef supervisor = scope.Supervisor(_newSupervisor);
             ConnectionGraph graph = scope.Rent(_newGraph, out bool isNew);
-            exchange.Supervisor = supervisor;
-            supervisor.Tell(new ConnectionSupervisor.Opened(exchange, graph, isNew));
+            exchange.Connection = scope;
+            scope.Opened(exchange);
+            if (isNew)
+            {
+                supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
+            }
             try
             {
                 PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, linked.Token).ConfigureAwait(false);

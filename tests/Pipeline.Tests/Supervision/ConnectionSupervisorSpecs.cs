@@ -24,7 +24,7 @@ public sealed class ConnectionSupervisorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         (IActorRef supervisor, ConnectionScope scope, ConnectionGraph graph) = Start();
         ProxyExchange exchange = Exchanges.Create(ApiKind.Responses, "{}", streaming: true);
-        supervisor.Tell(new ConnectionSupervisor.Opened(exchange, graph, FirstUseOfGraph: true));
+        scope.Opened(exchange);
         Watch(supervisor);
 
         scope.Dispose(); // the connection closed
@@ -45,9 +45,10 @@ public sealed class ConnectionSupervisorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         (IActorRef supervisor, ConnectionScope scope, ConnectionGraph graph) = Start();
         ProxyExchange exchange = Exchanges.Create(ApiKind.Responses, "{}", streaming: true);
-        supervisor.Tell(new ConnectionSupervisor.Opened(exchange, graph, FirstUseOfGraph: true));
+        scope.Opened(exchange);
         Assert.True(exchange.TryClaimBilling()); // the handler billed it
-        supervisor.Tell(new ConnectionSupervisor.Ended(exchange, EndedBy.Upstream));
+        scope.Ended(exchange, EndedBy.Upstream);
+        Assert.Equal([(exchange.RequestId, EndedBy.Upstream)], scope.Ends);
         Watch(supervisor);
 
         scope.Dispose();
@@ -61,7 +62,7 @@ public sealed class ConnectionSupervisorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         (IActorRef supervisor, ConnectionScope scope, ConnectionGraph graph) = Start();
         ProxyExchange exchange = Exchanges.Create(ApiKind.Responses, "{}", streaming: true);
-        supervisor.Tell(new ConnectionSupervisor.Opened(exchange, graph, FirstUseOfGraph: true));
+        scope.Opened(exchange);
         Watch(supervisor);
 
         // The handler claims while the connection closes; whoever wins, one record exists.
@@ -88,10 +89,10 @@ public sealed class ConnectionSupervisorSpecs : Akka.TestKit.Xunit2.TestKit
         ProxyStreamFactory failing = new ProxyStreamBuilder()
             .MapResponseFrames((ProxyExchange _, ref ResponseFrame _) => throw new InvalidOperationException("stage bug"))
             .Build();
-        (IActorRef supervisor, _, ConnectionGraph graph) = Start(failing);
+        (IActorRef supervisor, ConnectionScope scope, ConnectionGraph graph) = Start(failing);
         ProxyExchange exchange = Exchanges.Create(ApiKind.Responses, "{}", streaming: true);
         ProxyRun run = failing.CreateRun(exchange);
-        supervisor.Tell(new ConnectionSupervisor.Opened(exchange, graph, FirstUseOfGraph: true));
+        scope.Opened(exchange);
         Watch(supervisor);
 
         byte[] stream = "data: {\"type\":\"response.created\"}\n\n"u8.ToArray();
@@ -116,6 +117,7 @@ public sealed class ConnectionSupervisorSpecs : Akka.TestKit.Xunit2.TestKit
             return ValueTask.CompletedTask;
         }, PricingTable.Empty, TimeProvider.System, _counters));
         ConnectionGraph graph = scope.Rent(() => new ConnectionGraph(factory, materializer, _counters), out _);
+        supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
         return (supervisor, scope, graph);
     }
 }
