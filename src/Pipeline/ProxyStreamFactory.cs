@@ -1,3 +1,4 @@
+using Akka;
 using Akka.IO;
 using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Stages;
@@ -18,6 +19,7 @@ public sealed class ProxyStreamFactory
         Stages = stages;
         Options = options;
         MayChangeResponseBodies = stages.Any(stage => stage.MayChangeResponseFrames);
+        _responseStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Of(this));
     }
 
     /// <summary>The stages, outermost (nearest the client) first, built-ins included.</summary>
@@ -48,9 +50,18 @@ public sealed class ProxyStreamFactory
         var binding = new ExchangeBinding(run, null!, null!, framing, null, TimeProvider.System, CancellationToken.None);
         return Flow.FromGraph(new ChunkReads(binding))
             .Via(new FrameDecoderStage(Options.MaxEventBytes))
-            .Via(StageChain.Of(this))
+            .Via(ResponseStages)
             .ViaMaterialized(new ChunkWrites(), Keep.Right);
     }
+
+    /// <summary>
+    /// The stages as one flow over response frames, innermost first: an immutable blueprint, built once
+    /// and spliced into every connection's graph and exchange flow (built per graph, it cost each new
+    /// connection a reflection look-up per stage).
+    /// </summary>
+    internal Flow<ProxyFrame, ProxyFrame, NotUsed> ResponseStages => _responseStages.Value;
+
+    private readonly Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>> _responseStages;
 
     /// <summary>Whether some stage may change or drop response frames, so a body's upstream length cannot be trusted.</summary>
     internal bool MayChangeResponseBodies { get; }

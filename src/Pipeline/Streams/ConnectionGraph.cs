@@ -31,7 +31,7 @@ internal sealed class ConnectionGraph
         _factory = factory;
         (UpstreamSource.Control control, Task stopped) = Source.FromGraph(new UpstreamSource())
             .Via(new FrameDecoderStage(factory.Options.MaxEventBytes))
-            .Via(StageChain.Of(factory))
+            .Via(factory.ResponseStages)
             .ToMaterialized(new ClientSink(), Keep.Both)
             // No read-ahead anywhere: should a user flow add an async boundary, the buffer in front of
             // it holds one element, not Akka's default 16, so an idle client still stops the reads.
