@@ -91,6 +91,7 @@ public static class RelayServices
             sp.GetRequiredService<WebSocketRelayOptions>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<WebSocketRelay>>(),
+            sp.GetRequiredService<ActorSystem>(),
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         return services;
     }

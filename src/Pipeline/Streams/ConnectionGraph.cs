@@ -19,7 +19,7 @@ namespace AkkaProxy.Pipeline.Streams;
 /// time and the sink's demand is the only demand: a client that reads nothing stops the upstream reads.
 /// </summary>
 /// <remarks>One exchange at a time; the graph stops for good when a stage fails or on <see cref="Shutdown"/>.</remarks>
-internal sealed class ConnectionGraph
+internal sealed class ConnectionGraph : IConnectionGraph
 {
     private readonly UpstreamSource.Control _control;
     private readonly Action<ExchangeBinding> _release;

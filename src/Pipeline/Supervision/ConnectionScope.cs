@@ -17,7 +17,7 @@ internal sealed class ConnectionScope : IDisposable
     public static readonly object Key = typeof(ConnectionScope);
 
     private readonly Stack<ConnectionGraph> _idle = new();
-    private readonly List<ConnectionGraph> _all = [];
+    private readonly List<IConnectionGraph> _all = [];
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ProxyExchange> _open = new(StringComparer.Ordinal);
     private readonly Queue<(string RequestId, EndedBy EndedBy)> _ends = new();
@@ -121,6 +121,25 @@ internal sealed class ConnectionScope : IDisposable
         }
     }
 
+    /// <summary>Takes a graph that is not pooled (a WebSocket session's) into the scope: it is shut down with the others.</summary>
+    public void Adopt(IConnectionGraph graph)
+    {
+        bool closed;
+        lock (_gate)
+        {
+            closed = _closed;
+            if (!closed)
+            {
+                _all.Add(graph);
+            }
+        }
+
+        if (closed)
+        {
+            graph.Shutdown();
+        }
+    }
+
     /// <summary>Gives a graph back once its exchange has ended; a stopped graph, or any graph after the connection closed, is shut down instead.</summary>
     public void Return(ConnectionGraph graph)
     {
@@ -139,7 +158,7 @@ internal sealed class ConnectionScope : IDisposable
     /// <summary>Shuts every graph of the connection down (its supervisor does, when it stops).</summary>
     public void ShutDown()
     {
-        ConnectionGraph[] all;
+        IConnectionGraph[] all;
         lock (_gate)
         {
             _closed = true;
@@ -148,7 +167,7 @@ internal sealed class ConnectionScope : IDisposable
             _idle.Clear();
         }
 
-        foreach (ConnectionGraph graph in all)
+        foreach (IConnectionGraph graph in all)
         {
             graph.Shutdown();
         }

@@ -66,7 +66,7 @@ internal sealed class ConnectionSupervisor : ReceiveActor
 
     private void OnGraphStarted(GraphStarted started)
     {
-        ConnectionGraph graph = started.Graph;
+        IConnectionGraph graph = started.Graph;
         graph.Stopped.PipeTo(Self, success: () => new GraphStopped(graph, null), failure: ex => new GraphStopped(graph, ex));
     }
 
@@ -81,7 +81,7 @@ internal sealed class ConnectionSupervisor : ReceiveActor
     }
 
     /// <summary>A graph was materialized for this connection: the actor watches it, and stops if it fails.</summary>
-    internal sealed record GraphStarted(ConnectionGraph Graph);
+    internal sealed record GraphStarted(IConnectionGraph Graph);
 
     /// <summary>The connection closed.</summary>
     internal sealed record Close
@@ -89,5 +89,5 @@ internal sealed class ConnectionSupervisor : ReceiveActor
         public static Close Instance { get; } = new();
     }
 
-    private sealed record GraphStopped(ConnectionGraph Graph, Exception? Failure);
+    private sealed record GraphStopped(IConnectionGraph Graph, Exception? Failure);
 }

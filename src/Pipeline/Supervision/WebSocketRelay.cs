@@ -1,14 +1,18 @@
 using System.Net.WebSockets;
+using Akka.Actor;
+using Akka.Streams;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaProxy.Pipeline.Supervision;
 
 /// <summary>
-/// Relays Responses WebSocket mode: one supervised session per client socket, many
-/// <c>response.create</c> turns on it, one billing record per turn. Works with any client socket
+/// Relays Responses WebSocket mode: one session per client socket (one Akka.Streams graph, both
+/// directions, under a supervisor actor of its own), many <c>response.create</c> turns on it, one
+/// billing record per turn. Works with any client socket
 /// (an accepted Kestrel socket, or any <see cref="WebSocket"/>) and any upstream the
 /// <see cref="IUpstreamWebSocketDialer"/> opens. See docs/architecture.md and docs/websocket-mode.md.
 /// </summary>
@@ -18,9 +22,21 @@ public sealed class WebSocketRelay
     private int _active;
 
     /// <summary>Creates the relay.</summary>
-    public WebSocketRelay(ProxyStreamFactory factory, ModelRouter router, IUpstreamWebSocketDialer dialer, BillingGateway billing, PricingTable pricing, WebSocketRelayOptions options, TimeProvider time, ILogger<WebSocketRelay> logger, CancellationToken shutdown = default)
+    /// <param name="factory">The pipeline blueprint.</param>
+    /// <param name="router">Model → provider.</param>
+    /// <param name="dialer">Opens upstream sockets.</param>
+    /// <param name="billing">Where billing records go.</param>
+    /// <param name="pricing">Prices.</param>
+    /// <param name="options">Limits and timeouts.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="system">The actor system the sessions' supervisors and graphs run in.</param>
+    /// <param name="shutdown">Fires when the host stops; sessions close with 1001.</param>
+    public WebSocketRelay(ProxyStreamFactory factory, ModelRouter router, IUpstreamWebSocketDialer dialer, BillingGateway billing, PricingTable pricing, WebSocketRelayOptions options, TimeProvider time, ILogger<WebSocketRelay> logger, ActorSystem system, CancellationToken shutdown = default)
     {
         options.Validate();
+        Materializer = system.Materializer();
+        NewSupervisor = scope => ConnectionSupervisor.Start(system, scope, record => billing.EnqueueAsync(record, CancellationToken.None), pricing, time, Connections);
         Factory = factory;
         Router = router;
         Dialer = dialer;
@@ -34,6 +50,9 @@ public sealed class WebSocketRelay
 
     /// <summary>Sessions running now. Zero once every socket and supervisor has finished.</summary>
     public int ActiveSessions => Volatile.Read(ref _active);
+
+    /// <summary>The sessions' supervisors and graphs: each session is a connection of its own.</summary>
+    public ConnectionCounters Connections { get; } = new();
 
     /// <summary>The options.</summary>
     public WebSocketRelayOptions Options { get; }
@@ -53,6 +72,10 @@ public sealed class WebSocketRelay
     internal ILogger Logger { get; }
 
     internal CancellationToken Shutdown { get; }
+
+    internal IMaterializer Materializer { get; }
+
+    internal Func<ConnectionScope, IActorRef> NewSupervisor { get; }
 
     /// <summary>Runs the session on an accepted client socket until both sides are closed; disposes the socket.</summary>
     /// <param name="client">The client's socket, already accepted.</param>

@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Net.WebSockets;
+using Akka.Actor;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
@@ -12,24 +12,31 @@ using Microsoft.Extensions.Logging;
 namespace AkkaProxy.Pipeline.Supervision;
 
 /// <summary>
-/// Supervises one Responses WebSocket session:
+/// Supervises one Responses WebSocket session: its graph (<see cref="SessionGraph"/>, one per
+/// socket, both directions), its supervisor actor (a <see cref="ConnectionSupervisor"/> with a
+/// scope of its own), and the close of both sockets.
 /// <code>
-///   client ──text──▶ client pump ──[validate, route, dial once, rewrite model, open turn on its lane]──▶ upstream
-///   client ◀─text─── upstream pump ◀──[lane → turn, stages + usage tap, bill on terminal event]──────── upstream
-///                         ▲                                                      ▲
-///                         └─────────────── supervisor (RunAsync) ────────────────┘
-///   1. the client pump reads whole messages (≤ max); the upstream is dialled lazily, at the first
+///   client ──text──▶ client source ──▶ turns [validate, route, dial once, rewrite model, open turn on its lane] ──▶ upstream sink
+///   client ◀─text─── client sink ◀── stages + usage tap ◀── turns [lane → turn; terminal → the turn's end] ◀── upstream source
+///                         ▲                                                                       ▲
+///                         └──────────────────── this session (RunAsync) ──────────────────────────┘
+///   1. the client source reads whole messages (≤ max); the upstream is dialled lazily, at the first
 ///      response.create whose model routes; bad client messages get an error event, the socket stays open;
 ///   2. each response.create opens a turn (a ProxyExchange + ProxyRun) on its lane (stream_id, or the
-///      default lane); upstream events go to the head turn of their lane; a terminal event bills it;
-///   3. each pump awaits its send before reading again: a slow reader slows the other side;
-///   4. the first end (a close, a lost socket, an oversize message, idle timeout, shutdown) decides:
-///      a close is passed on with the same code and reason, an abnormal end becomes 1011 (1001 on
-///      shutdown or idle); the peer gets the close timeout to answer, then both sockets are aborted;
-///   5. a turn is billed after its terminal event was sent, without holding up either pump; turns
-///      still open at the end are billed as aborted with the usage seen; refused response.create
-///      messages are billed as rejected; the session ends once every record was handed to billing.
+///      default lane); upstream events go to the head turn of their lane; a terminal event ends it;
+///   3. each direction sends before it reads again: a slow reader slows the other side;
+///   4. the first end (a close, a lost socket, an oversize message, idle timeout, shutdown, a failed
+///      graph) decides: a close is passed on with the same code and reason, an abnormal end becomes
+///      1011 (1001 on shutdown or idle); the peer gets the close timeout to answer, then both sockets
+///      are aborted;
+///   5. a turn is billed once its terminal event was sent (the client sink reaches the turn's end),
+///      without holding up either direction; turns still open at the end are billed as aborted with
+///      the usage seen; refused response.create messages are billed as rejected; the session ends
+///      once every record was handed to billing. The ledger of the session's scope holds the open
+///      turns: if the graph fails, the supervisor actor bills them when it stops.
 /// </code>
+/// The decisions (what a client message means, which turn an upstream event belongs to) are this
+/// class's; the turn stage carries them out inside the graph, on the graph's thread.
 /// </summary>
 internal sealed class WebSocketSession
 {
@@ -39,7 +46,7 @@ internal sealed class WebSocketSession
     private readonly WebSocket _client;
     private readonly WebSocketHandshake _handshake;
     private readonly SocketSender _toClient;
-    private readonly Dictionary<string, Queue<ProxyRun>> _lanes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Queue<ExchangeBinding>> _lanes = new(StringComparer.Ordinal);
     private readonly Lock _lanesGate = new();
     private readonly TaskCompletionSource<SessionEnd> _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ActivityTimeout _idle;
@@ -47,10 +54,12 @@ internal sealed class WebSocketSession
     private readonly HashSet<string> _seenLanes = new(StringComparer.Ordinal);
     private readonly List<Task> _pendingBilling = [];
     private readonly Lock _billingGate = new();
+    private readonly ConnectionScope _scope = new();
     private (WebSocketCloseStatus Status, string Reason) _upstreamClose = (WebSocketCloseStatus.NormalClosure, "");
+    private SessionGraph? _graph;
     private WebSocket? _upstream;
     private SocketSender? _toUpstream;
-    private Task? _upstreamPump;
+    private Task? _dialling;
     private Provider? _provider;
     private string? _lastModel;
     private bool _namedLanes;
@@ -67,17 +76,41 @@ internal sealed class WebSocketSession
 
     private WebSocketRelayOptions Options => _relay.Options;
 
+    /// <summary>The session's clock, now.</summary>
+    public DateTimeOffset Now => _relay.Time.GetUtcNow();
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        IActorRef supervisor = _scope.Supervisor(_relay.NewSupervisor);
+        SessionGraph graph;
+        try
+        {
+            graph = _graph = new SessionGraph(this, _relay.Factory, _relay.Materializer, new SessionGraphOptions(Options.MaxMessageBytes, Options.ReceiveBufferBytes, _idle, _toClient));
+        }
+        catch
+        {
+            _scope.Dispose();
+            _client.Abort();
+            _client.Dispose();
+            _idle.Dispose();
+            throw;
+        }
+
+        _relay.Connections.GraphStarted();
+        _scope.Adopt(graph);
+        supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
+        _ = graph.Stopped.ContinueWith(
+            (stopped, state) => ((WebSocketSession)state!).OnGraphStopped(stopped),
+            this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         using CancellationTokenRegistration onIdle = _idle.Token.Register(() => End(SessionEndKind.IdleTimeout, WebSocketCloseStatus.EndpointUnavailable, "idle timeout"));
         using CancellationTokenRegistration onShutdown = _relay.Shutdown.Register(() => End(SessionEndKind.Shutdown, WebSocketCloseStatus.EndpointUnavailable, "relay shutting down"));
         using CancellationTokenRegistration onAbort = cancellationToken.Register(() => End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost"));
-        Task clientPump = ClientPumpAsync();
+        graph.ClientSource.Attach(_client, OnClientEnded); // only now: nothing of the session runs before the graph is known
         try
         {
             SessionEnd end = await _end.Task.ConfigureAwait(false);
             await CloseBothAsync(end).ConfigureAwait(false);
-            await WaitOrAbortAsync(clientPump).ConfigureAwait(false);
+            await WaitOrAbortAsync(graph).ConfigureAwait(false);
             BillOpenTurns(end);
             await AwaitPendingBillingAsync().ConfigureAwait(false);
         }
@@ -85,6 +118,17 @@ internal sealed class WebSocketSession
         {
             AbortUnlessClosed(_client);
             AbortUnlessClosed(_upstream);
+            graph.Shutdown();
+            try
+            {
+                await graph.Stopped.ConfigureAwait(false); // every send and read of the graph is over
+            }
+            catch (Exception)
+            {
+                // A failed graph was logged and has ended the session already.
+            }
+
+            _scope.Dispose(); // the supervisor stops: anything still in the ledger is billed as aborted
             _client.Dispose();
             _upstream?.Dispose();
             _idle.Dispose();
@@ -92,144 +136,156 @@ internal sealed class WebSocketSession
         }
     }
 
-    // 1. Client → upstream.
-    private async Task ClientPumpAsync()
+    private void OnGraphStopped(Task stopped)
     {
-        using var reader = new WebSocketMessageReader(_client, Options.MaxMessageBytes, Options.ReceiveBufferBytes);
-        try
+        _relay.Connections.GraphStopped();
+        if (stopped.IsFaulted)
         {
-            while (!_end.Task.IsCompleted)
-            {
-                WebSocketMessage message = await reader.ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
-                _idle.Touch();
-                switch (message.Kind)
-                {
-                    case WebSocketMessageKind.Closed:
-                        End(SessionEndKind.ClientClosed, _client.CloseStatus ?? WebSocketCloseStatus.NormalClosure, _client.CloseStatusDescription ?? "");
-                        return;
-                    case WebSocketMessageKind.TooLarge:
-                        End(SessionEndKind.ClientTooLarge, WebSocketCloseStatus.MessageTooBig, $"message exceeds {Options.MaxMessageBytes} bytes");
-                        return;
-                }
-
-                if (!_end.Task.IsCompleted)
-                {
-                    await OnClientMessageAsync(message).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (UpstreamSendException)
-        {
-            End(SessionEndKind.UpstreamLost, WebSocketCloseStatus.InternalServerError, "upstream connection lost");
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
-        }
-        catch (Exception ex)
-        {
-            _relay.Logger.LogError(ex, "WebSocket session failed reading the client.");
+            _relay.Logger.LogError(stopped.Exception!.GetBaseException(), "A WebSocket session's graph failed.");
             End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
         }
     }
 
-    private async Task OnClientMessageAsync(WebSocketMessage message)
+    // 1. How each side stopped reading.
+    private void OnClientEnded(SocketEnd end, Exception? failure)
     {
-        // Only JSON text messages are part of the protocol. Anything the relay cannot read is refused,
-        // never forwarded: a message it cannot read could be a response.create it would neither route nor bill.
+        switch (end)
+        {
+            case SocketEnd.Closed:
+                End(SessionEndKind.ClientClosed, _client.CloseStatus ?? WebSocketCloseStatus.NormalClosure, _client.CloseStatusDescription ?? "");
+                return;
+            case SocketEnd.TooLarge:
+                End(SessionEndKind.ClientTooLarge, WebSocketCloseStatus.MessageTooBig, $"message exceeds {Options.MaxMessageBytes} bytes");
+                return;
+        }
+
+        if (IsSocketFailure(failure))
+        {
+            End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
+            return;
+        }
+
+        _relay.Logger.LogError(failure, "WebSocket session failed reading the client.");
+        End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
+    }
+
+    private void OnUpstreamEnded(SocketEnd end, Exception? failure)
+    {
+        WebSocket upstream = _upstream!;
+        switch (end)
+        {
+            case SocketEnd.Closed:
+                End(SessionEndKind.UpstreamClosed, upstream.CloseStatus ?? WebSocketCloseStatus.NormalClosure, upstream.CloseStatusDescription ?? "");
+                return;
+            case SocketEnd.TooLarge:
+                End(SessionEndKind.UpstreamTooLarge, WebSocketCloseStatus.MessageTooBig, $"message exceeds {Options.MaxMessageBytes} bytes");
+                return;
+        }
+
+        if (IsSocketFailure(failure))
+        {
+            End(SessionEndKind.UpstreamLost, WebSocketCloseStatus.InternalServerError, "upstream connection lost");
+            return;
+        }
+
+        _relay.Logger.LogError(failure, "WebSocket session failed relaying the upstream.");
+        End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
+    }
+
+    private static bool IsSocketFailure(Exception? failure) =>
+        failure is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException;
+
+    /// <summary>Whether the session has ended and is closing both sockets.</summary>
+    internal bool IsClosing() => _end.Task.IsCompleted;
+
+    /// <summary>The client sink could not send: the client is gone.</summary>
+    internal void ClientSendFailed(Exception failure) =>
+        End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
+
+    /// <summary>The upstream sink could not send: a failure there is the upstream's, not the client's.</summary>
+    internal void UpstreamSendFailed(Exception failure) =>
+        End(SessionEndKind.UpstreamLost, WebSocketCloseStatus.InternalServerError, "upstream connection lost");
+
+    /// <summary>Where the upstream sink sends: it is given messages only once the upstream was dialled.</summary>
+    internal SocketSender UpstreamSender() => _toUpstream ?? throw new InvalidOperationException("No upstream socket yet.");
+
+    /// <summary>
+    /// Decides what one client message means. Only JSON text messages are part of the protocol;
+    /// anything the relay cannot read is refused, never forwarded: a message it cannot read could be
+    /// a response.create it would neither route nor bill.
+    /// </summary>
+    internal ClientStep Decide(SocketMessage message)
+    {
+        if (_end.Task.IsCompleted)
+        {
+            return ClientStep.Nothing; // the session is ending: what still arrives is read and dropped
+        }
+
         if (message.Type != WebSocketMessageType.Text)
         {
-            await RefuseAsync(ClientErrors.Binary, null).ConfigureAwait(false);
-            return;
+            return Refusal(ClientErrors.Binary, null);
         }
 
         if (!TryRead(message.Payload, out RequestBodyInfo info, out string? unreadable))
         {
-            await RefuseAsync(ClientErrors.Unreadable(unreadable), null).ConfigureAwait(false);
-            return;
+            return Refusal(ClientErrors.Unreadable(unreadable), null);
         }
 
         if (info.Type != "response.create")
         {
-            if (_toUpstream is not null)
-            {
-                await SendUpstreamAsync(message.Payload, message.Type).ConfigureAwait(false); // passes byte for byte
-                return;
-            }
-
-            await RefuseAsync(ClientErrors.FirstMessage(info.Type), null).ConfigureAwait(false);
-            return;
+            return _toUpstream is not null
+                ? ClientStep.Forward(message.Payload, message.Type) // passes byte for byte
+                : Refusal(ClientErrors.FirstMessage(info.Type), null);
         }
 
         if (LaneRefusal(info.StreamId) is (byte[] laneError, string laneCode))
         {
-            await _toClient.SendAsync(laneError, WebSocketMessageType.Text).ConfigureAwait(false);
-            BillRejected(info, null, 400, laneCode);
-            return;
+            return ClientStep.Refuse(laneError, Rejected(info, null, 400, laneCode));
         }
 
         if (OpenTurnCount() >= Options.MaxOpenTurns)
         {
-            await RejectTurnAsync(ClientErrors.TooManyOpenTurns(Options.MaxOpenTurns), info, null).ConfigureAwait(false);
-            return;
+            return TurnRefusal(ClientErrors.TooManyOpenTurns(Options.MaxOpenTurns), info, null);
         }
 
         string? model = info.Model ?? (_upstream is null ? _handshake.Model : _lastModel);
         if (model is null)
         {
-            await RejectTurnAsync(ClientErrors.MissingModel, info, null).ConfigureAwait(false);
-            return;
+            return TurnRefusal(ClientErrors.MissingModel, info, null);
         }
 
         if (!_relay.Router.TryResolve(model, out ProviderRoute route, out string routeError))
         {
-            await RejectTurnAsync(new ClientError("model_not_found", routeError, "model"), info with { Model = model }, null).ConfigureAwait(false);
-            return;
+            return TurnRefusal(new ClientError("model_not_found", routeError, "model"), info with { Model = model }, null);
         }
 
         if (route.Provider.Kind == ProviderKind.Anthropic)
         {
-            await RejectTurnAsync(ClientErrors.NoWebSocketMode(route.Provider), info, route).ConfigureAwait(false);
-            return;
+            return TurnRefusal(ClientErrors.NoWebSocketMode(route.Provider), info, route);
         }
 
         if (_provider is not null && route.Provider != _provider)
         {
-            await RejectTurnAsync(ClientErrors.ProviderSwitch(route.Provider, _provider), info, route).ConfigureAwait(false);
-            return;
+            return TurnRefusal(ClientErrors.ProviderSwitch(route.Provider, _provider), info, route);
         }
 
         if (route.Provider.IsMissingKey)
         {
-            await RejectTurnAsync(ClientErrors.MissingKey(route.Provider), info, route, status: 500).ConfigureAwait(false);
-            return;
+            return TurnRefusal(ClientErrors.MissingKey(route.Provider), info, route, status: 500);
         }
 
-        if (_upstream is null && !await DialAsync(route, info).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        ProxyRun? run = await OpenTurnAsync(route, message.Payload, info).ConfigureAwait(false);
-        if (run is null)
-        {
-            return;
-        }
-
-        _lastModel = model;
-        await SendUpstreamAsync(run.Exchange.RequestBody, WebSocketMessageType.Text).ConfigureAwait(false);
-        run.Exchange.RequestBody = ReadOnlyMemory<byte>.Empty; // an open turn keeps its accounting, not its (up to 16 MiB) request
+        return _upstream is null ? ClientStep.Dial(route, info, model) : OpenTurn(route, message.Payload, info, model);
     }
 
     /// <summary>Refuses a <c>response.create</c> with an error event, and records it: outcome rejected, cost 0, nothing went upstream.</summary>
-    private async Task RejectTurnAsync(ClientError error, RequestBodyInfo info, ProviderRoute? route, int status = 400)
-    {
-        await RefuseAsync(error, info.StreamId, status).ConfigureAwait(false);
-        BillRejected(info, route, status, error.Code);
-    }
+    private ClientStep TurnRefusal(ClientError error, RequestBodyInfo info, ProviderRoute? route, int status = 400) =>
+        ClientStep.Refuse(ClientErrorEvent.Create(status, error.Code, error.Message, error.Param, info.StreamId), Rejected(info, route, status, error.Code));
 
-    private void BillRejected(RequestBodyInfo info, ProviderRoute? route, int status, string code) =>
-        Bill(BillingRecordFactory.Rejected(new RejectedRequest
+    private static ClientStep Refusal(ClientError error, string? streamId, int status = 400) =>
+        ClientStep.Refuse(ClientErrorEvent.Create(status, error.Code, error.Message, error.Param, streamId));
+
+    private BillingRecord Rejected(RequestBodyInfo info, ProviderRoute? route, int status, string code) =>
+        BillingRecordFactory.Rejected(new RejectedRequest
         {
             RequestId = NewRequestId(),
             Api = ApiKind.Responses,
@@ -241,10 +297,40 @@ internal sealed class WebSocketSession
             ErrorCode = code,
             StartedAt = _relay.Time.GetUtcNow(),
             StreamId = info.StreamId,
-        }, _relay.Time.GetUtcNow()));
+        }, _relay.Time.GetUtcNow());
+
+    /// <summary>Sends a refusal to the client, then bills it; a client that is gone ends the session.</summary>
+    internal async Task RefuseAsync(ClientStep refusal)
+    {
+        try
+        {
+            await _toClient.SendAsync(refusal.Payload, WebSocketMessageType.Text).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
+        }
+
+        if (refusal.BillAfterSent is { } record)
+        {
+            Bill(record);
+        }
+    }
+
+    /// <summary>Sends an upstream message that belongs to no turn to the client, as it came.</summary>
+    internal async Task PassOnAsync(SocketMessage message)
+    {
+        try
+        {
+            await _toClient.SendAsync(message.Payload, message.Type).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
+        }
+    }
 
     private static string NewRequestId() => "req_" + Guid.NewGuid().ToString("N");
-
     /// <summary>The official error for an invalid or one-too-many <c>stream_id</c> (docs/protocol-notes.md §A), or null when the lane is fine.</summary>
     private (byte[] Payload, string Code)? LaneRefusal(string? streamId)
     {
@@ -278,23 +364,18 @@ internal sealed class WebSocketSession
         }
     }
 
-    /// <summary>Sends to the upstream; a failure there is the upstream's, not the client's.</summary>
-    private async ValueTask SendUpstreamAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type)
+    /// <summary>
+    /// Dials the upstream for the session's first turn. A socket that arrives after the session ended
+    /// is aborted; one that arrives in time is adopted and its source starts reading it.
+    /// </summary>
+    internal Task<bool> DialAsync(ProviderRoute route, RequestBodyInfo info)
     {
-        try
-        {
-            await _toUpstream!.SendAsync(payload, type).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
-        {
-            throw new UpstreamSendException(ex);
-        }
+        Task<bool> dial = DialCoreAsync(route, info);
+        _dialling = dial;
+        return dial;
     }
 
-    /// <summary>Marks a failed send to the upstream inside the client pump.</summary>
-    private sealed class UpstreamSendException(Exception inner) : Exception("The upstream socket failed.", inner);
-
-    private async Task<bool> DialAsync(ProviderRoute route, RequestBodyInfo info)
+    private async Task<bool> DialCoreAsync(ProviderRoute route, RequestBodyInfo info)
     {
         DateTimeOffset startedAt = _relay.Time.GetUtcNow();
         string? queryModel = _handshake.Model is null ? null : route.UpstreamModel;
@@ -317,28 +398,36 @@ internal sealed class WebSocketSession
                 StreamId = info.StreamId,
             };
             _relay.Logger.LogWarning(ex, "WebSocket upstream {Provider} unreachable for {RequestId}.", route.Provider.Name, exchange.RequestId);
-            await RefuseAsync(ClientErrors.Unreachable(route.Provider, exchange.RequestId), info.StreamId, status: 502).ConfigureAwait(false);
-            Bill(BillingRecordFactory.Create(exchange, _relay.Pricing, ExchangeOutcome.UpstreamError, EndedBy.Upstream, 502, "upstream_unreachable", _relay.Time.GetUtcNow()));
+            ClientError error = ClientErrors.Unreachable(route.Provider, exchange.RequestId);
+            await RefuseAsync(ClientStep.Refuse(
+                ClientErrorEvent.Create(502, error.Code, error.Message, error.Param, info.StreamId),
+                BillingRecordFactory.Create(exchange, _relay.Pricing, ExchangeOutcome.UpstreamError, EndedBy.Upstream, 502, "upstream_unreachable", _relay.Time.GetUtcNow()))).ConfigureAwait(false);
             return false;
         }
 
-        if (_end.Task.IsCompleted)
+        lock (_lanesGate)
         {
-            // The session ended while the dial was finishing: nothing may start on this socket.
-            upstream.Abort();
-            upstream.Dispose();
-            return false;
+            if (_end.Task.IsCompleted)
+            {
+                // The session ended while the dial was finishing: nothing may start on this socket.
+                upstream.Abort();
+                upstream.Dispose();
+                return false;
+            }
+
+            _upstream = upstream;
+            _provider = route.Provider;
+            _toUpstream = new SocketSender(upstream, Options.CloseTimeout);
         }
 
-        _upstream = upstream;
-        _provider = route.Provider;
-        _toUpstream = new SocketSender(upstream, Options.CloseTimeout);
-        _upstreamPump = UpstreamPumpAsync(upstream);
+        _graph!.UpstreamSource.Attach(upstream, OnUpstreamEnded);
         return true;
     }
 
     // 2. A turn per response.create, on its lane.
-    private async Task<ProxyRun?> OpenTurnAsync(ProviderRoute route, ReadOnlyMemory<byte> message, RequestBodyInfo info)
+
+    /// <summary>Opens a turn for a <c>response.create</c>: its run, its request stages, its place on its lane; then it is sent.</summary>
+    internal ClientStep OpenTurn(ProviderRoute route, ReadOnlyMemory<byte> message, RequestBodyInfo info, string model)
     {
         var exchange = new ProxyExchange(NewRequestId(), ApiKind.Responses, route, message.ToArray(), isStreaming: true, _relay.Time.GetUtcNow())
         {
@@ -355,145 +444,62 @@ internal sealed class WebSocketSession
         }
         catch (RequestBodyException ex)
         {
-            await RefuseAsync(new ClientError("invalid_request_body", ex.Message, null), info.StreamId).ConfigureAwait(false);
-            EndTurn(run, ExchangeOutcome.Rejected, EndedBy.Relay, "invalid_request_body", 400);
-            return null;
+            return ClientStep.Refuse(
+                ClientErrorEvent.Create(400, "invalid_request_body", ex.Message, null, info.StreamId),
+                TurnRecord(run, ExchangeOutcome.Rejected, EndedBy.Relay, "invalid_request_body", 400));
         }
         catch (Exception ex)
         {
             // A stage's bug: the turn is not sent; the client is told (with the request id), the log gets the details.
             _relay.Logger.LogError(ex, "A stage's OnRequest failed for {RequestId}; the turn was not sent.", exchange.RequestId);
-            await RefuseAsync(ClientErrors.StageFailed(exchange.RequestId), info.StreamId, status: 500).ConfigureAwait(false);
-            EndTurn(run, ExchangeOutcome.Failed, EndedBy.Relay, "relay_stage_failed", 500);
+            ClientError error = ClientErrors.StageFailed(exchange.RequestId);
+            return ClientStep.Refuse(
+                ClientErrorEvent.Create(500, error.Code, error.Message, error.Param, info.StreamId),
+                TurnRecord(run, ExchangeOutcome.Failed, EndedBy.Relay, "relay_stage_failed", 500));
+        }
+
+        var turn = new ExchangeBinding(run, null!, null!, FrameKind.WebSocketMessage, _idle, _relay.Time, CancellationToken.None);
+        lock (_lanesGate)
+        {
+            string lane = info.StreamId ?? DefaultLane;
+            if (!_lanes.TryGetValue(lane, out Queue<ExchangeBinding>? turns))
+            {
+                _lanes[lane] = turns = new Queue<ExchangeBinding>();
+            }
+
+            turns.Enqueue(turn);
+            _namedLanes |= info.StreamId is not null;
+        }
+
+        _scope.Opened(exchange);
+        _lastModel = model;
+        ReadOnlyMemory<byte> request = exchange.RequestBody;
+        exchange.RequestBody = ReadOnlyMemory<byte>.Empty; // an open turn keeps its accounting, not its (up to 16 MiB) request
+        return ClientStep.Forward(request, WebSocketMessageType.Text);
+    }
+
+    /// <summary>The head turn of the lane an upstream message belongs to, or null when it belongs to no turn.</summary>
+    internal ExchangeBinding? HeadTurn(SocketMessage message)
+    {
+        if (message.Type != WebSocketMessageType.Text)
+        {
             return null;
         }
 
         lock (_lanesGate)
         {
-            string lane = info.StreamId ?? DefaultLane;
-            if (!_lanes.TryGetValue(lane, out Queue<ProxyRun>? turns))
-            {
-                _lanes[lane] = turns = new Queue<ProxyRun>();
-            }
-
-            turns.Enqueue(run);
-            _namedLanes |= info.StreamId is not null;
-        }
-
-        return run;
-    }
-
-    // 1'. Upstream → client.
-    private async Task UpstreamPumpAsync(WebSocket upstream)
-    {
-        using var reader = new WebSocketMessageReader(upstream, Options.MaxMessageBytes, Options.ReceiveBufferBytes);
-        try
-        {
-            while (true)
-            {
-                WebSocketMessage message = await reader.ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
-                _idle.Touch();
-                switch (message.Kind)
-                {
-                    case WebSocketMessageKind.Closed:
-                        End(SessionEndKind.UpstreamClosed, upstream.CloseStatus ?? WebSocketCloseStatus.NormalClosure, upstream.CloseStatusDescription ?? "");
-                        return;
-                    case WebSocketMessageKind.TooLarge:
-                        End(SessionEndKind.UpstreamTooLarge, WebSocketCloseStatus.MessageTooBig, $"message exceeds {Options.MaxMessageBytes} bytes");
-                        return;
-                }
-
-                ReadOnlyMemory<byte> forward = OnUpstreamMessage(message, out ProxyRun? ended);
-                if (!forward.IsEmpty && !_end.Task.IsCompleted)
-                {
-                    try
-                    {
-                        await _toClient.SendAsync(forward, message.Type).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-                    {
-                        if (ended is not null)
-                        {
-                            EndTurn(ended, ExchangeOutcome.ClientAborted, EndedBy.Client, "client_closed_request", 101);
-                        }
-
-                        End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
-                        return;
-                    }
-                }
-
-                if (ended is not null)
-                {
-                    // Billed after its terminal event was sent: the client has the answer before the record
-                    // exists, and a slow billing sink never holds up this socket (see Bill).
-                    (ExchangeOutcome outcome, string? code) = ended.Exchange.Terminal switch
-                    {
-                        TerminalKind.Completed => (ExchangeOutcome.Completed, (string?)null),
-                        TerminalKind.Incomplete => (ExchangeOutcome.Incomplete, "response_incomplete"),
-                        _ => (ExchangeOutcome.Failed, "upstream_reported_error"),
-                    };
-                    EndTurn(ended, outcome, EndedBy.Upstream, code, 101);
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            End(SessionEndKind.UpstreamLost, WebSocketCloseStatus.InternalServerError, "upstream connection lost");
-        }
-        catch (Exception ex)
-        {
-            _relay.Logger.LogError(ex, "WebSocket session failed relaying the upstream.");
-            End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
+            string lane = _namedLanes ? LaneReader.Find(message.Payload.Span, _lanes.Keys) ?? DefaultLane : DefaultLane;
+            return _lanes.TryGetValue(lane, out Queue<ExchangeBinding>? turns) && turns.Count > 0 ? turns.Peek() : null;
         }
     }
 
-    /// <summary>
-    /// Passes an upstream message through its turn's stages. Returns what to forward (empty: nothing);
-    /// <paramref name="ended"/> is the turn this message ended (closed on its lane, billed by the caller once sent).
-    /// </summary>
-    private ReadOnlyMemory<byte> OnUpstreamMessage(WebSocketMessage message, out ProxyRun? ended)
-    {
-        ended = null;
-        ProxyRun? run = message.Type == WebSocketMessageType.Text ? HeadTurn(message.Payload.Span) : null;
-        if (run is null)
-        {
-            return message.Payload; // not part of a turn (a connection-level error, a binary frame): as it came
-        }
-
-        var bytes = new ReadOnlySequence<byte>(message.Payload);
-        var frame = new ResponseFrame(FrameKind.WebSocketMessage, bytes, default, bytes, hasData: true);
-        bool forward = run.ProcessFrame(ref frame);
-        ProxyExchange exchange = run.Exchange;
-        exchange.FirstByteAt ??= _relay.Time.GetUtcNow();
-        if (exchange.Terminal != TerminalKind.None)
-        {
-            CloseTurn(run);
-            ended = run;
-        }
-
-        if (!forward)
-        {
-            return default;
-        }
-
-        return frame.Raw.IsSingleSegment ? frame.Raw.First : frame.Raw.ToArray();
-    }
-
-    private ProxyRun? HeadTurn(ReadOnlySpan<byte> message)
+    /// <summary>A turn saw its terminal event: the lane's next turn takes the lane's events from now on.</summary>
+    internal void CloseTurn(ExchangeBinding turn)
     {
         lock (_lanesGate)
         {
-            string lane = _namedLanes ? LaneReader.Find(message, _lanes.Keys) ?? DefaultLane : DefaultLane;
-            return _lanes.TryGetValue(lane, out Queue<ProxyRun>? turns) && turns.Count > 0 ? turns.Peek() : null;
-        }
-    }
-
-    private void CloseTurn(ProxyRun run)
-    {
-        lock (_lanesGate)
-        {
-            string lane = run.Exchange.StreamId ?? DefaultLane;
-            if (_lanes.TryGetValue(lane, out Queue<ProxyRun>? turns) && turns.Count > 0 && ReferenceEquals(turns.Peek(), run))
+            string lane = turn.Exchange.StreamId ?? DefaultLane;
+            if (_lanes.TryGetValue(lane, out Queue<ExchangeBinding>? turns) && turns.Count > 0 && ReferenceEquals(turns.Peek(), turn))
             {
                 turns.Dequeue();
                 if (turns.Count == 0)
@@ -504,21 +510,57 @@ internal sealed class WebSocketSession
         }
     }
 
-    /// <summary>Ends a turn: its stages' completion hooks, then its billing record.</summary>
-    private void EndTurn(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode, int status)
+    /// <summary>
+    /// A turn's end reached the client sink, after its terminal event was sent: billed now, so the
+    /// client has the answer before the record exists, and a slow billing sink never holds up this
+    /// socket (see <see cref="Bill"/>).
+    /// </summary>
+    internal void EndTurn(ExchangeBinding turn)
     {
+        if (turn.ClientEnded)
+        {
+            FinishTurn(turn.Run, ExchangeOutcome.ClientAborted, EndedBy.Client, "client_closed_request", 101);
+            return;
+        }
+
+        (ExchangeOutcome outcome, string? code) = turn.Exchange.Terminal switch
+        {
+            TerminalKind.Completed => (ExchangeOutcome.Completed, (string?)null),
+            TerminalKind.Incomplete => (ExchangeOutcome.Incomplete, "response_incomplete"),
+            _ => (ExchangeOutcome.Failed, "upstream_reported_error"),
+        };
+        FinishTurn(turn.Run, outcome, EndedBy.Upstream, code, 101);
+    }
+
+    /// <summary>Ends a turn once (the claim decides between the graph, the session's end and the supervisor): its stages' completion hooks, then its billing record.</summary>
+    private void FinishTurn(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode, int status)
+    {
+        if (TurnRecord(run, outcome, endedBy, errorCode, status) is { } record)
+        {
+            Bill(record);
+        }
+    }
+
+    private BillingRecord? TurnRecord(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode, int status)
+    {
+        if (!run.Exchange.TryClaimBilling())
+        {
+            return null;
+        }
+
         if (run.Complete() is AggregateException failure)
         {
             _relay.Logger.LogError(failure, "A stage's completion hook failed for {RequestId}; its billing record is unaffected.", run.Exchange.RequestId);
         }
 
-        Bill(BillingRecordFactory.Create(run.Exchange, _relay.Pricing, outcome, endedBy, status, errorCode, _relay.Time.GetUtcNow()));
+        _scope.Ended(run.Exchange, endedBy);
+        return BillingRecordFactory.Create(run.Exchange, _relay.Pricing, outcome, endedBy, status, errorCode, _relay.Time.GetUtcNow());
     }
 
     /// <summary>
     /// Hands a record to billing without ever waiting on the socket's path: when the billing queue is
     /// full, the hand-off waits on its own and the session awaits every such hand-off before it ends,
-    /// so no record is lost and neither pump is held up by a slow sink.
+    /// so no record is lost and neither direction is held up by a slow sink.
     /// </summary>
     private void Bill(BillingRecord record)
     {
@@ -550,24 +592,30 @@ internal sealed class WebSocketSession
     // 5. Turns still open when the session ends are billed as aborted, with what was seen.
     private void BillOpenTurns(SessionEnd end)
     {
-        List<ProxyRun> open;
+        List<ExchangeBinding> open;
         lock (_lanesGate)
         {
-            open = _lanes.Values.SelectMany(turns => turns).OrderBy(run => run.Exchange.Turn).ToList();
+            open = _lanes.Values.SelectMany(turns => turns).OrderBy(turn => turn.Exchange.Turn).ToList();
             _lanes.Clear();
         }
 
-        foreach (ProxyRun run in open)
+        foreach (ExchangeBinding turn in open)
         {
             ExchangeOutcome outcome = end.EndedBy == EndedBy.Client ? ExchangeOutcome.ClientAborted : ExchangeOutcome.Failed;
-            EndTurn(run, outcome, end.EndedBy, "turn_aborted_" + end.Kind.ToString().ToLowerInvariant(), 101);
+            FinishTurn(turn.Run, outcome, end.EndedBy, "turn_aborted_" + end.Kind.ToString().ToLowerInvariant(), 101);
         }
     }
 
     // 4. Pass the end on to the other side.
     private void End(SessionEndKind kind, WebSocketCloseStatus status, string description)
     {
-        if (_end.TrySetResult(new SessionEnd(kind, status, description)))
+        bool first;
+        lock (_lanesGate)
+        {
+            first = _end.TrySetResult(new SessionEnd(kind, status, description)); // under the lock: a dial adopts its socket before or never
+        }
+
+        if (first)
         {
             _ended.Cancel();
         }
@@ -593,24 +641,28 @@ internal sealed class WebSocketSession
     }
 
     /// <summary>
-    /// Gives both sides the close timeout to answer their close, then aborts what is left. A pump that
-    /// stopped on an oversize message left its peer mid-message: the rest is read and dropped until
-    /// the peer's close arrives, because closing a TCP socket with unread bytes resets it and the
-    /// close frame would be lost.
+    /// Gives both sides the close timeout to answer their close, then aborts what is left. A source
+    /// that stopped on an oversize message left its peer mid-message: the rest is read and dropped
+    /// until the peer's close arrives, because closing a TCP socket with unread bytes resets it and
+    /// the close frame would be lost.
     /// </summary>
-    private async Task WaitOrAbortAsync(Task clientPump)
+    private async Task WaitOrAbortAsync(SessionGraph graph)
     {
-        // The client pump first: it may be dialling, and only it starts the upstream pump.
-        await WithinCloseTimeoutAsync(clientPump, _client).ConfigureAwait(false);
+        await WithinCloseTimeoutAsync(graph.ClientSource, _client).ConfigureAwait(false);
+        if (_dialling is { } dialling)
+        {
+            await dialling.ConfigureAwait(false); // cancelled by the end; a socket that arrives now is aborted
+        }
+
         if (_toUpstream is not null)
         {
             // Sent once: repeats only when the upstream was connected after the session ended.
             await _toUpstream.CloseAsync(_upstreamClose.Status, _upstreamClose.Reason).ConfigureAwait(false);
+            await WithinCloseTimeoutAsync(graph.UpstreamSource, _upstream!).ConfigureAwait(false);
         }
-
-        if (_upstreamPump is not null)
+        else
         {
-            await WithinCloseTimeoutAsync(_upstreamPump, _upstream!).ConfigureAwait(false);
+            graph.UpstreamSource.Shutdown(); // never dialled: nothing will be attached
         }
 
         await WithinCloseTimeoutAsync(DrainAsync(_client), _client).ConfigureAwait(false);
@@ -618,6 +670,17 @@ internal sealed class WebSocketSession
         {
             await WithinCloseTimeoutAsync(DrainAsync(_upstream), _upstream).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Awaits the end of a source's reads for at most the close timeout; then aborts its socket (which
+    /// ends a read in progress) and stops the source (which may not be reading: its side was not asking).
+    /// </summary>
+    private async Task WithinCloseTimeoutAsync(SocketSource.Control source, WebSocket socket)
+    {
+        await WithinCloseTimeoutAsync(source.Stopped, socket).ConfigureAwait(false);
+        source.Shutdown();
+        await source.Stopped.ConfigureAwait(false);
     }
 
     /// <summary>Awaits <paramref name="work"/> for at most the close timeout; then aborts <paramref name="socket"/>, which ends it.</summary>
@@ -658,12 +721,6 @@ internal sealed class WebSocketSession
         {
             socket.Abort();
         }
-    }
-
-    private async Task RefuseAsync(ClientError error, string? streamId, int status = 400)
-    {
-        byte[] payload = ClientErrorEvent.Create(status, error.Code, error.Message, error.Param, streamId);
-        await _toClient.SendAsync(payload, WebSocketMessageType.Text).ConfigureAwait(false);
     }
 
     private static bool TryRead(ReadOnlyMemory<byte> payload, out RequestBodyInfo info, out string? error)

@@ -41,6 +41,9 @@ public abstract class RelayTestBase : IAsyncLifetime
         // Every connection's supervisor stopped and every graph with it: none outlives the host.
         await WaitUntilAsync(() => connections.OpenConnections == 0, $"{connections.OpenConnections} connection supervisors still alive");
         await WaitUntilAsync(() => connections.RunningGraphs == 0, $"{connections.RunningGraphs} connection graphs still running");
+        // The same for every WebSocket session: its supervisor actor and its one graph.
+        await WaitUntilAsync(() => sockets.Connections.OpenConnections == 0, $"{sockets.Connections.OpenConnections} session supervisors still alive");
+        await WaitUntilAsync(() => sockets.Connections.RunningGraphs == 0, $"{sockets.Connections.RunningGraphs} session graphs still running");
         await Upstream.DisposeAsync();
     }
 

@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using Akka.Streams;
+using Akka.Streams.Stage;
+using AkkaProxy.Pipeline.Transport;
+
+namespace AkkaProxy.Pipeline.Streams;
+
+/// <summary>
+/// A session graph's sink towards the upstream: sends each message whole and asks for the next only
+/// once the send is done, so a peer that stops reading stops the reads on the other side. The socket
+/// comes from <c>target</c> at each send: it exists only once dialled, and nothing is sent before.
+/// A failed send is reported once, and the sink stops. Materializes a task that ends with it.
+/// </summary>
+internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<SocketMessage>, Task>
+{
+    private readonly string _name;
+    private readonly Func<SocketSender> _target;
+    private readonly Action<Exception> _failed;
+
+    public SocketSink(string name, Func<SocketSender> target, Action<Exception> failed)
+    {
+        _name = name;
+        _target = target;
+        _failed = failed;
+        In = new Inlet<SocketMessage>(name + ".in");
+        Shape = new SinkShape<SocketMessage>(In);
+    }
+
+    public Inlet<SocketMessage> In { get; }
+
+    public override SinkShape<SocketMessage> Shape { get; }
+
+    protected override Attributes InitialAttributes => Attributes.CreateName(_name);
+
+    public override ILogicAndMaterializedValue<Task> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return new LogicAndMaterializedValue<Task>(new Logic(this, stopped), stopped.Task);
+    }
+
+    public override string ToString() => _name;
+
+    private sealed class Logic : InGraphStageLogic
+    {
+        private readonly SocketSink _stage;
+        private readonly TaskCompletionSource _stopped;
+        private readonly Action _sent;
+        private ValueTaskAwaiter _pending;
+
+        public Logic(SocketSink stage, TaskCompletionSource stopped) : base(stage.Shape)
+        {
+            _stage = stage;
+            _stopped = stopped;
+            _sent = GetAsyncCallback(OnSent);
+            SetHandler(stage.In, this);
+        }
+
+        public override void PreStart() => Pull(_stage.In);
+
+        public override void OnPush()
+        {
+            SocketMessage message = Grab(_stage.In);
+            try
+            {
+                _pending = _stage._target().SendAsync(message.Payload, message.Type).GetAwaiter();
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                return;
+            }
+
+            if (_pending.IsCompleted)
+            {
+                OnSent();
+            }
+            else
+            {
+                _pending.UnsafeOnCompleted(_sent);
+            }
+        }
+
+        public override void OnUpstreamFailure(Exception e)
+        {
+            _stopped.TrySetException(e);
+            FailStage(e);
+        }
+
+        public override void PostStop() => _stopped.TrySetResult();
+
+        private void OnSent()
+        {
+            try
+            {
+                _pending.GetResult();
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                return;
+            }
+
+            Pull(_stage.In);
+        }
+
+        private void Fail(Exception failure)
+        {
+            _stage._failed(failure);
+            CompleteStage(); // cancels upstream of it: the session decides what the other direction does
+        }
+    }
+}

@@ -1,0 +1,257 @@
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using Akka.Streams;
+using Akka.Streams.Stage;
+using AkkaProxy.Pipeline.Transport;
+
+namespace AkkaProxy.Pipeline.Streams;
+
+/// <summary>How a <see cref="SocketSource"/> stopped reading its socket.</summary>
+internal enum SocketEnd
+{
+    /// <summary>The peer's close frame arrived.</summary>
+    Closed,
+
+    /// <summary>A message was larger than the limit; the rest of it is still unread.</summary>
+    TooLarge,
+
+    /// <summary>The read failed (the connection was lost or the socket aborted).</summary>
+    Lost,
+}
+
+/// <summary>
+/// A session graph's source for one socket: whole messages (up to a limit), one read per pull, so a
+/// side that takes nothing stops the reads on the other. The socket is attached after
+/// materialization (the client's at once, the upstream's once dialled). It stops at the peer's
+/// close, an oversize message or a failed read, and reports which through the attached callback.
+/// Materializes its <see cref="Control"/>.
+/// </summary>
+internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape<SocketMessage>, SocketSource.Control>
+{
+    private readonly string _name;
+    private readonly int _maxMessageBytes;
+    private readonly int _bufferBytes;
+    private readonly ActivityTimeout? _activity;
+
+    public SocketSource(string name, int maxMessageBytes, int bufferBytes, ActivityTimeout? activity)
+    {
+        _name = name;
+        _maxMessageBytes = maxMessageBytes;
+        _bufferBytes = bufferBytes;
+        _activity = activity;
+        Out = new Outlet<SocketMessage>(name + ".out");
+        Shape = new SourceShape<SocketMessage>(Out);
+    }
+
+    public Outlet<SocketMessage> Out { get; }
+
+    public override SourceShape<SocketMessage> Shape { get; }
+
+    protected override Attributes InitialAttributes => Attributes.CreateName(_name);
+
+    public override ILogicAndMaterializedValue<Control> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+    {
+        var logic = new Logic(this);
+        return new LogicAndMaterializedValue<Control>(logic, logic.Control);
+    }
+
+    public override string ToString() => _name;
+
+    /// <summary>A materialized source's control: attaches the socket, stops the source, and says when its reads are over.</summary>
+    internal sealed class Control(Action<(WebSocket Socket, Action<SocketEnd, Exception?> Ended)> attach, Action shutdown, Action<Exception> abort, Task stopped) : IKillSwitch
+    {
+        /// <summary>Starts reading <paramref name="socket"/>; <paramref name="ended"/> hears how reading ended (once, from the graph's thread).</summary>
+        public void Attach(WebSocket socket, Action<SocketEnd, Exception?> ended) => attach((socket, ended));
+
+        /// <summary>Stops the source (once a read in progress has finished); it completes.</summary>
+        public void Shutdown() => shutdown();
+
+        /// <summary>Fails the source with <paramref name="cause"/>.</summary>
+        public void Abort(Exception cause) => abort(cause);
+
+        /// <summary>
+        /// Completes once the source has stopped and no read of its socket is in progress: from then
+        /// on someone else may read the socket (to drain it until the peer's close).
+        /// </summary>
+        public Task Stopped { get; } = stopped;
+    }
+
+    private sealed class Logic : OutGraphStageLogic
+    {
+        private readonly SocketSource _stage;
+        private readonly SocketMessage _element = new();
+        private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Action _readCompleted;
+        private readonly Action _rawCompleted;
+        private WebSocketMessageReader? _reader;
+        private Action<SocketEnd, Exception?>? _ended;
+        private ValueTaskAwaiter<WebSocketMessage> _pending;
+        private bool _inFlight; // a receive on the socket has not finished yet (under the lock: the socket's thread sees it too)
+        private bool _stopping;
+        private bool _postStopped;
+
+        public Logic(SocketSource stage) : base(stage.Shape)
+        {
+            _stage = stage;
+            Control = new Control(
+                GetAsyncCallback<(WebSocket Socket, Action<SocketEnd, Exception?> Ended)>(OnAttach),
+                GetAsyncCallback(OnShutdown),
+                GetAsyncCallback<Exception>(FailStage),
+                _stopped.Task);
+            _readCompleted = GetAsyncCallback(OnReadCompleted);
+            _rawCompleted = OnRawCompleted;
+            SetHandler(stage.Out, this);
+        }
+
+        public Control Control { get; }
+
+        public override void OnPull()
+        {
+            if (_reader is not null)
+            {
+                Read();
+            }
+        }
+
+        public override void PostStop()
+        {
+            lock (_stopped)
+            {
+                _postStopped = true;
+                if (!_inFlight)
+                {
+                    // An idle reader gives its buffer back; one still reading keeps it (the socket writes
+                    // into it) until the read finishes, and is then left to the collector.
+                    _reader?.Dispose();
+                    _stopped.TrySetResult();
+                }
+            }
+        }
+
+        private void OnAttach((WebSocket Socket, Action<SocketEnd, Exception?> Ended) attached)
+        {
+            if (_reader is not null)
+            {
+                throw new InvalidOperationException("A socket source reads one socket.");
+            }
+
+            _ended = attached.Ended;
+            _reader = new WebSocketMessageReader(attached.Socket, _stage._maxMessageBytes, _stage._bufferBytes);
+            if (IsAvailable(_stage.Out))
+            {
+                Read();
+            }
+        }
+
+        private void OnShutdown()
+        {
+            if (!InFlight)
+            {
+                CompleteStage();
+                return;
+            }
+
+            _stopping = true; // completes when the read in progress finishes
+        }
+
+        private bool InFlight
+        {
+            get
+            {
+                lock (_stopped)
+                {
+                    return _inFlight;
+                }
+            }
+        }
+
+        private void Read()
+        {
+            SetInFlight(true);
+            try
+            {
+                _pending = _reader!.ReceiveAsync(CancellationToken.None).GetAwaiter();
+            }
+            catch (Exception ex)
+            {
+                SetInFlight(false);
+                End(SocketEnd.Lost, ex);
+                return;
+            }
+
+            if (_pending.IsCompleted)
+            {
+                SetInFlight(false);
+                OnReadCompleted();
+            }
+            else
+            {
+                _pending.UnsafeOnCompleted(_rawCompleted);
+            }
+        }
+
+        /// <summary>On the socket's thread: back into the graph, or, when the graph is gone, just release the socket.</summary>
+        private void OnRawCompleted()
+        {
+            lock (_stopped)
+            {
+                _inFlight = false;
+                if (_postStopped)
+                {
+                    _stopped.TrySetResult(); // the graph stopped during the read: nothing reads this socket any more
+                    return;
+                }
+            }
+
+            _readCompleted(); // dropped if the graph stops first; PostStop then sees no read in flight
+        }
+
+        private void OnReadCompleted()
+        {
+            WebSocketMessage message;
+            try
+            {
+                message = _pending.GetResult();
+            }
+            catch (Exception ex)
+            {
+                End(SocketEnd.Lost, ex);
+                return;
+            }
+
+            switch (message.Kind)
+            {
+                case WebSocketMessageKind.Closed:
+                    End(SocketEnd.Closed, null);
+                    return;
+                case WebSocketMessageKind.TooLarge:
+                    End(SocketEnd.TooLarge, null);
+                    return;
+            }
+
+            _stage._activity?.Touch();
+            if (_stopping)
+            {
+                CompleteStage();
+                return;
+            }
+
+            Push(_stage.Out, _element.Set(message.Type, message.Payload));
+        }
+
+        private void SetInFlight(bool inFlight)
+        {
+            lock (_stopped)
+            {
+                _inFlight = inFlight;
+            }
+        }
+
+        private void End(SocketEnd end, Exception? failure)
+        {
+            _ended?.Invoke(end, failure);
+            _ended = null;
+            CompleteStage();
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using Akka;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using AkkaProxy.Pipeline.Streams;
+using AkkaProxy.Pipeline.Transport;
+
+namespace AkkaProxy.Pipeline.Supervision;
+
+/// <summary>
+/// One Responses WebSocket session's Akka.Streams graph, materialized once per socket, both
+/// directions in it:
+/// <code>
+///   client socket ──▶ client source ──▶ ┌───────┐ ──▶ upstream sink ──▶ upstream socket
+///                                       │ turns │
+///   client socket ◀── client sink ◀── stages ◀── │       │ ◀── upstream source ◀── upstream socket
+///                     (sends; ends     (usage tap, └───────┘
+///                      each turn)       custom stages, flows)
+/// </code>
+/// Turns are state of the turn stage, not graphs of their own. One fused island with input buffers
+/// of one: one message in flight per direction, so a side that reads nothing stops the other's reads.
+/// The upstream socket is attached once dialled; until then its source and sink wait.
+/// </summary>
+internal sealed class SessionGraph : IConnectionGraph
+{
+    public SessionGraph(WebSocketSession session, ProxyStreamFactory factory, IMaterializer materializer, SessionGraphOptions options)
+    {
+        var clientSource = new SocketSource("client-source", options.MaxMessageBytes, options.BufferBytes, options.Activity);
+        var upstreamSource = new SocketSource("upstream-source", options.MaxMessageBytes, options.BufferBytes, options.Activity);
+        var clientSink = new ClientSocketSink(options.ToClient, session.EndTurn, session.ClientSendFailed, session.IsClosing);
+        var upstreamSink = new SocketSink("upstream-sink", session.UpstreamSender, session.UpstreamSendFailed);
+        Flow<ProxyFrame, ProxyFrame, NotUsed> stages = factory.ResponseStages;
+
+        (SocketSource.Control client, SocketSource.Control upstream, Task clientSent, Task upstreamSent) = RunnableGraph.FromGraph(
+            GraphDsl.Create(clientSource, upstreamSource, clientSink, upstreamSink, (a, b, c, d) => (a, b, c, d), (builder, fromClient, fromUpstream, toClient, toUpstream) =>
+            {
+                var turns = builder.Add(new TurnStage(session));
+                builder.From(fromClient).To(turns.Inlet1);
+                builder.From(turns.Outlet1).To(toUpstream);
+                builder.From(fromUpstream).To(turns.Inlet2);
+                builder.From(turns.Outlet2).Via(stages).To(toClient);
+                return ClosedShape.Instance;
+            }))
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
+            .Run(materializer);
+        ClientSource = client;
+        UpstreamSource = upstream;
+        Stopped = Task.WhenAll(clientSent, upstreamSent);
+    }
+
+    /// <summary>Reads the client's socket (attached at once).</summary>
+    public SocketSource.Control ClientSource { get; }
+
+    /// <summary>Reads the upstream's socket (attached once dialled).</summary>
+    public SocketSource.Control UpstreamSource { get; }
+
+    /// <summary>Completes when both sinks have stopped (faulted when a stage failed).</summary>
+    public Task Stopped { get; }
+
+    /// <summary>Stops both sources (each once its read in progress is done); everything after them completes.</summary>
+    public void Shutdown()
+    {
+        ClientSource.Shutdown();
+        UpstreamSource.Shutdown();
+    }
+}
+
+/// <summary>What a <see cref="SessionGraph"/> is built with.</summary>
+internal sealed record SessionGraphOptions(int MaxMessageBytes, int BufferBytes, ActivityTimeout Activity, SocketSender ToClient);

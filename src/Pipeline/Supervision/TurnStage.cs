@@ -1,0 +1,187 @@
+using System.Buffers;
+using Akka.Streams;
+using Akka.Streams.Stage;
+using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Streams;
+using AkkaProxy.Pipeline.Usage;
+
+namespace AkkaProxy.Pipeline.Supervision;
+
+/// <summary>
+/// The middle of a session's graph, both directions in one stage, so the session's turns are state
+/// of one place:
+/// <code>
+///   client messages ──▶ [validate, route, dial once, request stages, open the turn on its lane] ──▶ upstream
+///   to the stages   ◀── [lane → its head turn; after a terminal event, that turn's end]        ◀── upstream messages
+/// </code>
+/// Refusals and upstream messages of no turn go straight to the client (in order: this side is
+/// pulled only once the client sink is done with the previous element). Each direction asks its
+/// source for the next message only once the previous one was handled and sent: a side that takes
+/// nothing stops the reads on the other.
+/// </summary>
+internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMessage, SocketMessage, ProxyFrame>>
+{
+    private readonly WebSocketSession _session;
+
+    public TurnStage(WebSocketSession session)
+    {
+        _session = session;
+        Shape = new BidiShape<SocketMessage, SocketMessage, SocketMessage, ProxyFrame>(FromClient, ToUpstream, FromUpstream, ToClient);
+    }
+
+    public Inlet<SocketMessage> FromClient { get; } = new("Turns.fromClient");
+
+    public Outlet<SocketMessage> ToUpstream { get; } = new("Turns.toUpstream");
+
+    public Inlet<SocketMessage> FromUpstream { get; } = new("Turns.fromUpstream");
+
+    public Outlet<ProxyFrame> ToClient { get; } = new("Turns.toClient");
+
+    public override BidiShape<SocketMessage, SocketMessage, SocketMessage, ProxyFrame> Shape { get; }
+
+    protected override Attributes InitialAttributes { get; } = Attributes.CreateName("turns");
+
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
+
+    public override string ToString() => "Turns";
+
+    private sealed class Logic : GraphStageLogic
+    {
+        private readonly TurnStage _stage;
+        private readonly WebSocketSession _session;
+        private readonly SocketMessage _outbound = new();
+        private readonly ProxyFrame _element = new();
+        private readonly Action<Task> _refused;
+        private readonly Action<(Task<bool> Dial, ClientStep Step, ReadOnlyMemory<byte> Message)> _dialled;
+        private readonly Action<Task> _passedOn;
+        private bool _clientBusy;   // a refusal is being sent or the upstream dialled: the next client message waits
+        private bool _upstreamGone; // the upstream sink stopped: forwards are dropped
+        private ExchangeBinding? _lastTurn;
+
+        public Logic(TurnStage stage) : base(stage.Shape)
+        {
+            _stage = stage;
+            _session = stage._session;
+            _refused = GetAsyncCallback<Task>(_ => ClientStepDone());
+            _dialled = GetAsyncCallback<(Task<bool> Dial, ClientStep Step, ReadOnlyMemory<byte> Message)>(OnDialled);
+            _passedOn = GetAsyncCallback<Task>(_ => PullUpstream());
+            SetHandler(stage.FromClient, onPush: OnClientMessage, onUpstreamFinish: () => Complete(stage.ToUpstream));
+            SetHandler(stage.ToUpstream, onPull: PullClient, onDownstreamFinish: _ =>
+            {
+                _upstreamGone = true; // the client side keeps reading, until its close
+                PullClient();
+            });
+            SetHandler(stage.FromUpstream, onPush: OnUpstreamMessage, onUpstreamFinish: () => Complete(stage.ToClient));
+            SetHandler(stage.ToClient, onPull: OnClientPull, onDownstreamFinish: _ => Cancel(stage.FromUpstream));
+        }
+
+        // Client → upstream.
+        private void OnClientMessage()
+        {
+            SocketMessage message = Grab(_stage.FromClient);
+            Carry(_session.Decide(message), message.Payload);
+        }
+
+        private void Carry(ClientStep step, ReadOnlyMemory<byte> message)
+        {
+            switch (step.Kind)
+            {
+                case ClientStepKind.Forward:
+                    if (_upstreamGone)
+                    {
+                        PullClient();
+                        return;
+                    }
+
+                    Push(_stage.ToUpstream, _outbound.Set(step.Type, step.Payload));
+                    return;
+                case ClientStepKind.Refuse:
+                    _clientBusy = true;
+                    _session.RefuseAsync(step).ContinueWith(_refused, TaskContinuationOptions.ExecuteSynchronously);
+                    return;
+                case ClientStepKind.Dial:
+                    _clientBusy = true;
+                    Task<bool> dial = _session.DialAsync(step.Route!, step.Info);
+                    dial.ContinueWith(
+                        (task, state) => ((Action<(Task<bool>, ClientStep, ReadOnlyMemory<byte>)>)state!)((task, step, message)),
+                        _dialled, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    return;
+                default:
+                    PullClient();
+                    return;
+            }
+        }
+
+        private void OnDialled((Task<bool> Dial, ClientStep Step, ReadOnlyMemory<byte> Message) dialled)
+        {
+            _clientBusy = false;
+            if (dialled.Dial.IsCompletedSuccessfully && dialled.Dial.Result)
+            {
+                // The client message is still the source's loan: the source is pulled only after this.
+                Carry(_session.OpenTurn(dialled.Step.Route!, dialled.Message, dialled.Step.Info, dialled.Step.Model!), dialled.Message);
+                return;
+            }
+
+            PullClient();
+        }
+
+        private void ClientStepDone()
+        {
+            _clientBusy = false;
+            PullClient();
+        }
+
+        private void PullClient()
+        {
+            if (!_clientBusy && !HasBeenPulled(_stage.FromClient) && !IsClosed(_stage.FromClient)
+                && (_upstreamGone || IsAvailable(_stage.ToUpstream)))
+            {
+                Pull(_stage.FromClient);
+            }
+        }
+
+        // Upstream → client.
+        private void OnUpstreamMessage()
+        {
+            SocketMessage message = Grab(_stage.FromUpstream);
+            ExchangeBinding? turn = _session.HeadTurn(message);
+            if (turn is null)
+            {
+                // Not part of a turn (a connection-level error, a binary frame): to the client as it came.
+                _session.PassOnAsync(message).ContinueWith(_passedOn, TaskContinuationOptions.ExecuteSynchronously);
+                return;
+            }
+
+            turn.Exchange.FirstByteAt ??= _session.Now;
+            var bytes = new ReadOnlySequence<byte>(message.Payload);
+            _lastTurn = turn;
+            Push(_stage.ToClient, _element.AsFrame(turn, new ResponseFrame(FrameKind.WebSocketMessage, bytes, default, bytes, hasData: true)));
+        }
+
+        private void OnClientPull()
+        {
+            // The frame went through the stages (and reached the client, or was dropped): if it ended
+            // its turn, the turn's end follows it, and the lane's next turn takes the lane's events.
+            if (_lastTurn is { } turn)
+            {
+                _lastTurn = null;
+                if (turn.Exchange.Terminal != TerminalKind.None)
+                {
+                    _session.CloseTurn(turn);
+                    Push(_stage.ToClient, _element.AsEnd(turn, PumpResult.UpstreamEnded, null));
+                    return;
+                }
+            }
+
+            PullUpstream();
+        }
+
+        private void PullUpstream()
+        {
+            if (!HasBeenPulled(_stage.FromUpstream) && !IsClosed(_stage.FromUpstream) && IsAvailable(_stage.ToClient))
+            {
+                Pull(_stage.FromUpstream);
+            }
+        }
+    }
+}
