@@ -20,6 +20,7 @@ public sealed class ProxyStreamFactory
         Options = options;
         MayChangeResponseBodies = stages.Any(stage => stage.MayChangeResponseFrames);
         _responseStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Of(this));
+        _turnStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Of(this, webSocket: true));
     }
 
     /// <summary>The stages, outermost (nearest the client) first, built-ins included.</summary>
@@ -62,6 +63,11 @@ public sealed class ProxyStreamFactory
     internal Flow<ProxyFrame, ProxyFrame, NotUsed> ResponseStages => _responseStages.Value;
 
     private readonly Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>> _responseStages;
+
+    /// <summary>The same for the turns of a Responses WebSocket session, without the stages that act on other APIs only.</summary>
+    internal Flow<ProxyFrame, ProxyFrame, NotUsed> TurnStages => _turnStages.Value;
+
+    private readonly Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>> _turnStages;
 
     /// <summary>Whether some stage may change or drop response frames, so a body's upstream length cannot be trusted.</summary>
     internal bool MayChangeResponseBodies { get; }

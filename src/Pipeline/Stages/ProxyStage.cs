@@ -45,6 +45,12 @@ public abstract class ProxyStage
     internal virtual bool SeesResponseFrames =>
         GetType().GetMethod(nameof(OnResponseFrame), [typeof(ProxyExchange), typeof(ResponseFrame).MakeByRefType()])?.DeclaringType != typeof(ProxyStage);
 
+    /// <summary>
+    /// Whether this stage does anything with the frames of a Responses WebSocket turn. One that acts on
+    /// another API only (include-usage: Chat Completions) takes no place in a session's graph.
+    /// </summary>
+    internal virtual bool SeesWebSocketFrames => SeesResponseFrames;
+
     /// <summary>Called once when the exchange has ended, whatever the outcome, before the billing record is emitted.</summary>
     public virtual void OnCompleted(ProxyExchange exchange)
     {

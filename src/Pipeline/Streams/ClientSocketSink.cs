@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using Akka.Streams;
 using Akka.Streams.Stage;
-using AkkaProxy.Pipeline.Transport;
 
 namespace AkkaProxy.Pipeline.Streams;
 
@@ -18,17 +17,8 @@ namespace AkkaProxy.Pipeline.Streams;
 /// </summary>
 internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkShape<ProxyFrame>, Task>
 {
-    private readonly SocketSender _client;
-    private readonly Action<ExchangeBinding> _turnEnded;
-    private readonly Action<Exception> _clientLost;
-    private readonly Func<bool> _closing;
-
-    public ClientSocketSink(SocketSender client, Action<ExchangeBinding> turnEnded, Action<Exception> clientLost, Func<bool> closing)
+    public ClientSocketSink()
     {
-        _client = client;
-        _closing = closing;
-        _turnEnded = turnEnded;
-        _clientLost = clientLost;
         Shape = new SinkShape<ProxyFrame>(In);
     }
 
@@ -41,7 +31,7 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
     public override ILogicAndMaterializedValue<Task> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
     {
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return new LogicAndMaterializedValue<Task>(new Logic(this, stopped), stopped.Task);
+        return new LogicAndMaterializedValue<Task>(new Logic(this, SocketSessionAttribute.Of(inheritedAttributes), stopped), stopped.Task);
     }
 
     public override string ToString() => "ClientSocketSink";
@@ -49,15 +39,17 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
     private sealed class Logic : InGraphStageLogic
     {
         private readonly ClientSocketSink _stage;
+        private readonly ISocketSession _session;
         private readonly TaskCompletionSource _stopped;
         private readonly Action _sent;
         private ValueTaskAwaiter _pending;
         private ExchangeBinding? _sending;
         private bool _clientGone;
 
-        public Logic(ClientSocketSink stage, TaskCompletionSource stopped) : base(stage.Shape)
+        public Logic(ClientSocketSink stage, ISocketSession session, TaskCompletionSource stopped) : base(stage.Shape)
         {
             _stage = stage;
+            _session = session;
             _stopped = stopped;
             _sent = GetAsyncCallback(OnSent);
             SetHandler(stage.In, this);
@@ -71,7 +63,7 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
             ExchangeBinding binding = element.Binding;
             if (element.Kind == ProxyFrameKind.End)
             {
-                _stage._turnEnded(binding);
+                _session.EndTurn(binding);
                 Pull(_stage.In);
                 return;
             }
@@ -89,7 +81,7 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
                 return;
             }
 
-            if (_stage._closing())
+            if (_session.IsClosing())
             {
                 // The session is closing: the client gets its close, not more events. What the upstream
                 // still sends is read and accounted, so a turn it finishes is billed with its usage.
@@ -102,7 +94,7 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
             _sending = binding;
             try
             {
-                _pending = _stage._client.SendAsync(payload, WebSocketMessageType.Text).GetAwaiter();
+                _pending = _session.ToClient.SendAsync(payload, WebSocketMessageType.Text).GetAwaiter();
             }
             catch (Exception ex)
             {
@@ -155,7 +147,7 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
             _clientGone = true;
             _sending?.EndByClient(failure);
             _sending = null;
-            _stage._clientLost(failure);
+            _session.ClientSendFailed(failure);
             Pull(_stage.In);
         }
     }

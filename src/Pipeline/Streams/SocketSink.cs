@@ -1,27 +1,23 @@
 using System.Runtime.CompilerServices;
 using Akka.Streams;
 using Akka.Streams.Stage;
-using AkkaProxy.Pipeline.Transport;
 
 namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
 /// A session graph's sink towards the upstream: sends each message whole and asks for the next only
 /// once the send is done, so a peer that stops reading stops the reads on the other side. The socket
-/// comes from <c>target</c> at each send: it exists only once dialled, and nothing is sent before.
-/// A failed send is reported once, and the sink stops. Materializes a task that ends with it.
+/// comes from the session at each send (<see cref="ISocketSession.UpstreamSender"/>): it exists only
+/// once dialled, and nothing is sent before. A failed send is reported once, and the sink stops.
+/// Materializes a task that ends with it.
 /// </summary>
 internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<SocketMessage>, Task>
 {
     private readonly string _name;
-    private readonly Func<SocketSender> _target;
-    private readonly Action<Exception> _failed;
 
-    public SocketSink(string name, Func<SocketSender> target, Action<Exception> failed)
+    public SocketSink(string name)
     {
         _name = name;
-        _target = target;
-        _failed = failed;
         In = new Inlet<SocketMessage>(name + ".in");
         Shape = new SinkShape<SocketMessage>(In);
     }
@@ -35,7 +31,7 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
     public override ILogicAndMaterializedValue<Task> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
     {
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return new LogicAndMaterializedValue<Task>(new Logic(this, stopped), stopped.Task);
+        return new LogicAndMaterializedValue<Task>(new Logic(this, SocketSessionAttribute.Of(inheritedAttributes), stopped), stopped.Task);
     }
 
     public override string ToString() => _name;
@@ -43,13 +39,15 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
     private sealed class Logic : InGraphStageLogic
     {
         private readonly SocketSink _stage;
+        private readonly ISocketSession _session;
         private readonly TaskCompletionSource _stopped;
         private readonly Action _sent;
         private ValueTaskAwaiter _pending;
 
-        public Logic(SocketSink stage, TaskCompletionSource stopped) : base(stage.Shape)
+        public Logic(SocketSink stage, ISocketSession session, TaskCompletionSource stopped) : base(stage.Shape)
         {
             _stage = stage;
+            _session = session;
             _stopped = stopped;
             _sent = GetAsyncCallback(OnSent);
             SetHandler(stage.In, this);
@@ -62,7 +60,7 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
             SocketMessage message = Grab(_stage.In);
             try
             {
-                _pending = _stage._target().SendAsync(message.Payload, message.Type).GetAwaiter();
+                _pending = _session.UpstreamSender().SendAsync(message.Payload, message.Type).GetAwaiter();
             }
             catch (Exception ex)
             {
@@ -105,7 +103,7 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
 
         private void Fail(Exception failure)
         {
-            _stage._failed(failure);
+            _session.UpstreamSendFailed(failure);
             CompleteStage(); // cancels upstream of it: the session decides what the other direction does
         }
     }

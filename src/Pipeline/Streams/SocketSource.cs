@@ -24,21 +24,20 @@ internal enum SocketEnd
 /// side that takes nothing stops the reads on the other. The socket is attached after
 /// materialization (the client's at once, the upstream's once dialled). It stops at the peer's
 /// close, an oversize message or a failed read, and reports which through the attached callback.
-/// Materializes its <see cref="Control"/>.
+/// Materializes its <see cref="Control"/>. Every message read touches the session's activity timeout
+/// (the session comes with the materialization: <see cref="SocketSessionAttribute"/>).
 /// </summary>
 internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape<SocketMessage>, SocketSource.Control>
 {
     private readonly string _name;
     private readonly int _maxMessageBytes;
     private readonly int _bufferBytes;
-    private readonly ActivityTimeout? _activity;
 
-    public SocketSource(string name, int maxMessageBytes, int bufferBytes, ActivityTimeout? activity)
+    public SocketSource(string name, int maxMessageBytes, int bufferBytes)
     {
         _name = name;
         _maxMessageBytes = maxMessageBytes;
         _bufferBytes = bufferBytes;
-        _activity = activity;
         Out = new Outlet<SocketMessage>(name + ".out");
         Shape = new SourceShape<SocketMessage>(Out);
     }
@@ -51,23 +50,24 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
 
     public override ILogicAndMaterializedValue<Control> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
     {
-        var logic = new Logic(this);
+        var logic = new Logic(this, SocketSessionAttribute.Of(inheritedAttributes).Activity);
         return new LogicAndMaterializedValue<Control>(logic, logic.Control);
     }
 
     public override string ToString() => _name;
 
     /// <summary>A materialized source's control: attaches the socket, stops the source, and says when its reads are over.</summary>
-    internal sealed class Control(Action<(WebSocket Socket, Action<SocketEnd, Exception?> Ended)> attach, Action shutdown, Action<Exception> abort, Task stopped) : IKillSwitch
+    /// <remarks>Its commands reach the graph through one async callback (each callback costs a graph about 250 B).</remarks>
+    internal sealed class Control(Action<object> command, Task stopped) : IKillSwitch
     {
         /// <summary>Starts reading <paramref name="socket"/>; <paramref name="ended"/> hears how reading ended (once, from the graph's thread).</summary>
-        public void Attach(WebSocket socket, Action<SocketEnd, Exception?> ended) => attach((socket, ended));
+        public void Attach(WebSocket socket, Action<SocketEnd, Exception?> ended) => command(new Attachment(socket, ended));
 
         /// <summary>Stops the source (once a read in progress has finished); it completes.</summary>
-        public void Shutdown() => shutdown();
+        public void Shutdown() => command(ShutdownCommand);
 
         /// <summary>Fails the source with <paramref name="cause"/>.</summary>
-        public void Abort(Exception cause) => abort(cause);
+        public void Abort(Exception cause) => command(cause);
 
         /// <summary>
         /// Completes once the source has stopped and no read of its socket is in progress: from then
@@ -76,9 +76,14 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
         public Task Stopped { get; } = stopped;
     }
 
+    private static readonly object ShutdownCommand = new();
+
+    private sealed record Attachment(WebSocket Socket, Action<SocketEnd, Exception?> Ended);
+
     private sealed class Logic : OutGraphStageLogic
     {
         private readonly SocketSource _stage;
+        private readonly ActivityTimeout _activity;
         private readonly SocketMessage _element = new();
         private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Action _readCompleted;
@@ -90,14 +95,11 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
         private bool _stopping;
         private bool _postStopped;
 
-        public Logic(SocketSource stage) : base(stage.Shape)
+        public Logic(SocketSource stage, ActivityTimeout activity) : base(stage.Shape)
         {
             _stage = stage;
-            Control = new Control(
-                GetAsyncCallback<(WebSocket Socket, Action<SocketEnd, Exception?> Ended)>(OnAttach),
-                GetAsyncCallback(OnShutdown),
-                GetAsyncCallback<Exception>(FailStage),
-                _stopped.Task);
+            _activity = activity;
+            Control = new Control(GetAsyncCallback<object>(OnCommand), _stopped.Task);
             _readCompleted = GetAsyncCallback(OnReadCompleted);
             _rawCompleted = OnRawCompleted;
             SetHandler(stage.Out, this);
@@ -128,7 +130,23 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
             }
         }
 
-        private void OnAttach((WebSocket Socket, Action<SocketEnd, Exception?> Ended) attached)
+        private void OnCommand(object command)
+        {
+            switch (command)
+            {
+                case Attachment attachment:
+                    OnAttach(attachment);
+                    return;
+                case Exception cause:
+                    FailStage(cause);
+                    return;
+                default:
+                    OnShutdown();
+                    return;
+            }
+        }
+
+        private void OnAttach(Attachment attached)
         {
             if (_reader is not null)
             {
@@ -229,7 +247,7 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
                     return;
             }
 
-            _stage._activity?.Touch();
+            _activity.Touch();
             if (_stopping)
             {
                 CompleteStage();

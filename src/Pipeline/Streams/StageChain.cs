@@ -6,11 +6,12 @@ namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
 /// The factory's stages as one flow over frames, innermost (the usage tap) first: the order response
-/// frames take. A stage that does nothing with response frames (the model rewrite) is left out.
+/// frames take. A stage that does nothing with response frames (the model rewrite) is left out, and
+/// from a WebSocket session's chain also one that does nothing with its turns' frames (include-usage).
 /// </summary>
 internal static class StageChain
 {
-    public static Flow<ProxyFrame, ProxyFrame, NotUsed> Of(ProxyStreamFactory factory)
+    public static Flow<ProxyFrame, ProxyFrame, NotUsed> Of(ProxyStreamFactory factory, bool webSocket = false)
     {
         Flow<ProxyFrame, ProxyFrame, NotUsed> chain = Flow.Create<ProxyFrame>();
         IReadOnlyList<ProxyStage> stages = factory.Stages;
@@ -20,7 +21,7 @@ internal static class StageChain
             {
                 chain = chain.Via(flow.Flow);
             }
-            else if (stages[i].SeesResponseFrames)
+            else if (webSocket ? stages[i].SeesWebSocketFrames : stages[i].SeesResponseFrames)
             {
                 chain = chain.Via(new ProxyStageFlow(stages[i])); // a stage with no frame hook (model rewrite) takes no place
             }

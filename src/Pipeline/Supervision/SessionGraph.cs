@@ -2,7 +2,6 @@ using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Streams;
-using AkkaProxy.Pipeline.Transport;
 
 namespace AkkaProxy.Pipeline.Supervision;
 
@@ -18,29 +17,16 @@ namespace AkkaProxy.Pipeline.Supervision;
 /// </code>
 /// Turns are state of the turn stage, not graphs of their own. One fused island with input buffers
 /// of one: one message in flight per direction, so a side that reads nothing stops the other's reads.
-/// The upstream socket is attached once dialled; until then its source and sink wait.
+/// The upstream socket is attached once dialled; until then its source and sink wait. The blueprint
+/// (<see cref="Blueprint"/>) is built once per relay; each socket materializes it with its session
+/// as an attribute.
 /// </summary>
 internal sealed class SessionGraph : IConnectionGraph
 {
-    public SessionGraph(WebSocketSession session, ProxyStreamFactory factory, IMaterializer materializer, SessionGraphOptions options)
+    public SessionGraph(WebSocketSession session, IRunnableGraph<(SocketSource.Control Client, SocketSource.Control Upstream, Task ClientSent, Task UpstreamSent)> blueprint, IMaterializer materializer)
     {
-        var clientSource = new SocketSource("client-source", options.MaxMessageBytes, options.BufferBytes, options.Activity);
-        var upstreamSource = new SocketSource("upstream-source", options.MaxMessageBytes, options.BufferBytes, options.Activity);
-        var clientSink = new ClientSocketSink(options.ToClient, session.EndTurn, session.ClientSendFailed, session.IsClosing);
-        var upstreamSink = new SocketSink("upstream-sink", session.UpstreamSender, session.UpstreamSendFailed);
-        Flow<ProxyFrame, ProxyFrame, NotUsed> stages = factory.ResponseStages;
-
-        (SocketSource.Control client, SocketSource.Control upstream, Task clientSent, Task upstreamSent) = RunnableGraph.FromGraph(
-            GraphDsl.Create(clientSource, upstreamSource, clientSink, upstreamSink, (a, b, c, d) => (a, b, c, d), (builder, fromClient, fromUpstream, toClient, toUpstream) =>
-            {
-                var turns = builder.Add(new TurnStage(session));
-                builder.From(fromClient).To(turns.Inlet1);
-                builder.From(turns.Outlet1).To(toUpstream);
-                builder.From(fromUpstream).To(turns.Inlet2);
-                builder.From(turns.Outlet2).Via(stages).To(toClient);
-                return ClosedShape.Instance;
-            }))
-            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
+        (SocketSource.Control client, SocketSource.Control upstream, Task clientSent, Task upstreamSent) = blueprint
+            .AddAttributes(new Attributes(new SocketSessionAttribute(session)))
             .Run(materializer);
         ClientSource = client;
         UpstreamSource = upstream;
@@ -56,6 +42,24 @@ internal sealed class SessionGraph : IConnectionGraph
     /// <summary>Completes when both sinks have stopped (faulted when a stage failed).</summary>
     public Task Stopped { get; }
 
+    /// <summary>The graph every session materializes: immutable, shared; the session comes with each materialization.</summary>
+    public static IRunnableGraph<(SocketSource.Control Client, SocketSource.Control Upstream, Task ClientSent, Task UpstreamSent)> Blueprint(Flow<ProxyFrame, ProxyFrame, NotUsed> stages, int maxMessageBytes, int bufferBytes)
+    {
+        var clientSource = new SocketSource("client-source", maxMessageBytes, bufferBytes);
+        var upstreamSource = new SocketSource("upstream-source", maxMessageBytes, bufferBytes);
+        return RunnableGraph.FromGraph(
+            GraphDsl.Create(clientSource, upstreamSource, new ClientSocketSink(), new SocketSink("upstream-sink"), (a, b, c, d) => (a, b, c, d), (builder, fromClient, fromUpstream, toClient, toUpstream) =>
+            {
+                var turns = builder.Add(new TurnStage());
+                builder.From(fromClient).To(turns.Inlet1);
+                builder.From(turns.Outlet1).To(toUpstream);
+                builder.From(fromUpstream).To(turns.Inlet2);
+                builder.From(turns.Outlet2).Via(stages).To(toClient);
+                return ClosedShape.Instance;
+            }))
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1));
+    }
+
     /// <summary>Stops both sources (each once its read in progress is done); everything after them completes.</summary>
     public void Shutdown()
     {
@@ -63,6 +67,3 @@ internal sealed class SessionGraph : IConnectionGraph
         UpstreamSource.Shutdown();
     }
 }
-
-/// <summary>What a <see cref="SessionGraph"/> is built with.</summary>
-internal sealed record SessionGraphOptions(int MaxMessageBytes, int BufferBytes, ActivityTimeout Activity, SocketSender ToClient);

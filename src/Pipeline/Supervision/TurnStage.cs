@@ -21,11 +21,8 @@ namespace AkkaProxy.Pipeline.Supervision;
 /// </summary>
 internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMessage, SocketMessage, ProxyFrame>>
 {
-    private readonly WebSocketSession _session;
-
-    public TurnStage(WebSocketSession session)
+    public TurnStage()
     {
-        _session = session;
         Shape = new BidiShape<SocketMessage, SocketMessage, SocketMessage, ProxyFrame>(FromClient, ToUpstream, FromUpstream, ToClient);
     }
 
@@ -41,9 +38,13 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
 
     protected override Attributes InitialAttributes { get; } = Attributes.CreateName("turns");
 
-    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) =>
+        new Logic(this, (WebSocketSession)SocketSessionAttribute.Of(inheritedAttributes));
 
     public override string ToString() => "Turns";
+
+    /// <summary>A dial finished: its result, and the client message that asked for it (still the source's loan).</summary>
+    private sealed record Dialled(Task<bool> Dial, ClientStep Step, ReadOnlyMemory<byte> Message);
 
     private sealed class Logic : GraphStageLogic
     {
@@ -51,19 +52,27 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
         private readonly WebSocketSession _session;
         private readonly SocketMessage _outbound = new();
         private readonly ProxyFrame _element = new();
-        private readonly Action<Task> _refused;
-        private readonly Action<(Task<bool> Dial, ClientStep Step, ReadOnlyMemory<byte> Message)> _dialled;
+        private readonly Action<object> _clientStepDone; // a refusal's send (a Task) or a dial (a Dialled); one callback for both
         private readonly Action<Task> _passedOn;
         private bool _clientBusy;   // a refusal is being sent or the upstream dialled: the next client message waits
         private bool _upstreamGone; // the upstream sink stopped: forwards are dropped
         private ExchangeBinding? _lastTurn;
 
-        public Logic(TurnStage stage) : base(stage.Shape)
+        public Logic(TurnStage stage, WebSocketSession session) : base(stage.Shape)
         {
             _stage = stage;
-            _session = stage._session;
-            _refused = GetAsyncCallback<Task>(_ => ClientStepDone());
-            _dialled = GetAsyncCallback<(Task<bool> Dial, ClientStep Step, ReadOnlyMemory<byte> Message)>(OnDialled);
+            _session = session;
+            _clientStepDone = GetAsyncCallback<object>(done =>
+            {
+                if (done is Dialled dialled)
+                {
+                    OnDialled(dialled);
+                    return;
+                }
+
+                _clientBusy = false;
+                PullClient();
+            });
             _passedOn = GetAsyncCallback<Task>(_ => PullUpstream());
             SetHandler(stage.FromClient, onPush: OnClientMessage, onUpstreamFinish: () => Complete(stage.ToUpstream));
             SetHandler(stage.ToUpstream, onPull: PullClient, onDownstreamFinish: _ =>
@@ -97,14 +106,14 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
                     return;
                 case ClientStepKind.Refuse:
                     _clientBusy = true;
-                    _session.RefuseAsync(step).ContinueWith(_refused, TaskContinuationOptions.ExecuteSynchronously);
+                    _session.RefuseAsync(step).ContinueWith(_clientStepDone, TaskContinuationOptions.ExecuteSynchronously);
                     return;
                 case ClientStepKind.Dial:
                     _clientBusy = true;
                     Task<bool> dial = _session.DialAsync(step.Route!, step.Info);
                     dial.ContinueWith(
-                        (task, state) => ((Action<(Task<bool>, ClientStep, ReadOnlyMemory<byte>)>)state!)((task, step, message)),
-                        _dialled, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                        (task, state) => ((Action<object>)state!)(new Dialled(task, step, message)),
+                        _clientStepDone, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     return;
                 default:
                     PullClient();
@@ -112,7 +121,7 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
             }
         }
 
-        private void OnDialled((Task<bool> Dial, ClientStep Step, ReadOnlyMemory<byte> Message) dialled)
+        private void OnDialled(Dialled dialled)
         {
             _clientBusy = false;
             if (dialled.Dial.IsCompletedSuccessfully && dialled.Dial.Result)
@@ -122,12 +131,6 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
                 return;
             }
 
-            PullClient();
-        }
-
-        private void ClientStepDone()
-        {
-            _clientBusy = false;
             PullClient();
         }
 

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Streams;
+using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Streams;
@@ -36,6 +37,7 @@ public sealed class WebSocketRelay
     {
         options.Validate();
         Materializer = system.Materializer();
+        SessionBlueprint = SessionGraph.Blueprint(factory.TurnStages, options.MaxMessageBytes, options.ReceiveBufferBytes);
         NewSupervisor = scope => ConnectionSupervisor.Start(system, scope, record => billing.EnqueueAsync(record, CancellationToken.None), pricing, time, Connections);
         Factory = factory;
         Router = router;
@@ -74,6 +76,9 @@ public sealed class WebSocketRelay
     internal CancellationToken Shutdown { get; }
 
     internal IMaterializer Materializer { get; }
+
+    /// <summary>The graph every session materializes (built once: a blueprint is immutable).</summary>
+    internal IRunnableGraph<(SocketSource.Control Client, SocketSource.Control Upstream, Task ClientSent, Task UpstreamSent)> SessionBlueprint { get; }
 
     internal Func<ConnectionScope, IActorRef> NewSupervisor { get; }
 

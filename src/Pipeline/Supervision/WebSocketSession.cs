@@ -38,7 +38,7 @@ namespace AkkaProxy.Pipeline.Supervision;
 /// The decisions (what a client message means, which turn an upstream event belongs to) are this
 /// class's; the turn stage carries them out inside the graph, on the graph's thread.
 /// </summary>
-internal sealed class WebSocketSession
+internal sealed class WebSocketSession : ISocketSession
 {
     private const string DefaultLane = "";
 
@@ -76,6 +76,12 @@ internal sealed class WebSocketSession
 
     private WebSocketRelayOptions Options => _relay.Options;
 
+    /// <inheritdoc/>
+    public ActivityTimeout Activity => _idle;
+
+    /// <inheritdoc/>
+    public SocketSender ToClient => _toClient;
+
     /// <summary>The session's clock, now.</summary>
     public DateTimeOffset Now => _relay.Time.GetUtcNow();
 
@@ -85,7 +91,7 @@ internal sealed class WebSocketSession
         SessionGraph graph;
         try
         {
-            graph = _graph = new SessionGraph(this, _relay.Factory, _relay.Materializer, new SessionGraphOptions(Options.MaxMessageBytes, Options.ReceiveBufferBytes, _idle, _toClient));
+            graph = _graph = new SessionGraph(this, _relay.SessionBlueprint, _relay.Materializer);
         }
         catch
         {
@@ -196,18 +202,18 @@ internal sealed class WebSocketSession
         failure is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException;
 
     /// <summary>Whether the session has ended and is closing both sockets.</summary>
-    internal bool IsClosing() => _end.Task.IsCompleted;
+    public bool IsClosing() => _end.Task.IsCompleted;
 
     /// <summary>The client sink could not send: the client is gone.</summary>
-    internal void ClientSendFailed(Exception failure) =>
+    public void ClientSendFailed(Exception failure) =>
         End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost");
 
     /// <summary>The upstream sink could not send: a failure there is the upstream's, not the client's.</summary>
-    internal void UpstreamSendFailed(Exception failure) =>
+    public void UpstreamSendFailed(Exception failure) =>
         End(SessionEndKind.UpstreamLost, WebSocketCloseStatus.InternalServerError, "upstream connection lost");
 
     /// <summary>Where the upstream sink sends: it is given messages only once the upstream was dialled.</summary>
-    internal SocketSender UpstreamSender() => _toUpstream ?? throw new InvalidOperationException("No upstream socket yet.");
+    public SocketSender UpstreamSender() => _toUpstream ?? throw new InvalidOperationException("No upstream socket yet.");
 
     /// <summary>
     /// Decides what one client message means. Only JSON text messages are part of the protocol;
@@ -515,7 +521,7 @@ internal sealed class WebSocketSession
     /// client has the answer before the record exists, and a slow billing sink never holds up this
     /// socket (see <see cref="Bill"/>).
     /// </summary>
-    internal void EndTurn(ExchangeBinding turn)
+    public void EndTurn(ExchangeBinding turn)
     {
         if (turn.ClientEnded)
         {

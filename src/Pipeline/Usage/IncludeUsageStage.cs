@@ -15,6 +15,9 @@ internal sealed class IncludeUsageStage : ProxyStage
     /// <summary>It drops only SSE events (the usage-only chunk); a body's bytes pass untouched.</summary>
     internal override bool MayChangeResponseFrames => false;
 
+    /// <summary>WebSocket mode is Responses only, which this stage never touches.</summary>
+    internal override bool SeesWebSocketFrames => false;
+
     public override void OnRequest(ProxyExchange exchange)
     {
         if (exchange.Api != ApiKind.ChatCompletions || !exchange.IsStreaming)
