@@ -54,10 +54,10 @@ public sealed class ProxyStreamBuilder
 
     /// <summary>
     /// Adds an Akka.Streams <c>Flow</c> over the response frames, spliced into each connection's graph
-    /// at this point of the order. It sees every element in order, frames, flush points and ends; it
-    /// may replace or drop frames, and must pass the others on unchanged, one out per one in, without
-    /// buffering (see <see cref="ProxyFrame"/>). WebSocket turns do not run through a graph yet and
-    /// pass such a flow by.
+    /// and each WebSocket session's graph at this point of the order. It sees every element in order,
+    /// frames, flush points and ends; it may replace or drop frames, and must pass the others on
+    /// unchanged, one out per one in, without buffering (see <see cref="ProxyFrame"/>). On a WebSocket
+    /// session each frame is one server event of one turn, and each turn ends with an end element.
     /// </summary>
     public ProxyStreamBuilder UseFlow(Flow<ProxyFrame, ProxyFrame, NotUsed> flow, string name = "flow")
     {

@@ -6,8 +6,8 @@ namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
 /// An Akka.Streams <c>Flow</c> over <see cref="ProxyFrame"/>s, holding its place in the stage order.
-/// The connection graph splices the flow itself at that place; on paths that pass frames one call
-/// at a time (WebSocket turns), it passes every frame unchanged.
+/// Connection and session graphs splice the flow itself at that place; on paths that pass frames one
+/// call at a time (<see cref="ProxyRun.ProcessFrame"/>), it passes every frame unchanged.
 /// </summary>
 internal sealed class FlowStage(string name, Flow<ProxyFrame, ProxyFrame, NotUsed> flow) : ProxyStage
 {

@@ -83,4 +83,12 @@ public sealed class ProxyFrame
         Failure = failure;
         return this;
     }
+
+    /// <summary>Lets go of the last exchange, so an idle graph keeps none alive.</summary>
+    internal void Release()
+    {
+        Binding = null!;
+        _frame = default;
+        Failure = null;
+    }
 }

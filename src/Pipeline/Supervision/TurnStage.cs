@@ -75,13 +75,22 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
             });
             _passedOn = GetAsyncCallback<Task>(_ => PullUpstream());
             SetHandler(stage.FromClient, onPush: OnClientMessage, onUpstreamFinish: () => Complete(stage.ToUpstream));
-            SetHandler(stage.ToUpstream, onPull: PullClient, onDownstreamFinish: _ =>
+            SetHandler(stage.ToUpstream, onPull: () =>
+            {
+                _outbound.Set(default, default); // sent: an idle session keeps no request alive
+                PullClient();
+            }, onDownstreamFinish: _ =>
             {
                 _upstreamGone = true; // the client side keeps reading, until its close
                 PullClient();
             });
             SetHandler(stage.FromUpstream, onPush: OnUpstreamMessage, onUpstreamFinish: () => Complete(stage.ToClient));
-            SetHandler(stage.ToClient, onPull: OnClientPull, onDownstreamFinish: _ => Cancel(stage.FromUpstream));
+            // The client sink never cancels: the stages between failed (a frame hook threw). The session's
+            // graph is failed whole, so its supervisor stops it and the session closes with 1011.
+            SetHandler(stage.ToClient, onPull: OnClientPull, onDownstreamFinish: cause =>
+                FailStage(cause is SubscriptionWithCancelException.NonFailureCancellation
+                    ? new InvalidOperationException("The client side of the session's graph stopped.")
+                    : cause));
         }
 
         // Client → upstream.
@@ -176,6 +185,7 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
                 }
             }
 
+            _element.Release(); // an idle session keeps no finished turn alive
             PullUpstream();
         }
 
