@@ -39,19 +39,7 @@ public static class RelayServices
         var options = new RelayServicesOptions();
         configure(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp =>
-        {
-            var builder = new ProxyStreamBuilder();
-            RelayConfiguration.BindPipeline(config, builder.Options);
-            foreach (IProxyStageFactory factory in sp.GetServices<IProxyStageFactory>())
-            {
-                builder.AddStageFactory(factory);
-            }
-
-            builder.UseConfiguredStages(config.GetSection($"{RelayConfiguration.Root}:pipeline:stages"));
-            options.Pipeline?.Invoke(builder);
-            return builder.Build();
-        });
+        services.AddSingleton(sp => BuildPipeline(sp, config, options.Pipeline));
         services.AddSingleton(_ => new ModelRouter(RelayConfiguration.ReadRouting(config)));
         services.AddSingleton(_ => RelayConfiguration.ReadPricing(config));
         services.AddSingleton(_ => RelayConfiguration.ReadAuth(config));
@@ -94,6 +82,24 @@ public static class RelayServices
             sp.GetRequiredService<ActorSystem>(),
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         return services;
+    }
+
+    /// <summary>
+    /// The pipeline: options and the stages named in configuration (from the registered
+    /// <see cref="IProxyStageFactory"/> services), then <paramref name="embedder"/>'s own.
+    /// </summary>
+    internal static ProxyStreamFactory BuildPipeline(IServiceProvider sp, IConfiguration config, Action<ProxyStreamBuilder>? embedder)
+    {
+        var builder = new ProxyStreamBuilder();
+        RelayConfiguration.BindPipeline(config, builder.Options);
+        foreach (IProxyStageFactory factory in sp.GetServices<IProxyStageFactory>())
+        {
+            builder.AddStageFactory(factory);
+        }
+
+        builder.UseConfiguredStages(config.GetSection($"{RelayConfiguration.Root}:pipeline:stages"));
+        embedder?.Invoke(builder);
+        return builder.Build();
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using AkkaProxy.Host.Tests.Fakes;
+using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Supervision;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,10 +25,13 @@ public abstract class RelayTestBase : IAsyncLifetime
     {
     }
 
+    /// <summary>Stages of the test class's own, added to the relay's pipeline after the configured ones (a <c>Flow</c>, say).</summary>
+    protected virtual Action<ProxyStreamBuilder>? ExtraStages => null;
+
     public async Task InitializeAsync()
     {
         Upstream = await FakeUpstream.StartAsync();
-        Relay = await RelayTestHost.StartAsync(Upstream, ExtraHocon, ConfigureServices);
+        Relay = await RelayTestHost.StartAsync(Upstream, ExtraHocon, ConfigureServices, ExtraStages);
     }
 
     public async Task DisposeAsync()

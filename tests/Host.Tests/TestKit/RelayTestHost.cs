@@ -1,9 +1,11 @@
 using System.ClientModel;
 using AkkaProxy.Host.Configuration;
 using AkkaProxy.Host.Tests.Fakes;
+using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenAI;
@@ -75,9 +77,10 @@ public sealed class RelayTestHost : IAsyncDisposable
     /// <summary>
     /// Starts the relay. <paramref name="extraHocon"/> is appended last, so it overrides;
     /// <paramref name="services"/> runs after the relay's own registrations, so a test can replace
-    /// one (a <see cref="TimeProvider"/>, for instance).
+    /// one (a <see cref="TimeProvider"/>, for instance); <paramref name="pipeline"/> adds stages of
+    /// the test's own after the configured ones (a <c>Flow</c>, say).
     /// </summary>
-    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? services = null)
+    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? services = null, Action<ProxyStreamBuilder>? pipeline = null)
     {
         string hocon = Hocon(upstream, extraHocon);
         var billing = new CapturingBillingSink();
@@ -89,6 +92,12 @@ public sealed class RelayTestHost : IAsyncDisposable
             {
                 collection.AddSingleton<IBillingSink>(billing);
                 collection.AddSingleton(probe.StartupFilter());
+                if (pipeline is not null)
+                {
+                    // The relay's pipeline, then the test's own stages: as an embedder's RelayServicesOptions.Pipeline adds them.
+                    collection.AddSingleton(sp => RelayServices.BuildPipeline(sp, sp.GetRequiredService<IConfiguration>(), pipeline));
+                }
+
                 services?.Invoke(collection);
             });
         billing.Connect(app.Services.GetRequiredService<BillingGateway>(), probe);
