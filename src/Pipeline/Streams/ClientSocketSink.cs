@@ -45,6 +45,7 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
         private ValueTaskAwaiter _pending;
         private ExchangeBinding? _sending;
         private bool _clientGone;
+        private bool _finishing;
 
         public Logic(ClientSocketSink stage, ISocketSession session, TaskCompletionSource stopped) : base(stage.Shape)
         {
@@ -114,7 +115,15 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
 
         public override void OnUpstreamFinish()
         {
-            _stopped.TrySetResult();
+            if (_sending is not null)
+            {
+                // The sink (and the graph) stops once the send in flight is over; with its only port
+                // closed, the stage would otherwise be stopped at once.
+                _finishing = true;
+                SetKeepGoing(true);
+                return;
+            }
+
             CompleteStage();
         }
 
@@ -139,6 +148,17 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
             }
 
             _sending = null;
+            PullOrFinish();
+        }
+
+        private void PullOrFinish()
+        {
+            if (_finishing)
+            {
+                CompleteStage();
+                return;
+            }
+
             Pull(_stage.In);
         }
 
@@ -148,7 +168,7 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
             _sending?.EndByClient(failure);
             _sending = null;
             _session.ClientSendFailed(failure);
-            Pull(_stage.In);
+            PullOrFinish();
         }
     }
 }

@@ -43,6 +43,8 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
         private readonly TaskCompletionSource _stopped;
         private readonly Action _sent;
         private ValueTaskAwaiter _pending;
+        private bool _sending;
+        private bool _finishing;
 
         public Logic(SocketSink stage, ISocketSession session, TaskCompletionSource stopped) : base(stage.Shape)
         {
@@ -58,12 +60,14 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
         public override void OnPush()
         {
             SocketMessage message = Grab(_stage.In);
+            _sending = true;
             try
             {
                 _pending = _session.UpstreamSender().SendAsync(message.Payload, message.Type).GetAwaiter();
             }
             catch (Exception ex)
             {
+                _sending = false;
                 Fail(ex);
                 return;
             }
@@ -78,6 +82,20 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
             }
         }
 
+        public override void OnUpstreamFinish()
+        {
+            if (_sending)
+            {
+                // The sink (and the graph) stops once the send in flight is over; with its only port
+                // closed, the stage would otherwise be stopped at once.
+                _finishing = true;
+                SetKeepGoing(true);
+                return;
+            }
+
+            CompleteStage();
+        }
+
         public override void OnUpstreamFailure(Exception e)
         {
             _stopped.TrySetException(e);
@@ -88,6 +106,7 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
 
         private void OnSent()
         {
+            _sending = false;
             try
             {
                 _pending.GetResult();
@@ -95,6 +114,12 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
             catch (Exception ex)
             {
                 Fail(ex);
+                return;
+            }
+
+            if (_finishing)
+            {
+                CompleteStage();
                 return;
             }
 

@@ -251,7 +251,7 @@ public sealed class SocketStageSpecs : Akka.TestKit.Xunit2.TestKit
                     TestActor.Tell(i);
                     return new SocketMessage().Set(messages[i].Type, messages[i].Payload);
                 })
-                .RunWith(Sink.FromGraph(new SocketSink("test-sink", () => sender, failure => TestActor.Tell(failure))), _materializer);
+                .RunWith(UpstreamSink(sender), _materializer);
 
             for (int i = 0; i < messages.Length; i++)
             {
@@ -275,7 +275,7 @@ public sealed class SocketStageSpecs : Akka.TestKit.Xunit2.TestKit
             using var pair = SocketPair.Create();
             var sender = new SocketSender(pair.Relay, Bound);
             (TestPublisher.Probe<SocketMessage> upstream, Task sent) = this.SourceProbe<SocketMessage>()
-                .ToMaterialized(Sink.FromGraph(new SocketSink("test-sink", () => sender, failure => TestActor.Tell(failure))), Keep.Both)
+                .ToMaterialized(UpstreamSink(sender), Keep.Both)
                 .Run(_materializer);
 
             upstream.ExpectRequest();
@@ -287,6 +287,27 @@ public sealed class SocketStageSpecs : Akka.TestKit.Xunit2.TestKit
             upstream.ExpectCancellation();
             await sent.WaitAsync(Bound);
             ExpectNoMsg(Nothing);
+        }, _materializer);
+    }
+
+    [Fact]
+    public async Task TheSink_WhoseInputEndsDuringASend_StopsOnlyOnceThatSendIsOver()
+    {
+        await this.AssertAllStagesStoppedAsync(async () =>
+        {
+            using var pair = SocketPair.Create();
+            (TestPublisher.Probe<SocketMessage> upstream, Task sent) = this.SourceProbe<SocketMessage>()
+                .ToMaterialized(UpstreamSink(new SocketSender(pair.Relay, Bound)), Keep.Both)
+                .Run(_materializer);
+
+            upstream.ExpectRequest();
+            upstream.SendNext(new SocketMessage().Set(WebSocketMessageType.Text, Encoding.UTF8.GetBytes("last words")));
+            await pair.Stream.Writes.Reached(1).WaitAsync(Bound); // the send waits for a peer that does not read yet
+            upstream.SendComplete();
+
+            Assert.NotSame(sent, await Task.WhenAny(sent, Task.Delay(Nothing))); // still sending: not stopped
+            Assert.Equal("last words", Encoding.UTF8.GetString((await pair.ReceiveAsync()).Payload));
+            await sent.WaitAsync(Bound);
         }, _materializer);
     }
 
@@ -370,17 +391,47 @@ public sealed class SocketStageSpecs : Akka.TestKit.Xunit2.TestKit
         }, _materializer);
     }
 
+    [Fact]
+    public async Task TheClientSink_WhoseInputEndsDuringASend_StopsOnlyOnceThatSendIsOver()
+    {
+        await this.AssertAllStagesStoppedAsync(async () =>
+        {
+            using var pair = SocketPair.Create();
+            Task sent = Source.Single(Frame(Turn(), "the last event")).RunWith(ClientSink(pair, () => false), _materializer);
+            await pair.Stream.Writes.Reached(1).WaitAsync(Bound); // the send waits for a peer that does not read yet
+
+            Assert.NotSame(sent, await Task.WhenAny(sent, Task.Delay(Nothing))); // the input ended, the send did not: not stopped
+            Assert.Equal("the last event", Encoding.UTF8.GetString((await pair.ReceiveAsync()).Payload));
+            await sent.WaitAsync(Bound);
+            ExpectNoMsg(Nothing); // no client lost
+        }, _materializer);
+    }
+
     private (SocketSource.Control Control, TestSubscriber.Probe<SocketMessage> Probe) RunSource(int maxMessageBytes, int bufferBytes)
     {
-        (SocketSource.Control control, TestSubscriber.Probe<SocketMessage> probe) = Source.FromGraph(new SocketSource("test-source", maxMessageBytes, bufferBytes, null))
+        (SocketSource.Control control, TestSubscriber.Probe<SocketMessage> probe) = Source.FromGraph(new SocketSource("test-source", maxMessageBytes, bufferBytes)).AddAttributes(new TestSocketSession().Attributes)
             .ToMaterialized(this.SinkProbe<SocketMessage>(), Keep.Both)
             .Run(_materializer);
         probe.EnsureSubscription();
         return (control, probe);
     }
 
-    private Sink<ProxyFrame, Task> ClientSink(SocketPair pair, Func<bool> closing) =>
-        Sink.FromGraph(new ClientSocketSink(new SocketSender(pair.Relay, Bound), turn => TestActor.Tell(turn), failure => TestActor.Tell(failure), closing));
+    private Sink<ProxyFrame, Task> ClientSink(SocketPair pair, Func<bool> closing)
+    {
+        var session = new TestSocketSession(toClient: new SocketSender(pair.Relay, Bound))
+        {
+            TurnEnded = turn => TestActor.Tell(turn),
+            ClientLost = failure => TestActor.Tell(failure),
+            Closing = closing,
+        };
+        return Sink.FromGraph(new ClientSocketSink()).AddAttributes(session.Attributes);
+    }
+
+    private Sink<SocketMessage, Task> UpstreamSink(SocketSender sender)
+    {
+        var session = new TestSocketSession(toUpstream: sender) { UpstreamLost = failure => TestActor.Tell(failure) };
+        return Sink.FromGraph(new SocketSink("test-sink")).AddAttributes(session.Attributes);
+    }
 
     private static ExchangeBinding Turn()
     {
