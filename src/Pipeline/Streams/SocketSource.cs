@@ -91,9 +91,12 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
         private WebSocketMessageReader? _reader;
         private Action<SocketEnd, Exception?>? _ended;
         private ValueTaskAwaiter<WebSocketMessage> _pending;
-        private bool _inFlight; // a receive on the socket has not finished yet (under the lock: the socket's thread sees it too)
+        // A receive on the socket has not finished yet. Written by the graph's thread, and cleared by the
+        // socket's thread when a receive completes later; with _postStopped, a flag each side sets before
+        // reading the other's (full fences), so at least one of them sees that the source is done.
+        private int _inFlight;
         private bool _stopping;
-        private bool _postStopped;
+        private int _postStopped;
 
         public Logic(SocketSource stage, ActivityTimeout activity) : base(stage.Shape)
         {
@@ -117,16 +120,13 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
 
         public override void PostStop()
         {
-            lock (_stopped)
+            Interlocked.Exchange(ref _postStopped, 1);
+            if (Volatile.Read(ref _inFlight) == 0)
             {
-                _postStopped = true;
-                if (!_inFlight)
-                {
-                    // An idle reader gives its buffer back; one still reading keeps it (the socket writes
-                    // into it) until the read finishes, and is then left to the collector.
-                    _reader?.Dispose();
-                    _stopped.TrySetResult();
-                }
+                // An idle reader gives its buffer back; one still reading keeps it (the socket writes
+                // into it) until the read finishes, and is then left to the collector.
+                _reader?.Dispose();
+                _stopped.TrySetResult();
             }
         }
 
@@ -172,16 +172,7 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
             _stopping = true; // completes when the read in progress finishes
         }
 
-        private bool InFlight
-        {
-            get
-            {
-                lock (_stopped)
-                {
-                    return _inFlight;
-                }
-            }
-        }
+        private bool InFlight => Volatile.Read(ref _inFlight) != 0;
 
         private void Read()
         {
@@ -211,14 +202,11 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
         /// <summary>On the socket's thread: back into the graph, or, when the graph is gone, just release the socket.</summary>
         private void OnRawCompleted()
         {
-            lock (_stopped)
+            Interlocked.Exchange(ref _inFlight, 0);
+            if (Volatile.Read(ref _postStopped) != 0)
             {
-                _inFlight = false;
-                if (_postStopped)
-                {
-                    _stopped.TrySetResult(); // the graph stopped during the read: nothing reads this socket any more
-                    return;
-                }
+                _stopped.TrySetResult(); // the graph stopped during the read: nothing reads this socket any more
+                return;
             }
 
             _readCompleted(); // dropped if the graph stops first; PostStop then sees no read in flight
@@ -257,13 +245,8 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
             Push(_stage.Out, _element.Set(message.Type, message.Payload));
         }
 
-        private void SetInFlight(bool inFlight)
-        {
-            lock (_stopped)
-            {
-                _inFlight = inFlight;
-            }
-        }
+        /// <summary>On the graph's thread; the socket's thread only clears it (<see cref="OnRawCompleted"/>).</summary>
+        private void SetInFlight(bool inFlight) => Volatile.Write(ref _inFlight, inFlight ? 1 : 0);
 
         private void End(SocketEnd end, Exception? failure)
         {
