@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
 using Akka.Streams;
 using Akka.Streams.Stage;
 
@@ -36,138 +35,61 @@ internal sealed class ClientSocketSink : GraphStageWithMaterializedValue<SinkSha
 
     public override string ToString() => "ClientSocketSink";
 
-    private sealed class Logic : InGraphStageLogic
+    private sealed class Logic(ClientSocketSink stage, ISocketSession session, TaskCompletionSource stopped)
+        : SendingSinkLogic<ProxyFrame>(stage.Shape, stage.In, stopped)
     {
-        private readonly ClientSocketSink _stage;
-        private readonly ISocketSession _session;
-        private readonly TaskCompletionSource _stopped;
-        private readonly Action _sent;
-        private ValueTaskAwaiter _pending;
         private ExchangeBinding? _sending;
         private bool _clientGone;
-        private bool _finishing;
-
-        public Logic(ClientSocketSink stage, ISocketSession session, TaskCompletionSource stopped) : base(stage.Shape)
-        {
-            _stage = stage;
-            _session = session;
-            _stopped = stopped;
-            _sent = GetAsyncCallback(OnSent);
-            SetHandler(stage.In, this);
-        }
-
-        public override void PreStart() => Pull(_stage.In);
 
         public override void OnPush()
         {
-            ProxyFrame element = Grab(_stage.In);
+            ProxyFrame element = Grab(stage.In);
             ExchangeBinding binding = element.Binding;
             if (element.Kind == ProxyFrameKind.End)
             {
-                _session.EndTurn(binding);
-                Pull(_stage.In);
+                session.EndTurn(binding);
+                PullOrFinish();
                 return;
             }
 
             if (element.Kind != ProxyFrameKind.Frame)
             {
-                Pull(_stage.In);
+                PullOrFinish();
                 return;
             }
 
             if (_clientGone)
             {
                 binding.EndByClient(PumpResult.ClientGone);
-                Pull(_stage.In);
+                PullOrFinish();
                 return;
             }
 
-            if (_session.IsClosing())
+            if (session.IsClosing())
             {
                 // The session is closing: the client gets its close, not more events. What the upstream
                 // still sends is read and accounted, so a turn it finishes is billed with its usage.
-                Pull(_stage.In);
+                PullOrFinish();
                 return;
             }
 
             ReadOnlySequence<byte> raw = element.Frame.Raw;
-            ReadOnlyMemory<byte> payload = raw.IsSingleSegment ? raw.First : raw.ToArray();
             _sending = binding;
-            try
-            {
-                _pending = _session.ToClient.SendAsync(payload, WebSocketMessageType.Text).GetAwaiter();
-            }
-            catch (Exception ex)
-            {
-                OnSendFailed(ex);
-                return;
-            }
-
-            if (_pending.IsCompleted)
-            {
-                OnSent();
-            }
-            else
-            {
-                _pending.UnsafeOnCompleted(_sent);
-            }
+            Send(session.ToClient, raw.IsSingleSegment ? raw.First : raw.ToArray(), WebSocketMessageType.Text);
         }
 
-        public override void OnUpstreamFinish()
+        protected override void OnSent()
         {
-            if (_sending is not null)
-            {
-                // The sink (and the graph) stops once the send in flight is over; with its only port
-                // closed, the stage would otherwise be stopped at once.
-                _finishing = true;
-                SetKeepGoing(true);
-                return;
-            }
-
-            CompleteStage();
-        }
-
-        public override void OnUpstreamFailure(Exception e)
-        {
-            _stopped.TrySetException(e);
-            FailStage(e);
-        }
-
-        public override void PostStop() => _stopped.TrySetResult();
-
-        private void OnSent()
-        {
-            try
-            {
-                _pending.GetResult();
-            }
-            catch (Exception ex)
-            {
-                OnSendFailed(ex);
-                return;
-            }
-
             _sending = null;
             PullOrFinish();
         }
 
-        private void PullOrFinish()
-        {
-            if (_finishing)
-            {
-                CompleteStage();
-                return;
-            }
-
-            Pull(_stage.In);
-        }
-
-        private void OnSendFailed(Exception failure)
+        protected override void OnSendFailed(Exception failure)
         {
             _clientGone = true;
             _sending?.EndByClient(failure);
             _sending = null;
-            _session.ClientSendFailed(failure);
+            session.ClientSendFailed(failure);
             PullOrFinish();
         }
     }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Akka.Streams;
 using Akka.Streams.Stage;
 
@@ -36,99 +35,18 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
 
     public override string ToString() => _name;
 
-    private sealed class Logic : InGraphStageLogic
+    private sealed class Logic(SocketSink stage, ISocketSession session, TaskCompletionSource stopped)
+        : SendingSinkLogic<SocketMessage>(stage.Shape, stage.In, stopped)
     {
-        private readonly SocketSink _stage;
-        private readonly ISocketSession _session;
-        private readonly TaskCompletionSource _stopped;
-        private readonly Action _sent;
-        private ValueTaskAwaiter _pending;
-        private bool _sending;
-        private bool _finishing;
-
-        public Logic(SocketSink stage, ISocketSession session, TaskCompletionSource stopped) : base(stage.Shape)
-        {
-            _stage = stage;
-            _session = session;
-            _stopped = stopped;
-            _sent = GetAsyncCallback(OnSent);
-            SetHandler(stage.In, this);
-        }
-
-        public override void PreStart() => Pull(_stage.In);
-
         public override void OnPush()
         {
-            SocketMessage message = Grab(_stage.In);
-            _sending = true;
-            try
-            {
-                _pending = _session.UpstreamSender().SendAsync(message.Payload, message.Type).GetAwaiter();
-            }
-            catch (Exception ex)
-            {
-                _sending = false;
-                Fail(ex);
-                return;
-            }
-
-            if (_pending.IsCompleted)
-            {
-                OnSent();
-            }
-            else
-            {
-                _pending.UnsafeOnCompleted(_sent);
-            }
+            SocketMessage message = Grab(stage.In);
+            Send(session.UpstreamSender(), message.Payload, message.Type);
         }
 
-        public override void OnUpstreamFinish()
+        protected override void OnSendFailed(Exception failure)
         {
-            if (_sending)
-            {
-                // The sink (and the graph) stops once the send in flight is over; with its only port
-                // closed, the stage would otherwise be stopped at once.
-                _finishing = true;
-                SetKeepGoing(true);
-                return;
-            }
-
-            CompleteStage();
-        }
-
-        public override void OnUpstreamFailure(Exception e)
-        {
-            _stopped.TrySetException(e);
-            FailStage(e);
-        }
-
-        public override void PostStop() => _stopped.TrySetResult();
-
-        private void OnSent()
-        {
-            _sending = false;
-            try
-            {
-                _pending.GetResult();
-            }
-            catch (Exception ex)
-            {
-                Fail(ex);
-                return;
-            }
-
-            if (_finishing)
-            {
-                CompleteStage();
-                return;
-            }
-
-            Pull(_stage.In);
-        }
-
-        private void Fail(Exception failure)
-        {
-            _session.UpstreamSendFailed(failure);
+            session.UpstreamSendFailed(failure);
             CompleteStage(); // cancels upstream of it: the session decides what the other direction does
         }
     }
