@@ -167,10 +167,7 @@ public sealed class SocketStageSpecs : Akka.TestKit.Xunit2.TestKit
         await this.AssertAllStagesStoppedAsync(async () =>
         {
             using var pair = SocketPair.Create();
-            (SocketSource.Control control, TestSubscriber.Probe<SocketMessage> probe) = RunSource(maxMessageBytes: 1024, bufferBytes: 64);
-            control.Attach(pair.Relay, (end, failure) => TestActor.Tell((end, failure)));
-            probe.Request(1);
-            await pair.Stream.Reads.Reached(1).WaitAsync(Bound);
+            (SocketSource.Control control, TestSubscriber.Probe<SocketMessage> probe) = await ReadingAsync(pair);
 
             control.Shutdown();
 
@@ -204,10 +201,7 @@ public sealed class SocketStageSpecs : Akka.TestKit.Xunit2.TestKit
         await this.AssertAllStagesStoppedAsync(async () =>
         {
             using var pair = SocketPair.Create();
-            (SocketSource.Control control, TestSubscriber.Probe<SocketMessage> probe) = RunSource(maxMessageBytes: 1024, bufferBytes: 64);
-            control.Attach(pair.Relay, (end, failure) => TestActor.Tell((end, failure)));
-            probe.Request(1);
-            await pair.Stream.Reads.Reached(1).WaitAsync(Bound);
+            (SocketSource.Control control, TestSubscriber.Probe<SocketMessage> probe) = await ReadingAsync(pair);
 
             if (cancelled)
             {
@@ -405,6 +399,16 @@ public sealed class SocketStageSpecs : Akka.TestKit.Xunit2.TestKit
             await sent.WaitAsync(Bound);
             ExpectNoMsg(Nothing); // no client lost
         }, _materializer);
+    }
+
+    /// <summary>A source on <paramref name="pair"/>'s relay side, asked for one message and reading: its end goes to the test actor.</summary>
+    private async Task<(SocketSource.Control Control, TestSubscriber.Probe<SocketMessage> Probe)> ReadingAsync(SocketPair pair)
+    {
+        (SocketSource.Control control, TestSubscriber.Probe<SocketMessage> probe) = RunSource(maxMessageBytes: 1024, bufferBytes: 64);
+        control.Attach(pair.Relay, (end, failure) => TestActor.Tell((end, failure)));
+        probe.Request(1);
+        await pair.Stream.Reads.Reached(1).WaitAsync(Bound);
+        return (control, probe);
     }
 
     private (SocketSource.Control Control, TestSubscriber.Probe<SocketMessage> Probe) RunSource(int maxMessageBytes, int bufferBytes)
