@@ -19,6 +19,7 @@ internal abstract class SendingSinkLogic<T> : InGraphStageLogic
     private ValueTaskAwaiter _pending;
     private bool _sending;
     private bool _finishing;
+    private bool _finished;
 
     protected SendingSinkLogic(Shape shape, Inlet<T> inlet, TaskCompletionSource stopped) : base(shape)
     {
@@ -41,7 +42,7 @@ internal abstract class SendingSinkLogic<T> : InGraphStageLogic
             return;
         }
 
-        CompleteStage();
+        Finish();
     }
 
     public sealed override void OnUpstreamFailure(Exception e)
@@ -50,7 +51,27 @@ internal abstract class SendingSinkLogic<T> : InGraphStageLogic
         FailStage(e);
     }
 
-    public sealed override void PostStop() => _stopped.TrySetResult();
+    /// <summary>
+    /// Ends the task: normally when the sink finished, faulted when the graph was torn down before
+    /// (its actor system or materializer stopped), so a session does not mistake that for a clean end.
+    /// </summary>
+    public sealed override void PostStop()
+    {
+        if (_finished)
+        {
+            _stopped.TrySetResult();
+            return;
+        }
+
+        _stopped.TrySetException(new InvalidOperationException("The session's graph was torn down before its input ended."));
+    }
+
+    /// <summary>Stops the sink: its work is done (or the session was told why not).</summary>
+    protected void Finish()
+    {
+        _finished = true;
+        CompleteStage();
+    }
 
     /// <summary>Sends one message; then <see cref="OnSent"/> or <see cref="OnSendFailed"/>, on the graph's thread.</summary>
     protected void Send(SocketSender to, ReadOnlyMemory<byte> payload, WebSocketMessageType type)
@@ -82,7 +103,7 @@ internal abstract class SendingSinkLogic<T> : InGraphStageLogic
     {
         if (_finishing)
         {
-            CompleteStage();
+            Finish();
             return;
         }
 

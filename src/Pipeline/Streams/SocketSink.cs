@@ -47,7 +47,7 @@ internal sealed class SocketSink : GraphStageWithMaterializedValue<SinkShape<Soc
         protected override void OnSendFailed(Exception failure)
         {
             session.UpstreamSendFailed(failure);
-            CompleteStage(); // cancels upstream of it: the session decides what the other direction does
+            Finish(); // cancels upstream of it: the session decides what the other direction does
         }
     }
 }

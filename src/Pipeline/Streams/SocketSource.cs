@@ -96,6 +96,7 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
         // reading the other's (full fences), so at least one of them sees that the source is done.
         private int _inFlight;
         private bool _stopping;
+        private bool _lent;
         private int _postStopped;
 
         public Logic(SocketSource stage, ActivityTimeout activity) : base(stage.Shape)
@@ -112,6 +113,7 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
 
         public override void OnPull()
         {
+            _lent = false; // everything downstream is done with the last message's bytes
             if (_reader is not null)
             {
                 Read();
@@ -124,8 +126,13 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
             if (Volatile.Read(ref _inFlight) == 0)
             {
                 // An idle reader gives its buffer back; one still reading keeps it (the socket writes
-                // into it) until the read finishes, and is then left to the collector.
-                _reader?.Dispose();
+                // into it), and so does one whose last message is still lent (a send that outlives the
+                // graph may still read it): those are left to the collector.
+                if (!_lent)
+                {
+                    _reader?.Dispose();
+                }
+
                 _stopped.TrySetResult();
             }
         }
@@ -242,6 +249,7 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
                 return;
             }
 
+            _lent = true;
             Push(_stage.Out, _element.Set(message.Type, message.Payload));
         }
 

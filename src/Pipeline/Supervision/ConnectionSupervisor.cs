@@ -28,10 +28,12 @@ internal sealed class ConnectionSupervisor : ReceiveActor
     private readonly PricingTable _pricing;
     private readonly TimeProvider _time;
     private readonly ConnectionCounters _counters;
+    private readonly bool _stopsOnGraphFailure;
     private EndedBy _stoppedBy = EndedBy.Client;
 
-    public ConnectionSupervisor(ConnectionScope scope, Func<BillingRecord, ValueTask> bill, PricingTable pricing, TimeProvider time, ConnectionCounters counters)
+    public ConnectionSupervisor(ConnectionScope scope, Func<BillingRecord, ValueTask> bill, PricingTable pricing, TimeProvider time, ConnectionCounters counters, bool stopsOnGraphFailure = true)
     {
+        _stopsOnGraphFailure = stopsOnGraphFailure;
         _scope = scope;
         _bill = bill;
         _pricing = pricing;
@@ -43,10 +45,22 @@ internal sealed class ConnectionSupervisor : ReceiveActor
     }
 
     /// <summary>Starts the supervisor of a connection; it counts as open from now until its PostStop.</summary>
-    public static IActorRef Start(IActorRefFactory actors, ConnectionScope scope, Func<BillingRecord, ValueTask> bill, PricingTable pricing, TimeProvider time, ConnectionCounters counters)
+    /// <param name="actors">Where the actor is created.</param>
+    /// <param name="scope">The connection's scope: its graphs and ledger.</param>
+    /// <param name="bill">Hands a record to billing.</param>
+    /// <param name="pricing">Prices.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="counters">Counts supervisors alive.</param>
+    /// <param name="stopsOnGraphFailure">
+    /// True for an HTTP connection: a failed graph stops the supervisor at once. False for a WebSocket
+    /// session, which closes both sockets itself when its graph fails (1011), bills its open turns
+    /// with the turn's own codes and hooks, and then closes its scope; the supervisor stops then, and
+    /// bills only what the session could not.
+    /// </param>
+    public static IActorRef Start(IActorRefFactory actors, ConnectionScope scope, Func<BillingRecord, ValueTask> bill, PricingTable pricing, TimeProvider time, ConnectionCounters counters, bool stopsOnGraphFailure = true)
     {
         counters.ConnectionOpened();
-        return actors.ActorOf(Props.Create(() => new ConnectionSupervisor(scope, bill, pricing, time, counters)));
+        return actors.ActorOf(Props.Create(() => new ConnectionSupervisor(scope, bill, pricing, time, counters, stopsOnGraphFailure)));
     }
 
     protected override void PostStop()
@@ -76,7 +90,10 @@ internal sealed class ConnectionSupervisor : ReceiveActor
         {
             // A failed connection is stopped, never resumed: what it still had open is billed as aborted.
             _stoppedBy = EndedBy.Relay;
-            Context.Stop(Self);
+            if (_stopsOnGraphFailure)
+            {
+                Context.Stop(Self);
+            }
         }
     }
 

@@ -30,7 +30,16 @@ internal sealed class SessionGraph : IConnectionGraph
             .Run(materializer);
         ClientSource = client;
         UpstreamSource = upstream;
-        Stopped = Task.WhenAll(clientSent, upstreamSent);
+        Stopped = Task.WhenAll(clientSent, upstreamSent, client.Stopped, upstream.Stopped);
+        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (Task sink in (Task[])[clientSent, upstreamSent])
+        {
+            sink.ContinueWith(
+                (task, state) => ((TaskCompletionSource<Exception>)state!).TrySetResult(task.Exception!.GetBaseException()),
+                failed, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
+        Failed = failed.Task;
     }
 
     /// <summary>Reads the client's socket (attached at once).</summary>
@@ -39,8 +48,11 @@ internal sealed class SessionGraph : IConnectionGraph
     /// <summary>Reads the upstream's socket (attached once dialled).</summary>
     public SocketSource.Control UpstreamSource { get; }
 
-    /// <summary>Completes when both sinks have stopped (faulted when a stage failed).</summary>
+    /// <summary>Completes when every stage has stopped and no read or send of a socket is in flight (faulted when a stage failed).</summary>
     public Task Stopped { get; }
+
+    /// <summary>Completes, with the cause, as soon as a stage failed (the graph is torn down from there); never, if none does.</summary>
+    public Task<Exception> Failed { get; }
 
     /// <summary>The graph every session materializes: immutable, shared; the session comes with each materialization.</summary>
     public static IRunnableGraph<(SocketSource.Control Client, SocketSource.Control Upstream, Task ClientSent, Task UpstreamSent)> Blueprint(Flow<ProxyFrame, ProxyFrame, NotUsed> stages, int maxMessageBytes, int bufferBytes)

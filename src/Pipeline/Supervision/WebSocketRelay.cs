@@ -38,7 +38,7 @@ public sealed class WebSocketRelay
         options.Validate();
         Materializer = system.Materializer();
         SessionBlueprint = SessionGraph.Blueprint(factory.TurnStages, options.MaxMessageBytes, options.ReceiveBufferBytes);
-        NewSupervisor = scope => ConnectionSupervisor.Start(system, scope, record => billing.EnqueueAsync(record, CancellationToken.None), pricing, time, Connections);
+        NewSupervisor = scope => ConnectionSupervisor.Start(system, scope, record => billing.EnqueueAsync(record, CancellationToken.None), pricing, time, Connections, stopsOnGraphFailure: false);
         Factory = factory;
         Router = router;
         Dialer = dialer;

@@ -106,8 +106,11 @@ internal sealed class WebSocketSession : ISocketSession
         _scope.Adopt(graph);
         supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
         _ = graph.Stopped.ContinueWith(
-            (stopped, state) => ((WebSocketSession)state!).OnGraphStopped(stopped),
-            this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            (_, state) => ((WebSocketRelay)state!).Connections.GraphStopped(),
+            _relay, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = graph.Failed.ContinueWith(
+            (failed, state) => ((WebSocketSession)state!).OnGraphFailed(failed.Result),
+            this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         using CancellationTokenRegistration onIdle = _idle.Token.Register(() => End(SessionEndKind.IdleTimeout, WebSocketCloseStatus.EndpointUnavailable, "idle timeout"));
         using CancellationTokenRegistration onShutdown = _relay.Shutdown.Register(() => End(SessionEndKind.Shutdown, WebSocketCloseStatus.EndpointUnavailable, "relay shutting down"));
         using CancellationTokenRegistration onAbort = cancellationToken.Register(() => End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost"));
@@ -142,14 +145,10 @@ internal sealed class WebSocketSession : ISocketSession
         }
     }
 
-    private void OnGraphStopped(Task stopped)
+    private void OnGraphFailed(Exception failure)
     {
-        _relay.Connections.GraphStopped();
-        if (stopped.IsFaulted)
-        {
-            _relay.Logger.LogError(stopped.Exception!.GetBaseException(), "A WebSocket session's graph failed.");
-            End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
-        }
+        _relay.Logger.LogError(failure, "A WebSocket session's graph failed.");
+        End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
     }
 
     // 1. How each side stopped reading.
@@ -326,6 +325,11 @@ internal sealed class WebSocketSession : ISocketSession
     /// <summary>Sends an upstream message that belongs to no turn to the client, as it came.</summary>
     internal async Task PassOnAsync(SocketMessage message)
     {
+        if (IsClosing())
+        {
+            return; // the client gets its close, not more events
+        }
+
         try
         {
             await _toClient.SendAsync(message.Payload, message.Type).ConfigureAwait(false);
@@ -408,6 +412,20 @@ internal sealed class WebSocketSession : ISocketSession
             await RefuseAsync(ClientStep.Refuse(
                 ClientErrorEvent.Create(502, error.Code, error.Message, error.Param, info.StreamId),
                 BillingRecordFactory.Create(exchange, _relay.Pricing, ExchangeOutcome.UpstreamError, EndedBy.Upstream, 502, "upstream_unreachable", _relay.Time.GetUtcNow()))).ConfigureAwait(false);
+            return false;
+        }
+        catch (Exception ex)
+        {
+            // A bug (in a dialer, say): the session ends with 1011, the request is billed as failed.
+            var exchange = new ProxyExchange(NewRequestId(), ApiKind.Responses, route, ReadOnlyMemory<byte>.Empty, isStreaming: true, startedAt)
+            {
+                KeyId = _handshake.KeyId,
+                PreviousResponseId = info.PreviousResponseId,
+                StreamId = info.StreamId,
+            };
+            _relay.Logger.LogError(ex, "Dialling the WebSocket upstream {Provider} failed for {RequestId}.", route.Provider.Name, exchange.RequestId);
+            Bill(BillingRecordFactory.Create(exchange, _relay.Pricing, ExchangeOutcome.Failed, EndedBy.Relay, 500, "relay_error", _relay.Time.GetUtcNow()));
+            End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
             return false;
         }
 
@@ -684,8 +702,12 @@ internal sealed class WebSocketSession : ISocketSession
     /// </summary>
     private async Task WithinCloseTimeoutAsync(SocketSource.Control source, WebSocket socket)
     {
-        await WithinCloseTimeoutAsync(source.Stopped, socket).ConfigureAwait(false);
-        source.Shutdown();
+        if (await Task.WhenAny(source.Stopped, Task.Delay(Options.CloseTimeout, _relay.Time)).ConfigureAwait(false) != source.Stopped)
+        {
+            socket.Abort();    // ends a read in progress
+            source.Shutdown(); // and stops a source that was not reading
+        }
+
         await source.Stopped.ConfigureAwait(false);
     }
 

@@ -43,6 +43,11 @@ public sealed class WebSocketStageFailureTests : RelayTestBase
         BillingRecord exploded = Assert.Single(Relay.Billing.Records, r => r.StreamId == "explode");
         Assert.Equal(ExchangeOutcome.Failed, exploded.Outcome);
         Assert.Equal(EndedBy.Relay, exploded.EndedBy);
+        // Billed by the session as its open turn (its own code, its stages' completion hooks run), not
+        // by the supervisor's fallback.
+        Assert.Equal("turn_aborted_relayerror", exploded.ErrorCode);
+        Assert.Equal(101, exploded.HttpStatus);
+        Assert.Equal(1, ExplodingTurnStage.CompletedExplodedTurns);
         Assert.Equal(2, Relay.Billing.Records.Count);
     }
 
@@ -57,6 +62,18 @@ public sealed class WebSocketStageFailureTests : RelayTestBase
     private sealed class ExplodingTurnStage : ProxyStage
     {
         public const string Secret = "frame-hook-secret-detail";
+
+        private static int _completedExplodedTurns;
+
+        public static int CompletedExplodedTurns => Volatile.Read(ref _completedExplodedTurns);
+
+        public override void OnCompleted(ProxyExchange exchange)
+        {
+            if (exchange.StreamId == "explode")
+            {
+                Interlocked.Increment(ref _completedExplodedTurns);
+            }
+        }
 
         public override FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame) =>
             exchange.StreamId == "explode" ? throw new InvalidOperationException(Secret) : FrameDecision.Forward;
