@@ -1,3 +1,4 @@
+using AkkaProxy.Host.Ledger;
 using Akka.Actor;
 using Akka.Hosting;
 using AkkaProxy.Host.Auth;
@@ -52,6 +53,7 @@ public static class RelayServices
             sp.GetServices<IBillingSink>(),
             sp.GetRequiredService<ILogger<BillingGateway>>(),
             sp.GetRequiredService<BillingOptions>().QueueCapacity));
+        AddLedger(services, config);
         if (options.OwnActorSystem)
         {
             services.AddAkka(ActorSystemName, (akka, sp) => akka.WithAkkaProxyRelay(sp, config));
@@ -139,5 +141,31 @@ public static class RelayServices
             return Akka.Done.Instance;
         }));
         return akka;
+    }
+
+    /// <summary>
+    /// The durable usage ledger (a SQLite file under <c>akkaproxy.ledger.data-directory</c>) as a billing
+    /// sink. Its hosted service is registered before the actor system's, so it stops after it and
+    /// takes the records the billing drain delivers on shutdown.
+    /// </summary>
+    private static void AddLedger(IServiceCollection services, IConfiguration config)
+    {
+        LedgerOptions ledger = RelayConfiguration.ReadLedger(config);
+        services.AddSingleton(ledger);
+        if (!ledger.Enabled)
+        {
+            return;
+        }
+
+        services.AddSingleton<ILedgerStore>(sp => new SqliteLedgerStore(Path.Combine(
+            Path.GetFullPath(ledger.DataDirectory, sp.GetRequiredService<IHostEnvironment>().ContentRootPath),
+            ledger.FileName)));
+        services.AddSingleton(sp => new LedgerWriter(
+            sp.GetRequiredService<ILedgerStore>(),
+            ledger,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<LedgerWriter>>()));
+        services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
     }
 }

@@ -1,3 +1,4 @@
+using AkkaProxy.Host.Ledger;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Routing;
@@ -86,6 +87,10 @@ public static class RelayConfiguration
     {
         return KebabBinder.Bind(config.GetSection($"{Root}:billing"), new BillingOptions());
     }
+
+    /// <summary>Reads the usage ledger's settings.</summary>
+    public static LedgerOptions ReadLedger(IConfiguration config) =>
+        KebabBinder.Bind(config.GetSection($"{Root}:ledger"), new LedgerOptions());
 
     /// <summary>Reads Responses WebSocket mode's limits.</summary>
     public static WebSocketRelayOptions ReadWebSocket(IConfiguration config) =>

@@ -52,6 +52,22 @@ public sealed class ReferenceConfigurationTests
     }
 
     [Fact]
+    public void LedgerSection_RepeatsEveryDefaultOfLedgerOptions()
+    {
+        string? dataDirectory = Environment.GetEnvironmentVariable("AKKAPROXY_DATA_DIR");
+        var bound = RelayConfiguration.ReadLedger(Reference());
+        var defaults = new AkkaProxy.Host.Ledger.LedgerOptions();
+
+        foreach (var property in typeof(AkkaProxy.Host.Ledger.LedgerOptions).GetProperties())
+        {
+            object? expected = property.Name == nameof(defaults.DataDirectory) && dataDirectory is not null ? dataDirectory : property.GetValue(defaults);
+            Assert.True(Equals(expected, property.GetValue(bound)), $"reference.conf disagrees with LedgerOptions.{property.Name}");
+        }
+
+        Assert.Equal(7, typeof(AkkaProxy.Host.Ledger.LedgerOptions).GetProperties().Length);
+    }
+
+    [Fact]
     public void BillingAndAuthSections_RepeatTheirDefaults()
     {
         IConfiguration config = Reference();

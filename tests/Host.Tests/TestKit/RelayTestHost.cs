@@ -21,8 +21,9 @@ public sealed class RelayTestHost : IAsyncDisposable
     public const string OpenAIUpstreamKey = "sk-upstream-openai-secret";
     public const string AnthropicUpstreamKey = "sk-ant-upstream-secret";
 
-    private RelayTestHost(WebApplication app, CapturingBillingSink billing, RelayProbe probe)
+    private RelayTestHost(WebApplication app, CapturingBillingSink billing, RelayProbe probe, string dataDirectory)
     {
+        DataDirectory = dataDirectory;
         App = app;
         Billing = billing;
         Probe = probe;
@@ -31,6 +32,12 @@ public sealed class RelayTestHost : IAsyncDisposable
     }
 
     public WebApplication App { get; }
+
+    /// <summary>This host's own data directory (its usage ledger), a fresh temporary one, deleted with the host.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>The usage ledger's SQLite file.</summary>
+    public string LedgerFile => Path.Combine(DataDirectory, "usage.db");
 
     public CapturingBillingSink Billing { get; }
 
@@ -42,8 +49,9 @@ public sealed class RelayTestHost : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>The relay configuration of the tests, against <paramref name="upstream"/>; <paramref name="extraHocon"/> comes last.</summary>
-    public static string Hocon(FakeUpstream upstream, string extraHocon = "")
+    public static string Hocon(FakeUpstream upstream, string extraHocon = "", string? dataDirectory = null)
     {
+        dataDirectory ??= NewDataDirectory();
         Environment.SetEnvironmentVariable(AdminKeyEnv, AdminKey);
         string url = upstream.BaseUrl.ToString().TrimEnd('/');
         return $$"""
@@ -68,6 +76,7 @@ public sealed class RelayTestHost : IAsyncDisposable
                 keys { team-a { key = "{{RelayKey}}" } }
                 admin-key-env = {{AdminKeyEnv}}
               }
+              ledger { data-directory = "{{dataDirectory.Replace("\\", "/")}}" }
             }
             Logging.LogLevel.Default = Warning
             {{extraHocon}}
@@ -82,7 +91,8 @@ public sealed class RelayTestHost : IAsyncDisposable
     /// </summary>
     public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? services = null, Action<ProxyStreamBuilder>? pipeline = null)
     {
-        string hocon = Hocon(upstream, extraHocon);
+        string dataDirectory = NewDataDirectory();
+        string hocon = Hocon(upstream, extraHocon, dataDirectory);
         var billing = new CapturingBillingSink();
         var probe = new RelayProbe();
         WebApplication app = RelayApp.Create(
@@ -102,7 +112,7 @@ public sealed class RelayTestHost : IAsyncDisposable
             });
         billing.Connect(app.Services.GetRequiredService<BillingGateway>(), probe);
         await app.StartAsync();
-        return new RelayTestHost(app, billing, probe);
+        return new RelayTestHost(app, billing, probe, dataDirectory);
     }
 
     /// <summary>The official OpenAI SDK pointed at the relay.</summary>
@@ -114,5 +124,10 @@ public sealed class RelayTestHost : IAsyncDisposable
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
+        Directory.Delete(DataDirectory, recursive: true);
     }
+
+    /// <summary>A fresh temporary directory for one host's ledger.</summary>
+    public static string NewDataDirectory() =>
+        Directory.CreateTempSubdirectory("akkaproxy-test-").FullName;
 }

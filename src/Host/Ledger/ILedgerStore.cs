@@ -1,0 +1,20 @@
+using AkkaProxy.Pipeline.Billing;
+
+namespace AkkaProxy.Host.Ledger;
+
+/// <summary>Where billing records are persisted: SQLite today.</summary>
+public interface ILedgerStore : IAsyncDisposable
+{
+    /// <summary>Creates or migrates the schema.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes a batch in one transaction; a record whose request id is already stored is skipped, so a
+    /// retried batch never counts twice. Once this returns, the batch survives the process being killed.
+    /// </summary>
+    /// <returns>How many records were new.</returns>
+    Task<int> WriteAsync(IReadOnlyList<BillingRecord> batch, CancellationToken cancellationToken);
+
+    /// <summary>How many records are stored.</summary>
+    Task<long> CountAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,39 @@
+namespace AkkaProxy.Host.Ledger;
+
+/// <summary>The durable usage ledger (<c>akkaproxy.ledger</c>).</summary>
+public sealed class LedgerOptions
+{
+    /// <summary>Whether billing records are persisted. Off: they reach the log and the in-memory view only.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Where the SQLite file lives; relative paths are under the host's content root.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The SQLite file's name, in <see cref="DataDirectory"/>.</summary>
+    public string FileName { get; set; } = "usage.db";
+
+    /// <summary>Most records written in one transaction.</summary>
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>Longest a record waits for its batch to fill before the batch is written anyway.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Records waiting for the writer; when full, the billing actor waits (never a stream).</summary>
+    public int QueueCapacity { get; set; } = 4096;
+
+    /// <summary>Pause before a failed batch is written again (the same records: inserts are idempotent).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    internal void Validate()
+    {
+        if (BatchSize < 1 || QueueCapacity < 1)
+        {
+            throw new ArgumentException("akkaproxy.ledger: batch-size and queue-capacity must be at least 1.");
+        }
+
+        if (FlushInterval <= TimeSpan.Zero || RetryDelay <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("akkaproxy.ledger: flush-interval and retry-delay must be positive.");
+        }
+    }
+}

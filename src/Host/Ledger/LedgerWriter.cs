@@ -1,0 +1,149 @@
+using System.Threading.Channels;
+using AkkaProxy.Pipeline.Billing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaProxy.Host.Ledger;
+
+/// <summary>
+/// Persists billing records in batches, off the data path: the billing actor hands each record over
+/// (<see cref="WriteAsync"/>, waiting only when <see cref="LedgerOptions.QueueCapacity"/> records are
+/// already waiting), and one loop writes them to the <see cref="ILedgerStore"/>, up to
+/// <see cref="LedgerOptions.BatchSize"/> per transaction, a batch at most
+/// <see cref="LedgerOptions.FlushInterval"/> after its first record. A batch that fails is written
+/// again (inserts are idempotent by request id); on stop, everything handed over is written first.
+/// </summary>
+/// <remarks>
+/// Registered as a hosted service before the actor system's, so it stops after it: the billing
+/// drain on shutdown hands its last records over while the writer still runs. A record handed over
+/// after the writer stopped is written at once, on the caller's thread.
+/// </remarks>
+public sealed class LedgerWriter : IBillingSink, IHostedService
+{
+    private const int AttemptsWhileStopping = 3;
+
+    private readonly ILedgerStore _store;
+    private readonly LedgerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<BillingRecord> _queue;
+    private Task _loop = Task.CompletedTask;
+    private long _acknowledged;
+    private volatile bool _stopping;
+
+    /// <summary>Creates the writer; <see cref="StartAsync"/> initializes the store and starts writing.</summary>
+    public LedgerWriter(ILedgerStore store, LedgerOptions options, TimeProvider time, ILogger<LedgerWriter> logger)
+    {
+        options.Validate();
+        _store = store;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _queue = Channel.CreateBounded<BillingRecord>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Records the store has committed (each survives the process being killed).</summary>
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    /// <summary>Records handed over and not yet committed.</summary>
+    public int QueueDepth => _queue.Reader.Count;
+
+    /// <inheritdoc/>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        _loop = Task.Run(RunAsync, CancellationToken.None);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask WriteAsync(BillingRecord record, CancellationToken cancellationToken)
+    {
+        if (_queue.Writer.TryWrite(record))
+        {
+            return;
+        }
+
+        try
+        {
+            await _queue.Writer.WriteAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // The writer has stopped (a record of a request that ended during shutdown): write it now.
+            await WriteBatchAsync([record]).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        _queue.Writer.TryComplete();
+        await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<BillingRecord>(_options.BatchSize);
+        ChannelReader<BillingRecord> reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            Fill(reader, batch);
+            if (batch.Count < _options.BatchSize && !_stopping)
+            {
+                using var window = new CancellationTokenSource(_options.FlushInterval, _time);
+                try
+                {
+                    while (batch.Count < _options.BatchSize && await reader.WaitToReadAsync(window.Token).ConfigureAwait(false))
+                    {
+                        Fill(reader, batch);
+                    }
+                }
+                catch (OperationCanceledException) when (window.IsCancellationRequested)
+                {
+                    // The batch's window closed: write what it has.
+                }
+            }
+
+            await WriteBatchAsync(batch).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    private void Fill(ChannelReader<BillingRecord> reader, List<BillingRecord> batch)
+    {
+        while (batch.Count < _options.BatchSize && reader.TryRead(out BillingRecord? record))
+        {
+            batch.Add(record);
+        }
+    }
+
+    /// <summary>Writes until the store takes the batch; while stopping, gives up after a few attempts (the records are in the log).</summary>
+    private async Task WriteBatchAsync(IReadOnlyList<BillingRecord> batch)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _store.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+                Interlocked.Add(ref _acknowledged, batch.Count);
+                return;
+            }
+            catch (Exception ex)
+            {
+                if (_stopping && attempt >= AttemptsWhileStopping)
+                {
+                    _logger.LogError(ex, "The usage ledger could not write {Count} billing records while stopping; they are only in the log.", batch.Count);
+                    return;
+                }
+
+                _logger.LogWarning(ex, "The usage ledger could not write a batch of {Count} records (attempt {Attempt}); retrying.", batch.Count, attempt);
+                await Task.Delay(_options.RetryDelay, _time).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using AkkaProxy.Host.Ledger;
+using AkkaProxy.Host.Tests.TestKit;
+using AkkaProxy.Pipeline.Billing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AkkaProxy.Host.Tests.Ledger;
+
+/// <summary>The batching writer over a real SQLite file: batches, retries without double counting, the flush on stop.</summary>
+public sealed class LedgerWriterTests : IAsyncLifetime
+{
+    private readonly string _directory = RelayTestHost.NewDataDirectory();
+    private FlakyStore _store = null!;
+
+    private string File => Path.Combine(_directory, "usage.db");
+
+    public Task InitializeAsync()
+    {
+        _store = new FlakyStore(new SqliteLedgerStore(File));
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task RecordsHandedOver_AreWrittenInBatches_AndAllOfThemBeforeStopReturns()
+    {
+        LedgerWriter writer = Writer(batchSize: 50);
+        await writer.StartAsync(CancellationToken.None);
+        foreach (BillingRecord record in LedgerRecords.Records("load", 1000))
+        {
+            await writer.WriteAsync(record, CancellationToken.None);
+        }
+
+        await writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(1000, writer.Acknowledged);
+        Assert.Equal(0, writer.QueueDepth);
+        Assert.Equal(1000, LedgerRecords.ReadRows(File).Count);
+        Assert.True(_store.Batches >= 20, $"1,000 records in batches of at most 50 take at least 20 transactions, not {_store.Batches}");
+        Assert.True(_store.LargestBatch <= 50);
+    }
+
+    [Fact]
+    public async Task ABatchThatFails_IsWrittenAgain_AndNoRecordIsLostOrCountedTwice()
+    {
+        _store.FailAfterCommit = 2; // the transaction commits, then the writer hears a failure: the worst case for a retry
+        LedgerWriter writer = Writer(batchSize: 10);
+        await writer.StartAsync(CancellationToken.None);
+        foreach (BillingRecord record in LedgerRecords.Records("flaky", 100))
+        {
+            await writer.WriteAsync(record, CancellationToken.None);
+        }
+
+        await writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(100, LedgerRecords.ReadRows(File).Count);
+        Assert.Equal(0, _store.FailAfterCommit); // both failures happened, and were retried
+        Assert.Equal(100, writer.Acknowledged);
+    }
+
+    [Fact]
+    public async Task ARecordHandedOverAfterStop_IsWrittenAtOnce()
+    {
+        LedgerWriter writer = Writer(batchSize: 10);
+        await writer.StartAsync(CancellationToken.None);
+        await writer.StopAsync(CancellationToken.None);
+
+        await writer.WriteAsync(LedgerRecords.Record("late"), CancellationToken.None);
+
+        Assert.True(LedgerRecords.ReadRows(File).ContainsKey("late"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private LedgerWriter Writer(int batchSize) => new(
+        _store,
+        new LedgerOptions { BatchSize = batchSize, FlushInterval = TimeSpan.FromMilliseconds(20), RetryDelay = TimeSpan.FromMilliseconds(10) },
+        TimeProvider.System,
+        NullLogger<LedgerWriter>.Instance);
+
+    /// <summary>The real store; it can report a failure after a batch has committed, and counts batches.</summary>
+    private sealed class FlakyStore(ILedgerStore inner) : ILedgerStore
+    {
+        private int _batches;
+        private int _largest;
+
+        public int FailAfterCommit { get; set; }
+
+        public int Batches => Volatile.Read(ref _batches);
+
+        public int LargestBatch => Volatile.Read(ref _largest);
+
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public async Task<int> WriteAsync(IReadOnlyList<BillingRecord> batch, CancellationToken cancellationToken)
+        {
+            int inserted = await inner.WriteAsync(batch, cancellationToken);
+            Interlocked.Increment(ref _batches);
+            _largest = Math.Max(_largest, batch.Count);
+            if (FailAfterCommit > 0)
+            {
+                FailAfterCommit--;
+                throw new IOException("disk hiccup after the commit");
+            }
+
+            return inserted;
+        }
+
+        public Task<long> CountAsync(CancellationToken cancellationToken) => inner.CountAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
