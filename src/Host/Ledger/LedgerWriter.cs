@@ -86,31 +86,32 @@ public sealed class LedgerWriter : IBillingSink, IHostedService
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Wakes once per batch, not once per record: after the first record of a batch it waits out the
+    /// flush interval (unless a full batch is already waiting), then writes everything waiting, a
+    /// batch at a time.
+    /// </summary>
     private async Task RunAsync()
     {
         var batch = new List<BillingRecord>(_options.BatchSize);
         ChannelReader<BillingRecord> reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            Fill(reader, batch);
-            if (batch.Count < _options.BatchSize && !_stopping)
+            if (reader.Count < _options.BatchSize && !_stopping)
             {
-                using var window = new CancellationTokenSource(_options.FlushInterval, _time);
-                try
-                {
-                    while (batch.Count < _options.BatchSize && await reader.WaitToReadAsync(window.Token).ConfigureAwait(false))
-                    {
-                        Fill(reader, batch);
-                    }
-                }
-                catch (OperationCanceledException) when (window.IsCancellationRequested)
-                {
-                    // The batch's window closed: write what it has.
-                }
+                await Task.Delay(_options.FlushInterval, _time).ConfigureAwait(false);
             }
 
-            await WriteBatchAsync(batch).ConfigureAwait(false);
-            batch.Clear();
+            do
+            {
+                Fill(reader, batch);
+                if (batch.Count > 0)
+                {
+                    await WriteBatchAsync(batch).ConfigureAwait(false);
+                    batch.Clear();
+                }
+            }
+            while (reader.Count >= _options.BatchSize);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace AkkaProxy.Host.Ledger;
 
@@ -16,6 +17,7 @@ public sealed class SqliteLedgerStore : ILedgerStore
 
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private sqlite3_stmt? _insert;
 
     /// <summary>Opens (and creates) the file at <paramref name="path"/>.</summary>
     public SqliteLedgerStore(string path)
@@ -46,30 +48,47 @@ public sealed class SqliteLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>One prepared insert, reused by every batch, bound by position (<see cref="SqliteLedgerSchema.Bind"/>).</remarks>
     public async Task<int> WriteAsync(IReadOnlyList<BillingRecord> batch, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using SqliteTransaction transaction = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using SqliteCommand insert = _connection.CreateCommand();
-            insert.Transaction = transaction;
-            insert.CommandText = SqliteLedgerSchema.Insert;
-            SqliteLedgerSchema.AddParameters(insert);
+            sqlite3 db = _connection.Handle!;
+            _insert ??= Prepare(db, SqliteLedgerSchema.Insert);
+            using SqliteTransaction transaction = _connection.BeginTransaction();
             int inserted = 0;
             foreach (BillingRecord record in batch)
             {
-                SqliteLedgerSchema.Bind(insert, record);
-                inserted += await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                SqliteLedgerSchema.Bind(_insert, record);
+                int step = raw.sqlite3_step(_insert);
+                raw.sqlite3_reset(_insert);
+                if (step != raw.SQLITE_DONE)
+                {
+                    throw new SqliteException($"The ledger's insert failed: {raw.sqlite3_errmsg(db).utf8_to_string()}", step);
+                }
+
+                inserted += raw.sqlite3_changes(db);
             }
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            transaction.Commit();
             return inserted;
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private static sqlite3_stmt Prepare(sqlite3 db, string sql)
+    {
+        int result = raw.sqlite3_prepare_v2(db, sql, out sqlite3_stmt statement);
+        if (result != raw.SQLITE_OK)
+        {
+            throw new SqliteException($"The ledger's insert could not be prepared: {raw.sqlite3_errmsg(db).utf8_to_string()}", result);
+        }
+
+        return statement;
     }
 
     /// <inheritdoc/>
@@ -89,6 +108,7 @@ public sealed class SqliteLedgerStore : ILedgerStore
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        _insert?.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
     }
