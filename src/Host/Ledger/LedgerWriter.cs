@@ -29,6 +29,7 @@ public sealed class LedgerWriter : IBillingSink, IHostedService
     private readonly Channel<BillingRecord> _queue;
     private Task _loop = Task.CompletedTask;
     private long _acknowledged;
+    private readonly CancellationTokenSource _stop = new();
     private volatile bool _stopping;
 
     /// <summary>Creates the writer; <see cref="StartAsync"/> initializes the store and starts writing.</summary>
@@ -83,6 +84,7 @@ public sealed class LedgerWriter : IBillingSink, IHostedService
     {
         _stopping = true;
         _queue.Writer.TryComplete();
+        _stop.Cancel(); // a batch's wait ends now: what is queued is written at once
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -99,7 +101,7 @@ public sealed class LedgerWriter : IBillingSink, IHostedService
         {
             if (reader.Count < _options.BatchSize && !_stopping)
             {
-                await Task.Delay(_options.FlushInterval, _time).ConfigureAwait(false);
+                await PauseAsync(_options.FlushInterval).ConfigureAwait(false);
             }
 
             do
@@ -112,6 +114,19 @@ public sealed class LedgerWriter : IBillingSink, IHostedService
                 }
             }
             while (reader.Count >= _options.BatchSize);
+        }
+    }
+
+    /// <summary>Waits on the relay's clock; stopping ends the wait at once.</summary>
+    private async Task PauseAsync(TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, _stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopping: go on at once.
         }
     }
 
@@ -143,7 +158,7 @@ public sealed class LedgerWriter : IBillingSink, IHostedService
                 }
 
                 _logger.LogWarning(ex, "The usage ledger could not write a batch of {Count} records (attempt {Attempt}); retrying.", batch.Count, attempt);
-                await Task.Delay(_options.RetryDelay, _time).ConfigureAwait(false);
+                await PauseAsync(_options.RetryDelay).ConfigureAwait(false);
             }
         }
     }
