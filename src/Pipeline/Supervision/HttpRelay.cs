@@ -113,7 +113,7 @@ public sealed class HttpRelay
     private async Task ForwardCoreAsync(HttpContext context, ApiKind api, string? keyId)
     {
         DateTimeOffset startedAt = _time.GetUtcNow();
-        string requestId = "req_" + Guid.NewGuid().ToString("N");
+        string requestId = RequestIds.New();
         context.Response.Headers[RequestIdHeader] = requestId;
         // Built only when a request is refused: the accepted path allocates nothing for it.
         RejectedRequest Rejection(int status, string code, RequestBodyInfo info = default, ProviderRoute? route = null) => new()

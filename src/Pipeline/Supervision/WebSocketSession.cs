@@ -340,7 +340,7 @@ internal sealed class WebSocketSession : ISocketSession
         }
     }
 
-    private static string NewRequestId() => "req_" + Guid.NewGuid().ToString("N");
+    private static string NewRequestId() => RequestIds.New();
     /// <summary>The official error for an invalid or one-too-many <c>stream_id</c> (docs/protocol-notes.md §A), or null when the lane is fine.</summary>
     private (byte[] Payload, string Code)? LaneRefusal(string? streamId)
     {
