@@ -3,7 +3,7 @@ using AkkaProxy.Pipeline.Billing;
 namespace AkkaProxy.Host.Ledger;
 
 /// <summary>Where billing records are persisted: SQLite today.</summary>
-public interface ILedgerStore : IAsyncDisposable
+internal interface ILedgerStore : IAsyncDisposable
 {
     /// <summary>Creates or migrates the schema.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);

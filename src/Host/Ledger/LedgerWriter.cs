@@ -18,7 +18,7 @@ namespace AkkaProxy.Host.Ledger;
 /// drain on shutdown hands its last records over while the writer still runs. A record handed over
 /// after the writer stopped is written at once, on the caller's thread.
 /// </remarks>
-public sealed class LedgerWriter : IBillingSink, IHostedService
+internal sealed class LedgerWriter : IBillingSink, IHostedService
 {
     private const int AttemptsWhileStopping = 3;
 

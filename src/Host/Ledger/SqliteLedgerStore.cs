@@ -10,7 +10,7 @@ namespace AkkaProxy.Host.Ledger;
 /// transaction survives the process being killed (a power loss may lose the last ones). One row per
 /// billing record, keyed by its request id (one per HTTP request or WebSocket turn).
 /// </summary>
-public sealed class SqliteLedgerStore : ILedgerStore
+internal sealed class SqliteLedgerStore : ILedgerStore
 {
     /// <summary>The schema version this code writes (<c>PRAGMA user_version</c>).</summary>
     public const int SchemaVersion = 1;
