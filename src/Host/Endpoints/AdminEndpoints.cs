@@ -2,10 +2,14 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AkkaProxy.Host.Auth;
 using AkkaProxy.Host.Billing;
+using AkkaProxy.Host.Ledger;
 
 namespace AkkaProxy.Host.Endpoints;
 
-/// <summary><c>GET /admin/usage?limit=N</c>: recent billing records, newest first, for holders of the admin key.</summary>
+/// <summary>
+/// For holders of the admin key: <c>GET /admin/usage?limit=N</c>, recent billing records, newest
+/// first; <c>GET /admin/ledger</c>, the usage ledger's state (records committed, records waiting).
+/// </summary>
 public static class AdminEndpoints
 {
     /// <summary>How records are written: snake_case names, kebab-case enum values (<c>client-aborted</c>).</summary>
@@ -20,20 +24,33 @@ public static class AdminEndpoints
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/admin/usage", (HttpContext context, RelayKeyValidator keys, RecentRecordsSink recent, int? limit) =>
+            Refusal(context, keys) ?? Results.Json(new { @object = "list", data = recent.Recent(Math.Clamp(limit ?? 100, 1, 10_000)) }, RecordJson));
+        app.MapGet("/admin/ledger", (HttpContext context, RelayKeyValidator keys, IServiceProvider services) =>
         {
-            if (!keys.HasAdminKey)
+            if (Refusal(context, keys) is IResult refused)
             {
-                return Results.Json(Error("The admin endpoint is disabled: set the admin key's environment variable (akkaproxy.auth.admin-key-env)."), statusCode: StatusCodes.Status403Forbidden);
+                return refused;
             }
 
-            if (!keys.IsAdmin(RelayKeyValidator.PresentedKey(context.Request)))
-            {
-                return Results.Json(Error("Invalid or missing admin key."), statusCode: StatusCodes.Status401Unauthorized);
-            }
-
-            return Results.Json(new { @object = "list", data = recent.Recent(Math.Clamp(limit ?? 100, 1, 10_000)) }, RecordJson);
+            LedgerWriter? ledger = services.GetService<LedgerWriter>();
+            return Results.Json(
+                new { enabled = ledger is not null, acknowledged = ledger?.Acknowledged ?? 0, queued = ledger?.QueueDepth ?? 0 },
+                RecordJson);
         });
         return app;
+    }
+
+    /// <summary>The answer to a request without the admin key, or null when it has it.</summary>
+    private static IResult? Refusal(HttpContext context, RelayKeyValidator keys)
+    {
+        if (!keys.HasAdminKey)
+        {
+            return Results.Json(Error("The admin endpoint is disabled: set the admin key's environment variable (akkaproxy.auth.admin-key-env)."), statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        return keys.IsAdmin(RelayKeyValidator.PresentedKey(context.Request))
+            ? null
+            : Results.Json(Error("Invalid or missing admin key."), statusCode: StatusCodes.Status401Unauthorized);
     }
 
     private static object Error(string message) => new { error = new { message, type = "invalid_request_error", param = (string?)null, code = "admin_forbidden" } };

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace AkkaProxy.Host.Tests.Ledger;
+
+/// <summary>
+/// The relay host in a process of its own (the build's <c>AkkaProxy.Host.dll</c>, run by <c>dotnet</c>),
+/// on a configuration file of the test's, so a test can kill it as an operator's machine would.
+/// </summary>
+internal sealed partial class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private HostProcess(Process process, Uri baseUrl)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+    }
+
+    public Uri BaseUrl { get; }
+
+    /// <summary>Starts the host on <paramref name="configFile"/> and waits until it listens.</summary>
+    public static async Task<HostProcess> StartAsync(string configFile, string workingDirectory)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "AkkaProxy.Host.dll");
+        var start = new ProcessStartInfo("dotnet", [dll, "--urls", "http://127.0.0.1:0"])
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["AKKAPROXY_CONFIG"] = configFile;
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        var process = Process.Start(start)!;
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            output.Enqueue(e.Data);
+            if (ListeningLine().Match(e.Data) is { Success: true } match)
+            {
+                listening.TrySetResult(new Uri(match.Groups[1].Value));
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Task exited = process.WaitForExitAsync();
+        if (await Task.WhenAny(listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(60))) != listening.Task)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("The host did not start listening:\n" + string.Join('\n', output));
+        }
+
+        return new HostProcess(process, await listening.Task);
+    }
+
+    /// <summary>Kills the process at once (SIGKILL): nothing of it runs after this.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ListeningLine();
+}
