@@ -1,3 +1,4 @@
+using AkkaProxy.Host.Health;
 using AkkaProxy.Host.Ledger;
 using Akka.Actor;
 using Akka.Hosting;
@@ -53,6 +54,7 @@ public static class RelayServices
             sp.GetServices<IBillingSink>(),
             sp.GetRequiredService<ILogger<BillingGateway>>(),
             sp.GetRequiredService<BillingOptions>().QueueCapacity));
+        services.AddHealthChecks().AddCheck<RelayReadyCheck>("relay");
         AddLedger(services, config);
         if (options.OwnActorSystem)
         {
@@ -167,5 +169,6 @@ public static class RelayServices
             sp.GetRequiredService<ILogger<LedgerWriter>>()));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddHealthChecks().AddCheck<LedgerWritableCheck>("ledger");
     }
 }

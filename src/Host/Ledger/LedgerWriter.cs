@@ -29,6 +29,8 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
     private readonly Channel<BillingRecord> _queue;
     private Task _loop = Task.CompletedTask;
     private long _acknowledged;
+    private bool _started;
+    private string? _lastFailure;
     private readonly CancellationTokenSource _stop = new();
     private volatile bool _stopping;
 
@@ -50,6 +52,12 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
     /// <summary>Records the store has committed (each survives the process being killed).</summary>
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
 
+    /// <summary>Whether the store is open and the writer runs.</summary>
+    public bool IsStarted => Volatile.Read(ref _started);
+
+    /// <summary>Why the last batch could not be written, or null when the last batch was (the readiness check reads it).</summary>
+    public string? LastFailure => Volatile.Read(ref _lastFailure);
+
     /// <summary>Records handed over and not yet committed.</summary>
     public int QueueDepth => _queue.Reader.Count;
 
@@ -58,6 +66,7 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
     {
         await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         _loop = Task.Run(RunAsync, CancellationToken.None);
+        Volatile.Write(ref _started, true);
     }
 
     /// <inheritdoc/>
@@ -147,10 +156,12 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
             {
                 await _store.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
                 Interlocked.Add(ref _acknowledged, batch.Count);
+                Volatile.Write(ref _lastFailure, null);
                 return;
             }
             catch (Exception ex)
             {
+                Volatile.Write(ref _lastFailure, ex.GetType().Name + ": " + ex.Message);
                 if (_stopping && attempt >= AttemptsWhileStopping)
                 {
                     _logger.LogError(ex, "The usage ledger could not write {Count} billing records while stopping; they are only in the log.", batch.Count);
