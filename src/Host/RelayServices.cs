@@ -128,9 +128,9 @@ public static class RelayServices
             loggers.AddLoggerFactory();
         });
         akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());
-        // Akka.Hosting stops the actor system before the web server drains (hosted services stop in
-        // reverse order of registration). The exchanges still open end on ApplicationStopping; this
-        // phase waits for them, so none loses its graph or its supervisor while it ends.
+        // However the hosted services are ordered, the exchanges still open when the actor system stops
+        // end on ApplicationStopping; this phase waits for them, so none loses its graph or its
+        // supervisor while it ends.
         akka.AddStartup((system, _) => CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "akkaproxy-open-exchanges", async () =>
         {
             HttpRelay http = sp.GetRequiredService<HttpRelay>();

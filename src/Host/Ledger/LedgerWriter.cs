@@ -94,7 +94,10 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
         _stopping = true;
         _queue.Writer.TryComplete();
         _stop.Cancel(); // a batch's wait ends now: what is queued is written at once
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Not bounded by the host's token: the store is disposed after this returns, so returning
+        // early would lose what is queued. The loop ends on its own: while stopping, a batch gets
+        // a few attempts, not an unbounded number.
+        await _loop.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -169,7 +172,14 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
                 }
 
                 _logger.LogWarning(ex, "The usage ledger could not write a batch of {Count} records (attempt {Attempt}); retrying.", batch.Count, attempt);
-                await PauseAsync(_options.RetryDelay).ConfigureAwait(false);
+                if (_stopping)
+                {
+                    await Task.Delay(_options.RetryDelay, _time).ConfigureAwait(false); // a real pause, even while stopping
+                }
+                else
+                {
+                    await PauseAsync(_options.RetryDelay).ConfigureAwait(false);
+                }
             }
         }
     }

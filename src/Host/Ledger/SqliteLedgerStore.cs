@@ -108,6 +108,7 @@ internal sealed class SqliteLedgerStore : ILedgerStore
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        await _gate.WaitAsync().ConfigureAwait(false); // a batch being written finishes first
         _insert?.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();

@@ -47,12 +47,11 @@ public sealed class LedgerKillTests : IAsyncLifetime
         await using (HostProcess second = await HostProcess.StartAsync(config, _directory))
         {
             using var client = new HttpClient { BaseAddress = second.BaseUrl };
-            Assert.Equal(0, (await LedgerStateAsync(client)).GetProperty("acknowledged").GetInt64()); // a new process, the same file
             Dictionary<string, Dictionary<string, object?>> rows = LedgerRecords.ReadRows(LedgerFile);
 
             Assert.True(rows.Count >= acknowledgedBeforeKill, $"{rows.Count} rows, but {acknowledgedBeforeKill} were acknowledged before the kill");
             Assert.True(rows.Count <= _upstream.RequestsStarted, $"{rows.Count} rows for {_upstream.RequestsStarted} upstream requests");
-            Assert.Equal(LedgerRecords.Scalar(LedgerFile, "SELECT COUNT(*) FROM usage_records"), LedgerRecords.Scalar(LedgerFile, "SELECT COUNT(DISTINCT request_id) FROM usage_records"));
+            Assert.All(rows.Values, row => Assert.Equal("completed", row["outcome"])); // whole records, each a finished request
             Assert.NotEmpty(answered);
 
             // The restarted relay records again, on the same file.
