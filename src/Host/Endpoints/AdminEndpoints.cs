@@ -8,7 +8,8 @@ namespace AkkaProxy.Host.Endpoints;
 
 /// <summary>
 /// For holders of the admin key: <c>GET /admin/usage?limit=N</c>, recent billing records, newest
-/// first; <c>GET /admin/ledger</c>, the usage ledger's state (records committed, records waiting).
+/// first; <c>GET /admin/ledger</c>, the usage ledger's state (records committed, records waiting);
+/// <c>GET /admin/usage/summary?by=key|model|day&amp;from=&amp;to=</c>, tokens and cost per group from the ledger.
 /// </summary>
 public static class AdminEndpoints
 {
@@ -37,6 +38,26 @@ public static class AdminEndpoints
                 new { enabled = ledger is not null, acknowledged = ledger?.Acknowledged ?? 0, queued = ledger?.QueueDepth ?? 0 },
                 RecordJson);
         });
+        app.MapGet("/admin/usage/summary", async (HttpContext context, RelayKeyValidator keys, IServiceProvider services, string? by, DateTimeOffset? from, DateTimeOffset? to) =>
+        {
+            if (Refusal(context, keys) is IResult refused)
+            {
+                return refused;
+            }
+
+            if (services.GetService<ILedgerStore>() is not { } ledger)
+            {
+                return Results.Json(Error("The usage ledger is off (akkaproxy.ledger.enabled): there is nothing to summarize.", "ledger_disabled"), statusCode: StatusCodes.Status409Conflict);
+            }
+
+            if (!Enum.TryParse(by ?? "key", ignoreCase: true, out LedgerGrouping grouping) || int.TryParse(by, out _))
+            {
+                return Results.Json(Error($"Unknown grouping '{by}': use by=key, by=model or by=day.", "invalid_grouping"), statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            IReadOnlyList<LedgerSummaryRow> rows = await ledger.SummarizeAsync(grouping, new LedgerRange(from, to), context.RequestAborted).ConfigureAwait(false);
+            return Results.Json(new { @object = "list", by = grouping, data = rows }, RecordJson);
+        });
         return app;
     }
 
@@ -53,5 +74,5 @@ public static class AdminEndpoints
             : Results.Json(Error("Invalid or missing admin key."), statusCode: StatusCodes.Status401Unauthorized);
     }
 
-    private static object Error(string message) => new { error = new { message, type = "invalid_request_error", param = (string?)null, code = "admin_forbidden" } };
+    private static object Error(string message, string code = "admin_forbidden") => new { error = new { message, type = "invalid_request_error", param = (string?)null, code } };
 }

@@ -15,6 +15,9 @@ internal interface ILedgerStore : IAsyncDisposable
     /// <returns>How many records were new.</returns>
     Task<int> WriteAsync(IReadOnlyList<BillingRecord> batch, CancellationToken cancellationToken);
 
+    /// <summary>Tokens and cost per key, model or day over <paramref name="range"/>, the largest cost first; reads beside the writer, never blocking it.</summary>
+    Task<IReadOnlyList<LedgerSummaryRow>> SummarizeAsync(LedgerGrouping by, LedgerRange range, CancellationToken cancellationToken);
+
     /// <summary>How many records are stored.</summary>
     Task<long> CountAsync(CancellationToken cancellationToken);
 }

@@ -92,6 +92,61 @@ internal sealed class SqliteLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// On a connection of its own (WAL lets it read while the writer writes). Costs are summed as
+    /// decimals in .NET, row by row: SQLite would sum the text as floating point.
+    /// </remarks>
+    public async Task<IReadOnlyList<LedgerSummaryRow>> SummarizeAsync(LedgerGrouping by, LedgerRange range, CancellationToken cancellationToken)
+    {
+        string group = by switch
+        {
+            LedgerGrouping.Key => "key_id",
+            LedgerGrouping.Model => "requested_model",
+            _ => "strftime('%Y-%m-%d', started_at_ms / 1000, 'unixepoch')",
+        };
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand query = connection.CreateCommand();
+        query.CommandText =
+            $"SELECT {group}, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost FROM usage_records "
+            + "WHERE ($from IS NULL OR started_at_ms >= $from) AND ($to IS NULL OR started_at_ms < $to)";
+        query.Parameters.AddWithValue("$from", (object?)range.From?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+        query.Parameters.AddWithValue("$to", (object?)range.To?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+        var groups = new Dictionary<string, LedgerSummaryRow>(StringComparer.Ordinal);
+        var none = new LedgerSummaryRow(null, 0, 0, 0, 0, 0, 0, 0m, 0);
+        LedgerSummaryRow? ungrouped = null;
+        await using SqliteDataReader reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string? name = reader.IsDBNull(0) ? null : reader.GetString(0);
+            decimal? cost = reader.IsDBNull(6) ? null : decimal.Parse(reader.GetString(6), NumberStyles.Number, CultureInfo.InvariantCulture);
+            LedgerSummaryRow sum = name is null ? ungrouped ?? none : groups.TryGetValue(name, out LedgerSummaryRow? seen) ? seen : none with { Group = name };
+            sum = sum with
+            {
+                Requests = sum.Requests + 1,
+                InputTokens = sum.InputTokens + reader.GetInt64(1),
+                CachedInputTokens = sum.CachedInputTokens + reader.GetInt64(2),
+                CacheWriteTokens = sum.CacheWriteTokens + reader.GetInt64(3),
+                OutputTokens = sum.OutputTokens + reader.GetInt64(4),
+                ReasoningTokens = sum.ReasoningTokens + reader.GetInt64(5),
+                Cost = sum.Cost + (cost ?? 0m),
+                UnpricedRequests = sum.UnpricedRequests + (cost is null ? 1 : 0),
+            };
+            if (name is null)
+            {
+                ungrouped = sum;
+            }
+            else
+            {
+                groups[name] = sum;
+            }
+        }
+
+        IEnumerable<LedgerSummaryRow> rows = ungrouped is null ? groups.Values : groups.Values.Append(ungrouped);
+        return [.. rows.OrderByDescending(row => row.Cost).ThenBy(row => row.Group, StringComparer.Ordinal)];
+    }
+
+    /// <inheritdoc/>
     public async Task<long> CountAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
