@@ -7,8 +7,9 @@ using AkkaProxy.Host.Ledger;
 namespace AkkaProxy.Host.Endpoints;
 
 /// <summary>
-/// For holders of the admin key: <c>GET /admin/usage?limit=N</c>, recent billing records, newest
-/// first; <c>GET /admin/ledger</c>, the usage ledger's state (records committed, records waiting);
+/// For holders of the admin key: <c>GET /admin/usage?key=&amp;model=&amp;provider=&amp;from=&amp;to=&amp;limit=&amp;cursor=</c>,
+/// billing records from the usage ledger, newest first, a page at a time (without the ledger: this
+/// process's recent records); <c>GET /admin/ledger</c>, the usage ledger's state (records committed, records waiting);
 /// <c>GET /admin/usage/summary?by=key|model|day&amp;from=&amp;to=</c>, tokens and cost per group from the ledger.
 /// </summary>
 public static class AdminEndpoints
@@ -24,8 +25,29 @@ public static class AdminEndpoints
     /// <summary>Maps the admin endpoints.</summary>
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/admin/usage", (HttpContext context, RelayKeyValidator keys, RecentRecordsSink recent, int? limit) =>
-            Refusal(context, keys) ?? Results.Json(new { @object = "list", data = recent.Recent(Math.Clamp(limit ?? 100, 1, 10_000)) }, RecordJson));
+        app.MapGet("/admin/usage", async (HttpContext context, RelayKeyValidator keys, RecentRecordsSink recent, IServiceProvider services, int? limit, string? key, string? model, string? provider, DateTimeOffset? from, DateTimeOffset? to, string? cursor) =>
+        {
+            if (Refusal(context, keys) is IResult refused)
+            {
+                return refused;
+            }
+
+            if (services.GetService<ILedgerStore>() is not { } ledger)
+            {
+                // No ledger: the records of this process, newest first.
+                return Results.Json(new { @object = "list", data = recent.Recent(Math.Clamp(limit ?? 100, 1, 10_000)), has_more = false }, RecordJson);
+            }
+
+            try
+            {
+                LedgerPage page = await ledger.QueryAsync(new LedgerQuery(key, model, provider, new LedgerRange(from, to), Math.Clamp(limit ?? 100, 1, 1000), cursor), context.RequestAborted).ConfigureAwait(false);
+                return Results.Json(new { @object = "list", data = page.Records, has_more = page.NextCursor is not null, next_cursor = page.NextCursor }, RecordJson);
+            }
+            catch (FormatException ex)
+            {
+                return Results.Json(Error(ex.Message, "invalid_cursor"), statusCode: StatusCodes.Status400BadRequest);
+            }
+        });
         app.MapGet("/admin/ledger", (HttpContext context, RelayKeyValidator keys, IServiceProvider services) =>
         {
             if (Refusal(context, keys) is IResult refused)

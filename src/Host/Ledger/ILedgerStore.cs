@@ -18,6 +18,10 @@ internal interface ILedgerStore : IAsyncDisposable
     /// <summary>Tokens and cost per key, model or day over <paramref name="range"/>, the largest cost first; reads beside the writer, never blocking it.</summary>
     Task<IReadOnlyList<LedgerSummaryRow>> SummarizeAsync(LedgerGrouping by, LedgerRange range, CancellationToken cancellationToken);
 
+    /// <summary>One page of records matching <paramref name="query"/>, newest first; reads beside the writer.</summary>
+    /// <exception cref="FormatException">The query's cursor is not one this ledger gave.</exception>
+    Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken);
+
     /// <summary>How many records are stored.</summary>
     Task<long> CountAsync(CancellationToken cancellationToken);
 }

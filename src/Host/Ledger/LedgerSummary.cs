@@ -38,3 +38,17 @@ public sealed record LedgerSummaryRow(
 /// <param name="From">Records started at or after this, if set.</param>
 /// <param name="To">Records started before this, if set.</param>
 public sealed record LedgerRange(DateTimeOffset? From, DateTimeOffset? To);
+
+/// <summary>Which records a ledger query returns, newest first, a page at a time.</summary>
+/// <param name="KeyId">Only this relay key's records, if set.</param>
+/// <param name="Model">Only records for this requested model, if set.</param>
+/// <param name="Provider">Only records routed to this provider, if set.</param>
+/// <param name="Range">The time range, by start time.</param>
+/// <param name="Limit">Most records per page.</param>
+/// <param name="Cursor">Where the previous page ended (its <see cref="LedgerPage.NextCursor"/>), if any.</param>
+public sealed record LedgerQuery(string? KeyId, string? Model, string? Provider, LedgerRange Range, int Limit, string? Cursor);
+
+/// <summary>One page of records.</summary>
+/// <param name="Records">The records, newest first.</param>
+/// <param name="NextCursor">Pass it as the next query's cursor for the records after these; null when there are none.</param>
+public sealed record LedgerPage(IReadOnlyList<AkkaProxy.Pipeline.Billing.BillingRecord> Records, string? NextCursor);

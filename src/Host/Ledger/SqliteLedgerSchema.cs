@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Usage;
 using SQLitePCL;
 
 namespace AkkaProxy.Host.Ledger;
@@ -135,6 +136,65 @@ internal static class SqliteLedgerSchema
         }
     }
 
+    /// <summary>A row back as the record it was written from.</summary>
+    public static BillingRecord Read(Microsoft.Data.Sqlite.SqliteDataReader row)
+    {
+        long input = row.GetInt64(row.GetOrdinal("input_tokens"));
+        long output = row.GetInt64(row.GetOrdinal("output_tokens"));
+        long total = row.GetInt64(row.GetOrdinal("total_tokens"));
+        var usage = new TokenUsage
+        {
+            InputTokens = input,
+            CachedInputTokens = row.GetInt64(row.GetOrdinal("cached_input_tokens")),
+            CacheWriteTokens = row.GetInt64(row.GetOrdinal("cache_write_tokens")),
+            OutputTokens = output,
+            ReasoningTokens = row.GetInt64(row.GetOrdinal("reasoning_tokens")),
+            Status = Parse<UsageStatus>(Text(row, "usage_status")!),
+        };
+        if (total != input + output)
+        {
+            usage = usage with { TotalTokens = total }; // a reported total only
+        }
+
+        string warnings = Text(row, "warnings") ?? "";
+        return new BillingRecord
+        {
+            RequestId = Text(row, "request_id")!,
+            KeyId = Text(row, "key_id"),
+            Api = Parse<ApiKind>(Text(row, "api")!),
+            Provider = Text(row, "provider"),
+            RequestedModel = Text(row, "requested_model"),
+            UpstreamModel = Text(row, "upstream_model"),
+            ResponseModel = Text(row, "response_model"),
+            ResponseId = Text(row, "response_id"),
+            Streaming = row.GetInt64(row.GetOrdinal("streaming")) != 0,
+            Usage = usage,
+            Cost = Text(row, "cost") is { } cost ? decimal.Parse(cost, NumberStyles.Number, CultureInfo.InvariantCulture) : null,
+            Warnings = warnings.Length == 0 ? [] : warnings.Split(','),
+            Outcome = Parse<ExchangeOutcome>(Text(row, "outcome")!),
+            EndedBy = Parse<EndedBy>(Text(row, "ended_by")!),
+            HttpStatus = Number(row, "http_status") is long status ? (int)status : null,
+            ErrorCode = Text(row, "error_code"),
+            StartedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(row.GetOrdinal("started_at_ms"))),
+            TimeToFirstByte = Real(row, "time_to_first_byte_ms") is double ttfb ? TimeSpan.FromMilliseconds(ttfb) : null,
+            Duration = TimeSpan.FromMilliseconds(row.GetDouble(row.GetOrdinal("duration_ms"))),
+            Turn = Number(row, "turn") is long turn ? (int)turn : null,
+            PreviousResponseId = Text(row, "previous_response_id"),
+            StreamId = Text(row, "stream_id"),
+        };
+    }
+
+    private static string? Text(Microsoft.Data.Sqlite.SqliteDataReader row, string column) =>
+        row.IsDBNull(row.GetOrdinal(column)) ? null : row.GetString(row.GetOrdinal(column));
+
+    private static long? Number(Microsoft.Data.Sqlite.SqliteDataReader row, string column) =>
+        row.IsDBNull(row.GetOrdinal(column)) ? null : row.GetInt64(row.GetOrdinal(column));
+
+    private static double? Real(Microsoft.Data.Sqlite.SqliteDataReader row, string column) =>
+        row.IsDBNull(row.GetOrdinal(column)) ? null : row.GetDouble(row.GetOrdinal(column));
+
+    private static T Parse<T>(string name) where T : struct, Enum => EnumNames<T>.Parse(name);
+
     /// <summary>An enum value in kebab-case, computed once per value.</summary>
     private static string Name<T>(T value) where T : struct, Enum => EnumNames<T>.Of(value);
 
@@ -142,6 +202,10 @@ internal static class SqliteLedgerSchema
     {
         private static readonly Dictionary<T, string> Names = Enum.GetValues<T>().ToDictionary(v => v, v => JsonNamingPolicy.KebabCaseLower.ConvertName(v.ToString()));
 
+        private static readonly Dictionary<string, T> Values = Names.ToDictionary(pair => pair.Value, pair => pair.Key, StringComparer.Ordinal);
+
         public static string Of(T value) => Names.TryGetValue(value, out string? name) ? name : JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+
+        public static T Parse(string name) => Values.TryGetValue(name, out T value) ? value : throw new FormatException($"The ledger holds an unknown {typeof(T).Name} '{name}'.");
     }
 }

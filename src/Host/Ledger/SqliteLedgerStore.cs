@@ -147,6 +147,61 @@ internal sealed class SqliteLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>On a connection of its own, like <see cref="SummarizeAsync"/>. The cursor is the last record's start time and request id.</remarks>
+    public async Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken)
+    {
+        (long? beforeMs, string? beforeId) = ParseCursor(query.Cursor);
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT * FROM usage_records WHERE ($key IS NULL OR key_id = $key) AND ($model IS NULL OR requested_model = $model) "
+            + "AND ($provider IS NULL OR provider = $provider) AND ($from IS NULL OR started_at_ms >= $from) AND ($to IS NULL OR started_at_ms < $to) "
+            + "AND ($beforeMs IS NULL OR started_at_ms < $beforeMs OR (started_at_ms = $beforeMs AND request_id < $beforeId)) "
+            + "ORDER BY started_at_ms DESC, request_id DESC LIMIT $limit";
+        command.Parameters.AddWithValue("$key", (object?)query.KeyId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$model", (object?)query.Model ?? DBNull.Value);
+        command.Parameters.AddWithValue("$provider", (object?)query.Provider ?? DBNull.Value);
+        command.Parameters.AddWithValue("$from", (object?)query.Range.From?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$to", (object?)query.Range.To?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$beforeMs", (object?)beforeMs ?? DBNull.Value);
+        command.Parameters.AddWithValue("$beforeId", (object?)beforeId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", query.Limit + 1); // one more tells whether a next page exists
+        var records = new List<BillingRecord>(query.Limit);
+        bool more = false;
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (records.Count == query.Limit)
+            {
+                more = true;
+                break;
+            }
+
+            records.Add(SqliteLedgerSchema.Read(reader));
+        }
+
+        string? next = more ? $"{records[^1].StartedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}_{records[^1].RequestId}" : null;
+        return new LedgerPage(records, next);
+    }
+
+    private static (long? Ms, string? Id) ParseCursor(string? cursor)
+    {
+        if (cursor is null)
+        {
+            return (null, null);
+        }
+
+        int split = cursor.IndexOf('_', StringComparison.Ordinal);
+        if (split <= 0 || !long.TryParse(cursor.AsSpan(0, split), NumberStyles.None, CultureInfo.InvariantCulture, out long ms))
+        {
+            throw new FormatException("The cursor is not one this ledger gave.");
+        }
+
+        return (ms, cursor[(split + 1)..]);
+    }
+
+    /// <inheritdoc/>
     public async Task<long> CountAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -5,6 +5,8 @@ using System.Text.Json;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 
+using Microsoft.Extensions.DependencyInjection;
+
 namespace AkkaProxy.Host.Tests.Admin;
 
 /// <summary><c>GET /admin/usage</c> and <c>GET /v1/models</c>.</summary>
@@ -18,6 +20,9 @@ public sealed class AdminUsageTests : RelayTestBase
         post.Headers.Authorization = new("Bearer", RelayTestHost.RelayKey);
         (await Relay.Http.SendAsync(post)).Dispose();
         await Relay.Billing.SingleForAsync("openai/gpt-4o");
+        // The endpoint reads the ledger: the record is there once the ledger committed it (records are committed in order).
+        AkkaProxy.Host.Ledger.LedgerWriter ledger = Relay.App.Services.GetRequiredService<AkkaProxy.Host.Ledger.LedgerWriter>();
+        await WaitUntilAsync(() => ledger.Acknowledged >= 1, "the record committed to the ledger");
 
         using HttpResponseMessage anonymous = await Relay.Http.GetAsync("/admin/usage");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);

@@ -126,6 +126,8 @@ public sealed class LedgerWriterTests : IAsyncLifetime
 
         public Task<long> CountAsync(CancellationToken cancellationToken) => inner.CountAsync(cancellationToken);
 
+        public Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken) => inner.QueryAsync(query, cancellationToken);
+
         public Task<IReadOnlyList<LedgerSummaryRow>> SummarizeAsync(LedgerGrouping by, LedgerRange range, CancellationToken cancellationToken) => inner.SummarizeAsync(by, range, cancellationToken);
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();

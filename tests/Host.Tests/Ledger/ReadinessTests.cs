@@ -58,6 +58,8 @@ public sealed class UnwritableLedgerReadinessTests : RelayTestBase
 
         public Task<long> CountAsync(CancellationToken cancellationToken) => Task.FromResult(0L);
 
+        public Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken) => Task.FromResult(new LedgerPage([], null));
+
         public Task<IReadOnlyList<LedgerSummaryRow>> SummarizeAsync(LedgerGrouping by, LedgerRange range, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<LedgerSummaryRow>>([]);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -77,5 +77,43 @@ public sealed class SqliteLedgerStoreTests : IDisposable
         Assert.Contains("99", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AQuery_FiltersByKey_PagesNewestFirst_WithoutOverlap_AndGivesTheRecordsBackWhole()
+    {
+        await using var store = new SqliteLedgerStore(File);
+        await store.InitializeAsync(CancellationToken.None);
+        DateTimeOffset start = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
+        AkkaProxy.Pipeline.Billing.BillingRecord[] written =
+        [
+            .. Enumerable.Range(0, 25).Select(i => LedgerRecords.Record($"req_{i:D2}", input: i) with
+            {
+                KeyId = i % 5 == 0 ? "ci" : "team-a",
+                StartedAt = start.AddSeconds(i),
+            }),
+        ];
+        await store.WriteAsync(written, CancellationToken.None);
+
+        var seen = new List<AkkaProxy.Pipeline.Billing.BillingRecord>();
+        string? cursor = null;
+        int pages = 0;
+        do
+        {
+            LedgerPage page = await store.QueryAsync(new LedgerQuery("team-a", null, null, new LedgerRange(null, null), 7, cursor), CancellationToken.None);
+            seen.AddRange(page.Records);
+            cursor = page.NextCursor;
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(3, pages); // 20 records of team-a, 7 a page
+        Assert.Equal(written.Where(r => r.KeyId == "team-a").OrderByDescending(r => r.StartedAt).Select(r => r.RequestId), seen.Select(r => r.RequestId));
+        var original = written.Single(r => r.RequestId == "req_07");
+        var back = seen.Single(r => r.RequestId == "req_07");
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(original), System.Text.Json.JsonSerializer.Serialize(back));
+        LedgerPage ranged = await store.QueryAsync(new LedgerQuery(null, "openai/gpt-4o", "openai", new LedgerRange(start.AddSeconds(10), start.AddSeconds(12)), 100, null), CancellationToken.None);
+        Assert.Equal(["req_11", "req_10"], ranged.Records.Select(r => r.RequestId));
+        await Assert.ThrowsAsync<FormatException>(() => store.QueryAsync(new LedgerQuery(null, null, null, new LedgerRange(null, null), 5, "not-a-cursor"), CancellationToken.None));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
