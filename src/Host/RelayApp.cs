@@ -40,6 +40,7 @@ public static class RelayApp
             // reused by the requests after it; it stops when the connection closes.
             kestrel.ConfigureEndpointDefaults(listen => listen.UseAkkaProxyConnections());
         });
+        StartupValidation.ThrowIfInvalid(builder.Configuration); // every error at once, each with its path
         builder.Services.AddAkkaProxyRelay(builder.Configuration);
         services?.Invoke(builder.Services);
 

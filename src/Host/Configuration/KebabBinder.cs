@@ -12,9 +12,11 @@ namespace AkkaProxy.Host.Configuration;
 /// </summary>
 internal static class KebabBinder
 {
+    /// <summary>Binds what it can; throws once, naming every value that is not valid (one per line), after trying them all.</summary>
     public static T Bind<T>(IConfigurationSection section, T target)
         where T : notnull
     {
+        List<string>? errors = null;
         foreach (PropertyInfo property in typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (!property.CanWrite)
@@ -41,11 +43,11 @@ internal static class KebabBinder
             }
             catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException)
             {
-                throw new InvalidOperationException($"{section.Path}:{Kebab(property.Name)} = '{raw}' is not a valid {type.Name}.", ex);
+                (errors ??= []).Add($"{section.Path}:{Kebab(property.Name)} = '{raw}' is not a valid {type.Name}.");
             }
         }
 
-        return target;
+        return errors is null ? target : throw new InvalidOperationException(string.Join('\n', errors));
     }
 
     /// <summary><c>MaxEventBytes</c> → <c>max-event-bytes</c>.</summary>

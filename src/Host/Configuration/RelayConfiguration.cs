@@ -30,6 +30,7 @@ public static class RelayConfiguration
             options.ModelMap[entry.Key] = entry.Value ?? "";
         }
 
+        List<string>? errors = null;
         foreach (IConfigurationSection section in routing.GetSection("providers").GetChildren())
         {
             if (bool.TryParse(section["enabled"], out bool enabled) && !enabled)
@@ -37,11 +38,28 @@ public static class RelayConfiguration
                 continue;
             }
 
+            ProviderKind kind;
+            try
+            {
+                kind = ParseKind(section["kind"], section.Path);
+            }
+            catch (InvalidOperationException ex)
+            {
+                (errors ??= []).Add(ex.Message);
+                continue;
+            }
+
+            if (section["base-url"] is null)
+            {
+                (errors ??= []).Add($"{section.Path} has no 'base-url'.");
+                continue;
+            }
+
             var provider = new ProviderOptions
             {
                 Name = section.Key,
-                Kind = ParseKind(section["kind"], section.Path),
-                BaseUrl = section["base-url"] ?? throw new InvalidOperationException($"{section.Path} has no 'base-url'."),
+                Kind = kind,
+                BaseUrl = section["base-url"]!,
                 ApiKeyEnv = section["api-key-env"],
                 ApiKey = section["api-key"],
                 AcceptsStreamOptions = !bool.TryParse(section["accepts-stream-options"], out bool accepts) || accepts,
@@ -56,7 +74,7 @@ public static class RelayConfiguration
             options.Providers.Add(provider);
         }
 
-        return options;
+        return errors is null ? options : throw new InvalidOperationException(string.Join('\n', errors));
     }
 
     /// <summary>Reads the pricing table.</summary>

@@ -1,0 +1,44 @@
+using AkkaProxy.Host.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace AkkaProxy.Host.Tests.Configuration;
+
+/// <summary>Start-up validation reports every configuration error at once, each with its path.</summary>
+public sealed class StartupValidationTests
+{
+    [Fact]
+    public void ABrokenConfiguration_IsRefusedAtStartUp_WithEveryErrorAndItsPath()
+    {
+        string hocon = """
+            akkaproxy {
+              pipeline { idle-timeout = soon, connect-timeout = never }
+              routing.providers {
+                broken { kind = openai }
+                weird { kind = martian, base-url = "http://127.0.0.1:9" }
+              }
+              ledger { batch-size = 0 }
+              websocket { max-open-turns = 0 }
+            }
+            """;
+
+        InvalidOperationException refused = Assert.Throws<InvalidOperationException>(() =>
+            RelayApp.Create(["--urls", "http://127.0.0.1:0"], config => config.AddHoconText(hocon, "broken.conf")));
+
+        Assert.StartsWith("The relay's configuration has 6 errors:", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("akkaproxy:pipeline:idle-timeout = 'soon' is not a valid TimeSpan.", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("akkaproxy:pipeline:connect-timeout = 'never' is not a valid TimeSpan.", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("akkaproxy:routing:providers:broken has no 'base-url'.", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("akkaproxy:routing:providers:weird:kind is 'martian'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("akkaproxy.ledger: batch-size and queue-capacity must be at least 1.", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("akkaproxy.websocket: MaxOpenTurns must be at least 1.", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheEmbeddedDefaults_HaveNoProblems()
+    {
+        var config = new ConfigurationBuilder();
+        config.AddEmbeddedReferenceHocon();
+
+        Assert.Empty(StartupValidation.Problems(config.Build()));
+    }
+}
