@@ -26,6 +26,7 @@ internal static class StartupValidation
         Check(problems, "akkaproxy.billing", () => RelayConfiguration.ReadBilling(config));
         Check(problems, "akkaproxy.ledger", () => RelayConfiguration.ReadLedger(config).Validate());
         Check(problems, "akkaproxy.websocket", () => RelayConfiguration.ReadWebSocket(config).Validate());
+        Check(problems, "akkaproxy.auth", () => RefuseOpenBeyondLoopback(config));
         return problems;
     }
 
@@ -38,6 +39,38 @@ internal static class StartupValidation
             throw new InvalidOperationException(
                 $"The relay's configuration has {problems.Count} error{(problems.Count == 1 ? "" : "s")}:\n  - " + string.Join("\n  - ", problems));
         }
+    }
+
+    /// <summary>
+    /// With no relay keys the relay accepts every client: that is allowed on loopback only. Bound to
+    /// any other address (<c>0.0.0.0</c>, <c>*</c>, a host name, a LAN address) it refuses to start.
+    /// </summary>
+    private static void RefuseOpenBeyondLoopback(IConfiguration config)
+    {
+        if (!new RelayKeyValidator(RelayConfiguration.ReadAuth(config)).IsOpen)
+        {
+            return;
+        }
+
+        IEnumerable<string> urls = (config["urls"] ?? config["ASPNETCORE_URLS"] ?? RelayApp.DefaultUrl)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Concat(config.GetSection("Kestrel:Endpoints").GetChildren().Select(endpoint => endpoint["Url"]).OfType<string>());
+        string[] exposed = [.. urls.Where(url => !IsLoopback(url))];
+        if (exposed.Length > 0)
+        {
+            throw new InvalidOperationException(
+                $"akkaproxy.auth.keys is empty, so the relay would accept every client, and it is bound beyond loopback ({string.Join(", ", exposed)}): "
+                + "configure relay keys, or bind it to 127.0.0.1 or localhost.");
+        }
+    }
+
+    private static bool IsLoopback(string url)
+    {
+        int scheme = url.IndexOf("://", StringComparison.Ordinal);
+        string rest = scheme < 0 ? url : url[(scheme + 3)..];
+        string host = rest.StartsWith('[') ? rest[..(rest.IndexOf(']') + 1)] : rest.Split(':', '/')[0];
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out System.Net.IPAddress? address) && System.Net.IPAddress.IsLoopback(address));
     }
 
     private static void Check(List<string> problems, string section, Action read)

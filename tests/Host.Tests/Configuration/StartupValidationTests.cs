@@ -33,6 +33,30 @@ public sealed class StartupValidationTests
         Assert.Contains("akkaproxy.websocket: MaxOpenTurns must be at least 1.", refused.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://0.0.0.0:8080", true)]
+    [InlineData("http://*:8080", true)]
+    [InlineData("http://relay.example.com:8080", true)]
+    [InlineData("http://127.0.0.1:8080;http://[::1]:8081", false)]
+    [InlineData("http://localhost:8080", false)]
+    public void WithoutRelayKeys_TheRelayStartsOnLoopbackOnly(string urls, bool refused)
+    {
+        var config = new ConfigurationBuilder();
+        config.AddEmbeddedReferenceHocon();
+        config.AddInMemoryCollection([new KeyValuePair<string, string?>("urls", urls)]);
+
+        IReadOnlyList<string> problems = StartupValidation.Problems(config.Build());
+
+        if (refused)
+        {
+            Assert.Contains("akkaproxy.auth.keys is empty", Assert.Single(problems), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Empty(problems);
+        }
+    }
+
     [Fact]
     public void TheEmbeddedDefaults_HaveNoProblems()
     {
