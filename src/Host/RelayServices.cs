@@ -1,3 +1,4 @@
+using AkkaProxy.Host.Observability;
 using AkkaProxy.Host.Health;
 using AkkaProxy.Host.Ledger;
 using Akka.Actor;
@@ -50,6 +51,9 @@ public static class RelayServices
         services.AddSingleton(sp => new RecentRecordsSink(sp.GetRequiredService<BillingOptions>().RecentRecords));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RecentRecordsSink>());
         services.AddSingleton<IBillingSink, LogBillingSink>();
+        services.AddMetrics();
+        services.AddSingleton(sp => new RelayMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp));
+        services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RelayMetrics>());
         services.AddSingleton(sp => new BillingGateway(
             sp.GetServices<IBillingSink>(),
             sp.GetRequiredService<ILogger<BillingGateway>>(),
