@@ -50,6 +50,10 @@ public static class RelayApp
         app.MapRelayEndpoints();
         app.MapResponsesWebSocket();
         app.MapAdminEndpoints();
+        if (app.Services.GetRequiredService<AkkaProxy.Host.Observability.ObservabilityOptions>() is { Prometheus: true } observability)
+        {
+            app.MapPrometheusScrapingEndpoint(observability.PrometheusPath);
+        }
         return app;
     }
 

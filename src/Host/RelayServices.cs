@@ -1,4 +1,5 @@
 using AkkaProxy.Host.Observability;
+using OpenTelemetry.Metrics;
 using AkkaProxy.Host.Health;
 using AkkaProxy.Host.Ledger;
 using Akka.Actor;
@@ -54,6 +55,7 @@ public static class RelayServices
         services.AddMetrics();
         services.AddSingleton(sp => new RelayMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RelayMetrics>());
+        AddExporters(services, config);
         services.AddSingleton(sp => new BillingGateway(
             sp.GetServices<IBillingSink>(),
             sp.GetRequiredService<ILogger<BillingGateway>>(),
@@ -174,5 +176,30 @@ public static class RelayServices
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHealthChecks().AddCheck<LedgerWritableCheck>("ledger");
+    }
+
+    /// <summary>The opt-in metric exporters: a Prometheus scrape endpoint, OTLP.</summary>
+    private static void AddExporters(IServiceCollection services, IConfiguration config)
+    {
+        ObservabilityOptions observability = RelayConfiguration.ReadObservability(config);
+        services.AddSingleton(observability);
+        if (!observability.Prometheus && observability.OtlpEndpoint.Length == 0)
+        {
+            return;
+        }
+
+        services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(RelayMetrics.MeterName);
+            if (observability.Prometheus)
+            {
+                metrics.AddPrometheusExporter();
+            }
+
+            if (observability.OtlpEndpoint.Length > 0)
+            {
+                metrics.AddOtlpExporter(otlp => otlp.Endpoint = new Uri(observability.OtlpEndpoint));
+            }
+        });
     }
 }

@@ -106,6 +106,10 @@ public static class RelayConfiguration
         return KebabBinder.Bind(config.GetSection($"{Root}:billing"), new BillingOptions());
     }
 
+    /// <summary>Reads the metric exporters' settings.</summary>
+    public static AkkaProxy.Host.Observability.ObservabilityOptions ReadObservability(IConfiguration config) =>
+        KebabBinder.Bind(config.GetSection($"{Root}:observability"), new AkkaProxy.Host.Observability.ObservabilityOptions());
+
     /// <summary>Reads the usage ledger's settings.</summary>
     public static LedgerOptions ReadLedger(IConfiguration config) =>
         KebabBinder.Bind(config.GetSection($"{Root}:ledger"), new LedgerOptions());

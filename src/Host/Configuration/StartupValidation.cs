@@ -27,6 +27,19 @@ internal static class StartupValidation
         Check(problems, "akkaproxy.ledger", () => RelayConfiguration.ReadLedger(config).Validate());
         Check(problems, "akkaproxy.websocket", () => RelayConfiguration.ReadWebSocket(config).Validate());
         Check(problems, "akkaproxy.auth", () => RefuseOpenBeyondLoopback(config));
+        Check(problems, "akkaproxy.observability", () =>
+        {
+            AkkaProxy.Host.Observability.ObservabilityOptions observability = RelayConfiguration.ReadObservability(config);
+            if (observability.OtlpEndpoint.Length > 0 && !Uri.TryCreate(observability.OtlpEndpoint, UriKind.Absolute, out _))
+            {
+                throw new InvalidOperationException($"akkaproxy.observability.otlp-endpoint = '{observability.OtlpEndpoint}' is not an absolute URL.");
+            }
+
+            if (!observability.PrometheusPath.StartsWith('/'))
+            {
+                throw new InvalidOperationException($"akkaproxy.observability.prometheus-path = '{observability.PrometheusPath}' must start with '/'.");
+            }
+        });
         return problems;
     }
 

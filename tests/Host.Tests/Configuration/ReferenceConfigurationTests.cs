@@ -68,6 +68,20 @@ public sealed class ReferenceConfigurationTests
     }
 
     [Fact]
+    public void ObservabilitySection_RepeatsEveryDefaultOfObservabilityOptions()
+    {
+        var bound = RelayConfiguration.ReadObservability(Reference());
+        var defaults = new AkkaProxy.Host.Observability.ObservabilityOptions();
+
+        foreach (var property in typeof(AkkaProxy.Host.Observability.ObservabilityOptions).GetProperties())
+        {
+            Assert.True(Equals(property.GetValue(defaults), property.GetValue(bound)), $"reference.conf disagrees with ObservabilityOptions.{property.Name}");
+        }
+
+        Assert.Equal(3, typeof(AkkaProxy.Host.Observability.ObservabilityOptions).GetProperties().Length);
+    }
+
+    [Fact]
     public void BillingAndAuthSections_RepeatTheirDefaults()
     {
         IConfiguration config = Reference();
