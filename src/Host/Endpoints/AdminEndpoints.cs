@@ -25,22 +25,27 @@ public static class AdminEndpoints
     /// <summary>Maps the admin endpoints.</summary>
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/admin/usage", async (HttpContext context, RelayKeyValidator keys, RecentRecordsSink recent, IServiceProvider services, int? limit, string? key, string? model, string? provider, DateTimeOffset? from, DateTimeOffset? to, string? cursor) =>
+        app.MapGet("/admin/usage", async (HttpContext context, RelayKeyValidator keys, RecentRecordsSink recent, IServiceProvider services, string? limit, string? key, string? model, string? provider, string? from, string? to, string? cursor) =>
         {
             if (Refusal(context, keys) is IResult refused)
             {
                 return refused;
             }
 
+            if (Parameters(limit, from, to, out int? count, out LedgerRange range) is IResult invalid)
+            {
+                return invalid;
+            }
+
             if (services.GetService<ILedgerStore>() is not { } ledger)
             {
                 // No ledger: the records of this process, newest first.
-                return Results.Json(new { @object = "list", data = recent.Recent(Math.Clamp(limit ?? 100, 1, 10_000)), has_more = false }, RecordJson);
+                return Results.Json(new { @object = "list", data = recent.Recent(Math.Clamp(count ?? 100, 1, 10_000)), has_more = false }, RecordJson);
             }
 
             try
             {
-                LedgerPage page = await ledger.QueryAsync(new LedgerQuery(key, model, provider, new LedgerRange(from, to), Math.Clamp(limit ?? 100, 1, 1000), cursor), context.RequestAborted).ConfigureAwait(false);
+                LedgerPage page = await ledger.QueryAsync(new LedgerQuery(key, model, provider, range, Math.Clamp(count ?? 100, 1, 1000), cursor), context.RequestAborted).ConfigureAwait(false);
                 return Results.Json(new { @object = "list", data = page.Records, has_more = page.NextCursor is not null, next_cursor = page.NextCursor }, RecordJson);
             }
             catch (FormatException ex)
@@ -60,11 +65,16 @@ public static class AdminEndpoints
                 new { enabled = ledger is not null, acknowledged = ledger?.Acknowledged ?? 0, queued = ledger?.QueueDepth ?? 0 },
                 RecordJson);
         });
-        app.MapGet("/admin/usage/summary", async (HttpContext context, RelayKeyValidator keys, IServiceProvider services, string? by, DateTimeOffset? from, DateTimeOffset? to) =>
+        app.MapGet("/admin/usage/summary", async (HttpContext context, RelayKeyValidator keys, IServiceProvider services, string? by, string? from, string? to) =>
         {
             if (Refusal(context, keys) is IResult refused)
             {
                 return refused;
+            }
+
+            if (Parameters(null, from, to, out _, out LedgerRange range) is IResult invalid)
+            {
+                return invalid;
             }
 
             if (services.GetService<ILedgerStore>() is not { } ledger)
@@ -77,10 +87,54 @@ public static class AdminEndpoints
                 return Results.Json(Error($"Unknown grouping '{by}': use by=key, by=model or by=day.", "invalid_grouping"), statusCode: StatusCodes.Status400BadRequest);
             }
 
-            IReadOnlyList<LedgerSummaryRow> rows = await ledger.SummarizeAsync(grouping, new LedgerRange(from, to), context.RequestAborted).ConfigureAwait(false);
+            IReadOnlyList<LedgerSummaryRow> rows = await ledger.SummarizeAsync(grouping, range, context.RequestAborted).ConfigureAwait(false);
             return Results.Json(new { @object = "list", by = grouping, data = rows }, RecordJson);
         });
         return app;
+    }
+
+    /// <summary>
+    /// Reads <c>limit</c> (a whole number) and <c>from</c>/<c>to</c> (ISO 8601 times); a value that does
+    /// not read gets a 400 in the admin endpoints' error shape, naming the parameter, instead of
+    /// ASP.NET Core's empty binding failure.
+    /// </summary>
+    private static IResult? Parameters(string? limit, string? from, string? to, out int? count, out LedgerRange range)
+    {
+        count = null;
+        range = new LedgerRange(null, null);
+        if (limit is not null)
+        {
+            if (!int.TryParse(limit, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int parsed))
+            {
+                return Invalid("limit", limit, "a whole number");
+            }
+
+            count = parsed;
+        }
+
+        DateTimeOffset? start = null, end = null;
+        if (from is not null && !TryTime(from, out start))
+        {
+            return Invalid("from", from, "an ISO 8601 time, e.g. 2026-12-01T00:00:00Z");
+        }
+
+        if (to is not null && !TryTime(to, out end))
+        {
+            return Invalid("to", to, "an ISO 8601 time, e.g. 2026-12-02T00:00:00Z");
+        }
+
+        range = new LedgerRange(start, end);
+        return null;
+
+        static bool TryTime(string text, out DateTimeOffset? time)
+        {
+            bool ok = DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out DateTimeOffset parsed);
+            time = ok ? parsed : null;
+            return ok;
+        }
+
+        static IResult Invalid(string name, string value, string expected) =>
+            Results.Json(Error($"'{name}' is '{value}'; it must be {expected}.", "invalid_parameter"), statusCode: StatusCodes.Status400BadRequest);
     }
 
     /// <summary>The answer to a request without the admin key, or null when it has it.</summary>

@@ -389,6 +389,14 @@ internal sealed class WebSocketSession : ISocketSession
     {
         DateTimeOffset startedAt = _relay.Time.GetUtcNow();
         string? queryModel = _handshake.Model is null ? null : route.UpstreamModel;
+
+        // The exchange a failed dial is billed as: nothing went upstream, nothing came back.
+        ProxyExchange FailedDial() => new(NewRequestId(), ApiKind.Responses, route, ReadOnlyMemory<byte>.Empty, isStreaming: true, startedAt)
+        {
+            KeyId = _handshake.KeyId,
+            PreviousResponseId = info.PreviousResponseId,
+            StreamId = info.StreamId,
+        };
         WebSocket upstream;
         try
         {
@@ -401,12 +409,7 @@ internal sealed class WebSocketSession : ISocketSession
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or HttpRequestException)
         {
             // The exception names the upstream's host and port: the log gets it, the client the request id.
-            var exchange = new ProxyExchange(NewRequestId(), ApiKind.Responses, route, ReadOnlyMemory<byte>.Empty, isStreaming: true, startedAt)
-            {
-                KeyId = _handshake.KeyId,
-                PreviousResponseId = info.PreviousResponseId,
-                StreamId = info.StreamId,
-            };
+            ProxyExchange exchange = FailedDial();
             _relay.Logger.LogWarning(ex, "WebSocket upstream {Provider} unreachable for {RequestId}.", route.Provider.Name, exchange.RequestId);
             ClientError error = ClientErrors.Unreachable(route.Provider, exchange.RequestId);
             await RefuseAsync(ClientStep.Refuse(
@@ -417,12 +420,7 @@ internal sealed class WebSocketSession : ISocketSession
         catch (Exception ex)
         {
             // A bug (in a dialer, say): the session ends with 1011, the request is billed as failed.
-            var exchange = new ProxyExchange(NewRequestId(), ApiKind.Responses, route, ReadOnlyMemory<byte>.Empty, isStreaming: true, startedAt)
-            {
-                KeyId = _handshake.KeyId,
-                PreviousResponseId = info.PreviousResponseId,
-                StreamId = info.StreamId,
-            };
+            ProxyExchange exchange = FailedDial();
             _relay.Logger.LogError(ex, "Dialling the WebSocket upstream {Provider} failed for {RequestId}.", route.Provider.Name, exchange.RequestId);
             Bill(BillingRecordFactory.Create(exchange, _relay.Pricing, ExchangeOutcome.Failed, EndedBy.Relay, 500, "relay_error", _relay.Time.GetUtcNow()));
             End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
