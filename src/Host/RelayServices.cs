@@ -152,7 +152,8 @@ public static class RelayServices
     }
 
     /// <summary>
-    /// The durable usage ledger (a SQLite file under <c>akkaproxy.ledger.data-directory</c>) as a billing
+    /// The durable usage ledger (a SQLite file under <c>akkaproxy.ledger.data-directory</c>, or a
+    /// PostgreSQL database with <c>akkaproxy.ledger.store = postgresql</c>) as a billing
     /// sink. Its hosted service is registered before the actor system's, so it stops after it and
     /// takes the records the billing drain delivers on shutdown.
     /// </summary>
@@ -165,9 +166,7 @@ public static class RelayServices
             return;
         }
 
-        services.AddSingleton<ILedgerStore>(sp => new SqliteLedgerStore(Path.Combine(
-            Path.GetFullPath(ledger.DataDirectory, sp.GetRequiredService<IHostEnvironment>().ContentRootPath),
-            ledger.FileName)));
+        services.AddSingleton<ILedgerStore>(sp => CreateLedgerStore(ledger, sp));
         services.AddSingleton(sp => new LedgerWriter(
             sp.GetRequiredService<ILedgerStore>(),
             ledger,
@@ -176,6 +175,22 @@ public static class RelayServices
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHealthChecks().AddCheck<LedgerWritableCheck>("ledger");
+    }
+
+    /// <summary>The store <c>akkaproxy.ledger.store</c> names: a SQLite file, or a PostgreSQL database (its connection string logged without the password).</summary>
+    private static ILedgerStore CreateLedgerStore(LedgerOptions ledger, IServiceProvider sp)
+    {
+        ILogger logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LedgerWriter).FullName!);
+        if (ledger.Store == LedgerStoreKind.Postgresql)
+        {
+            var store = new PostgresLedgerStore(ledger.ResolveConnectionString() ?? "");
+            logger.LogInformation("Usage ledger: PostgreSQL ({Database}).", store.Description);
+            return store;
+        }
+
+        string file = Path.Combine(Path.GetFullPath(ledger.DataDirectory, sp.GetRequiredService<IHostEnvironment>().ContentRootPath), ledger.FileName);
+        logger.LogInformation("Usage ledger: SQLite file {File}.", file);
+        return new SqliteLedgerStore(file);
     }
 
     /// <summary>The opt-in metric exporters: a Prometheus scrape endpoint, OTLP.</summary>

@@ -43,7 +43,8 @@ internal static class KebabBinder
             }
             catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException)
             {
-                (errors ??= []).Add($"{section.Path}:{Kebab(property.Name)} = '{raw}' is not a valid {type.Name}.");
+                string choices = type.IsEnum ? $" (use {string.Join(", ", Enum.GetNames(type).Select(name => name.ToLowerInvariant()))})" : "";
+                (errors ??= []).Add($"{section.Path}:{Kebab(property.Name)} = '{raw}' is not a valid {type.Name}{choices}.");
             }
         }
 

@@ -2,7 +2,7 @@ using AkkaProxy.Pipeline.Billing;
 
 namespace AkkaProxy.Host.Ledger;
 
-/// <summary>Where billing records are persisted: SQLite today.</summary>
+/// <summary>Where billing records are persisted: a SQLite file (<see cref="SqliteLedgerStore"/>) or PostgreSQL (<see cref="PostgresLedgerStore"/>); every store keeps this contract alike (tests/Host.Tests/Ledger/LedgerStoreContract).</summary>
 internal interface ILedgerStore : IAsyncDisposable
 {
     /// <summary>Creates or migrates the schema.</summary>

@@ -6,6 +6,18 @@ public sealed class LedgerOptions
     /// <summary>Whether billing records are persisted. Off: they reach the log and the in-memory view only.</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Where records are kept: a SQLite file (the default) or a PostgreSQL database.</summary>
+    public LedgerStoreKind Store { get; set; } = LedgerStoreKind.Sqlite;
+
+    /// <summary>
+    /// The PostgreSQL connection string (Npgsql's keywords: <c>Host=...;Database=...;Username=...</c>),
+    /// for <see cref="LedgerStoreKind.Postgresql"/>; wins over <see cref="ConnectionStringEnv"/>. Empty: read the variable.
+    /// </summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>The environment variable holding the PostgreSQL connection string, when <see cref="ConnectionString"/> is empty (keeps the password out of files).</summary>
+    public string ConnectionStringEnv { get; set; } = "AKKAPROXY_LEDGER_CONNECTION";
+
     /// <summary>Where the SQLite file lives; relative paths are under the host's content root.</summary>
     public string DataDirectory { get; set; } = "data";
 
@@ -24,8 +36,30 @@ public sealed class LedgerOptions
     /// <summary>Pause before a failed batch is written again (the same records: inserts are idempotent).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    internal void Validate()
+    /// <summary>The PostgreSQL connection string: <see cref="ConnectionString"/>, else the variable named by <see cref="ConnectionStringEnv"/>; null when neither has one.</summary>
+    internal string? ResolveConnectionString(Func<string, string?>? environment = null)
     {
+        if (ConnectionString.Length > 0)
+        {
+            return ConnectionString;
+        }
+
+        environment ??= Environment.GetEnvironmentVariable;
+        return string.IsNullOrWhiteSpace(ConnectionStringEnv) ? null : environment(ConnectionStringEnv) is { Length: > 0 } value ? value : null;
+    }
+
+    internal void Validate(Func<string, string?>? environment = null)
+    {
+        if (!Enum.IsDefined(Store))
+        {
+            throw new ArgumentException($"akkaproxy.ledger.store = '{Store}' is not a ledger store: use sqlite or postgresql.");
+        }
+
+        if (Enabled && Store == LedgerStoreKind.Postgresql)
+        {
+            PostgresLedgerStore.CheckConnectionString(ResolveConnectionString(environment), ConnectionStringEnv);
+        }
+
         if (BatchSize < 1 || QueueCapacity < 1)
         {
             throw new ArgumentException("akkaproxy.ledger: batch-size and queue-capacity must be at least 1.");

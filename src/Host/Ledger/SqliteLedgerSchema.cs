@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Usage;
 using SQLitePCL;
@@ -193,19 +192,7 @@ internal static class SqliteLedgerSchema
     private static double? Real(Microsoft.Data.Sqlite.SqliteDataReader row, string column) =>
         row.IsDBNull(row.GetOrdinal(column)) ? null : row.GetDouble(row.GetOrdinal(column));
 
-    private static T Parse<T>(string name) where T : struct, Enum => EnumNames<T>.Parse(name);
+    private static T Parse<T>(string name) where T : struct, Enum => LedgerNames<T>.Parse(name);
 
-    /// <summary>An enum value in kebab-case, computed once per value.</summary>
-    private static string Name<T>(T value) where T : struct, Enum => EnumNames<T>.Of(value);
-
-    private static class EnumNames<T> where T : struct, Enum
-    {
-        private static readonly Dictionary<T, string> Names = Enum.GetValues<T>().ToDictionary(v => v, v => JsonNamingPolicy.KebabCaseLower.ConvertName(v.ToString()));
-
-        private static readonly Dictionary<string, T> Values = Names.ToDictionary(pair => pair.Value, pair => pair.Key, StringComparer.Ordinal);
-
-        public static string Of(T value) => Names.TryGetValue(value, out string? name) ? name : JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
-
-        public static T Parse(string name) => Values.TryGetValue(name, out T value) ? value : throw new FormatException($"The ledger holds an unknown {typeof(T).Name} '{name}'.");
-    }
+    private static string Name<T>(T value) where T : struct, Enum => LedgerNames<T>.Of(value);
 }

@@ -147,10 +147,10 @@ internal sealed class SqliteLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc/>
-    /// <remarks>On a connection of its own, like <see cref="SummarizeAsync"/>. The cursor is the last record's start time and request id.</remarks>
+    /// <remarks>On a connection of its own, like <see cref="SummarizeAsync"/>. The cursor is <see cref="LedgerCursor"/>'s.</remarks>
     public async Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken)
     {
-        (long? beforeMs, string? beforeId) = ParseCursor(query.Cursor);
+        (long? beforeMs, string? beforeId) = LedgerCursor.Parse(query.Cursor);
         await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
@@ -181,24 +181,8 @@ internal sealed class SqliteLedgerStore : ILedgerStore
             records.Add(SqliteLedgerSchema.Read(reader));
         }
 
-        string? next = more ? $"{records[^1].StartedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}_{records[^1].RequestId}" : null;
+        string? next = more ? LedgerCursor.After(records[^1]) : null;
         return new LedgerPage(records, next);
-    }
-
-    private static (long? Ms, string? Id) ParseCursor(string? cursor)
-    {
-        if (cursor is null)
-        {
-            return (null, null);
-        }
-
-        int split = cursor.IndexOf('_', StringComparison.Ordinal);
-        if (split <= 0 || !long.TryParse(cursor.AsSpan(0, split), NumberStyles.None, CultureInfo.InvariantCulture, out long ms))
-        {
-            throw new FormatException("The cursor is not one this ledger gave.");
-        }
-
-        return (ms, cursor[(split + 1)..]);
     }
 
     /// <inheritdoc/>
