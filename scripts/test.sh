@@ -42,7 +42,9 @@ fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
-dotnet test AkkaProxy.sln --nologo -c Release 2>&1 | tee "$log"
+# Beside a throwaway PostgreSQL server (installed from Debian's packages when missing, stopped and
+# deleted afterwards): the ledger's PostgreSQL tests run on every run, and fail without it.
+"$root/scripts/with-postgres.sh" dotnet test AkkaProxy.sln --nologo -c Release 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -48,26 +48,40 @@ public sealed class LedgerOptions
         return string.IsNullOrWhiteSpace(ConnectionStringEnv) ? null : environment(ConnectionStringEnv) is { Length: > 0 } value ? value : null;
     }
 
+    /// <summary>Throws one exception naming every problem (one per line).</summary>
     internal void Validate(Func<string, string?>? environment = null)
     {
+        var problems = new List<string>();
         if (!Enum.IsDefined(Store))
         {
-            throw new ArgumentException($"akkaproxy.ledger.store = '{Store}' is not a ledger store: use sqlite or postgresql.");
-        }
-
-        if (Enabled && Store == LedgerStoreKind.Postgresql)
-        {
-            PostgresLedgerStore.CheckConnectionString(ResolveConnectionString(environment), ConnectionStringEnv);
+            problems.Add($"akkaproxy.ledger.store = '{Store}' is not a ledger store: use sqlite or postgresql.");
         }
 
         if (BatchSize < 1 || QueueCapacity < 1)
         {
-            throw new ArgumentException("akkaproxy.ledger: batch-size and queue-capacity must be at least 1.");
+            problems.Add("akkaproxy.ledger: batch-size and queue-capacity must be at least 1.");
         }
 
         if (FlushInterval <= TimeSpan.Zero || RetryDelay <= TimeSpan.Zero)
         {
-            throw new ArgumentException("akkaproxy.ledger: flush-interval and retry-delay must be positive.");
+            problems.Add("akkaproxy.ledger: flush-interval and retry-delay must be positive.");
+        }
+
+        if (Enabled && Store == LedgerStoreKind.Postgresql)
+        {
+            try
+            {
+                PostgresLedgerStore.CheckConnectionString(ResolveConnectionString(environment), ConnectionStringEnv);
+            }
+            catch (InvalidOperationException ex)
+            {
+                problems.Add(ex.Message);
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join('\n', problems));
         }
     }
 }

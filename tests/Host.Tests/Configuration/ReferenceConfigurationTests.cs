@@ -64,7 +64,7 @@ public sealed class ReferenceConfigurationTests
             Assert.True(Equals(expected, property.GetValue(bound)), $"reference.conf disagrees with LedgerOptions.{property.Name}");
         }
 
-        Assert.Equal(7, typeof(AkkaProxy.Host.Ledger.LedgerOptions).GetProperties().Length);
+        Assert.Equal(10, typeof(AkkaProxy.Host.Ledger.LedgerOptions).GetProperties().Length);
     }
 
     [Fact]

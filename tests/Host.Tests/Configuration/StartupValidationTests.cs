@@ -58,6 +58,55 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public void ALedgerStoreThatIsNone_AndPostgreSqlWithoutAConnectionString_AreRefused_EachWithItsPath()
+    {
+        IReadOnlyList<string> unknown = Problems("akkaproxy.ledger { store = mysql }");
+        Assert.Equal("akkaproxy:ledger:store = 'mysql' is not a valid LedgerStoreKind (use sqlite, postgresql).", Assert.Single(unknown));
+
+        IReadOnlyList<string> missing = Problems("akkaproxy.ledger { store = postgresql, connection-string-env = AKKAPROXY_TEST_UNSET_LEDGER_VAR, batch-size = 0 }");
+        Assert.Equal(2, missing.Count);
+        Assert.Contains(missing, p => p == "akkaproxy.ledger: batch-size and queue-capacity must be at least 1.");
+        Assert.Contains(missing, p => p.StartsWith("akkaproxy.ledger.store = postgresql needs a connection string", StringComparison.Ordinal)
+            && p.Contains("AKKAPROXY_TEST_UNSET_LEDGER_VAR", StringComparison.Ordinal));
+
+        string unreadable = Assert.Single(Problems("akkaproxy.ledger { store = postgresql, connection-string = \"Hots=db;Password=hunter2-secret\" }"));
+        Assert.StartsWith("akkaproxy.ledger: the PostgreSQL connection string does not read", unreadable, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", unreadable, StringComparison.Ordinal);
+
+        Assert.Empty(Problems("akkaproxy.ledger { store = postgresql, connection-string = \"Host=db.internal;Username=relay;Password=x\" }"));
+        Assert.Empty(Problems("akkaproxy.ledger { store = postgresql, enabled = false }")); // off: nothing to reach
+    }
+
+    [Fact]
+    public void ThePostgreSqlConnectionString_ComesFromTheVariableNamedByConnectionStringEnv_UnlessGivenItself()
+    {
+        const string variable = "AKKAPROXY_TEST_LEDGER_CONNECTION_VALIDATION";
+        Environment.SetEnvironmentVariable(variable, "Host=from-env;Username=relay");
+        try
+        {
+            Assert.Empty(Problems($"akkaproxy.ledger {{ store = postgresql, connection-string-env = {variable} }}"));
+            AkkaProxy.Host.Ledger.LedgerOptions options = RelayConfiguration.ReadLedger(Config($"akkaproxy.ledger {{ store = postgresql, connection-string-env = {variable} }}"));
+            Assert.Equal("Host=from-env;Username=relay", options.ResolveConnectionString());
+            options.ConnectionString = "Host=from-file";
+            Assert.Equal("Host=from-file", options.ResolveConnectionString());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    private static IConfiguration Config(string hocon)
+    {
+        var config = new ConfigurationBuilder();
+        config.AddEmbeddedReferenceHocon();
+        config.AddHoconText(hocon, "test.conf");
+        return config.Build();
+    }
+
+    private static IReadOnlyList<string> Problems(string hocon) => StartupValidation.Problems(Config(hocon));
+
+    [Fact]
     public void TheEmbeddedDefaults_HaveNoProblems()
     {
         var config = new ConfigurationBuilder();

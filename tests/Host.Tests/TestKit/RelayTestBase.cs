@@ -28,8 +28,15 @@ public abstract class RelayTestBase : IAsyncLifetime
     /// <summary>Stages of the test class's own, added to the relay's pipeline after the configured ones (a <c>Flow</c>, say).</summary>
     protected virtual Action<ProxyStreamBuilder>? ExtraStages => null;
 
+    /// <summary>Runs before the relay starts, for what its configuration needs first (a database of the test's own).</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
+    /// <summary>Runs once the relay has stopped and been disposed (to drop that database).</summary>
+    protected virtual Task AfterStopAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        await BeforeStartAsync();
         Upstream = await FakeUpstream.StartAsync();
         Relay = await RelayTestHost.StartAsync(Upstream, ExtraHocon, ConfigureServices, ExtraStages);
     }
@@ -49,6 +56,7 @@ public abstract class RelayTestBase : IAsyncLifetime
         await WaitUntilAsync(() => sockets.Connections.OpenConnections == 0, $"{sockets.Connections.OpenConnections} session supervisors still alive");
         await WaitUntilAsync(() => sockets.Connections.RunningGraphs == 0, $"{sockets.Connections.RunningGraphs} session graphs still running");
         await Upstream.DisposeAsync();
+        await AfterStopAsync();
     }
 
     /// <summary>A POST with the relay key.</summary>
