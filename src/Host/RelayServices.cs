@@ -48,6 +48,7 @@ public static class RelayServices
         services.AddSingleton(_ => RelayConfiguration.ReadPricing(config));
         services.AddSingleton(_ => RelayConfiguration.ReadAuth(config));
         services.AddSingleton(sp => new RelayKeyValidator(sp.GetRequiredService<RelayAuthOptions>()));
+        services.AddSingleton(sp => new KeyPolicy(sp.GetRequiredService<RelayAuthOptions>(), sp.GetRequiredService<PricingTable>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(_ => RelayConfiguration.ReadBilling(config));
         services.AddSingleton(sp => new RecentRecordsSink(sp.GetRequiredService<BillingOptions>().RecentRecords));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RecentRecordsSink>());
@@ -62,6 +63,9 @@ public static class RelayServices
             sp.GetRequiredService<BillingOptions>().QueueCapacity));
         services.AddHealthChecks().AddCheck<RelayReadyCheck>("relay");
         AddLedger(services, config);
+        // After the ledger writer's start (hosted services start in order), which opens the ledger.
+        services.AddHostedService<KeySpendRestorer>();
+        services.AddHealthChecks().AddCheck<KeyBudgetsReadyCheck>("key-budgets");
         if (options.OwnActorSystem)
         {
             services.AddAkka(ActorSystemName, (akka, sp) => akka.WithAkkaProxyRelay(sp, config));
@@ -108,6 +112,11 @@ public static class RelayServices
         }
 
         builder.UseConfiguredStages(config.GetSection($"{RelayConfiguration.Root}:pipeline:stages"));
+        if (sp.GetService<KeyPolicy>() is { HasLimits: true } policy)
+        {
+            builder.UseAdmission(policy); // keys without limits cost the data path nothing
+        }
+
         embedder?.Invoke(builder);
         return builder.Build();
     }

@@ -1,3 +1,4 @@
+using AkkaProxy.Pipeline.Admission;
 using Akka;
 using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Rewrite;
@@ -26,6 +27,7 @@ public sealed class ProxyStreamBuilder
 {
     private readonly List<Func<ProxyStage>> _stages = [];
     private readonly Dictionary<string, IProxyStageFactory> _factories = new(StringComparer.OrdinalIgnoreCase);
+    private IRequestAdmission? _admission;
 
     /// <summary>Limits and timeouts for every run.</summary>
     public ProxyStreamOptions Options { get; } = new();
@@ -101,6 +103,17 @@ public sealed class ProxyStreamBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sets who admits routed requests before they go upstream (a relay's budgets and rate limits):
+    /// see <see cref="IRequestAdmission"/>. One per factory; a later call replaces an earlier one.
+    /// </summary>
+    public ProxyStreamBuilder UseAdmission(IRequestAdmission admission)
+    {
+        ArgumentNullException.ThrowIfNull(admission);
+        _admission = admission;
+        return this;
+    }
+
     /// <summary>Validates the options, creates every stage and returns the immutable factory.</summary>
     public ProxyStreamFactory Build()
     {
@@ -108,6 +121,6 @@ public sealed class ProxyStreamBuilder
         var stages = new List<ProxyStage> { new ModelRewriteStage(), new IncludeUsageStage() };
         stages.AddRange(_stages.Select(create => create()));
         stages.Add(new UsageTapStage(Options.MaxEventBytes));
-        return new ProxyStreamFactory(stages, Options);
+        return new ProxyStreamFactory(stages, Options, _admission);
     }
 }

@@ -1,3 +1,4 @@
+using AkkaProxy.Pipeline.Admission;
 using Akka;
 using Akka.IO;
 using Akka.Streams.Dsl;
@@ -14,10 +15,11 @@ namespace AkkaProxy.Pipeline;
 /// <remarks>Thread-safe.</remarks>
 public sealed class ProxyStreamFactory
 {
-    internal ProxyStreamFactory(IReadOnlyList<ProxyStage> stages, ProxyStreamOptions options)
+    internal ProxyStreamFactory(IReadOnlyList<ProxyStage> stages, ProxyStreamOptions options, IRequestAdmission? admission = null)
     {
         Stages = stages;
         Options = options;
+        Admission = admission;
         MayChangeResponseBodies = stages.Any(stage => stage.MayChangeResponseFrames);
         _responseStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Of(this));
         _turnStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Of(this, webSocket: true));
@@ -28,6 +30,9 @@ public sealed class ProxyStreamFactory
 
     /// <summary>Limits and timeouts.</summary>
     public ProxyStreamOptions Options { get; }
+
+    /// <summary>Who admits routed requests before they go upstream; null admits all.</summary>
+    public IRequestAdmission? Admission { get; }
 
     /// <summary>
     /// The response of one exchange as an Akka.Streams flow, for embedders' own graphs: the upstream

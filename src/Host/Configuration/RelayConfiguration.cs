@@ -94,11 +94,19 @@ public static class RelayConfiguration
     {
         IConfigurationSection section = config.GetSection($"{Root}:auth");
         var auth = KebabBinder.Bind(section, new RelayAuthOptions());
-        auth.Keys.AddRange(section.GetSection("keys").GetChildren()
-            .Select(key => KebabBinder.Bind(key, new RelayKeyOptions { Id = key.Key })));
-        auth.AllowedOrigins.AddRange(section.GetSection("allowed-origins").GetChildren().Select(o => o.Value).OfType<string>().Where(o => o.Length > 0));
+        auth.Keys.AddRange(section.GetSection("keys").GetChildren().Select(key =>
+        {
+            RelayKeyOptions options = KebabBinder.Bind(key, new RelayKeyOptions { Id = key.Key });
+            options.AllowedProviders.AddRange(Strings(key.GetSection("allowed-providers")));
+            options.AllowedModels.AddRange(Strings(key.GetSection("allowed-models")));
+            return options;
+        }));
+        auth.AllowedOrigins.AddRange(Strings(section.GetSection("allowed-origins")));
         return auth;
     }
+
+    private static IEnumerable<string> Strings(IConfigurationSection list) =>
+        list.GetChildren().Select(o => o.Value).OfType<string>().Where(o => o.Length > 0);
 
     /// <summary>Reads the billing queue settings.</summary>
     public static BillingOptions ReadBilling(IConfiguration config)

@@ -27,6 +27,24 @@ internal static class StartupValidation
         Check(problems, "akkaproxy.ledger", () => RelayConfiguration.ReadLedger(config).Validate());
         Check(problems, "akkaproxy.websocket", () => RelayConfiguration.ReadWebSocket(config).Validate());
         Check(problems, "akkaproxy.auth", () => RefuseOpenBeyondLoopback(config));
+        Check(problems, "akkaproxy.auth", () =>
+        {
+            string[] providers;
+            try
+            {
+                providers = [.. RelayConfiguration.ReadRouting(config).Providers.Select(p => p.Name)];
+            }
+            catch (InvalidOperationException)
+            {
+                return; // the routing check above reports it; key limits are checked once routing reads
+            }
+
+            string[] limits = [.. RelayConfiguration.ReadAuth(config).Keys.SelectMany(key => key.Problems(providers))];
+            if (limits.Length > 0)
+            {
+                throw new InvalidOperationException(string.Join('\n', limits));
+            }
+        });
         Check(problems, "akkaproxy.observability", () =>
         {
             AkkaProxy.Host.Observability.ObservabilityOptions observability = RelayConfiguration.ReadObservability(config);

@@ -1,3 +1,5 @@
+using System.Globalization;
+using AkkaProxy.Pipeline.Admission;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
@@ -67,7 +69,7 @@ public sealed class HttpRelay
         _system = system;
         IMaterializer materializer = system.Materializer();
         _newGraph = () => new ConnectionGraph(factory, materializer, Connections);
-        _newSupervisor = scope => ConnectionSupervisor.Start(system, scope, record => billing.EnqueueAsync(record, CancellationToken.None), pricing, time, Connections);
+        _newSupervisor = scope => ConnectionSupervisor.Start(system, scope, HandOver, pricing, time, Connections);
         _router = router;
         _upstream = upstream;
         _billing = billing;
@@ -169,6 +171,18 @@ public sealed class HttpRelay
             return;
         }
 
+        if (_factory.Admission?.Admit(new AdmissionRequest(keyId, api, route, info.Model!)) is { } refusal)
+        {
+            // A budget or rate limit of the key (or a model it may not use): nothing goes upstream.
+            if (refusal.RetryAfter is TimeSpan retryAfter)
+            {
+                context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            }
+
+            await RejectAsync(context, Rejection(refusal.Status, refusal.Code, info, route), refusal.Type, refusal.Message).ConfigureAwait(false);
+            return;
+        }
+
         var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId };
         exchange.KnowRequestBody(info);
         ProxyRun run = _factory.CreateRun(exchange);
@@ -244,7 +258,7 @@ public sealed class HttpRelay
         if (exchange.TryClaimBilling())
         {
             BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome.Outcome, outcome.EndedBy, outcome.Status, outcome.ErrorCode, _time.GetUtcNow());
-            await _billing.EnqueueAsync(record, CancellationToken.None).ConfigureAwait(false);
+            await HandOver(record).ConfigureAwait(false);
         }
         else
         {
@@ -258,7 +272,14 @@ public sealed class HttpRelay
     private async Task RejectAsync(HttpContext context, RejectedRequest rejection, string type, string message)
     {
         await WriteErrorAsync(context, rejection.Api, rejection.HttpStatus, type, rejection.ErrorCode, message).ConfigureAwait(false);
-        await _billing.EnqueueAsync(BillingRecordFactory.Rejected(rejection, _time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+        await HandOver(BillingRecordFactory.Rejected(rejection, _time.GetUtcNow())).ConfigureAwait(false);
+    }
+
+    /// <summary>Every record goes to billing here: the admission counts it first (see <see cref="IRequestAdmission.Billed"/>).</summary>
+    private ValueTask HandOver(BillingRecord record)
+    {
+        _factory.Admission?.Billed(record);
+        return _billing.EnqueueAsync(record, CancellationToken.None);
     }
 
     private async Task<HttpRelayOutcome> RelayAsync(HttpContext context, ProxyRun run)

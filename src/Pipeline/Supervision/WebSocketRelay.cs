@@ -1,3 +1,4 @@
+using AkkaProxy.Pipeline.Admission;
 using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Streams;
@@ -38,7 +39,7 @@ public sealed class WebSocketRelay
         options.Validate();
         Materializer = system.Materializer();
         SessionBlueprint = SessionGraph.Blueprint(factory.TurnStages, options.MaxMessageBytes, options.ReceiveBufferBytes);
-        NewSupervisor = scope => ConnectionSupervisor.Start(system, scope, record => billing.EnqueueAsync(record, CancellationToken.None), pricing, time, Connections, stopsOnGraphFailure: false);
+        NewSupervisor = scope => ConnectionSupervisor.Start(system, scope, HandOver, pricing, time, Connections, stopsOnGraphFailure: false);
         Factory = factory;
         Router = router;
         Dialer = dialer;
@@ -66,6 +67,13 @@ public sealed class WebSocketRelay
     internal IUpstreamWebSocketDialer Dialer { get; }
 
     internal BillingGateway Billing { get; }
+
+    /// <summary>Every record of this relay goes to billing here: the admission counts it first (see <see cref="IRequestAdmission.Billed"/>).</summary>
+    internal ValueTask HandOver(BillingRecord record)
+    {
+        Factory.Admission?.Billed(record);
+        return Billing.EnqueueAsync(record, CancellationToken.None);
+    }
 
     internal PricingTable Pricing { get; }
 

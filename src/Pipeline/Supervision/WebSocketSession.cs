@@ -1,3 +1,4 @@
+using AkkaProxy.Pipeline.Admission;
 using System.Net.WebSockets;
 using Akka.Actor;
 using AkkaProxy.Pipeline.Billing;
@@ -279,12 +280,18 @@ internal sealed class WebSocketSession : ISocketSession
             return TurnRefusal(ClientErrors.MissingKey(route.Provider), info, route, status: 500);
         }
 
+        if (_relay.Factory.Admission?.Admit(new AdmissionRequest(_handshake.KeyId, ApiKind.Responses, route, model)) is { } refusal)
+        {
+            // A budget or rate limit of the key: this turn is refused, the socket stays open for later ones.
+            return TurnRefusal(new ClientError(refusal.Code, refusal.Message, null), info with { Model = model }, route, refusal.Status, refusal.Type);
+        }
+
         return _upstream is null ? ClientStep.Dial(route, info, model) : OpenTurn(route, message.Payload, info, model);
     }
 
     /// <summary>Refuses a <c>response.create</c> with an error event, and records it: outcome rejected, cost 0, nothing went upstream.</summary>
-    private ClientStep TurnRefusal(ClientError error, RequestBodyInfo info, ProviderRoute? route, int status = 400) =>
-        ClientStep.Refuse(ClientErrorEvent.Create(status, error.Code, error.Message, error.Param, info.StreamId), Rejected(info, route, status, error.Code));
+    private ClientStep TurnRefusal(ClientError error, RequestBodyInfo info, ProviderRoute? route, int status = 400, string type = "invalid_request_error") =>
+        ClientStep.Refuse(ClientErrorEvent.Create(status, error.Code, error.Message, error.Param, info.StreamId, type), Rejected(info, route, status, error.Code));
 
     private static ClientStep Refusal(ClientError error, string? streamId, int status = 400) =>
         ClientStep.Refuse(ClientErrorEvent.Create(status, error.Code, error.Message, error.Param, streamId));
@@ -586,7 +593,7 @@ internal sealed class WebSocketSession : ISocketSession
     /// </summary>
     private void Bill(BillingRecord record)
     {
-        ValueTask enqueue = _relay.Billing.EnqueueAsync(record);
+        ValueTask enqueue = _relay.HandOver(record);
         if (enqueue.IsCompletedSuccessfully)
         {
             return;

@@ -100,7 +100,7 @@ internal static class ErrorBodies
         "authentication_error" => "authentication_error",
         "permission_error" => "permission_error",
         "not_found_error" => "not_found_error",
-        "rate_limit_error" => "rate_limit_error",
+        "rate_limit_error" or "requests" or "tokens" or "insufficient_quota" => "rate_limit_error",
         "request_too_large" => "request_too_large",
         _ => "api_error",
     };

@@ -21,8 +21,11 @@ public sealed class RelayTestHost : IAsyncDisposable
     public const string OpenAIUpstreamKey = "sk-upstream-openai-secret";
     public const string AnthropicUpstreamKey = "sk-ant-upstream-secret";
 
-    private RelayTestHost(WebApplication app, CapturingBillingSink billing, RelayProbe probe, string dataDirectory)
+    private readonly bool _ownsDataDirectory;
+
+    private RelayTestHost(WebApplication app, CapturingBillingSink billing, RelayProbe probe, string dataDirectory, bool ownsDataDirectory)
     {
+        _ownsDataDirectory = ownsDataDirectory;
         DataDirectory = dataDirectory;
         App = app;
         Billing = billing;
@@ -87,11 +90,13 @@ public sealed class RelayTestHost : IAsyncDisposable
     /// Starts the relay. <paramref name="extraHocon"/> is appended last, so it overrides;
     /// <paramref name="services"/> runs after the relay's own registrations, so a test can replace
     /// one (a <see cref="TimeProvider"/>, for instance); <paramref name="pipeline"/> adds stages of
-    /// the test's own after the configured ones (a <c>Flow</c>, say).
+    /// the test's own after the configured ones (a <c>Flow</c>, say). With <paramref name="dataDirectory"/>
+    /// the host uses that directory (a restart: the test owns it and deletes it); otherwise a fresh one of its own.
     /// </summary>
-    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? services = null, Action<ProxyStreamBuilder>? pipeline = null)
+    public static async Task<RelayTestHost> StartAsync(FakeUpstream upstream, string extraHocon = "", Action<IServiceCollection>? services = null, Action<ProxyStreamBuilder>? pipeline = null, string? dataDirectory = null)
     {
-        string dataDirectory = NewDataDirectory();
+        bool owns = dataDirectory is null;
+        dataDirectory ??= NewDataDirectory();
         string hocon = Hocon(upstream, extraHocon, dataDirectory);
         var billing = new CapturingBillingSink();
         var probe = new RelayProbe();
@@ -112,7 +117,7 @@ public sealed class RelayTestHost : IAsyncDisposable
             });
         billing.Connect(app.Services.GetRequiredService<BillingGateway>(), probe);
         await app.StartAsync();
-        return new RelayTestHost(app, billing, probe, dataDirectory);
+        return new RelayTestHost(app, billing, probe, dataDirectory, owns);
     }
 
     /// <summary>The official OpenAI SDK pointed at the relay.</summary>
@@ -124,7 +129,10 @@ public sealed class RelayTestHost : IAsyncDisposable
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        Directory.Delete(DataDirectory, recursive: true);
+        if (_ownsDataDirectory)
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
     }
 
     /// <summary>A fresh temporary directory for one host's ledger.</summary>

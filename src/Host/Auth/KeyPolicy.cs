@@ -1,0 +1,70 @@
+using System.Collections.Frozen;
+using AkkaProxy.Host.Configuration;
+using AkkaProxy.Pipeline.Admission;
+using AkkaProxy.Pipeline.Billing;
+
+namespace AkkaProxy.Host.Auth;
+
+/// <summary>
+/// The relay keys' limits on the data path: allowed providers and models, requests and tokens per
+/// minute, and spend per budget period (see <see cref="KeyAccount"/>). Keys without limits are not
+/// looked at. Spend of the current periods is read back from the usage ledger at start-up
+/// (<see cref="KeySpendRestorer"/>); until then, a key with a budget is answered 503.
+/// </summary>
+internal sealed class KeyPolicy : IRequestAdmission
+{
+    private readonly FrozenDictionary<string, KeyAccount> _accounts;
+    private readonly PricingTable _pricing;
+    private readonly TimeProvider _time;
+    private volatile bool _restored;
+
+    public KeyPolicy(RelayAuthOptions auth, PricingTable pricing, TimeProvider time)
+    {
+        _pricing = pricing;
+        _time = time;
+        DateTimeOffset now = time.GetUtcNow();
+        _accounts = auth.Keys.Where(k => k.HasLimits).ToFrozenDictionary(k => k.Id, k => new KeyAccount(k, now), StringComparer.Ordinal);
+        _restored = !_accounts.Values.Any(a => a.Key.Budget is not null);
+    }
+
+    /// <summary>Whether any key has a limit (without one, the relay needs no admission at all).</summary>
+    public bool HasLimits => _accounts.Count > 0;
+
+    /// <summary>Whether the budgets' spend has been read back from the ledger (or there is nothing to read).</summary>
+    public bool IsRestored => _restored;
+
+    /// <summary>The keys with a budget.</summary>
+    public IEnumerable<KeyAccount> Budgeted => _accounts.Values.Where(a => a.Key.Budget is not null);
+
+    /// <summary>The account of a key, if it has limits.</summary>
+    public KeyAccount? Account(string keyId) => _accounts.GetValueOrDefault(keyId);
+
+    /// <inheritdoc />
+    public AdmissionRefusal? Admit(in AdmissionRequest request)
+    {
+        if (request.KeyId is null || !_accounts.TryGetValue(request.KeyId, out KeyAccount? account))
+        {
+            return null;
+        }
+
+        if (!_restored && account.Key.Budget is not null)
+        {
+            return new AdmissionRefusal(503, "relay_starting",
+                "The relay is still reading this key's spend back from its usage ledger; retry in a moment.", TimeSpan.FromSeconds(1), "server_error");
+        }
+
+        return account.Admit(request.Route, request.RequestedModel, _pricing, _time.GetUtcNow());
+    }
+
+    /// <inheritdoc />
+    public void Billed(BillingRecord record)
+    {
+        if (record.KeyId is not null && _accounts.TryGetValue(record.KeyId, out KeyAccount? account))
+        {
+            account.Billed(record, _time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Marks the spend as read back: from now on budgets decide.</summary>
+    public void MarkRestored() => _restored = true;
+}
