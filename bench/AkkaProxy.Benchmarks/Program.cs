@@ -1,4 +1,6 @@
+using System.Globalization;
 using AkkaProxy.Benchmarks;
+using AkkaProxy.Benchmarks.Ledger;
 using BenchmarkDotNet.Running;
 
 if (args is ["--alloc-probe"])
@@ -7,4 +9,12 @@ if (args is ["--alloc-probe"])
     return;
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args is ["--ledger", ..])
+{
+    await LedgerWriterRun.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(AllocationProbe).Assembly).Run(args);
