@@ -9,19 +9,36 @@ using AkkaProxy.Pipeline.Supervision;
 namespace AkkaProxy.Host.Tests.Ledger;
 
 /// <summary>
-/// The kill test: the host on a SQLite file, under load, killed with SIGKILL, restarted on the same
-/// file. Nothing the ledger had acknowledged is missing, nothing is counted twice, and every row is
-/// a request the upstream answered.
+/// The kill test, on each store (<see cref="SqliteLedgerKillTests"/>, <see cref="PostgresLedgerKillTests"/>):
+/// the built host, under load, killed with SIGKILL, restarted on the same storage. Nothing the ledger
+/// had acknowledged is missing, nothing is counted twice, and every row is a request the upstream answered.
 /// </summary>
-public sealed class LedgerKillTests : IAsyncLifetime
+public abstract class LedgerKillContract : IAsyncLifetime
 {
     private const int Clients = 8;
     private readonly string _directory = RelayTestHost.NewDataDirectory();
     private FakeUpstream _upstream = null!;
 
-    private string LedgerFile => Path.Combine(_directory, "ledger", "usage.db");
+    /// <summary>This test's own directory (the host's working directory, the SQLite ledger's parent).</summary>
+    protected string Directory => _directory;
 
-    public async Task InitializeAsync() => _upstream = await FakeUpstream.StartAsync();
+    /// <summary>HOCON that points the host's ledger at this test's storage (appended to the test configuration).</summary>
+    protected abstract string LedgerHocon { get; }
+
+    /// <summary>Creates this test's storage.</summary>
+    protected virtual Task CreateStorageAsync() => Task.CompletedTask;
+
+    /// <summary>Deletes it.</summary>
+    protected virtual Task DeleteStorageAsync() => Task.CompletedTask;
+
+    /// <summary>Every stored row, by request id.</summary>
+    protected abstract Task<Dictionary<string, Dictionary<string, object?>>> ReadRowsAsync();
+
+    public async Task InitializeAsync()
+    {
+        await CreateStorageAsync();
+        _upstream = await FakeUpstream.StartAsync();
+    }
 
     [Fact]
     public async Task KilledUnderLoad_TheLedgerKeepsEveryAcknowledgedRecord_Once()
@@ -29,7 +46,7 @@ public sealed class LedgerKillTests : IAsyncLifetime
         string config = Path.Combine(_directory, "relay.conf");
         await File.WriteAllTextAsync(config, RelayTestHost.Hocon(_upstream, """
             Logging.LogLevel."Microsoft.Hosting.Lifetime" = Information
-            """, Path.Combine(_directory, "ledger")));
+            """ + "\n" + LedgerHocon, Path.Combine(_directory, "ledger")));
         var answered = new ConcurrentBag<string>();
         long acknowledgedBeforeKill;
         await using (HostProcess first = await HostProcess.StartAsync(config, _directory))
@@ -47,7 +64,7 @@ public sealed class LedgerKillTests : IAsyncLifetime
         await using (HostProcess second = await HostProcess.StartAsync(config, _directory))
         {
             using var client = new HttpClient { BaseAddress = second.BaseUrl };
-            Dictionary<string, Dictionary<string, object?>> rows = LedgerRecords.ReadRows(LedgerFile);
+            Dictionary<string, Dictionary<string, object?>> rows = await ReadRowsAsync();
 
             Assert.True(rows.Count >= acknowledgedBeforeKill, $"{rows.Count} rows, but {acknowledgedBeforeKill} were acknowledged before the kill");
             Assert.True(rows.Count <= _upstream.RequestsStarted, $"{rows.Count} rows for {_upstream.RequestsStarted} upstream requests");
@@ -59,14 +76,15 @@ public sealed class LedgerKillTests : IAsyncLifetime
             response.EnsureSuccessStatusCode();
             string requestId = response.Headers.GetValues(HttpRelay.RequestIdHeader).Single();
             await AcknowledgedAtLeastAsync(client, 1);
-            Assert.True(LedgerRecords.ReadRows(LedgerFile).ContainsKey(requestId), "the restarted relay's record is in the ledger once acknowledged");
+            Assert.True((await ReadRowsAsync()).ContainsKey(requestId), "the restarted relay's record is in the ledger once acknowledged");
         }
     }
 
     public async Task DisposeAsync()
     {
         await _upstream.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        System.IO.Directory.Delete(_directory, recursive: true);
+        await DeleteStorageAsync();
     }
 
     private static async Task DriveAsync(HttpClient client, ConcurrentBag<string> answered, CancellationToken stop)
