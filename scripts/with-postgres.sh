@@ -36,8 +36,15 @@ if [ -z "$bin" ]; then
   fi
   echo "Installing PostgreSQL from Debian's packages..." >&2
   # The package would create a cluster and start it on port 5432; the tests run their own server.
-  mkdir -p /etc/postgresql-common
-  echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+  # Debian's own switch for that (postgresql-common's createcluster.conf), kept by dpkg (confold).
+  conf=/etc/postgresql-common/createcluster.conf
+  if [ -f "$conf" ]; then
+    sed -i -E 's/^#?[[:space:]]*create_main_cluster[[:space:]]*=.*/create_main_cluster = false/' "$conf"
+    grep -q '^create_main_cluster = false' "$conf" || echo "create_main_cluster = false" >>"$conf"
+  else
+    mkdir -p "$(dirname "$conf")"
+    echo "create_main_cluster = false" >"$conf"
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confold postgresql >/dev/null
   bin="$(pg_bin_dir)"
