@@ -63,9 +63,20 @@ internal sealed class PostgresLedgerStore : ILedgerStore
 
     /// <inheritdoc/>
     /// <remarks>In one transaction under an advisory lock, so relays starting together on one database migrate it once.</remarks>
+    /// <exception cref="InvalidOperationException">The database cannot be reached or opened (the message names it, without the password), or its schema is newer.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        await using NpgsqlConnection connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new InvalidOperationException($"The usage ledger cannot open its PostgreSQL database ({Description}): {ex.Message}", ex);
+        }
+
+        await using NpgsqlConnection _ = connection;
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLock}); {PostgresLedgerSchema.VersionTable}", cancellationToken).ConfigureAwait(false);
         await using (var read = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM akkaproxy_ledger_schema", connection))

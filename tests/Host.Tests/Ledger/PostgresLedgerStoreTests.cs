@@ -62,6 +62,19 @@ public sealed class PostgresLedgerStoreTests : LedgerStoreContract
     }
 
     [Fact]
+    public async Task AServerThatCannotBeReached_FailsTheStart_NamingTheDatabaseButNotThePassword()
+    {
+        // Port 1 on loopback: nothing listens there, the connection is refused at once.
+        await using var store = new PostgresLedgerStore("Host=127.0.0.1;Port=1;Database=ledger;Username=relay;Password=hunter2-secret;Timeout=5");
+
+        InvalidOperationException refused = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains("Port=1", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Database=ledger", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AConnectionStringWithoutAHost_IsRefused_WithoutEchoingThePassword()
     {
         InvalidOperationException refused = Assert.Throws<InvalidOperationException>(() => new PostgresLedgerStore("Username=relay;Password=hunter2-secret"));
