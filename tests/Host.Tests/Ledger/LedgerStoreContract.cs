@@ -9,28 +9,17 @@ namespace AkkaProxy.Host.Tests.Ledger;
 /// What every ledger store does alike, proven on each (<see cref="SqliteLedgerStoreTests"/>,
 /// <see cref="PostgresLedgerStoreTests"/>) on real storage: a row per record with every figure,
 /// idempotent batches, reopening, a newer schema refused, queries, pages and cursors, summaries
-/// with exact costs. A derived class supplies the storage and reads its rows back its own way.
+/// with exact costs. <typeparamref name="TStorage"/> is the test's storage, fresh for each test.
 /// </summary>
-public abstract class LedgerStoreContract : IAsyncLifetime
+public abstract class LedgerStoreContract<TStorage> : IAsyncLifetime
+    where TStorage : LedgerTestStorage, new()
 {
     private readonly List<ILedgerStore> _opened = [];
 
-    /// <summary>Creates this test's empty storage (a file, a database).</summary>
-    protected abstract Task CreateStorageAsync();
+    /// <summary>This test's storage.</summary>
+    protected TStorage Storage { get; } = new();
 
-    /// <summary>A new store over this test's storage, not yet initialized.</summary>
-    private protected abstract ILedgerStore NewStore();
-
-    /// <summary>The stored row of <paramref name="requestId"/>, column name → value as the storage returns it.</summary>
-    protected abstract Task<Dictionary<string, object?>> RowAsync(string requestId);
-
-    /// <summary>Marks the storage as written by a newer relay (schema <paramref name="version"/>).</summary>
-    protected abstract Task SetSchemaVersionAsync(int version);
-
-    /// <summary>Deletes this test's storage.</summary>
-    protected abstract Task DeleteStorageAsync();
-
-    public Task InitializeAsync() => CreateStorageAsync();
+    public Task InitializeAsync() => Storage.CreateAsync();
 
     public async Task DisposeAsync()
     {
@@ -39,14 +28,21 @@ public abstract class LedgerStoreContract : IAsyncLifetime
             await store.DisposeAsync();
         }
 
-        await DeleteStorageAsync();
+        await Storage.DisposeAsync();
+    }
+
+    /// <summary>A new store over this test's storage, not initialized; disposed after the test.</summary>
+    private protected ILedgerStore NewStore()
+    {
+        ILedgerStore store = Storage.NewStore();
+        _opened.Add(store);
+        return store;
     }
 
     /// <summary>A store over this test's storage, initialized; disposed after the test.</summary>
     private protected async Task<ILedgerStore> OpenAsync()
     {
         ILedgerStore store = NewStore();
-        _opened.Add(store);
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }
@@ -57,7 +53,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         ILedgerStore store = await OpenAsync();
         Assert.Equal(1, await store.WriteAsync([LedgerRecords.Record("req_1")], CancellationToken.None));
 
-        Dictionary<string, object?> row = await RowAsync("req_1");
+        Dictionary<string, object?> row = await Storage.RowAsync("req_1");
         Assert.Equal("team-a", row["key_id"]);
         Assert.Equal("responses", row["api"]);
         Assert.Equal("openai/gpt-4o", row["requested_model"]);
@@ -87,7 +83,7 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         Assert.Equal(1, await store.WriteAsync([.. batch, LedgerRecords.Record("new")], CancellationToken.None));
 
         Assert.Equal(12, await store.CountAsync(CancellationToken.None));
-        Assert.Null((await RowAsync("unpriced"))["cost"]);
+        Assert.Null((await Storage.RowAsync("unpriced"))["cost"]);
     }
 
     [Fact]
@@ -103,9 +99,8 @@ public abstract class LedgerStoreContract : IAsyncLifetime
         await second.DisposeAsync();
         _opened.Remove(second);
 
-        await SetSchemaVersionAsync(99);
+        await Storage.SetSchemaVersionAsync(99);
         ILedgerStore newer = NewStore();
-        _opened.Add(newer);
         InvalidOperationException refused = await Assert.ThrowsAsync<InvalidOperationException>(() => newer.InitializeAsync(CancellationToken.None));
         Assert.Contains("99", refused.Message, StringComparison.Ordinal);
     }

@@ -6,59 +6,32 @@ namespace AkkaProxy.Host.Tests.Ledger;
 /// The ledger contract on a real PostgreSQL server, a fresh database per test, and what is
 /// PostgreSQL's own: column types, the version table, relays starting together on one database.
 /// </summary>
-public sealed class PostgresLedgerStoreTests : LedgerStoreContract
+public sealed class PostgresLedgerStoreTests : LedgerStoreContract<PostgresLedgerStorage>
 {
-    private PostgresTestDatabase _database = null!;
-
-    protected override async Task CreateStorageAsync() => _database = await PostgresTestDatabase.CreateAsync();
-
-    private protected override ILedgerStore NewStore() => new PostgresLedgerStore(_database.ConnectionString);
-
-    protected override async Task<Dictionary<string, object?>> RowAsync(string requestId) => (await _database.ReadRowsAsync())[requestId];
-
-    protected override Task SetSchemaVersionAsync(int version) =>
-        _database.ScalarAsync($"UPDATE akkaproxy_ledger_schema SET version = {version}");
-
-    protected override async Task DeleteStorageAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task TheTable_KeepsMoneyAsNumeric_TimesAsTimestamptz_AtTheCodesVersion()
     {
         ILedgerStore store = await OpenAsync();
         await store.WriteAsync([LedgerRecords.Record("req_1")], CancellationToken.None);
 
-        Dictionary<string, object?> row = await RowAsync("req_1");
+        Dictionary<string, object?> row = await Storage.RowAsync("req_1");
         Assert.Equal(0.000123456789m, row["cost"]);
         Assert.Equal(new DateTime(2026, 12, 1, 9, 30, 0, 125, DateTimeKind.Utc), row["started_at"]);
         Assert.Equal(true, row["streaming"]);
-        Assert.Equal("numeric", await _database.ScalarAsync("SELECT data_type FROM information_schema.columns WHERE table_name = 'usage_records' AND column_name = 'cost'"));
-        Assert.Equal((long)PostgresLedgerStore.SchemaVersion, Convert.ToInt64(await _database.ScalarAsync("SELECT version FROM akkaproxy_ledger_schema"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("numeric", await Storage.Database.ScalarAsync("SELECT data_type FROM information_schema.columns WHERE table_name = 'usage_records' AND column_name = 'cost'"));
+        Assert.Equal((long)PostgresLedgerStore.SchemaVersion, Convert.ToInt64(await Storage.Database.ScalarAsync("SELECT version FROM akkaproxy_ledger_schema"), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
     public async Task RelaysStartingTogether_OnOneDatabase_MigrateItOnce()
     {
         ILedgerStore[] stores = [.. Enumerable.Range(0, 4).Select(_ => NewStore())];
-        try
-        {
-            await Task.WhenAll(stores.Select(store => store.InitializeAsync(CancellationToken.None)));
-            Assert.Equal(1L, await _database.ScalarAsync("SELECT count(*) FROM akkaproxy_ledger_schema"));
-            Assert.Equal(1, await stores[3].WriteAsync([LedgerRecords.Record("req_1")], CancellationToken.None));
-            Assert.Equal(1L, await stores[0].CountAsync(CancellationToken.None));
-        }
-        finally
-        {
-            foreach (ILedgerStore store in stores)
-            {
-                await store.DisposeAsync();
-            }
-        }
+
+        await Task.WhenAll(stores.Select(store => store.InitializeAsync(CancellationToken.None)));
+
+        Assert.Equal(1L, await Storage.Database.ScalarAsync("SELECT count(*) FROM akkaproxy_ledger_schema"));
+        Assert.Equal(1, await stores[3].WriteAsync([LedgerRecords.Record("req_1")], CancellationToken.None));
+        Assert.Equal(1L, await stores[0].CountAsync(CancellationToken.None));
     }
 
     [Fact]
