@@ -11,42 +11,9 @@ namespace AkkaProxy.Host.Tests.Ledger;
 /// idempotent batches, reopening, a newer schema refused, queries, pages and cursors, summaries
 /// with exact costs. <typeparamref name="TStorage"/> is the test's storage, fresh for each test.
 /// </summary>
-public abstract class LedgerStoreContract<TStorage> : IAsyncLifetime
+public abstract class LedgerStoreContract<TStorage> : LedgerStorageTest<TStorage>
     where TStorage : LedgerTestStorage, new()
 {
-    private readonly List<ILedgerStore> _opened = [];
-
-    /// <summary>This test's storage.</summary>
-    protected TStorage Storage { get; } = new();
-
-    public Task InitializeAsync() => Storage.CreateAsync();
-
-    public async Task DisposeAsync()
-    {
-        foreach (ILedgerStore store in _opened)
-        {
-            await store.DisposeAsync();
-        }
-
-        await Storage.DisposeAsync();
-    }
-
-    /// <summary>A new store over this test's storage, not initialized; disposed after the test.</summary>
-    private protected ILedgerStore NewStore()
-    {
-        ILedgerStore store = Storage.NewStore();
-        _opened.Add(store);
-        return store;
-    }
-
-    /// <summary>A store over this test's storage, initialized; disposed after the test.</summary>
-    private protected async Task<ILedgerStore> OpenAsync()
-    {
-        ILedgerStore store = NewStore();
-        await store.InitializeAsync(CancellationToken.None);
-        return store;
-    }
-
     [Fact]
     public async Task ARecord_IsStoredAsOneRow_WithEveryFigure()
     {
@@ -91,13 +58,11 @@ public abstract class LedgerStoreContract<TStorage> : IAsyncLifetime
     {
         ILedgerStore first = await OpenAsync();
         await first.WriteAsync(LedgerRecords.Records("kept", 3), CancellationToken.None);
-        await first.DisposeAsync();
-        _opened.Remove(first);
+        await CloseAsync(first);
 
         ILedgerStore second = await OpenAsync();
         Assert.Equal(3, await second.CountAsync(CancellationToken.None));
-        await second.DisposeAsync();
-        _opened.Remove(second);
+        await CloseAsync(second);
 
         await Storage.SetSchemaVersionAsync(99);
         ILedgerStore newer = NewStore();
