@@ -82,6 +82,13 @@ public sealed class ReferenceConfigurationTests
     }
 
     [Fact]
+    public void ShutdownSection_RepeatsTheDrainTimeoutDefault()
+    {
+        Assert.Equal(new AkkaProxy.Host.Lifecycle.ShutdownOptions().DrainTimeout, RelayConfiguration.ReadShutdown(Reference()).DrainTimeout);
+        Assert.Single(typeof(AkkaProxy.Host.Lifecycle.ShutdownOptions).GetProperties());
+    }
+
+    [Fact]
     public void BillingAndAuthSections_RepeatTheirDefaults()
     {
         IConfiguration config = Reference();
