@@ -193,7 +193,8 @@ internal static class SqliteLedgerSchema
     private static double? Real(Microsoft.Data.Sqlite.SqliteDataReader row, string column) =>
         row.IsDBNull(row.GetOrdinal(column)) ? null : row.GetDouble(row.GetOrdinal(column));
 
-    private static T Parse<T>(string name) where T : struct, Enum => EnumNames<T>.Parse(name);
+    /// <summary>An enum value back from its kebab-case name.</summary>
+    public static T Parse<T>(string name) where T : struct, Enum => EnumNames<T>.Parse(name);
 
     /// <summary>An enum value in kebab-case, computed once per value.</summary>
     private static string Name<T>(T value) where T : struct, Enum => EnumNames<T>.Of(value);
