@@ -49,6 +49,29 @@ public sealed class RelayKeyValidator
         return StringValues.IsNullOrEmpty(azureKey) ? null : azureKey.ToString();
     }
 
+    /// <summary>
+    /// The admin credential a client presented: the password of <c>Authorization: Basic</c> (any user
+    /// name; what a browser sends after the admin page's challenge), else <see cref="PresentedKey"/>.
+    /// </summary>
+    public static string? PresentedAdminKey(HttpRequest request)
+    {
+        string? authorization = request.Headers.Authorization;
+        if (authorization is null || !authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return PresentedKey(request);
+        }
+
+        Span<byte> decoded = stackalloc byte[512];
+        if (!Convert.TryFromBase64String(authorization["Basic ".Length..].Trim(), decoded, out int length))
+        {
+            return null; // not Base64, or too long to be ours
+        }
+
+        string pair = Encoding.UTF8.GetString(decoded[..length]);
+        int colon = pair.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? null : pair[(colon + 1)..];
+    }
+
     /// <summary>Checks <paramref name="presented"/>; on success <paramref name="keyId"/> is its id (null when the relay is open).</summary>
     public bool TryAuthenticate(string? presented, out string? keyId)
     {

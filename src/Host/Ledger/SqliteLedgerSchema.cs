@@ -199,6 +199,9 @@ internal static class SqliteLedgerSchema
     /// <summary>An enum value in kebab-case, computed once per value.</summary>
     private static string Name<T>(T value) where T : struct, Enum => EnumNames<T>.Of(value);
 
+    /// <summary>An enum value's kebab-case name, as the ledger stores it and the records' JSON writes it.</summary>
+    public static string NameOf<T>(T value) where T : struct, Enum => EnumNames<T>.Of(value);
+
     private static class EnumNames<T> where T : struct, Enum
     {
         private static readonly Dictionary<T, string> Names = Enum.GetValues<T>().ToDictionary(v => v, v => JsonNamingPolicy.KebabCaseLower.ConvertName(v.ToString()));
