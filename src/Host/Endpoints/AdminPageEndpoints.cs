@@ -34,7 +34,6 @@ internal static class AdminPageEndpoints
     public static IEndpointRouteBuilder MapAdminPage(this IEndpointRouteBuilder app)
     {
         app.MapGet("/admin", (HttpContext context, RelayKeyValidator keys) => Serve(context, keys, "index.html"));
-        app.MapGet("/admin/", (HttpContext context, RelayKeyValidator keys) => Serve(context, keys, "index.html"));
         app.MapGet("/admin/assets/{name}", (HttpContext context, RelayKeyValidator keys, string name) =>
             name == "index.html" ? Results.NotFound() : Serve(context, keys, name));
         return app;
