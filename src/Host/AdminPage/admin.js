@@ -28,8 +28,8 @@ function formatCost(cost) {
 
 const formatCount = (n) => n.toLocaleString('en-US');
 
-function bucketLabel(iso, bucket) {
-  const text = new Date(iso).toISOString();
+function bucketLabel(time, bucket) {
+  const text = new Date(time).toISOString();
   return bucket === 'day' ? text.slice(0, 10) : text.slice(5, 16).replace('T', ' ');
 }
 
@@ -37,6 +37,17 @@ function cell(text, className) {
   const td = document.createElement('td');
   td.textContent = text;
   if (className) td.className = className;
+  return td;
+}
+
+function costCell(cost, unpriced) {
+  const td = cell(formatCost(cost), 'num');
+  if (unpriced) {
+    const note = document.createElement('span');
+    note.className = 'unpriced';
+    note.textContent = `+${unpriced} unpriced`;
+    td.append(note);
+  }
   return td;
 }
 
@@ -62,27 +73,40 @@ function drawChart(id, labels, datasets, stacked) {
   });
 }
 
+const WIDTHS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+// Every bucket of the range, empty ones too, so the x axis is time: ISO strings as the relay writes them.
+function buckets(series, from) {
+  const width = WIDTHS[series.bucket];
+  const all = new Set();
+  for (let t = Math.floor(from / width) * width; t <= Date.now(); t += width) all.add(t);
+  for (const point of series.data) all.add(Date.parse(point.bucket)); // one past now (a skewed clock) still shows
+  return [...all].sort((a, b) => a - b);
+}
+
+const sameBucket = (point, t) => Date.parse(point.bucket) === t;
+
 // A chart of cost per bucket, one dataset per group, and the group's totals (exact, from the relay) in a table.
-function renderSeries(by, series) {
-  const labels = [...new Set(series.data.map((p) => p.bucket))].sort();
+function renderSeries(by, series, from) {
+  const labels = buckets(series, from);
   const groups = series.totals.map((t) => t.group);
   const datasets = groups.map((group, i) => ({
     label: group ?? '(none)',
     backgroundColor: PALETTE[i % PALETTE.length],
-    data: labels.map((bucket) => series.data.find((p) => p.bucket === bucket && p.group === group)?.cost ?? 0),
+    data: labels.map((t) => series.data.find((p) => sameBucket(p, t) && p.group === group)?.cost ?? 0),
   }));
   drawChart(`#chart-${by}`, labels.map((b) => bucketLabel(b, series.bucket)), datasets, true);
   $(`#chart-${by}`).dataset.points = String(series.data.length);
   const body = $(`#table-${by} tbody`);
   body.replaceChildren(...series.totals.map((t) => row(
     [cell(t.group ?? '(none)'), cell(formatCount(t.requests), 'num'), cell(formatCount(t.input_tokens), 'num'),
-      cell(formatCount(t.output_tokens), 'num'), cell(formatCost(t.cost) + (t.unpriced_requests ? ` (+${t.unpriced_requests} unpriced)` : ''), 'num')],
+      cell(formatCount(t.output_tokens), 'num'), costCell(t.cost, t.unpriced_requests)],
     { group: t.group ?? '', requests: t.requests, inputTokens: t.input_tokens, outputTokens: t.output_tokens, cost: t.cost, unpriced: t.unpriced_requests })));
 }
 
-function renderTokens(series) {
-  const labels = [...new Set(series.data.map((p) => p.bucket))].sort();
-  const sum = (bucket, field) => series.data.filter((p) => p.bucket === bucket).reduce((n, p) => n + p[field], 0);
+function renderTokens(series, from) {
+  const labels = buckets(series, from);
+  const sum = (t, field) => series.data.filter((p) => sameBucket(p, t)).reduce((n, p) => n + p[field], 0);
   drawChart('#chart-tokens', labels.map((b) => bucketLabel(b, series.bucket)), [
     { label: 'input', backgroundColor: PALETTE[0], data: labels.map((b) => sum(b, 'input_tokens')) },
     { label: 'output', backgroundColor: PALETTE[1], data: labels.map((b) => sum(b, 'output_tokens')) },
@@ -122,7 +146,8 @@ function renderErrors(counts) {
 }
 
 async function refresh() {
-  const from = encodeURIComponent(new Date(Date.now() - RANGES[$('#range').value]).toISOString());
+  const start = Date.now() - RANGES[$('#range').value];
+  const from = encodeURIComponent(new Date(start).toISOString());
   try {
     const [byKey, byModel, top, outcomes] = await Promise.all([
       get(`/admin/usage/series?by=key&from=${from}`),
@@ -130,9 +155,9 @@ async function refresh() {
       get(`/admin/usage/top?limit=10&from=${from}`),
       get(`/admin/usage/outcomes?from=${from}`),
     ]);
-    renderSeries('key', byKey);
-    renderSeries('model', byModel);
-    renderTokens(byModel);
+    renderSeries('key', byKey, start);
+    renderSeries('model', byModel, start);
+    renderTokens(byModel, start);
     renderTop(top.data);
     renderErrors(outcomes.data);
     $('#source').textContent = byKey.source === 'ledger'
