@@ -61,13 +61,14 @@ public sealed class RelayKeyValidator
             return PresentedKey(request);
         }
 
-        Span<byte> decoded = stackalloc byte[512];
-        if (!Convert.TryFromBase64String(authorization["Basic ".Length..].Trim(), decoded, out int length))
+        string encoded = authorization["Basic ".Length..].Trim();
+        byte[] decoded = new byte[(encoded.Length / 4 * 3) + 3];
+        if (!Convert.TryFromBase64String(encoded, decoded, out int length))
         {
-            return null; // not Base64, or too long to be ours
+            return null; // not Base64
         }
 
-        string pair = Encoding.UTF8.GetString(decoded[..length]);
+        string pair = Encoding.UTF8.GetString(decoded, 0, length);
         int colon = pair.IndexOf(':', StringComparison.Ordinal);
         return colon < 0 ? null : pair[(colon + 1)..];
     }

@@ -128,4 +128,33 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
             new LedgerOutcomeCount(EndedBy.Upstream, ExchangeOutcome.UpstreamError, 1),
         ], counts);
     }
+
+    [Fact]
+    public async Task TheInMemoryReads_TheAdminPageUsesWithoutALedger_AnswerAsTheStoreDoes()
+    {
+        BillingRecord[] records =
+        [
+            At("a", Nine.AddSeconds(1), "team-a", "m1", 0.1m),
+            At("b", Nine.AddSeconds(2), "team-a", "m2", 0.2m, outcome: ExchangeOutcome.ClientAborted, endedBy: EndedBy.Client),
+            At("c", Nine.AddMinutes(3), null, "m1", null, outcome: ExchangeOutcome.UpstreamError),
+            At("d", Nine.AddHours(5), "team-b", "m1", 0.50m),
+            At("e", Nine.AddHours(5), "team-b", "m1", 0.5m, outcome: ExchangeOutcome.Rejected, endedBy: EndedBy.Relay),
+            At("f", Nine.AddDays(2), "team-a", "m2", 3m),
+        ];
+        await _store.WriteAsync(records, CancellationToken.None);
+
+        foreach (LedgerRange range in new[] { new LedgerRange(null, null), new LedgerRange(Nine.AddMinutes(1), Nine.AddDays(1)) })
+        {
+            foreach (LedgerGrouping by in new[] { LedgerGrouping.Key, LedgerGrouping.Model })
+            {
+                foreach (LedgerBucket bucket in Enum.GetValues<LedgerBucket>())
+                {
+                    Assert.Equal(await _store.SeriesAsync(by, bucket, range, CancellationToken.None), RecentLedgerReads.Series(records, by, bucket, range));
+                }
+            }
+
+            Assert.Equal((await _store.MostExpensiveAsync(range, 4, CancellationToken.None)).Select(r => r.RequestId), RecentLedgerReads.MostExpensive(records, range, 4).Select(r => r.RequestId));
+            Assert.Equal(await _store.OutcomesAsync(range, CancellationToken.None), RecentLedgerReads.Outcomes(records, range));
+        }
+    }
 }
