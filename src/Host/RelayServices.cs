@@ -54,6 +54,8 @@ public static class RelayServices
         services.AddSingleton(sp => new RecentRecordsSink(sp.GetRequiredService<BillingOptions>().RecentRecords));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RecentRecordsSink>());
         services.AddSingleton<IBillingSink, LogBillingSink>();
+        services.AddSingleton(sp => new LiveRecordsSink(sp.GetRequiredService<BillingOptions>().LiveBuffer));
+        services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<LiveRecordsSink>());
         services.AddMetrics();
         services.AddSingleton(sp => new RelayMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RelayMetrics>());

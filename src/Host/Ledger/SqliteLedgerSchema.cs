@@ -193,10 +193,14 @@ internal static class SqliteLedgerSchema
     private static double? Real(Microsoft.Data.Sqlite.SqliteDataReader row, string column) =>
         row.IsDBNull(row.GetOrdinal(column)) ? null : row.GetDouble(row.GetOrdinal(column));
 
-    private static T Parse<T>(string name) where T : struct, Enum => EnumNames<T>.Parse(name);
+    /// <summary>An enum value back from its kebab-case name.</summary>
+    public static T Parse<T>(string name) where T : struct, Enum => EnumNames<T>.Parse(name);
 
     /// <summary>An enum value in kebab-case, computed once per value.</summary>
     private static string Name<T>(T value) where T : struct, Enum => EnumNames<T>.Of(value);
+
+    /// <summary>An enum value's kebab-case name, as the ledger stores it and the records' JSON writes it.</summary>
+    public static string NameOf<T>(T value) where T : struct, Enum => EnumNames<T>.Of(value);
 
     private static class EnumNames<T> where T : struct, Enum
     {

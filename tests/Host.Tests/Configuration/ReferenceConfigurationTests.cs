@@ -95,6 +95,9 @@ public sealed class ReferenceConfigurationTests
         var billing = RelayConfiguration.ReadBilling(config);
         Assert.Equal(new BillingOptions().QueueCapacity, billing.QueueCapacity);
         Assert.Equal(new BillingOptions().RecentRecords, billing.RecentRecords);
+        Assert.Equal(new BillingOptions().LiveBuffer, billing.LiveBuffer);
+        Assert.Equal(new BillingOptions().LiveHeartbeat, billing.LiveHeartbeat);
+        Assert.Equal(4, typeof(BillingOptions).GetProperties().Length);
         var auth = RelayConfiguration.ReadAuth(config);
         Assert.Equal(new RelayAuthOptions().AdminKeyEnv, auth.AdminKeyEnv);
         Assert.Empty(auth.Keys);
