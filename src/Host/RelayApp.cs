@@ -50,6 +50,9 @@ public static class RelayApp
         app.MapRelayEndpoints();
         app.MapResponsesWebSocket();
         app.MapAdminEndpoints();
+        app.MapAdminDashboardEndpoints();
+        app.MapAdminLiveEndpoint();
+        app.MapAdminPage();
         if (app.Services.GetRequiredService<AkkaProxy.Host.Observability.ObservabilityOptions>() is { Prometheus: true } observability)
         {
             app.MapPrometheusScrapingEndpoint(observability.PrometheusPath);

@@ -1,6 +1,7 @@
 using AkkaProxy.Host.Observability;
 using OpenTelemetry.Metrics;
 using AkkaProxy.Host.Health;
+using AkkaProxy.Host.Lifecycle;
 using AkkaProxy.Host.Ledger;
 using Akka.Actor;
 using Akka.Hosting;
@@ -53,6 +54,8 @@ public static class RelayServices
         services.AddSingleton(sp => new RecentRecordsSink(sp.GetRequiredService<BillingOptions>().RecentRecords));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RecentRecordsSink>());
         services.AddSingleton<IBillingSink, LogBillingSink>();
+        services.AddSingleton(sp => new LiveRecordsSink(sp.GetRequiredService<BillingOptions>().LiveBuffer));
+        services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<LiveRecordsSink>());
         services.AddMetrics();
         services.AddSingleton(sp => new RelayMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RelayMetrics>());
@@ -62,6 +65,7 @@ public static class RelayServices
             sp.GetRequiredService<ILogger<BillingGateway>>(),
             sp.GetRequiredService<BillingOptions>().QueueCapacity));
         services.AddHealthChecks().AddCheck<RelayReadyCheck>("relay");
+        AddDrain(services, config);
         AddLedger(services, config);
         // After the ledger writer's start (hosted services start in order), which opens the ledger.
         services.AddHostedService<KeySpendRestorer>();
@@ -81,7 +85,7 @@ public static class RelayServices
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HttpRelay>>(),
             sp.GetRequiredService<ActorSystem>(),
-            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+            sp.GetRequiredService<RelayDrain>().Deadline));
         services.AddSingleton(_ => RelayConfiguration.ReadWebSocket(config));
         services.AddSingleton<IUpstreamWebSocketDialer>(sp => new ClientWebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()));
         services.AddSingleton(sp => new WebSocketRelay(
@@ -94,7 +98,7 @@ public static class RelayServices
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<WebSocketRelay>>(),
             sp.GetRequiredService<ActorSystem>(),
-            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+            sp.GetRequiredService<RelayDrain>().Deadline));
         return services;
     }
 
@@ -200,6 +204,26 @@ public static class RelayServices
         string file = Path.Combine(Path.GetFullPath(ledger.DataDirectory, sp.GetRequiredService<IHostEnvironment>().ContentRootPath), ledger.FileName);
         logger.LogInformation("Usage ledger: SQLite file {File}.", file);
         return new SqliteLedgerStore(file);
+    }
+
+    /// <summary>
+    /// The graceful drain on SIGTERM (<see cref="RelayDrain"/>), and a host shutdown timeout long enough
+    /// for it: the drain's time, then the sockets' closing handshakes and the ledger's last batches.
+    /// </summary>
+    private static void AddDrain(IServiceCollection services, IConfiguration config)
+    {
+        ShutdownOptions shutdown = RelayConfiguration.ReadShutdown(config);
+        services.AddSingleton(shutdown);
+        services.AddSingleton<RelayDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<RelayDrain>());
+        services.Configure<HostOptions>(host =>
+        {
+            TimeSpan needed = shutdown.DrainTimeout + TimeSpan.FromSeconds(15);
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
     }
 
     /// <summary>The opt-in metric exporters: a Prometheus scrape endpoint, OTLP.</summary>

@@ -149,6 +149,12 @@ public static class LedgerWriterRun
 
         public Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken) => inner.QueryAsync(query, cancellationToken);
 
+        public Task<IReadOnlyList<LedgerSeriesPoint>> SeriesAsync(LedgerGrouping by, LedgerBucket bucket, LedgerRange range, CancellationToken cancellationToken) => inner.SeriesAsync(by, bucket, range, cancellationToken);
+
+        public Task<IReadOnlyList<BillingRecord>> MostExpensiveAsync(LedgerRange range, int limit, CancellationToken cancellationToken) => inner.MostExpensiveAsync(range, limit, cancellationToken);
+
+        public Task<IReadOnlyList<LedgerOutcomeCount>> OutcomesAsync(LedgerRange range, CancellationToken cancellationToken) => inner.OutcomesAsync(range, cancellationToken);
+
         public Task<long> CountAsync(CancellationToken cancellationToken) => inner.CountAsync(cancellationToken);
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();

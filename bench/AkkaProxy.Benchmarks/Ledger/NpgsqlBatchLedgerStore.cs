@@ -47,6 +47,12 @@ internal sealed class NpgsqlBatchLedgerStore(string connectionString) : ILedgerS
 
     public Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken) => _real.QueryAsync(query, cancellationToken);
 
+    public Task<IReadOnlyList<LedgerSeriesPoint>> SeriesAsync(LedgerGrouping by, LedgerBucket bucket, LedgerRange range, CancellationToken cancellationToken) => _real.SeriesAsync(by, bucket, range, cancellationToken);
+
+    public Task<IReadOnlyList<BillingRecord>> MostExpensiveAsync(LedgerRange range, int limit, CancellationToken cancellationToken) => _real.MostExpensiveAsync(range, limit, cancellationToken);
+
+    public Task<IReadOnlyList<LedgerOutcomeCount>> OutcomesAsync(LedgerRange range, CancellationToken cancellationToken) => _real.OutcomesAsync(range, cancellationToken);
+
     public Task<long> CountAsync(CancellationToken cancellationToken) => _real.CountAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()

@@ -49,6 +49,30 @@ public sealed class RelayKeyValidator
         return StringValues.IsNullOrEmpty(azureKey) ? null : azureKey.ToString();
     }
 
+    /// <summary>
+    /// The admin credential a client presented: the password of <c>Authorization: Basic</c> (any user
+    /// name; what a browser sends after the admin page's challenge), else <see cref="PresentedKey"/>.
+    /// </summary>
+    public static string? PresentedAdminKey(HttpRequest request)
+    {
+        string? authorization = request.Headers.Authorization;
+        if (authorization is null || !authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return PresentedKey(request);
+        }
+
+        string encoded = authorization["Basic ".Length..].Trim();
+        byte[] decoded = new byte[(encoded.Length / 4 * 3) + 3];
+        if (!Convert.TryFromBase64String(encoded, decoded, out int length))
+        {
+            return null; // not Base64
+        }
+
+        string pair = Encoding.UTF8.GetString(decoded, 0, length);
+        int colon = pair.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? null : pair[(colon + 1)..];
+    }
+
     /// <summary>Checks <paramref name="presented"/>; on success <paramref name="keyId"/> is its id (null when the relay is open).</summary>
     public bool TryAuthenticate(string? presented, out string? keyId)
     {

@@ -118,6 +118,10 @@ public static class RelayConfiguration
     public static AkkaProxy.Host.Observability.ObservabilityOptions ReadObservability(IConfiguration config) =>
         KebabBinder.Bind(config.GetSection($"{Root}:observability"), new AkkaProxy.Host.Observability.ObservabilityOptions());
 
+    /// <summary>Reads how the relay stops (its drain).</summary>
+    public static AkkaProxy.Host.Lifecycle.ShutdownOptions ReadShutdown(IConfiguration config) =>
+        KebabBinder.Bind(config.GetSection($"{Root}:shutdown"), new AkkaProxy.Host.Lifecycle.ShutdownOptions());
+
     /// <summary>Reads the usage ledger's settings.</summary>
     public static LedgerOptions ReadLedger(IConfiguration config) =>
         KebabBinder.Bind(config.GetSection($"{Root}:ledger"), new LedgerOptions());

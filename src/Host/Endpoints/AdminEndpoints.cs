@@ -27,7 +27,7 @@ public static class AdminEndpoints
     {
         app.MapGet("/admin/usage", async (HttpContext context, RelayKeyValidator keys, RecentRecordsSink recent, IServiceProvider services, string? limit, string? key, string? model, string? provider, string? from, string? to, string? cursor) =>
         {
-            if (Refusal(context, keys) is IResult refused)
+            if (AdminAccess.Refusal(context, keys) is IResult refused)
             {
                 return refused;
             }
@@ -50,12 +50,12 @@ public static class AdminEndpoints
             }
             catch (FormatException ex)
             {
-                return Results.Json(Error(ex.Message, "invalid_cursor"), statusCode: StatusCodes.Status400BadRequest);
+                return Results.Json(AdminAccess.Error(ex.Message, "invalid_cursor"), statusCode: StatusCodes.Status400BadRequest);
             }
         });
         app.MapGet("/admin/ledger", (HttpContext context, RelayKeyValidator keys, IServiceProvider services) =>
         {
-            if (Refusal(context, keys) is IResult refused)
+            if (AdminAccess.Refusal(context, keys) is IResult refused)
             {
                 return refused;
             }
@@ -67,7 +67,7 @@ public static class AdminEndpoints
         });
         app.MapGet("/admin/usage/summary", async (HttpContext context, RelayKeyValidator keys, IServiceProvider services, string? by, string? from, string? to) =>
         {
-            if (Refusal(context, keys) is IResult refused)
+            if (AdminAccess.Refusal(context, keys) is IResult refused)
             {
                 return refused;
             }
@@ -79,12 +79,12 @@ public static class AdminEndpoints
 
             if (services.GetService<ILedgerStore>() is not { } ledger)
             {
-                return Results.Json(Error("The usage ledger is off (akkaproxy.ledger.enabled): there is nothing to summarize.", "ledger_disabled"), statusCode: StatusCodes.Status409Conflict);
+                return Results.Json(AdminAccess.Error("The usage ledger is off (akkaproxy.ledger.enabled): there is nothing to summarize.", "ledger_disabled"), statusCode: StatusCodes.Status409Conflict);
             }
 
             if (!Enum.TryParse(by ?? "key", ignoreCase: true, out LedgerGrouping grouping) || int.TryParse(by, out _))
             {
-                return Results.Json(Error($"Unknown grouping '{by}': use by=key, by=model or by=day.", "invalid_grouping"), statusCode: StatusCodes.Status400BadRequest);
+                return Results.Json(AdminAccess.Error($"Unknown grouping '{by}': use by=key, by=model or by=day.", "invalid_grouping"), statusCode: StatusCodes.Status400BadRequest);
             }
 
             IReadOnlyList<LedgerSummaryRow> rows = await ledger.SummarizeAsync(grouping, range, context.RequestAborted).ConfigureAwait(false);
@@ -98,7 +98,7 @@ public static class AdminEndpoints
     /// not read gets a 400 in the admin endpoints' error shape, naming the parameter, instead of
     /// ASP.NET Core's empty binding failure.
     /// </summary>
-    private static IResult? Parameters(string? limit, string? from, string? to, out int? count, out LedgerRange range)
+    internal static IResult? Parameters(string? limit, string? from, string? to, out int? count, out LedgerRange range)
     {
         count = null;
         range = new LedgerRange(null, null);
@@ -134,21 +134,6 @@ public static class AdminEndpoints
         }
 
         static IResult Invalid(string name, string value, string expected) =>
-            Results.Json(Error($"'{name}' is '{value}'; it must be {expected}.", "invalid_parameter"), statusCode: StatusCodes.Status400BadRequest);
+            Results.Json(AdminAccess.Error($"'{name}' is '{value}'; it must be {expected}.", "invalid_parameter"), statusCode: StatusCodes.Status400BadRequest);
     }
-
-    /// <summary>The answer to a request without the admin key, or null when it has it.</summary>
-    private static IResult? Refusal(HttpContext context, RelayKeyValidator keys)
-    {
-        if (!keys.HasAdminKey)
-        {
-            return Results.Json(Error("The admin endpoint is disabled: set the admin key's environment variable (akkaproxy.auth.admin-key-env)."), statusCode: StatusCodes.Status403Forbidden);
-        }
-
-        return keys.IsAdmin(RelayKeyValidator.PresentedKey(context.Request))
-            ? null
-            : Results.Json(Error("Invalid or missing admin key."), statusCode: StatusCodes.Status401Unauthorized);
-    }
-
-    private static object Error(string message, string code = "admin_forbidden") => new { error = new { message, type = "invalid_request_error", param = (string?)null, code } };
 }

@@ -190,6 +190,82 @@ internal sealed class PostgresLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>Bucketed by the server (<c>date_trunc</c> in UTC), grouped, costs summed as numeric.</remarks>
+    public async Task<IReadOnlyList<LedgerSeriesPoint>> SeriesAsync(LedgerGrouping by, LedgerBucket bucket, LedgerRange range, CancellationToken cancellationToken)
+    {
+        string group = by switch
+        {
+            LedgerGrouping.Key => "key_id",
+            LedgerGrouping.Model => "requested_model",
+            _ => throw new ArgumentOutOfRangeException(nameof(by), by, "A series groups by key or model; its buckets are the time axis."),
+        };
+        string unit = bucket switch
+        {
+            LedgerBucket.Minute => "minute",
+            LedgerBucket.Hour => "hour",
+            LedgerBucket.Day => "day",
+            _ => throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "Unknown bucket."),
+        };
+        await using NpgsqlCommand command = _source.CreateCommand();
+        var where = new StringBuilder();
+        AddRange(command, where, range);
+        command.CommandText =
+            $"SELECT date_trunc('{unit}', started_at, 'UTC') AS bucket, {group} AS grp, count(*), sum(input_tokens)::bigint, sum(output_tokens)::bigint, "
+            + "coalesce(sum(cost), 0), count(*) FILTER (WHERE cost IS NULL) "
+            + $"FROM usage_records{where} GROUP BY bucket, grp";
+        var points = new List<LedgerSeriesPoint>();
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            points.Add(new LedgerSeriesPoint(
+                new DateTimeOffset(reader.GetFieldValue<DateTime>(0).ToUniversalTime(), TimeSpan.Zero),
+                reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetDecimal(5), reader.GetInt64(6)));
+        }
+
+        // Ordered here, as the contract says (groups ordinal, null first): the database's collation need not be bytewise.
+        return [.. points.OrderBy(p => p.Bucket).ThenBy(p => p.Group, StringComparer.Ordinal)];
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Sorted by the server on the numeric cost (exact), then the (time, id) order of pages.</remarks>
+    public async Task<IReadOnlyList<BillingRecord>> MostExpensiveAsync(LedgerRange range, int limit, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = _source.CreateCommand();
+        var where = new StringBuilder();
+        Where(where, "cost IS NOT NULL");
+        AddRange(command, where, range);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Max(0, limit) });
+        command.CommandText = $"SELECT {PostgresLedgerSchema.SelectList} FROM usage_records{where} ORDER BY cost DESC, started_at DESC, request_id DESC LIMIT ${command.Parameters.Count}";
+        var records = new List<BillingRecord>();
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(PostgresLedgerSchema.Read(reader));
+        }
+
+        return records;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One <c>GROUP BY</c>.</remarks>
+    public async Task<IReadOnlyList<LedgerOutcomeCount>> OutcomesAsync(LedgerRange range, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = _source.CreateCommand();
+        var where = new StringBuilder();
+        AddRange(command, where, range);
+        command.CommandText = $"SELECT ended_by, outcome, count(*) FROM usage_records{where} GROUP BY ended_by, outcome";
+        var counts = new List<LedgerOutcomeCount>();
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts.Add(new LedgerOutcomeCount(LedgerNames<EndedBy>.Parse(reader.GetString(0)), LedgerNames<ExchangeOutcome>.Parse(reader.GetString(1)), reader.GetInt64(2)));
+        }
+
+        return [.. counts.OrderBy(c => LedgerNames<EndedBy>.Of(c.EndedBy), StringComparer.Ordinal).ThenBy(c => LedgerNames<ExchangeOutcome>.Of(c.Outcome), StringComparer.Ordinal)];
+    }
+
+    /// <inheritdoc/>
     public async Task<long> CountAsync(CancellationToken cancellationToken)
     {
         await using NpgsqlCommand command = _source.CreateCommand("SELECT count(*) FROM usage_records");

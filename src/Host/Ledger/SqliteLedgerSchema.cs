@@ -192,7 +192,11 @@ internal static class SqliteLedgerSchema
     private static double? Real(Microsoft.Data.Sqlite.SqliteDataReader row, string column) =>
         row.IsDBNull(row.GetOrdinal(column)) ? null : row.GetDouble(row.GetOrdinal(column));
 
-    private static T Parse<T>(string name) where T : struct, Enum => LedgerNames<T>.Parse(name);
+    /// <summary>An enum value back from its kebab-case name.</summary>
+    public static T Parse<T>(string name) where T : struct, Enum => LedgerNames<T>.Parse(name);
 
     private static string Name<T>(T value) where T : struct, Enum => LedgerNames<T>.Of(value);
+
+    /// <summary>An enum value's kebab-case name, as the ledger stores it and the records' JSON writes it.</summary>
+    public static string NameOf<T>(T value) where T : struct, Enum => LedgerNames<T>.Of(value);
 }

@@ -93,8 +93,9 @@ internal sealed class SqliteLedgerStore : ILedgerStore
 
     /// <inheritdoc/>
     /// <remarks>
-    /// On a connection of its own (WAL lets it read while the writer writes). Costs are summed as
-    /// decimals in .NET, row by row: SQLite would sum the text as floating point.
+    /// On a connection of its own (WAL lets it read while the writer writes). SQLite groups; the costs
+    /// are summed by <see cref="DecimalSum"/>, exactly (SQLite's own <c>SUM</c> would read the text as
+    /// floating point).
     /// </remarks>
     public async Task<IReadOnlyList<LedgerSummaryRow>> SummarizeAsync(LedgerGrouping by, LedgerRange range, CancellationToken cancellationToken)
     {
@@ -104,46 +105,145 @@ internal sealed class SqliteLedgerStore : ILedgerStore
             LedgerGrouping.Model => "requested_model",
             _ => "strftime('%Y-%m-%d', started_at_ms / 1000, 'unixepoch')",
         };
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteConnection connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand query = connection.CreateCommand();
         query.CommandText =
-            $"SELECT {group}, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost FROM usage_records "
-            + "WHERE ($from IS NULL OR started_at_ms >= $from) AND ($to IS NULL OR started_at_ms < $to)";
-        query.Parameters.AddWithValue("$from", (object?)range.From?.ToUnixTimeMilliseconds() ?? DBNull.Value);
-        query.Parameters.AddWithValue("$to", (object?)range.To?.ToUnixTimeMilliseconds() ?? DBNull.Value);
-        var groups = new Dictionary<string, LedgerSummaryRow>(StringComparer.Ordinal);
-        var none = new LedgerSummaryRow(null, 0, 0, 0, 0, 0, 0, 0m, 0);
-        LedgerSummaryRow? ungrouped = null;
+            $"SELECT {group} AS grp, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(output_tokens), SUM(reasoning_tokens), "
+            + $"{DecimalSum}(cost), SUM(cost IS NULL) FROM usage_records WHERE {InRange} GROUP BY grp";
+        AddRange(query, range);
+        var rows = new List<LedgerSummaryRow>();
         await using SqliteDataReader reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            string? name = reader.IsDBNull(0) ? null : reader.GetString(0);
-            decimal? cost = reader.IsDBNull(6) ? null : decimal.Parse(reader.GetString(6), NumberStyles.Number, CultureInfo.InvariantCulture);
-            LedgerSummaryRow sum = name is null ? ungrouped ?? none : groups.TryGetValue(name, out LedgerSummaryRow? seen) ? seen : none with { Group = name };
-            sum = sum with
-            {
-                Requests = sum.Requests + 1,
-                InputTokens = sum.InputTokens + reader.GetInt64(1),
-                CachedInputTokens = sum.CachedInputTokens + reader.GetInt64(2),
-                CacheWriteTokens = sum.CacheWriteTokens + reader.GetInt64(3),
-                OutputTokens = sum.OutputTokens + reader.GetInt64(4),
-                ReasoningTokens = sum.ReasoningTokens + reader.GetInt64(5),
-                Cost = sum.Cost + (cost ?? 0m),
-                UnpricedRequests = sum.UnpricedRequests + (cost is null ? 1 : 0),
-            };
-            if (name is null)
-            {
-                ungrouped = sum;
-            }
-            else
-            {
-                groups[name] = sum;
-            }
+            rows.Add(new LedgerSummaryRow(
+                reader.IsDBNull(0) ? null : reader.GetString(0),
+                reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6),
+                ReadDecimal(reader, 7), reader.GetInt64(8)));
         }
 
-        IEnumerable<LedgerSummaryRow> rows = ungrouped is null ? groups.Values : groups.Values.Append(ungrouped);
         return [.. rows.OrderByDescending(row => row.Cost).ThenBy(row => row.Group, StringComparer.Ordinal)];
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>On a connection of its own; SQLite buckets and groups, <see cref="DecimalSum"/> sums the costs exactly.</remarks>
+    public async Task<IReadOnlyList<LedgerSeriesPoint>> SeriesAsync(LedgerGrouping by, LedgerBucket bucket, LedgerRange range, CancellationToken cancellationToken)
+    {
+        string group = by switch
+        {
+            LedgerGrouping.Key => "key_id",
+            LedgerGrouping.Model => "requested_model",
+            _ => throw new ArgumentOutOfRangeException(nameof(by), by, "A series groups by key or model; its buckets are the time axis."),
+        };
+        long width = bucket switch
+        {
+            LedgerBucket.Minute => 60_000,
+            LedgerBucket.Hour => 3_600_000,
+            LedgerBucket.Day => 86_400_000,
+            _ => throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "Unknown bucket."),
+        };
+        await using SqliteConnection connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand query = connection.CreateCommand();
+        query.CommandText =
+            $"SELECT (started_at_ms / $width) * $width AS bucket, {group} AS grp, COUNT(*), SUM(input_tokens), SUM(output_tokens), {DecimalSum}(cost), SUM(cost IS NULL) "
+            + $"FROM usage_records WHERE {InRange} GROUP BY bucket, grp ORDER BY bucket, grp";
+        query.Parameters.AddWithValue("$width", width);
+        AddRange(query, range);
+        var points = new List<LedgerSeriesPoint>();
+        await using SqliteDataReader reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            points.Add(new LedgerSeriesPoint(
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)),
+                reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), ReadDecimal(reader, 5), reader.GetInt64(6)));
+        }
+
+        return points;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>On a connection of its own; SQLite sorts with the <see cref="DecimalOrder"/> collation, exact, and keeps only the top rows.</remarks>
+    public async Task<IReadOnlyList<BillingRecord>> MostExpensiveAsync(LedgerRange range, int limit, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand query = connection.CreateCommand();
+        query.CommandText =
+            $"SELECT * FROM usage_records WHERE cost IS NOT NULL AND {InRange} "
+            + $"ORDER BY cost COLLATE {DecimalOrder} DESC, started_at_ms DESC, request_id DESC LIMIT $limit";
+        AddRange(query, range);
+        query.Parameters.AddWithValue("$limit", Math.Max(0, limit));
+        var records = new List<BillingRecord>();
+        await using SqliteDataReader reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(SqliteLedgerSchema.Read(reader));
+        }
+
+        return records;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>On a connection of its own; one <c>GROUP BY</c>.</remarks>
+    public async Task<IReadOnlyList<LedgerOutcomeCount>> OutcomesAsync(LedgerRange range, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand query = connection.CreateCommand();
+        query.CommandText = $"SELECT ended_by, outcome, COUNT(*) FROM usage_records WHERE {InRange} GROUP BY ended_by, outcome ORDER BY ended_by, outcome";
+        AddRange(query, range);
+        var counts = new List<LedgerOutcomeCount>();
+        await using SqliteDataReader reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts.Add(new LedgerOutcomeCount(
+                SqliteLedgerSchema.Parse<EndedBy>(reader.GetString(0)),
+                SqliteLedgerSchema.Parse<ExchangeOutcome>(reader.GetString(1)),
+                reader.GetInt64(2)));
+        }
+
+        return counts;
+    }
+
+    /// <summary>The range filter of every read, on <c>$from</c> and <c>$to</c> (<see cref="AddRange"/>).</summary>
+    private const string InRange = "($from IS NULL OR started_at_ms >= $from) AND ($to IS NULL OR started_at_ms < $to)";
+
+    /// <summary>An aggregate of the readers' connections: the exact sum of decimal texts (nulls skipped), as decimal text.</summary>
+    private const string DecimalSum = "decimal_sum";
+
+    /// <summary>A collation of the readers' connections: decimal texts in numeric order, exact.</summary>
+    private const string DecimalOrder = "decimal_order";
+
+    private static void AddRange(SqliteCommand command, LedgerRange range)
+    {
+        command.Parameters.AddWithValue("$from", (object?)range.From?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$to", (object?)range.To?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+    }
+
+    private static decimal ReadDecimal(SqliteDataReader reader, int ordinal) =>
+        decimal.Parse(reader.GetString(ordinal), NumberStyles.Number, CultureInfo.InvariantCulture);
+
+    private static decimal ParseCost(string text) => decimal.Parse(text, NumberStyles.Number, CultureInfo.InvariantCulture);
+
+    /// <summary>A read-only connection of its own, with <see cref="DecimalSum"/> and <see cref="DecimalOrder"/> registered.</summary>
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            connection.CreateAggregate<string?, decimal, string>(
+                DecimalSum,
+                0m,
+                (sum, cost) => cost is null ? sum : sum + ParseCost(cost),
+                sum => sum.ToString(CultureInfo.InvariantCulture),
+                isDeterministic: true);
+            connection.CreateCollation(DecimalOrder, (x, y) => ParseCost(x).CompareTo(ParseCost(y)));
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <inheritdoc/>
@@ -151,8 +251,7 @@ internal sealed class SqliteLedgerStore : ILedgerStore
     public async Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken)
     {
         (long? beforeMs, string? beforeId) = LedgerCursor.Parse(query.Cursor);
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteConnection connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText =
             "SELECT * FROM usage_records WHERE ($key IS NULL OR key_id = $key) AND ($model IS NULL OR requested_model = $model) "

@@ -79,6 +79,18 @@ public sealed class HttpRelay
         _shutdown = shutdown;
     }
 
+    /// <summary>
+    /// Starts a graceful drain: from now on a new request is refused with 503 <c>relay_shutting_down</c>
+    /// and <c>Connection: close</c>, while requests already in flight go on until they end or the
+    /// relay's shutdown token fires (the drain's deadline). Idempotent.
+    /// </summary>
+    public void StartDraining() => _draining = true;
+
+    /// <summary>Whether <see cref="StartDraining"/> was called.</summary>
+    public bool IsDraining => _draining;
+
+    private volatile bool _draining;
+
     /// <summary>Requests being handled right now (read, routed, relayed or billed).</summary>
     public int OpenExchanges => Volatile.Read(ref _openExchanges);
 
@@ -123,6 +135,15 @@ public sealed class HttpRelay
             RequestId = requestId, Api = api, KeyId = keyId, StartedAt = startedAt, HttpStatus = status, ErrorCode = code,
             RequestedModel = info.Model, Streaming = info.Stream, Route = route,
         };
+
+        if (_draining)
+        {
+            // Draining: what is in flight finishes, nothing new starts. The client retries elsewhere.
+            context.Response.Headers.Connection = "close";
+            await RejectAsync(context, Rejection(StatusCodes.Status503ServiceUnavailable, "relay_shutting_down"), "server_error",
+                "The relay is shutting down and takes no new requests; retry the request.").ConfigureAwait(false);
+            return;
+        }
 
         // 1. Read and inspect the body.
         byte[]? body;

@@ -83,6 +83,22 @@ public sealed class WebSocketRelay
 
     internal CancellationToken Shutdown { get; }
 
+    /// <summary>
+    /// Starts a graceful drain: each session finishes the turns it has open, then closes both sockets
+    /// with 1001; a session with none closes now, and a new <c>response.create</c> gets an error event
+    /// (503 <c>relay_shutting_down</c>). The relay's shutdown token (the drain's deadline) still ends
+    /// every session at once. Idempotent.
+    /// </summary>
+    public void StartDraining() => _draining.Cancel();
+
+    /// <summary>Whether <see cref="StartDraining"/> was called.</summary>
+    public bool IsDraining => _draining.IsCancellationRequested;
+
+    /// <summary>Fires when the drain starts.</summary>
+    internal CancellationToken Draining => _draining.Token;
+
+    private readonly CancellationTokenSource _draining = new();
+
     internal IMaterializer Materializer { get; }
 
     /// <summary>The graph every session materializes (built once: a blueprint is immutable).</summary>

@@ -114,6 +114,7 @@ internal sealed class WebSocketSession : ISocketSession
             this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         using CancellationTokenRegistration onIdle = _idle.Token.Register(() => End(SessionEndKind.IdleTimeout, WebSocketCloseStatus.EndpointUnavailable, "idle timeout"));
         using CancellationTokenRegistration onShutdown = _relay.Shutdown.Register(() => End(SessionEndKind.Shutdown, WebSocketCloseStatus.EndpointUnavailable, "relay shutting down"));
+        using CancellationTokenRegistration onDrain = _relay.Draining.Register(state => ((WebSocketSession)state!).EndIfDrained(), this);
         using CancellationTokenRegistration onAbort = cancellationToken.Register(() => End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost"));
         graph.ClientSource.Attach(_client, OnClientEnded); // only now: nothing of the session runs before the graph is known
         try
@@ -247,6 +248,12 @@ internal sealed class WebSocketSession : ISocketSession
         if (LaneRefusal(info.StreamId) is (byte[] laneError, string laneCode))
         {
             return ClientStep.Refuse(laneError, Rejected(info, null, 400, laneCode));
+        }
+
+        if (_relay.IsDraining)
+        {
+            // Draining: the open turns finish, then the socket closes with 1001; nothing new starts.
+            return TurnRefusal(ClientErrors.ShuttingDown, info, null, 503, "server_error");
         }
 
         if (OpenTurnCount() >= Options.MaxOpenTurns)
@@ -549,6 +556,7 @@ internal sealed class WebSocketSession : ISocketSession
         if (turn.ClientEnded)
         {
             FinishTurn(turn.Run, ExchangeOutcome.ClientAborted, EndedBy.Client, "client_closed_request", 101);
+            EndIfDrained();
             return;
         }
 
@@ -559,6 +567,16 @@ internal sealed class WebSocketSession : ISocketSession
             _ => (ExchangeOutcome.Failed, "upstream_reported_error"),
         };
         FinishTurn(turn.Run, outcome, EndedBy.Upstream, code, 101);
+        EndIfDrained();
+    }
+
+    /// <summary>Draining, and no turn open: the session closes both sockets with 1001 (after the last turn's terminal event was sent).</summary>
+    private void EndIfDrained()
+    {
+        if (_relay.IsDraining && OpenTurnCount() == 0)
+        {
+            End(SessionEndKind.Shutdown, WebSocketCloseStatus.EndpointUnavailable, "relay shutting down");
+        }
     }
 
     /// <summary>Ends a turn once (the claim decides between the graph, the session's end and the supervisor): its stages' completion hooks, then its billing record.</summary>

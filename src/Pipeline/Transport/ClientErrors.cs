@@ -8,6 +8,9 @@ internal sealed record ClientError(string Code, string Message, string? Param);
 /// <summary>The errors a WebSocket client can get for its own messages, each saying what to fix.</summary>
 internal static class ClientErrors
 {
+    public static ClientError ShuttingDown { get; } = new("relay_shutting_down",
+        "The relay is shutting down: this socket closes with 1001 once its open turns have ended. Reconnect to go on.", null);
+
     public static ClientError MissingModel { get; } = new("missing_model",
         "The first response.create must name a model, such as 'openai/gpt-4o' (or open the socket with ?model=).", "model");
 

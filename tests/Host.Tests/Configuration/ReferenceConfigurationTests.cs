@@ -82,12 +82,22 @@ public sealed class ReferenceConfigurationTests
     }
 
     [Fact]
+    public void ShutdownSection_RepeatsTheDrainTimeoutDefault()
+    {
+        Assert.Equal(new AkkaProxy.Host.Lifecycle.ShutdownOptions().DrainTimeout, RelayConfiguration.ReadShutdown(Reference()).DrainTimeout);
+        Assert.Single(typeof(AkkaProxy.Host.Lifecycle.ShutdownOptions).GetProperties());
+    }
+
+    [Fact]
     public void BillingAndAuthSections_RepeatTheirDefaults()
     {
         IConfiguration config = Reference();
         var billing = RelayConfiguration.ReadBilling(config);
         Assert.Equal(new BillingOptions().QueueCapacity, billing.QueueCapacity);
         Assert.Equal(new BillingOptions().RecentRecords, billing.RecentRecords);
+        Assert.Equal(new BillingOptions().LiveBuffer, billing.LiveBuffer);
+        Assert.Equal(new BillingOptions().LiveHeartbeat, billing.LiveHeartbeat);
+        Assert.Equal(4, typeof(BillingOptions).GetProperties().Length);
         var auth = RelayConfiguration.ReadAuth(config);
         Assert.Equal(new RelayAuthOptions().AdminKeyEnv, auth.AdminKeyEnv);
         Assert.Empty(auth.Keys);

@@ -12,7 +12,8 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// a normal turn by default; <c>ws-abort</c> (abort after <c>response.created</c>), <c>ws-close</c>
 /// (close 4000 after the turn), <c>ws-limit</c> (the 60-minute limit error), <c>ws-badusage</c>,
 /// <c>ws-big</c> (a 2 MiB event), <c>ws-flood</c> (20,000 deltas of 1 KiB), <c>ws-hold</c> (lanes:
-/// hold turns until two are open, then finish them in reverse order).
+/// hold turns until two are open, then finish them in reverse order), <c>ws-gated</c> (<c>response.created</c>,
+/// then the rest of the turn once <see cref="TurnGate"/> is released).
 /// </summary>
 public sealed class FakeResponsesSocket
 {
@@ -22,6 +23,12 @@ public sealed class FakeResponsesSocket
     private int _open;
     private long _floodSent;
     private int _sending;
+
+    /// <summary>Releases the rest of a <c>ws-gated</c> turn, one turn per release.</summary>
+    public SemaphoreSlim TurnGate { get; } = new(0);
+
+    /// <summary>Completes when a <c>ws-gated</c> turn has sent <c>response.created</c> and waits for <see cref="TurnGate"/>.</summary>
+    public TaskCompletionSource GatedTurnWaiting { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Upgrade requests' headers, in order.</summary>
     public ConcurrentQueue<IReadOnlyDictionary<string, string>> Handshakes { get; } = new();
@@ -104,6 +111,13 @@ public sealed class FakeResponsesSocket
                         continue;
                     case "ws-big":
                         await SendAsync(ws, "{\"type\":\"response.created\",\"pad\":\"" + new string('x', 2 * 1024 * 1024) + "\"}");
+                        continue;
+                    case "ws-gated":
+                        await SendAsync(ws, Event("response.created", turn, lane, previous, "in_progress", "null", 0));
+                        GatedTurnWaiting.TrySetResult();
+                        await TurnGate.WaitAsync();
+                        await SendAsync(ws, Delta(turn, lane, "after the gate", 1));
+                        await SendAsync(ws, Event("response.completed", turn, lane, previous, "completed", UsageJson(turn, true), 2));
                         continue;
                     case "ws-hold":
                         await SendAsync(ws, Event("response.created", turn, lane, previous, "in_progress", "null", 0));

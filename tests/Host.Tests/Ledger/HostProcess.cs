@@ -11,13 +11,17 @@ internal sealed partial class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private HostProcess(Process process, Uri baseUrl)
+    private HostProcess(Process process, Uri baseUrl, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
+        Output = output;
         _process = process;
         BaseUrl = baseUrl;
     }
 
     public Uri BaseUrl { get; }
+
+    /// <summary>What the process wrote to stdout and stderr so far, line by line (for failure messages).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; }
 
     /// <summary>Starts the host on <paramref name="configFile"/> and waits until it listens.</summary>
     public static async Task<HostProcess> StartAsync(string configFile, string workingDirectory)
@@ -64,8 +68,30 @@ internal sealed partial class HostProcess : IAsyncDisposable
             throw new InvalidOperationException("The host did not start listening:\n" + string.Join('\n', output));
         }
 
-        return new HostProcess(process, await listening.Task);
+        return new HostProcess(process, await listening.Task, output);
     }
+
+    /// <summary>Asks the process to stop as a service manager would (SIGTERM), and returns once the signal was sent.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} exited with {kill.ExitCode}.");
+        }
+    }
+
+    /// <summary>Waits for the process to exit by itself (bounded by <paramref name="within"/>), and returns its exit code.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan within)
+    {
+        await _process.WaitForExitAsync().WaitAsync(within);
+        return _process.ExitCode;
+    }
+
+    /// <summary>The process's signal masks, from /proc (for failure messages).</summary>
+    public string SignalState() =>
+        string.Join('\n', File.ReadAllLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith("Sig", StringComparison.Ordinal) || l.StartsWith("Name", StringComparison.Ordinal))) + "\n";
 
     /// <summary>Kills the process at once (SIGKILL): nothing of it runs after this.</summary>
     public async Task KillAsync()

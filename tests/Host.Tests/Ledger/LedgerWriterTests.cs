@@ -130,6 +130,12 @@ public sealed class LedgerWriterTests : IAsyncLifetime
 
         public Task<IReadOnlyList<LedgerSummaryRow>> SummarizeAsync(LedgerGrouping by, LedgerRange range, CancellationToken cancellationToken) => inner.SummarizeAsync(by, range, cancellationToken);
 
+        public Task<IReadOnlyList<LedgerSeriesPoint>> SeriesAsync(LedgerGrouping by, LedgerBucket bucket, LedgerRange range, CancellationToken cancellationToken) => inner.SeriesAsync(by, bucket, range, cancellationToken);
+
+        public Task<IReadOnlyList<AkkaProxy.Pipeline.Billing.BillingRecord>> MostExpensiveAsync(LedgerRange range, int limit, CancellationToken cancellationToken) => inner.MostExpensiveAsync(range, limit, cancellationToken);
+
+        public Task<IReadOnlyList<LedgerOutcomeCount>> OutcomesAsync(LedgerRange range, CancellationToken cancellationToken) => inner.OutcomesAsync(range, cancellationToken);
+
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -62,6 +62,12 @@ public sealed class UnwritableLedgerReadinessTests : RelayTestBase
 
         public Task<IReadOnlyList<LedgerSummaryRow>> SummarizeAsync(LedgerGrouping by, LedgerRange range, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<LedgerSummaryRow>>([]);
 
+        public Task<IReadOnlyList<LedgerSeriesPoint>> SeriesAsync(LedgerGrouping by, LedgerBucket bucket, LedgerRange range, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<LedgerSeriesPoint>>([]);
+
+        public Task<IReadOnlyList<AkkaProxy.Pipeline.Billing.BillingRecord>> MostExpensiveAsync(LedgerRange range, int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<AkkaProxy.Pipeline.Billing.BillingRecord>>([]);
+
+        public Task<IReadOnlyList<LedgerOutcomeCount>> OutcomesAsync(LedgerRange range, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<LedgerOutcomeCount>>([]);
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

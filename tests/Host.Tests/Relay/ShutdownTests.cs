@@ -6,9 +6,14 @@ using AkkaProxy.Pipeline.Billing;
 
 namespace AkkaProxy.Host.Tests.Relay;
 
-/// <summary>Stopping the host mid-stream: clients are told, and every record still reaches the sinks.</summary>
+/// <summary>
+/// Stopping the host mid-stream with no time to drain (<c>drain-timeout = 0s</c>, the same as a drain
+/// whose deadline passed): clients are told, and every record still reaches the sinks.
+/// </summary>
 public sealed class ShutdownTests : RelayTestBase
 {
+    protected override string ExtraHocon => "akkaproxy.shutdown.drain-timeout = 0s";
+
     [Fact]
     public async Task HostStoppingBeforeResponseHeaders_Gets503RelayShuttingDown_AndIsBilledAsShutdown()
     {

@@ -80,6 +80,8 @@ public sealed class RelayTestHost : IAsyncDisposable
                 admin-key-env = {{AdminKeyEnv}}
               }
               ledger { data-directory = "{{dataDirectory.Replace("\\", "/")}}" }
+              # Tests stop hosts with nothing open (RelayTestBase waits for that); a bound, should one be left.
+              shutdown { drain-timeout = 5s }
             }
             Logging.LogLevel.Default = Warning
             {{extraHocon}}
