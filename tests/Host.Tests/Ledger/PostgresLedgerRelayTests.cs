@@ -11,7 +11,7 @@ namespace AkkaProxy.Host.Tests.Ledger;
 
 /// <summary>
 /// The host with <c>akkaproxy.ledger.store = postgresql</c> on a database of the test's own: relayed
-/// requests reach PostgreSQL, <c>/admin/usage</c> and its summary read them there, and <c>/readyz</c>
+/// requests reach PostgreSQL, <c>/admin/usage</c>, its summary and the admin page's reads read them there, and <c>/readyz</c>
 /// follows whether the database takes writes.
 /// </summary>
 public sealed class PostgresLedgerRelayTests : RelayTestBase
@@ -59,6 +59,21 @@ public sealed class PostgresLedgerRelayTests : RelayTestBase
         Assert.Equal(3, gpt.GetProperty("requests").GetInt64());
         Assert.Equal(billed.Sum(r => r.Cost!.Value), gpt.GetProperty("cost").GetDecimal());
         Assert.Equal(billed.Sum(r => r.Usage.InputTokens), gpt.GetProperty("input_tokens").GetInt64());
+
+        // The admin page's reads, from PostgreSQL too.
+        string from = Uri.EscapeDataString(billed.Min(r => r.StartedAt).AddMinutes(-5).ToString("O", CultureInfo.InvariantCulture));
+        using JsonDocument series = await AdminJsonAsync($"/admin/usage/series?by=key&from={from}");
+        Assert.Equal("ledger", series.RootElement.GetProperty("source").GetString());
+        JsonElement key = Assert.Single(series.RootElement.GetProperty("totals").EnumerateArray());
+        Assert.Equal("team-a", key.GetProperty("group").GetString());
+        Assert.Equal(billed.Sum(r => r.Cost!.Value), key.GetProperty("cost").GetDecimal());
+        using JsonDocument top = await AdminJsonAsync($"/admin/usage/top?from={from}");
+        Assert.Equal(
+            billed.OrderByDescending(r => r.Cost).ThenByDescending(r => r.StartedAt.ToUnixTimeMilliseconds()).ThenByDescending(r => r.RequestId, StringComparer.Ordinal).Select(r => r.RequestId),
+            top.RootElement.GetProperty("data").EnumerateArray().Select(r => r.GetProperty("request_id").GetString()));
+        using JsonDocument outcomes = await AdminJsonAsync($"/admin/usage/outcomes?from={from}");
+        JsonElement outcome = Assert.Single(outcomes.RootElement.GetProperty("data").EnumerateArray());
+        Assert.Equal(("upstream", "completed", 3L), (outcome.GetProperty("ended_by").GetString(), outcome.GetProperty("outcome").GetString(), outcome.GetProperty("requests").GetInt64()));
     }
 
     [Fact]

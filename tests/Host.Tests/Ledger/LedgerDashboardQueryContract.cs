@@ -1,31 +1,18 @@
 using AkkaProxy.Host.Ledger;
-using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 
 namespace AkkaProxy.Host.Tests.Ledger;
 
 /// <summary>
-/// The admin page's reads on a real SQLite file: time series per key and model, the most expensive
-/// records, outcomes by side; aggregated by SQLite, with costs summed and compared exactly.
+/// The admin page's reads, on each store (<see cref="SqliteLedgerDashboardQueryTests"/>,
+/// <see cref="PostgresLedgerDashboardQueryTests"/>): time series per key and model, the most
+/// expensive records, outcomes by side; aggregated by the database, with costs summed and compared
+/// exactly.
 /// </summary>
-public sealed class LedgerDashboardQueryTests : IAsyncLifetime
+public abstract class LedgerDashboardQueryContract<TStorage> : LedgerStorageTest<TStorage>
+    where TStorage : LedgerTestStorage, new()
 {
     private static readonly DateTimeOffset Nine = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
-
-    private readonly string _directory = RelayTestHost.NewDataDirectory();
-    private SqliteLedgerStore _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        _store = new SqliteLedgerStore(Path.Combine(_directory, "usage.db"));
-        await _store.InitializeAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
 
     private static BillingRecord At(string id, DateTimeOffset startedAt, string? key, string model, decimal? cost, long input = 10, long output = 3,
         ExchangeOutcome outcome = ExchangeOutcome.Completed, EndedBy endedBy = EndedBy.Upstream) =>
@@ -38,7 +25,8 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
     [Fact]
     public async Task TheSeries_BucketsByMinuteAndGroupsByKey_WithCostsSummedExactly()
     {
-        await _store.WriteAsync(
+        ILedgerStore store = await OpenAsync();
+        await store.WriteAsync(
         [
             At("a1", Nine.AddSeconds(5), "team-a", "m1", 0.1m),
             At("a2", Nine.AddSeconds(59.999), "team-a", "m2", 0.2m, input: 7), // 0.1 + 0.2 as doubles is 0.30000000000000004
@@ -49,7 +37,7 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
             At("late", Nine.AddHours(2), "team-a", "m1", 9m),
         ], CancellationToken.None);
 
-        IReadOnlyList<LedgerSeriesPoint> points = await _store.SeriesAsync(LedgerGrouping.Key, LedgerBucket.Minute, new LedgerRange(Nine, Nine.AddHours(1)), CancellationToken.None);
+        IReadOnlyList<LedgerSeriesPoint> points = await store.SeriesAsync(LedgerGrouping.Key, LedgerBucket.Minute, new LedgerRange(Nine, Nine.AddHours(1)), CancellationToken.None);
 
         Assert.Equal(
         [
@@ -64,7 +52,8 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
     [Fact]
     public async Task TheSeries_ByModelAndHourOrDay_AlignsOnUtc()
     {
-        await _store.WriteAsync(
+        ILedgerStore store = await OpenAsync();
+        await store.WriteAsync(
         [
             At("x", Nine.AddMinutes(10), "team-a", "m1", 1.5m),
             At("y", Nine.AddMinutes(50), "team-b", "m1", 2.25m),
@@ -72,19 +61,20 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
         ], CancellationToken.None);
         var all = new LedgerRange(null, null);
 
-        IReadOnlyList<LedgerSeriesPoint> hourly = await _store.SeriesAsync(LedgerGrouping.Model, LedgerBucket.Hour, all, CancellationToken.None);
-        IReadOnlyList<LedgerSeriesPoint> daily = await _store.SeriesAsync(LedgerGrouping.Model, LedgerBucket.Day, all, CancellationToken.None);
+        IReadOnlyList<LedgerSeriesPoint> hourly = await store.SeriesAsync(LedgerGrouping.Model, LedgerBucket.Hour, all, CancellationToken.None);
+        IReadOnlyList<LedgerSeriesPoint> daily = await store.SeriesAsync(LedgerGrouping.Model, LedgerBucket.Day, all, CancellationToken.None);
 
         Assert.Equal([new(Nine, "m1", 2, 20, 6, 3.75m, 0), new(Nine.AddHours(1), "m2", 1, 10, 3, 4m, 0)], hourly);
         Assert.Equal([new(Nine.Date, "m1", 2, 20, 6, 3.75m, 0), new(Nine.Date, "m2", 1, 10, 3, 4m, 0)], daily.Select(p => p with { Bucket = p.Bucket.UtcDateTime.Date }));
         Assert.Equal(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), daily[0].Bucket);
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.SeriesAsync(LedgerGrouping.Day, LedgerBucket.Hour, all, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.SeriesAsync(LedgerGrouping.Day, LedgerBucket.Hour, all, CancellationToken.None));
     }
 
     [Fact]
     public async Task TheMostExpensive_AreOrderedByExactCost_NewestFirstOnATie_WithoutUnpricedRecords()
     {
-        await _store.WriteAsync(
+        ILedgerStore store = await OpenAsync();
+        await store.WriteAsync(
         [
             At("small", Nine, "team-a", "m1", 0.001m),
             At("big-low", Nine.AddSeconds(1), "team-a", "m1", 1.0000000000000000001m), // equal to the next as doubles
@@ -97,17 +87,18 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
             At("outside", Nine.AddHours(3), "team-a", "m1", 100m),
         ], CancellationToken.None);
 
-        IReadOnlyList<BillingRecord> top = await _store.MostExpensiveAsync(new LedgerRange(Nine, Nine.AddHours(1)), 6, CancellationToken.None);
+        IReadOnlyList<BillingRecord> top = await store.MostExpensiveAsync(new LedgerRange(Nine, Nine.AddHours(1)), 6, CancellationToken.None);
 
         Assert.Equal(["ten", "two", "big-high", "big-low", "tie-new", "tie-old"], top.Select(r => r.RequestId));
         Assert.Equal(1.0000000000000000002m, top[2].Cost);
-        Assert.Equal(2, (await _store.MostExpensiveAsync(new LedgerRange(null, null), 2, CancellationToken.None)).Count);
+        Assert.Equal(2, (await store.MostExpensiveAsync(new LedgerRange(null, null), 2, CancellationToken.None)).Count);
     }
 
     [Fact]
     public async Task TheOutcomes_AreCountedPerSideAndOutcome()
     {
-        await _store.WriteAsync(
+        ILedgerStore store = await OpenAsync();
+        await store.WriteAsync(
         [
             At("ok1", Nine, "team-a", "m1", 1m),
             At("ok2", Nine, "team-a", "m1", 1m),
@@ -118,7 +109,7 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
             At("before", Nine.AddDays(-1), "team-b", "m1", 0m, outcome: ExchangeOutcome.Rejected, endedBy: EndedBy.Relay),
         ], CancellationToken.None);
 
-        IReadOnlyList<LedgerOutcomeCount> counts = await _store.OutcomesAsync(new LedgerRange(Nine, null), CancellationToken.None);
+        IReadOnlyList<LedgerOutcomeCount> counts = await store.OutcomesAsync(new LedgerRange(Nine, null), CancellationToken.None);
 
         Assert.Equal(
         [
@@ -132,6 +123,7 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
     [Fact]
     public async Task TheInMemoryReads_TheAdminPageUsesWithoutALedger_AnswerAsTheStoreDoes()
     {
+        ILedgerStore store = await OpenAsync();
         BillingRecord[] records =
         [
             At("a", Nine.AddSeconds(1), "team-a", "m1", 0.1m),
@@ -141,7 +133,7 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
             At("e", Nine.AddHours(5), "team-b", "m1", 0.5m, outcome: ExchangeOutcome.Rejected, endedBy: EndedBy.Relay),
             At("f", Nine.AddDays(2), "team-a", "m2", 3m),
         ];
-        await _store.WriteAsync(records, CancellationToken.None);
+        await store.WriteAsync(records, CancellationToken.None);
 
         foreach (LedgerRange range in new[] { new LedgerRange(null, null), new LedgerRange(Nine.AddMinutes(1), Nine.AddDays(1)) })
         {
@@ -149,12 +141,12 @@ public sealed class LedgerDashboardQueryTests : IAsyncLifetime
             {
                 foreach (LedgerBucket bucket in Enum.GetValues<LedgerBucket>())
                 {
-                    Assert.Equal(await _store.SeriesAsync(by, bucket, range, CancellationToken.None), RecentLedgerReads.Series(records, by, bucket, range));
+                    Assert.Equal(await store.SeriesAsync(by, bucket, range, CancellationToken.None), RecentLedgerReads.Series(records, by, bucket, range));
                 }
             }
 
-            Assert.Equal((await _store.MostExpensiveAsync(range, 4, CancellationToken.None)).Select(r => r.RequestId), RecentLedgerReads.MostExpensive(records, range, 4).Select(r => r.RequestId));
-            Assert.Equal(await _store.OutcomesAsync(range, CancellationToken.None), RecentLedgerReads.Outcomes(records, range));
+            Assert.Equal((await store.MostExpensiveAsync(range, 4, CancellationToken.None)).Select(r => r.RequestId), RecentLedgerReads.MostExpensive(records, range, 4).Select(r => r.RequestId));
+            Assert.Equal(await store.OutcomesAsync(range, CancellationToken.None), RecentLedgerReads.Outcomes(records, range));
         }
     }
 }
