@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using Akka.Actor;
 using Akka.Streams;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Diagnostics;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
@@ -195,6 +196,8 @@ public sealed class HttpRelay
             return;
         }
 
+        // The span starts once the request is ready to go upstream, and ends when it is billed.
+        ExchangeTracing.Attach(exchange, ExchangeTracing.StartHttp(route, context.Request.Headers));
         HttpRelayOutcome outcome;
         try
         {
@@ -244,6 +247,7 @@ public sealed class HttpRelay
         if (exchange.TryClaimBilling())
         {
             BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome.Outcome, outcome.EndedBy, outcome.Status, outcome.ErrorCode, _time.GetUtcNow());
+            ExchangeTracing.Stop(exchange, record);
             await _billing.EnqueueAsync(record, CancellationToken.None).ConfigureAwait(false);
         }
         else
@@ -376,6 +380,7 @@ public sealed class HttpRelay
         request.Headers.AcceptEncoding.Clear();
         request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
         ProviderCredentials.Apply(exchange.Provider, request.Headers);
+        TracePropagation.Inject(exchange.Activity, request.Headers);
         return request;
     }
 
