@@ -38,13 +38,11 @@ internal static class TracePropagation
     }
 
     /// <summary>The headers of a WebSocket upgrade with the span's context in place of any trace headers they had.</summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> WithTraceContext(IReadOnlyList<KeyValuePair<string, string>> headers, Activity? span)
-    {
-        if (span is null)
-        {
-            return headers;
-        }
+    public static IReadOnlyList<KeyValuePair<string, string>> WithTraceContext(IReadOnlyList<KeyValuePair<string, string>> headers, Activity? span) =>
+        span is null ? headers : Replaced(headers, span); // apart: the lambdas' closure would be allocated on entry, span or not
 
+    private static List<KeyValuePair<string, string>> Replaced(IReadOnlyList<KeyValuePair<string, string>> headers, Activity span)
+    {
         var injected = new List<KeyValuePair<string, string>>();
         DistributedContextPropagator.Current.Inject(span, injected, static (carrier, name, value) =>
         {
