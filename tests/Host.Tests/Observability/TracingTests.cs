@@ -141,6 +141,24 @@ public sealed class TracingTests : RelayTestBase, IDisposable
         Assert.Equal("failed", reset.GetTagItem("akkaproxy.outcome"));
     }
 
+    [Fact]
+    public async Task AWebSocketTurnWhoseUpstreamCannotBeDialled_EndsItsSpanWithError()
+    {
+        await using (RelaySocket socket = await RelaySocket.ConnectAsync(Relay.BaseUrl))
+        {
+            await socket.SendAsync(Create.Replace("openai/gpt-4o", "deadend/gpt-4o", StringComparison.Ordinal));
+            await socket.ReceiveUntilAsync("error");
+        }
+
+        Activity span = _spans.Single((await Relay.Billing.WaitForAsync(r => r.RequestedModel == "deadend/gpt-4o")).RequestId);
+        Assert.Equal("chat gpt-4o", span.DisplayName);
+        Assert.Equal(ActivityStatusCode.Error, span.Status);
+        Assert.Equal("upstream_unreachable", span.GetTagItem("error.type"));
+        Assert.Equal("upstream", span.GetTagItem("akkaproxy.error.side"));
+        Assert.Equal("request", span.GetTagItem("akkaproxy.error.phase"));
+        Assert.Equal("responses", span.GetTagItem("akkaproxy.api"));
+    }
+
     /// <summary>The trace id and parent id of a W3C <c>traceparent</c> (version 00).</summary>
     private static (string TraceId, string ParentId) TraceParent(string header)
     {
