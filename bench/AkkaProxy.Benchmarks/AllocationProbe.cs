@@ -14,7 +14,8 @@ namespace AkkaProxy.Benchmarks;
 /// <c>--alloc-probe</c>: exact managed bytes allocated per stream (GC.GetAllocatedBytesForCurrentThread,
 /// averaged over 50 streams after warm-up) for each path at three stream lengths, including the
 /// edge cases BenchmarkDotNet does not run: events split across many small segments, and a Chat
-/// stream whose chunks carry no <c>model</c>. Takes a few seconds; no timing.
+/// stream whose chunks carry no <c>model</c>; then the span hooks of one exchange, with and without a
+/// listener (<see cref="TracingProbe"/>). Takes a few seconds; no timing.
 /// </summary>
 public static class AllocationProbe
 {
@@ -65,6 +66,8 @@ public static class AllocationProbe
                 }
             }
         }
+
+        TracingProbe.Run(route);
     }
 
     private static double Measure(Func<bool> body)

@@ -108,6 +108,15 @@ public sealed class HarnessRun(HarnessOptions options)
             Log($"logging      Warning {results.Logging.Warning.Load.PerSecond:N0} req/s, Information {results.Logging.Information.Load.PerSecond:N0} req/s, log {results.Logging.InformationLogBytes / 1024.0 / 1024:0.0} MiB");
         }
 
+        if (options.Runs("service-costs"))
+        {
+            results.ServiceCosts = await ServiceCostsAsync(fake, workDir.FullName, fakePids);
+            foreach (string scenario in results.ServiceCosts.Scenarios)
+            {
+                Log($"service costs {scenario}: ledger {results.ServiceCosts.Cost(scenario, ServiceCostFigures.LedgerOn, ServiceCostFigures.LedgerOff):P1} of req/s, key limits {results.ServiceCosts.Cost(scenario, ServiceCostFigures.KeyLimits, ServiceCostFigures.KeyPlain):P1}");
+            }
+        }
+
         if (options.Runs("idle-sockets"))
         {
             var builds = new List<(string Name, string Dll)>();
@@ -257,6 +266,52 @@ public sealed class HarnessRun(HarnessOptions options)
         Task<ProcessUsage> client = UsageSampler.MeasureAsync(() => [Environment.ProcessId], phases);
         LoadResult load = await run.RunAsync(phases);
         return new ManySocketsFigures(target.Name, options.Sockets, run.Clients.Count, scenario.Expected.Events, load, await server, await fake, await client);
+    }
+
+    /// <summary>The relay key the service-costs relays with keys accept.</summary>
+    private const string BenchKey = "bench-relay-key";
+
+    /// <summary>
+    /// The Chat SSE scenarios at c=32 against four fresh relays, <see cref="HarnessOptions.ServiceRounds"/>
+    /// rounds with the order rotating: the ledger on (the default) and off; a relay key without limits and
+    /// the same key with a budget and both rate limits, all far too high to refuse, so every request pays
+    /// the checks and the accounting. All four price the fake's models, so each computes a cost alike.
+    /// </summary>
+    private async Task<ServiceCostFigures> ServiceCostsAsync(FakeProcess fake, string workDir, Func<IReadOnlyList<int>> fakePids)
+    {
+        const string pricing = """akkaproxy.pricing { "fake/*" { input = 2.50, output = 10.00 } }""";
+        const string key = $$"""akkaproxy.auth.keys.bench { key = "{{BenchKey}}" }""";
+        const string limits = """akkaproxy.auth.keys.bench { requests-per-minute = 100000000, tokens-per-minute = 1000000000000, budget = 1000000000, budget-period = month }""";
+        string dll = RelayProcess.HostDll(options.RepoRoot);
+        var ledgerOff = new Dictionary<string, string>(options.RelayEnvironment) { ["AKKAPROXY__LEDGER__ENABLED"] = "false" };
+        await using RelayProcess on = await RelayProcess.StartAsync(dll, fake.BaseUri, "Warning", workDir, options.RelayEnvironment, ServiceCostFigures.LedgerOn, pricing);
+        await using RelayProcess off = await RelayProcess.StartAsync(dll, fake.BaseUri, "Warning", workDir, ledgerOff, ServiceCostFigures.LedgerOff, pricing);
+        await using RelayProcess plain = await RelayProcess.StartAsync(dll, fake.BaseUri, "Warning", workDir, options.RelayEnvironment, ServiceCostFigures.KeyPlain, pricing + "\n" + key);
+        await using RelayProcess limited = await RelayProcess.StartAsync(dll, fake.BaseUri, "Warning", workDir, options.RelayEnvironment, ServiceCostFigures.KeyLimits, pricing + "\n" + key + "\n" + limits);
+        Target[] variants =
+        [
+            on.AsTarget(ServiceCostFigures.LedgerOn),
+            off.AsTarget(ServiceCostFigures.LedgerOff),
+            plain.AsTarget(ServiceCostFigures.KeyPlain) with { RelayKey = BenchKey },
+            limited.AsTarget(ServiceCostFigures.KeyLimits) with { RelayKey = BenchKey },
+        ];
+        Scenario[] scenarios = [.. Scenarios.All.Where(s => s.Kind == ScenarioKind.ChatSse && s.KeepAlive && (options.Only is null || options.Only.Contains(s.Name)))];
+        await SmokeCheckAsync(scenarios, variants);
+        var runs = new List<RunFigures>();
+        for (int round = 0; round < options.ServiceRounds; round++)
+        {
+            foreach (Scenario scenario in scenarios)
+            {
+                for (int k = 0; k < variants.Length; k++)
+                {
+                    RunFigures run = await RunOnceAsync(variants[(k + round) % variants.Length], scenario, 32, fakePids);
+                    runs.Add(run);
+                    Print(run);
+                }
+            }
+        }
+
+        return new ServiceCostFigures(runs);
     }
 
     /// <summary>chat-sse-20 at c=32 against the relay at Warning, then against a second relay at Information.</summary>

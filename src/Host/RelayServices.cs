@@ -1,5 +1,7 @@
 using AkkaProxy.Host.Observability;
+using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using AkkaProxy.Host.Health;
 using AkkaProxy.Host.Lifecycle;
 using AkkaProxy.Host.Ledger;
@@ -10,6 +12,7 @@ using AkkaProxy.Host.Billing;
 using AkkaProxy.Host.Configuration;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Diagnostics;
 using AkkaProxy.Pipeline.Hosting;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
@@ -226,7 +229,11 @@ public static class RelayServices
         });
     }
 
-    /// <summary>The opt-in metric exporters: a Prometheus scrape endpoint, OTLP.</summary>
+    /// <summary>
+    /// The opt-in exporters: metrics to a Prometheus scrape endpoint and over OTLP; over OTLP too, the
+    /// relay's trace spans (<see cref="RelayTracing.SourceName"/>) and ASP.NET Core's request spans,
+    /// their parents (health and scrape requests are left out).
+    /// </summary>
     private static void AddExporters(IServiceCollection services, IConfiguration config)
     {
         ObservabilityOptions observability = RelayConfiguration.ReadObservability(config);
@@ -236,7 +243,7 @@ public static class RelayServices
             return;
         }
 
-        services.AddOpenTelemetry().WithMetrics(metrics =>
+        OpenTelemetryBuilder telemetry = services.AddOpenTelemetry().WithMetrics(metrics =>
         {
             metrics.AddMeter(RelayMetrics.MeterName);
             if (observability.Prometheus)
@@ -249,5 +256,17 @@ public static class RelayServices
                 metrics.AddOtlpExporter(otlp => otlp.Endpoint = new Uri(observability.OtlpEndpoint));
             }
         });
+        if (observability.OtlpEndpoint.Length > 0)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(RelayTracing.SourceName)
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !IsOperational(context.Request.Path, observability))
+                .AddOtlpExporter(otlp => otlp.Endpoint = new Uri(observability.OtlpEndpoint)));
+        }
     }
+
+    /// <summary>Health probes and the scrape endpoint: requests of the operator's tools, not of clients.</summary>
+    private static bool IsOperational(PathString path, ObservabilityOptions observability) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz")
+        || (observability.Prometheus && path.StartsWithSegments(observability.PrometheusPath));
 }

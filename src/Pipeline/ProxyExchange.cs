@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Supervision;
@@ -120,6 +121,9 @@ public sealed class ProxyExchange
         _bodyInfoOf = RequestBody;
         _hasBodyInfo = true;
     }
+
+    /// <summary>The exchange's trace span, while it runs and someone listens (see <c>Diagnostics/ExchangeTracing</c>); null otherwise.</summary>
+    internal Activity? Activity { get; set; }
 
     /// <summary>The connection the exchange runs on (its supervisor's scope and ledger), once it reached its graph.</summary>
     internal ConnectionScope? Connection { get; set; }

@@ -61,6 +61,10 @@ public sealed class HttpLoadRun(HttpMessageInvoker client, Target target, Scenar
                     Content = new ByteArrayContent(body),
                 };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                if (target.RelayKey is string key)
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                }
                 if (!scenario.KeepAlive)
                 {
                     request.Headers.ConnectionClose = true;

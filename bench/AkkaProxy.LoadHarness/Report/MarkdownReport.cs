@@ -54,6 +54,7 @@ public static class MarkdownReport
         AgainstEarlierBuild(md, results);
         WebSockets(md, results);
         Logging(md, results);
+        ServiceCosts(md, results);
         md.AppendLine("### Chart").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"![Requests (WebSocket: turns) per second per scenario, one bar per target, at c=1 and c=32; the label on each relay bar is relay/nginx]({chartRelativePath})").AppendLine();
         md.AppendLine("Log scale. Rendered by gnuplot from this run's figures.").AppendLine();
@@ -321,6 +322,38 @@ public static class MarkdownReport
 
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Information ÷ Warning req/s: {Fmt.X(Fmt.Ratio(logging.Information.Load.PerSecond, logging.Warning.Load.PerSecond))}; the Information relay wrote {logging.InformationLogBytes / 1048576.0:0.0} MiB of log.").AppendLine();
+    }
+
+    private static void ServiceCosts(StringBuilder md, HarnessResults results)
+    {
+        if (results.ServiceCosts is not ServiceCostFigures costs)
+        {
+            return;
+        }
+
+        int rounds = results.Options.ServiceRounds;
+        md.AppendLine("### What the ledger and the key limits cost").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Four fresh relays of this build, the Chat SSE scenarios at c=32, {rounds} rounds with the order rotating; each cell is req/s per round, then the median. `{ServiceCostFigures.LedgerOn}` is the default (the SQLite ledger on), `{ServiceCostFigures.LedgerOff}` has `AKKAPROXY__LEDGER__ENABLED=false`; `{ServiceCostFigures.KeyPlain}` has one relay key without limits and clients send it, `{ServiceCostFigures.KeyLimits}` gives the same key a budget and both rate limits, far too high to refuse, so every request is checked and accounted. All four price the fake's models alike.").AppendLine();
+        md.AppendLine("| scenario | relay | req/s per round | median | p50 ms (median round) | CPU µs/req |").AppendLine("|---|---|---|---:|---:|---:|");
+        foreach (string scenario in costs.Scenarios)
+        {
+            foreach (string variant in ServiceCostFigures.Variants)
+            {
+                RunFigures[] runs = [.. costs.Runs.Where(r => r.Scenario == scenario && r.Target == variant)];
+                RunFigures middle = runs.OrderBy(r => r.Load.PerSecond).ElementAt(runs.Length / 2);
+                string perRound = string.Join(", ", runs.Select(r => Fmt.N0(r.Load.PerSecond)));
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {scenario} | {variant} | {perRound} | {Fmt.N0(costs.MedianPerSecond(scenario, variant))} | {Fmt.F(middle.Load.P50Ms, 3)} | {Fmt.F(CpuPerRequestMicros(middle), 0)} |");
+            }
+        }
+
+        md.AppendLine();
+        md.AppendLine("| scenario | the ledger's cost (1 − on ÷ off) | the key limits' cost (1 − limits ÷ key) |").AppendLine("|---|---:|---:|");
+        foreach (string scenario in costs.Scenarios)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {scenario} | {costs.Cost(scenario, ServiceCostFigures.LedgerOn, ServiceCostFigures.LedgerOff):P1} | {costs.Cost(scenario, ServiceCostFigures.KeyLimits, ServiceCostFigures.KeyPlain):P1} |");
+        }
+
+        md.AppendLine();
     }
 
     /// <summary>"commit `abc1234`", or "`main` (commit `abc1234`)" when the revision was given by another name.</summary>

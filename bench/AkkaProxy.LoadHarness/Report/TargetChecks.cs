@@ -49,7 +49,22 @@ public static class TargetChecks
         checks.Add(OneSocketAgainstBefore(results));
         checks.Add(ManySocketsAgainstBefore(results));
         checks.Add(IdleSocketAgainstBefore(results));
+        checks.Add(ServiceCost(results, "the usage ledger costs at most 5% of req/s (chat-sse, c=32, ledger on vs off)", ServiceCostFigures.LedgerOn, ServiceCostFigures.LedgerOff, 0.05));
+        checks.Add(ServiceCost(results, "budget checks and rate limits cost at most 2% of req/s (chat-sse, c=32, key with limits vs without)", ServiceCostFigures.KeyLimits, ServiceCostFigures.KeyPlain, 0.02));
         return checks;
+    }
+
+    /// <summary>The worst scenario's share of req/s lost by <paramref name="with"/> against <paramref name="without"/>, medians of the rounds.</summary>
+    private static TargetCheck ServiceCost(HarnessResults results, string name, string with, string without, double allowed)
+    {
+        if (results.ServiceCosts is not ServiceCostFigures costs || !costs.Scenarios.Any())
+        {
+            return new TargetCheck(name, "not run", null);
+        }
+
+        (string Scenario, double Cost)[] all = [.. costs.Scenarios.Select(s => (s, costs.Cost(s, with, without)))];
+        string measured = string.Join("; ", all.Select(c => $"{c.Scenario}: {c.Cost:P1}"));
+        return new TargetCheck(name, measured, all.All(c => c.Cost <= allowed));
     }
 
     /// <summary>(relay p50 − direct p50) / (<paramref name="against"/> p50 − direct p50); NaN when that target added nothing measurable.</summary>

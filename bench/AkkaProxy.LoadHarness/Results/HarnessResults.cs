@@ -27,6 +27,9 @@ public sealed class HarnessResults
 
     public LoggingFigures? Logging { get; set; }
 
+    /// <summary>The ledger's and the key limits' cost (null unless the service-costs extra ran).</summary>
+    public ServiceCostFigures? ServiceCosts { get; set; }
+
     public RunFigures? Find(string scenario, int concurrency, string target) =>
         Runs.FirstOrDefault(r => r.Scenario == scenario && r.Concurrency == concurrency && r.Target == target);
 

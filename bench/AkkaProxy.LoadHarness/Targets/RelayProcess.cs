@@ -27,7 +27,7 @@ public sealed class RelayProcess : IAsyncDisposable
     public static string HostDll(string repoRoot) => Path.Combine(repoRoot, "src", "Host", "bin", "Release", "net10.0", "AkkaProxy.Host.dll");
 
     /// <summary>The HOCON the relay runs with.</summary>
-    public static string Config(Uri fakeBaseUri, string logLevel) => $$"""
+    public static string Config(Uri fakeBaseUri, string logLevel, string extraHocon = "") => $$"""
         # Written by the load harness.
         akkaproxy.routing.providers {
           fake { kind = openai, base-url = "{{new Uri(fakeBaseUri, "/v1")}}", api-key = "sk-fake" }
@@ -37,10 +37,11 @@ public sealed class RelayProcess : IAsyncDisposable
             Default = {{logLevel}}
           }
         }
+        {{extraHocon}}
         """;
 
     /// <summary>Starts the host <paramref name="dll"/> (<see cref="HostDll"/> of the repository or of an earlier build); <paramref name="build"/> names it in its files.</summary>
-    public static async Task<RelayProcess> StartAsync(string dll, Uri fakeBaseUri, string logLevel, string workDir, IReadOnlyDictionary<string, string>? environment = null, string build = Target.Relay)
+    public static async Task<RelayProcess> StartAsync(string dll, Uri fakeBaseUri, string logLevel, string workDir, IReadOnlyDictionary<string, string>? environment = null, string build = Target.Relay, string extraHocon = "")
     {
         if (!File.Exists(dll))
         {
@@ -49,7 +50,7 @@ public sealed class RelayProcess : IAsyncDisposable
 
         string name = build + "-" + logLevel.ToLowerInvariant();
         string config = Path.Combine(workDir, name + ".conf");
-        await File.WriteAllTextAsync(config, Config(fakeBaseUri, logLevel));
+        await File.WriteAllTextAsync(config, Config(fakeBaseUri, logLevel, extraHocon));
         string log = Path.Combine(workDir, name + "-" + Guid.NewGuid().ToString("N")[..6] + ".log");
         var baseUri = new Uri($"http://127.0.0.1:{FreePort.Next()}");
 

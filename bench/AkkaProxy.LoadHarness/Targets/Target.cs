@@ -21,6 +21,9 @@ public sealed record Target(string Name, Uri BaseUri, string ModelPrefix, Func<I
     /// <summary>The middle process is a .NET process: what it allocates is measured (<see cref="AllocationSampler"/>).</summary>
     public bool IsDotNet { get; init; }
 
+    /// <summary>The relay key clients send as <c>Authorization: Bearer</c>, for a relay with keys; null: none (open).</summary>
+    public string? RelayKey { get; init; }
+
     public Uri WebSocketUri => new UriBuilder(BaseUri) { Scheme = "ws", Path = "/v1/responses" }.Uri;
 
     public string Model(string bareModel) => ModelPrefix + bareModel;

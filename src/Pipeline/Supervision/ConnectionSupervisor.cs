@@ -1,5 +1,6 @@
 using Akka.Actor;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Diagnostics;
 using AkkaProxy.Pipeline.Streams;
 
 namespace AkkaProxy.Pipeline.Supervision;
@@ -70,7 +71,9 @@ internal sealed class ConnectionSupervisor : ReceiveActor
             if (exchange.TryClaimBilling())
             {
                 ExchangeOutcome outcome = _stoppedBy == EndedBy.Client ? ExchangeOutcome.ClientAborted : ExchangeOutcome.Failed;
-                _ = _bill(BillingRecordFactory.Create(exchange, _pricing, outcome, _stoppedBy, null, "connection_stopped", _time.GetUtcNow()));
+                BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome, _stoppedBy, null, "connection_stopped", _time.GetUtcNow());
+                ExchangeTracing.Stop(exchange, record);
+                _ = _bill(record);
             }
         }
 

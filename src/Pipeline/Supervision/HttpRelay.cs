@@ -6,6 +6,7 @@ using System.Net.Http.Headers;
 using Akka.Actor;
 using Akka.Streams;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Diagnostics;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
@@ -230,6 +231,8 @@ public sealed class HttpRelay
             return;
         }
 
+        // The span starts once the request is ready to go upstream, and ends when it is billed.
+        ExchangeTracing.Attach(exchange, ExchangeTracing.StartHttp(route, context.Request.Headers));
         HttpRelayOutcome outcome;
         try
         {
@@ -279,6 +282,7 @@ public sealed class HttpRelay
         if (exchange.TryClaimBilling())
         {
             BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome.Outcome, outcome.EndedBy, outcome.Status, outcome.ErrorCode, _time.GetUtcNow());
+            ExchangeTracing.Stop(exchange, record);
             await HandOver(record).ConfigureAwait(false);
         }
         else
@@ -418,6 +422,7 @@ public sealed class HttpRelay
         request.Headers.AcceptEncoding.Clear();
         request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
         ProviderCredentials.Apply(exchange.Provider, request.Headers);
+        TracePropagation.Inject(exchange.Activity, request.Headers);
         return request;
     }
 

@@ -2,6 +2,7 @@ using AkkaProxy.Pipeline.Admission;
 using System.Net.WebSockets;
 using Akka.Actor;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Diagnostics;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
@@ -56,6 +57,8 @@ internal sealed class WebSocketSession : ISocketSession
     private readonly List<Task> _pendingBilling = [];
     private readonly Lock _billingGate = new();
     private readonly ConnectionScope _scope = new();
+    private readonly System.Diagnostics.ActivityContext _traceParent = ExchangeTracing.CurrentContext(); // the upgrade request's: each turn's span is its child
+    private System.Diagnostics.Activity? _dialSpan; // the first turn's span, started by its dial
     private (WebSocketCloseStatus Status, string Reason) _upstreamClose = (WebSocketCloseStatus.NormalClosure, "");
     private SessionGraph? _graph;
     private WebSocket? _upstream;
@@ -411,32 +414,38 @@ internal sealed class WebSocketSession : ISocketSession
             PreviousResponseId = info.PreviousResponseId,
             StreamId = info.StreamId,
         };
+        // The first turn's span starts with its dial, so the upstream's upgrade carries its traceparent.
+        System.Diagnostics.Activity? span = ExchangeTracing.StartTurn(route, _traceParent);
+        WebSocketHandshake handshake = span is null ? _handshake : _handshake with { ForwardedHeaders = TracePropagation.WithTraceContext(_handshake.ForwardedHeaders, span) };
         WebSocket upstream;
         try
         {
-            upstream = await _relay.Dialer.ConnectAsync(route.Provider, _handshake, queryModel, _ended.Token).ConfigureAwait(false);
+            upstream = await _relay.Dialer.ConnectAsync(route.Provider, handshake, queryModel, _ended.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_ended.IsCancellationRequested)
         {
+            ExchangeTracing.Abandon(span, "session_ended");
             return false; // the session ended while dialling
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or HttpRequestException)
         {
             // The exception names the upstream's host and port: the log gets it, the client the request id.
             ProxyExchange exchange = FailedDial();
+            ExchangeTracing.Attach(exchange, span);
             _relay.Logger.LogWarning(ex, "WebSocket upstream {Provider} unreachable for {RequestId}.", route.Provider.Name, exchange.RequestId);
             ClientError error = ClientErrors.Unreachable(route.Provider, exchange.RequestId);
             await RefuseAsync(ClientStep.Refuse(
                 ClientErrorEvent.Create(502, error.Code, error.Message, error.Param, info.StreamId),
-                BillingRecordFactory.Create(exchange, _relay.Pricing, ExchangeOutcome.UpstreamError, EndedBy.Upstream, 502, "upstream_unreachable", _relay.Time.GetUtcNow()))).ConfigureAwait(false);
+                Billed(exchange, ExchangeOutcome.UpstreamError, EndedBy.Upstream, 502, "upstream_unreachable"))).ConfigureAwait(false);
             return false;
         }
         catch (Exception ex)
         {
             // A bug (in a dialer, say): the session ends with 1011, the request is billed as failed.
             ProxyExchange exchange = FailedDial();
+            ExchangeTracing.Attach(exchange, span);
             _relay.Logger.LogError(ex, "Dialling the WebSocket upstream {Provider} failed for {RequestId}.", route.Provider.Name, exchange.RequestId);
-            Bill(BillingRecordFactory.Create(exchange, _relay.Pricing, ExchangeOutcome.Failed, EndedBy.Relay, 500, "relay_error", _relay.Time.GetUtcNow()));
+            Bill(Billed(exchange, ExchangeOutcome.Failed, EndedBy.Relay, 500, "relay_error"));
             End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
             return false;
         }
@@ -448,9 +457,11 @@ internal sealed class WebSocketSession : ISocketSession
                 // The session ended while the dial was finishing: nothing may start on this socket.
                 upstream.Abort();
                 upstream.Dispose();
+                ExchangeTracing.Abandon(span, "session_ended");
                 return false;
             }
 
+            _dialSpan = span;
             _upstream = upstream;
             _provider = route.Provider;
             _toUpstream = new SocketSender(upstream, Options.CloseTimeout);
@@ -473,6 +484,7 @@ internal sealed class WebSocketSession : ISocketSession
             StreamId = info.StreamId,
         };
         exchange.KnowRequestBody(info); // the same bytes the session already read
+        ExchangeTracing.Attach(exchange, Interlocked.Exchange(ref _dialSpan, null) ?? ExchangeTracing.StartTurn(route, _traceParent));
         ProxyRun run = _relay.Factory.CreateRun(exchange);
         try
         {
@@ -601,7 +613,15 @@ internal sealed class WebSocketSession : ISocketSession
         }
 
         _scope.Ended(run.Exchange, endedBy);
-        return BillingRecordFactory.Create(run.Exchange, _relay.Pricing, outcome, endedBy, status, errorCode, _relay.Time.GetUtcNow());
+        return Billed(run.Exchange, outcome, endedBy, status, errorCode);
+    }
+
+    /// <summary>The exchange's billing record; its span ends with it.</summary>
+    private BillingRecord Billed(ProxyExchange exchange, ExchangeOutcome outcome, EndedBy endedBy, int status, string? errorCode)
+    {
+        BillingRecord record = BillingRecordFactory.Create(exchange, _relay.Pricing, outcome, endedBy, status, errorCode, _relay.Time.GetUtcNow());
+        ExchangeTracing.Stop(exchange, record);
+        return record;
     }
 
     /// <summary>

@@ -22,6 +22,9 @@ public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpst
         UseCookies = false,
         AllowAutoRedirect = false,
         ConnectTimeout = options.ConnectTimeout,
+        // The relay puts its span's traceparent on the upgrade itself (in the handshake's headers);
+        // the handler's own propagation would stamp whatever activity happens to be current.
+        ActivityHeadersPropagator = null,
     }, disposeHandler: true);
 
     /// <inheritdoc />

@@ -1,5 +1,7 @@
 using System.Net;
 using AkkaProxy.Host.Tests.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
 
 namespace AkkaProxy.Host.Tests.Relay;
 
@@ -22,6 +24,13 @@ public sealed class PrometheusTests : RelayTestBase
         Assert.Contains("gen_ai_client_token_usage", body, StringComparison.Ordinal);
         Assert.Contains("gen_ai_request_model=\"gpt-4o\"", body, StringComparison.Ordinal);
         Assert.Contains("akkaproxy_requests", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PrometheusAlone_ExportsNoSpans()
+    {
+        // Spans go over OTLP only: a scrape endpoint has nowhere to put them.
+        Assert.Null(Relay.App.Services.GetService<TracerProvider>());
     }
 }
 
