@@ -10,8 +10,8 @@
 #    as root, the "postgres" user the package creates (or a system user made for this).
 #  - Listens on 127.0.0.1 at a free port, and on a unix socket in its own directory only.
 #  - The command gets AKKAPROXY_TEST_POSTGRES, an Npgsql connection string for a superuser on the
-#    "postgres" database (tests create a database of their own each), and its exit status is this
-#    script's. The server is stopped and its directory removed on every exit, failure or signal.
+#    "postgres" database (tests create a database of their own each), and AKKAPROXY_TEST_POSTGRES_PID,
+#    the server's process id; its exit status is this script's. The server is stopped and its directory removed on every exit, failure or signal.
 #  - Not durable by default (fsync off: a test server needs no crash safety, and CREATE DATABASE per
 #    test is then cheap). AKKAPROXY_PG_DURABLE=1 keeps PostgreSQL's defaults (the benchmark does).
 set -euo pipefail
@@ -108,6 +108,7 @@ fi
 echo "PostgreSQL $("$bin/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$port (data in $data, stopped and removed at exit)." >&2
 
 export AKKAPROXY_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=akkaproxy;Password=$password;Database=postgres"
+export AKKAPROXY_TEST_POSTGRES_PID="$(head -n 1 "$data/postmaster.pid")" # the server's process (the benchmark reads its CPU time)
 set +e
 "$@"
 status=$?

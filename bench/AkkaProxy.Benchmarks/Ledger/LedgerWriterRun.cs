@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using AkkaProxy.Host.Ledger;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Usage;
@@ -14,7 +15,9 @@ namespace AkkaProxy.Benchmarks.Ledger;
 /// returning, i.e. until the last batch is committed. Stores: a SQLite file in a temporary
 /// directory, and, when <c>AKKAPROXY_TEST_POSTGRES</c> names a server (scripts/bench-ledger.sh
 /// starts one), PostgreSQL with the store's unnest insert and, for comparison, one INSERT per
-/// record in an NpgsqlBatch. Each run writes to fresh storage. CPU is the process's, all threads.
+/// record in an NpgsqlBatch. Each run writes to fresh storage. CPU is this process's (all threads)
+/// and, for PostgreSQL, the server's (its process tree, from /proc, when scripts/with-postgres.sh
+/// gave its process id).
 /// </summary>
 public static class LedgerWriterRun
 {
@@ -37,20 +40,21 @@ public static class LedgerWriterRun
 
         Console.WriteLine($"{records:N0} records per run, {runs} runs per store, {Environment.ProcessorCount} cores, batch size {new LedgerOptions().BatchSize}");
         Console.WriteLine();
-        Console.WriteLine("| store | run | records/s | CPU-µs per record | transactions |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Console.WriteLine("| store | run | records/s | CPU-µs per record, this process | CPU-µs per record, PostgreSQL server | transactions |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach ((string name, Func<Task<(ILedgerStore, Func<Task>)>> open) in stores)
         {
             await MeasureAsync(open, Math.Min(records, 20_000)); // warm-up: JIT, the server's caches
             for (int run = 1; run <= runs; run++)
             {
-                (double perSecond, double cpuMicros, int batches) = await MeasureAsync(open, records);
-                Console.WriteLine($"| {name} | {run} | {perSecond:N0} | {cpuMicros:N1} | {batches:N0} |");
+                (double perSecond, double cpuMicros, double? serverMicros, int batches) = await MeasureAsync(open, records);
+                string serverColumn = serverMicros is double micros && name.StartsWith("PostgreSQL", StringComparison.Ordinal) ? micros.ToString("N1", CultureInfo.InvariantCulture) : "";
+                Console.WriteLine($"| {name} | {run} | {perSecond:N0} | {cpuMicros:N1} | {serverColumn} | {batches:N0} |");
             }
         }
     }
 
-    private static async Task<(double PerSecond, double CpuMicros, int Batches)> MeasureAsync(Func<Task<(ILedgerStore Store, Func<Task> Drop)>> open, int records)
+    private static async Task<(double PerSecond, double CpuMicros, double? ServerCpuMicros, int Batches)> MeasureAsync(Func<Task<(ILedgerStore Store, Func<Task> Drop)>> open, int records)
     {
         (ILedgerStore inner, Func<Task> drop) = await open();
         var store = new CountingStore(inner);
@@ -59,6 +63,7 @@ public static class LedgerWriterRun
         BillingRecord[] batch = Records(records);
         GC.Collect();
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        TimeSpan? serverCpu = ServerPid is int pid ? ProcessTreeCpu.Of(pid) : null;
         long start = Stopwatch.GetTimestamp();
         foreach (BillingRecord record in batch)
         {
@@ -68,6 +73,7 @@ public static class LedgerWriterRun
         await writer.StopAsync(CancellationToken.None);
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        serverCpu = ServerPid is int after && ProcessTreeCpu.Of(after) is TimeSpan end ? end - serverCpu : null;
         if (writer.Acknowledged != records || await store.CountAsync(CancellationToken.None) != records)
         {
             throw new InvalidOperationException($"{writer.Acknowledged} of {records} records acknowledged.");
@@ -75,8 +81,12 @@ public static class LedgerWriterRun
 
         await store.DisposeAsync();
         await drop();
-        return (records / elapsed.TotalSeconds, cpu.TotalMicroseconds / records, store.Batches);
+        return (records / elapsed.TotalSeconds, cpu.TotalMicroseconds / records, serverCpu?.TotalMicroseconds / records, store.Batches);
     }
+
+    /// <summary>The PostgreSQL server's process id, from scripts/with-postgres.sh (its CPU time is read from /proc).</summary>
+    private static int? ServerPid =>
+        int.TryParse(Environment.GetEnvironmentVariable("AKKAPROXY_TEST_POSTGRES_PID"), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
 
     /// <summary>Records like the relay's: a time-ordered request id each (as <c>Billing/RequestIds</c> makes), one key, priced.</summary>
     private static BillingRecord[] Records(int count)
