@@ -5,7 +5,7 @@ namespace AkkaProxy.Host.Ledger;
 /// <summary>
 /// Where billing records are persisted: a SQLite file (<see cref="SqliteLedgerStore"/>) or PostgreSQL
 /// (<see cref="PostgresLedgerStore"/>), both held to this contract by the same tests
-/// (tests/Host.Tests/Ledger/LedgerStoreContract). Every read runs beside the writer and never
+/// (tests/Host.Tests/Ledger: LedgerStoreContract, LedgerDashboardQueryContract). Every read runs beside the writer and never
 /// blocks it; every range is half-open by start time (<see cref="LedgerRange"/>); every cost is summed
 /// exactly, as a decimal (a store whose database sums text or floats must sum in its own exact type,
 /// e.g. PostgreSQL's <c>numeric</c>), and an unknown cost (null) is counted apart, never as 0.
