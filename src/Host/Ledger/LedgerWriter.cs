@@ -142,6 +142,9 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
         }
     }
 
+    /// <summary>Told after each batch the store committed: its records and how long the write took (the metrics' ledger write latency).</summary>
+    internal Action<int, TimeSpan>? BatchWritten { get; set; }
+
     private void Fill(ChannelReader<BillingRecord> reader, List<BillingRecord> batch)
     {
         while (batch.Count < _options.BatchSize && reader.TryRead(out BillingRecord? record))
@@ -157,7 +160,9 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
         {
             try
             {
+                long started = _time.GetTimestamp();
                 await _store.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+                BatchWritten?.Invoke(batch.Count, _time.GetElapsedTime(started)); // before it counts as acknowledged
                 Interlocked.Add(ref _acknowledged, batch.Count);
                 Volatile.Write(ref _lastFailure, null);
                 return;

@@ -25,6 +25,8 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _timeToFirstChunk;
     private readonly Counter<long> _records;
+    private readonly Counter<long> _turns;
+    private readonly Counter<long> _keyRefusals;
 
     /// <remarks>The relays are resolved when a gauge is read: they depend on billing, whose sinks include this.</remarks>
     public RelayMetrics(IMeterFactory meters, IServiceProvider services)
@@ -40,9 +42,13 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         _records = _meter.CreateCounter<long>("akkaproxy.requests", "{request}", "Billing records by outcome and by the side that ended them.");
         _meter.CreateObservableGauge("akkaproxy.connections.open", () => http.Value.Connections.OpenConnections, "{connection}", "Client connections with a supervisor.");
         _meter.CreateObservableGauge("akkaproxy.websocket.sessions", () => sockets.Value.ActiveSessions, "{session}", "Responses WebSocket sessions running.");
+        _turns = _meter.CreateCounter<long>("akkaproxy.websocket.turns", "{turn}", "Responses WebSocket turns billed, by outcome and by the side that ended them.");
+        _keyRefusals = _meter.CreateCounter<long>("akkaproxy.key.refusals", "{request}", "Requests and turns a relay key's limit refused, by akkaproxy.key_id and error.type (budget_exceeded, rate_limit_exceeded, model_not_allowed, ...).");
         if (ledger is not null)
         {
             _meter.CreateObservableGauge("akkaproxy.ledger.queue", () => ledger.QueueDepth, "{record}", "Billing records waiting for the usage ledger.");
+            Histogram<double> writes = _meter.CreateHistogram<double>("akkaproxy.ledger.write.duration", "s", "How long the usage ledger took to commit a batch.");
+            ledger.BatchWritten = (_, took) => writes.Record(took.TotalSeconds);
         }
     }
 
@@ -79,10 +85,26 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         outcome.Add("akkaproxy.outcome", record.Outcome.ToString());
         outcome.Add("akkaproxy.ended_by", record.EndedBy.ToString());
         _records.Add(1, outcome);
+        if (record.Turn is not null)
+        {
+            _turns.Add(1, outcome);
+        }
+
+        if (record.Outcome == ExchangeOutcome.Rejected && record.ErrorCode is string code && KeyRefusalCodes.Contains(code))
+        {
+            _keyRefusals.Add(1, new KeyValuePair<string, object?>("akkaproxy.key_id", record.KeyId), new KeyValuePair<string, object?>("error.type", code));
+        }
+
         return ValueTask.CompletedTask;
     }
 
     public void Dispose() => _meter.Dispose();
+
+    /// <summary>The error codes of a relay key's limits (docs/keys.md).</summary>
+    private static readonly HashSet<string> KeyRefusalCodes = new(StringComparer.Ordinal)
+    {
+        "budget_exceeded", "rate_limit_exceeded", "model_not_allowed", "provider_not_allowed", "model_not_priced",
+    };
 
     private static string Operation(ApiKind api) => api switch
     {

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using AkkaProxy.Host.Observability;
 using System.ClientModel;
 using System.Net;
 using System.Text.Json;
@@ -44,6 +47,23 @@ public sealed class KeyLimitsTests : RelayTestBase
     [Fact]
     public async Task ARequestThatCrossesTheBudget_CompletesAndIsBilled_TheNextGets429SayingWhenItResets()
     {
+        Meter meter = Relay.App.Services.GetRequiredService<RelayMetrics>().Meter;
+        var refusals = new ConcurrentQueue<(string? Key, string? Code)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "akkaproxy.key.refusals")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            Dictionary<string, object?> byName = tags.ToArray().ToDictionary(t => t.Key, t => t.Value);
+            refusals.Enqueue(((string?)byName["akkaproxy.key_id"], (string?)byName["error.type"]));
+        });
+        listener.Start();
+
         using HttpResponseMessage first = await Relay.Http.SendAsync(PostAs(BudgetKey, Chat));
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         BillingRecord crossed = await Relay.Billing.WaitForAsync(r => r.KeyId == "budgeted");
@@ -64,6 +84,8 @@ public sealed class KeyLimitsTests : RelayTestBase
         BillingRecord refused = await Relay.Billing.WaitForAsync(r => r.KeyId == "budgeted" && r.Outcome == ExchangeOutcome.Rejected);
         Assert.Equal(("budget_exceeded", 429, 0m), (refused.ErrorCode, refused.HttpStatus, refused.Cost));
         Assert.Equal(1, Upstream.Requests.Count(r => r.Path.EndsWith("/chat/completions", StringComparison.Ordinal))); // the refused one never went upstream
+        await WaitUntilAsync(() => !refusals.IsEmpty, "the refusal counted by the metrics sink");
+        Assert.Equal(("budgeted", "budget_exceeded"), Assert.Single(refusals));
 
         // The next day the budget starts again.
         _clock.SetUtcNow(new DateTimeOffset(2026, 12, 2, 0, 0, 1, TimeSpan.Zero));

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using AkkaProxy.Host.Ledger;
 using AkkaProxy.Host.Observability;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
@@ -46,6 +47,10 @@ public sealed class MetricsTests : RelayTestBase
         Assert.Equal("Completed", requests.Tags["akkaproxy.outcome"]);
         Assert.Contains(measured, m => m.Instrument == "akkaproxy.connections.open");
         Assert.Contains(measured, m => m.Instrument == "akkaproxy.ledger.queue");
+
+        LedgerWriter ledger = Relay.App.Services.GetRequiredService<LedgerWriter>();
+        await WaitUntilAsync(() => ledger.Acknowledged >= 1, "the record committed to the ledger");
+        Assert.Contains(measured, m => m.Instrument == "akkaproxy.ledger.write.duration" && m.Value > 0);
     }
 
     private static Dictionary<string, object?> Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
