@@ -113,7 +113,8 @@ public sealed class HarnessRun(HarnessOptions options)
             results.ServiceCosts = await ServiceCostsAsync(fake, workDir.FullName, fakePids);
             foreach (string scenario in results.ServiceCosts.Scenarios)
             {
-                Log($"service costs {scenario}: ledger {results.ServiceCosts.Cost(scenario, ServiceCostFigures.LedgerOn, ServiceCostFigures.LedgerOff):P1} of req/s, key limits {results.ServiceCosts.Cost(scenario, ServiceCostFigures.KeyLimits, ServiceCostFigures.KeyPlain):P1}");
+                ServiceCostFigures costs = results.ServiceCosts;
+                Log($"service costs {scenario}: ledger {costs.Cost(scenario, ServiceCostFigures.LedgerOn, ServiceCostFigures.LedgerOff):P1} of req/s ({costs.CpuCost(scenario, ServiceCostFigures.LedgerOn, ServiceCostFigures.LedgerOff):P1} CPU/req), key limits {costs.Cost(scenario, ServiceCostFigures.KeyLimits, ServiceCostFigures.KeyPlain):P1} ({costs.CpuCost(scenario, ServiceCostFigures.KeyLimits, ServiceCostFigures.KeyPlain):P1} CPU/req)");
             }
         }
 
@@ -276,6 +277,7 @@ public sealed class HarnessRun(HarnessOptions options)
     /// rounds with the order rotating: the ledger on (the default) and off; a relay key without limits and
     /// the same key with a budget and both rate limits, all far too high to refuse, so every request pays
     /// the checks and the accounting. All four price the fake's models, so each computes a cost alike.
+    /// One round first warms every process up and is not kept.
     /// </summary>
     private async Task<ServiceCostFigures> ServiceCostsAsync(FakeProcess fake, string workDir, Func<IReadOnlyList<int>> fakePids)
     {
@@ -297,6 +299,14 @@ public sealed class HarnessRun(HarnessOptions options)
         ];
         Scenario[] scenarios = [.. Scenarios.All.Where(s => s.Kind == ScenarioKind.ChatSse && s.KeepAlive && (options.Only is null || options.Only.Contains(s.Name)))];
         await SmokeCheckAsync(scenarios, variants);
+        foreach (Scenario scenario in scenarios)
+        {
+            foreach (Target variant in variants)
+            {
+                await RunOnceAsync(variant, scenario, 32, fakePids); // a warm-up round, not kept: the first runs of a fresh process are its JIT's
+            }
+        }
+
         var runs = new List<RunFigures>();
         for (int round = 0; round < options.ServiceRounds; round++)
         {

@@ -17,7 +17,7 @@ internal sealed class SqliteLedgerStore : ILedgerStore
 
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private sqlite3_stmt? _insert;
+    private SqliteRowBinder? _insert;
 
     /// <summary>Opens (and creates) the file at <paramref name="path"/>.</summary>
     public SqliteLedgerStore(string path)
@@ -55,14 +55,14 @@ internal sealed class SqliteLedgerStore : ILedgerStore
         try
         {
             sqlite3 db = _connection.Handle!;
-            _insert ??= Prepare(db, SqliteLedgerSchema.Insert);
+            _insert ??= new SqliteRowBinder(Prepare(db, SqliteLedgerSchema.Insert), SqliteLedgerSchema.ColumnCount);
             using SqliteTransaction transaction = _connection.BeginTransaction();
             int inserted = 0;
             foreach (BillingRecord record in batch)
             {
                 SqliteLedgerSchema.Bind(_insert, record);
-                int step = raw.sqlite3_step(_insert);
-                raw.sqlite3_reset(_insert);
+                int step = raw.sqlite3_step(_insert.Statement);
+                raw.sqlite3_reset(_insert.Statement);
                 if (step != raw.SQLITE_DONE)
                 {
                     throw new SqliteException($"The ledger's insert failed: {raw.sqlite3_errmsg(db).utf8_to_string()}", step);
@@ -302,7 +302,7 @@ internal sealed class SqliteLedgerStore : ILedgerStore
     public async ValueTask DisposeAsync()
     {
         await _gate.WaitAsync().ConfigureAwait(false); // a batch being written finishes first
-        _insert?.Dispose();
+        _insert?.Statement.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
     }

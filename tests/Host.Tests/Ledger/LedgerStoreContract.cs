@@ -40,6 +40,28 @@ public abstract class LedgerStoreContract<TStorage> : LedgerStorageTest<TStorage
     }
 
     [Fact]
+    public async Task RowsOfOneBatch_KeepTheirOwnValues_WhenColumnsAlternateBetweenValuesAndNulls()
+    {
+        // The SQLite store binds only what changed from the previous row: a value, then null, then the
+        // value again, and one column changing alone, must each come back as written.
+        ILedgerStore store = await OpenAsync();
+        BillingRecord full = LedgerRecords.Record("alt_1");
+        BillingRecord bare = LedgerRecords.Record("alt_2", cost: null) with { KeyId = null, StreamId = null, Turn = null, TimeToFirstByte = null, Warnings = [] };
+        BillingRecord again = LedgerRecords.Record("alt_3");
+        BillingRecord oneChanged = LedgerRecords.Record("alt_4", input: 7);
+        Assert.Equal(4, await store.WriteAsync([full, bare, again, oneChanged], CancellationToken.None));
+
+        LedgerPage page = await store.QueryAsync(new LedgerQuery(null, null, null, new LedgerRange(null, null), 10, null), CancellationToken.None);
+        Dictionary<string, BillingRecord> read = page.Records.ToDictionary(r => r.RequestId);
+        Assert.Equal(Json(full), Json(read["alt_1"]));
+        Assert.Equal(Json(bare), Json(read["alt_2"]));
+        Assert.Equal(Json(again), Json(read["alt_3"]));
+        Assert.Equal(Json(oneChanged), Json(read["alt_4"]));
+
+        static string Json(BillingRecord record) => JsonSerializer.Serialize(record, AkkaProxy.Host.Endpoints.AdminEndpoints.RecordJson);
+    }
+
+    [Fact]
     public async Task ABatchWrittenTwice_CountsOnce_AndANullCostStaysNull()
     {
         ILedgerStore store = await OpenAsync();
