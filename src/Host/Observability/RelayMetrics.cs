@@ -27,6 +27,7 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
     private readonly Counter<long> _records;
     private readonly Counter<long> _turns;
     private readonly Counter<long> _keyRefusals;
+    private readonly Counter<long> _errors;
 
     /// <remarks>The relays are resolved when a gauge is read: they depend on billing, whose sinks include this.</remarks>
     public RelayMetrics(IMeterFactory meters, IServiceProvider services)
@@ -43,6 +44,7 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         _meter.CreateObservableGauge("akkaproxy.connections.open", () => http.Value.Connections.OpenConnections, "{connection}", "Client connections with a supervisor.");
         _meter.CreateObservableGauge("akkaproxy.websocket.sessions", () => sockets.Value.ActiveSessions, "{session}", "Responses WebSocket sessions running.");
         _turns = _meter.CreateCounter<long>("akkaproxy.websocket.turns", "{turn}", "Responses WebSocket turns billed, by outcome and by the side that ended them.");
+        _errors = _meter.CreateCounter<long>("akkaproxy.errors", "{request}", "Requests and turns that did not complete, by the side that ended them (akkaproxy.ended_by), the phase (akkaproxy.error.phase: request before any response byte reached the client, response after) and error.type (the record's error code).");
         _keyRefusals = _meter.CreateCounter<long>("akkaproxy.key.refusals", "{request}", "Requests and turns a relay key's limit refused, by akkaproxy.key_id and error.type (budget_exceeded, rate_limit_exceeded, model_not_allowed, ...).");
         if (ledger is not null)
         {
@@ -88,6 +90,14 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         if (record.Turn is not null)
         {
             _turns.Add(1, outcome);
+        }
+
+        if (record.Outcome is not (ExchangeOutcome.Completed or ExchangeOutcome.Incomplete))
+        {
+            TagList error = outcome;
+            error.Add("akkaproxy.error.phase", record.TimeToFirstByte is null ? "request" : "response");
+            error.Add("error.type", record.ErrorCode ?? record.Outcome.ToString());
+            _errors.Add(1, error);
         }
 
         if (record.Outcome == ExchangeOutcome.Rejected && record.ErrorCode is string code && KeyRefusalCodes.Contains(code))

@@ -16,18 +16,7 @@ public sealed class MetricsTests : RelayTestBase
     {
         Meter meter = Relay.App.Services.GetRequiredService<RelayMetrics>().Meter;
         var measured = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, meter))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => measured.Enqueue((instrument.Name, value, Tags(tags))));
-        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => measured.Enqueue((instrument.Name, value, Tags(tags))));
-        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => measured.Enqueue((instrument.Name, value, Tags(tags))));
-        listener.Start();
+        using MeterListener listener = Listen(meter, measured);
 
         using HttpResponseMessage response = await Relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"openai/gpt-4o","messages":[]}"""));
         response.EnsureSuccessStatusCode();
@@ -51,6 +40,39 @@ public sealed class MetricsTests : RelayTestBase
         LedgerWriter ledger = Relay.App.Services.GetRequiredService<LedgerWriter>();
         await WaitUntilAsync(() => ledger.Acknowledged >= 1, "the record committed to the ledger");
         Assert.Contains(measured, m => m.Instrument == "akkaproxy.ledger.write.duration" && m.Value > 0);
+    }
+
+    [Fact]
+    public async Task AFailedRequest_IsCountedAsAnError_WithItsSidePhaseAndType()
+    {
+        Meter meter = Relay.App.Services.GetRequiredService<RelayMetrics>().Meter;
+        var measured = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
+        using MeterListener listener = Listen(meter, measured);
+
+        using HttpResponseMessage response = await Relay.Http.SendAsync(Post("/v1/chat/completions", """{"model":"deadend/gpt-4o","messages":[]}"""));
+        Assert.Equal(System.Net.HttpStatusCode.BadGateway, response.StatusCode);
+        await Relay.Billing.SingleForAsync("deadend/gpt-4o");
+
+        var error = Assert.Single(measured, m => m.Instrument == "akkaproxy.errors");
+        Assert.Equal(("upstream_unreachable", "request", "Upstream"), ((string?)error.Tags["error.type"], (string?)error.Tags["akkaproxy.error.phase"], (string?)error.Tags["akkaproxy.ended_by"]));
+        Assert.DoesNotContain(measured, m => m.Instrument == "akkaproxy.websocket.turns");
+    }
+
+    private static MeterListener Listen(Meter meter, ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> measured)
+    {
+        var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => measured.Enqueue((instrument.Name, value, Tags(tags))));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => measured.Enqueue((instrument.Name, value, Tags(tags))));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => measured.Enqueue((instrument.Name, value, Tags(tags))));
+        listener.Start();
+        return listener;
     }
 
     private static Dictionary<string, object?> Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
