@@ -14,6 +14,7 @@ using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Diagnostics;
 using AkkaProxy.Pipeline.Hosting;
+using AkkaProxy.Pipeline.Pooling;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Supervision;
@@ -88,7 +89,18 @@ public static class RelayServices
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HttpRelay>>(),
             sp.GetRequiredService<ActorSystem>(),
-            sp.GetRequiredService<RelayDrain>().Deadline));
+            sp.GetRequiredService<RelayDrain>().Deadline)
+        {
+            SocketPools = sp.GetRequiredService<UpstreamSocketPools>(),
+        });
+        services.AddSingleton(_ => RelayConfiguration.ReadUpstreamSockets(config));
+        services.AddSingleton(sp => new UpstreamSocketPools(
+            sp.GetRequiredService<ActorSystem>(),
+            sp.GetRequiredService<IUpstreamWebSocketDialer>(),
+            sp.GetRequiredService<UpstreamSocketPoolOptions>(),
+            sp.GetRequiredService<WebSocketRelayOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<UpstreamSocketPools>>()));
         services.AddSingleton(_ => RelayConfiguration.ReadWebSocket(config));
         services.AddSingleton<IUpstreamWebSocketDialer>(sp => new ClientWebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()));
         services.AddSingleton(sp => new WebSocketRelay(

@@ -39,9 +39,11 @@ public static class RelayConfiguration
             }
 
             ProviderKind kind;
+            UpstreamTransport transport;
             try
             {
                 kind = ParseKind(section["kind"], section.Path);
+                transport = ParseTransport(section["transport"], section.Path);
             }
             catch (InvalidOperationException ex)
             {
@@ -64,6 +66,7 @@ public static class RelayConfiguration
                 ApiKey = section["api-key"],
                 AcceptsStreamOptions = !bool.TryParse(section["accepts-stream-options"], out bool accepts) || accepts,
                 AcceptsSlashModels = bool.TryParse(section["accepts-slash-models"], out bool slashes) ? slashes : null,
+                Transport = transport,
             };
             foreach (IConfigurationSection header in section.GetSection("headers").GetChildren())
             {
@@ -129,6 +132,17 @@ public static class RelayConfiguration
     /// <summary>Reads Responses WebSocket mode's limits.</summary>
     public static WebSocketRelayOptions ReadWebSocket(IConfiguration config) =>
         KebabBinder.Bind(config.GetSection($"{Root}:websocket"), new WebSocketRelayOptions());
+
+    /// <summary>Reads the upstream socket pools' settings (providers with <c>transport = websocket</c>).</summary>
+    public static AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions ReadUpstreamSockets(IConfiguration config) =>
+        KebabBinder.Bind(config.GetSection($"{Root}:upstream-sockets"), new AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions());
+
+    private static UpstreamTransport ParseTransport(string? transport, string path) => transport?.ToLowerInvariant() switch
+    {
+        null or "" or "http" => UpstreamTransport.Http,
+        "websocket" => UpstreamTransport.WebSocket,
+        _ => throw new InvalidOperationException($"{path}:transport is '{transport}'; use http or websocket."),
+    };
 
     private static ProviderKind ParseKind(string? kind, string path) => kind?.ToLowerInvariant() switch
     {

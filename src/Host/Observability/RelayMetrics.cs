@@ -35,6 +35,7 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         Lazy<HttpRelay> http = new(services.GetRequiredService<HttpRelay>);
         Lazy<WebSocketRelay> sockets = new(services.GetRequiredService<WebSocketRelay>);
         LedgerWriter? ledger = services.GetService<LedgerWriter>();
+        Lazy<AkkaProxy.Pipeline.Pooling.SocketPoolCounters?> pools = new(() => services.GetService<AkkaProxy.Pipeline.Pooling.UpstreamSocketPools>()?.Counters);
         _meter = meters.Create(MeterName);
         _tokenUsage = _meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}", "Tokens used per request, by gen_ai.token.type (input, output).");
         _tokens = _meter.CreateCounter<long>("akkaproxy.tokens", "{token}", "Tokens by type, the cache and reasoning included: input, cached_input, cache_write, output, reasoning.");
@@ -46,6 +47,16 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         _turns = _meter.CreateCounter<long>("akkaproxy.websocket.turns", "{turn}", "Responses WebSocket turns billed, by outcome and by the side that ended them.");
         _errors = _meter.CreateCounter<long>("akkaproxy.errors", "{request}", "Requests and turns that did not complete, by the side that ended them (akkaproxy.ended_by), the phase (akkaproxy.error.phase: request before any response byte reached the client, response after) and error.type (the record's error code).");
         _keyRefusals = _meter.CreateCounter<long>("akkaproxy.key.refusals", "{request}", "Requests and turns a relay key's limit refused, by akkaproxy.key_id and error.type (budget_exceeded, rate_limit_exceeded, model_not_allowed, ...).");
+        _meter.CreateObservableGauge("akkaproxy.upstream_sockets.open", () => pools.Value?.Open ?? 0, "{socket}", "Pooled upstream sockets open (idle or carrying a turn), over every provider with transport = websocket.");
+        _meter.CreateObservableCounter("akkaproxy.upstream_sockets.opened", () => pools.Value?.Opened ?? 0, "{socket}", "Pooled upstream sockets dialled.");
+        _meter.CreateObservableCounter("akkaproxy.upstream_sockets.expired", () => pools.Value?.Expired ?? 0, "{socket}", "Pooled upstream sockets closed at their lifetime.");
+        _meter.CreateObservableCounter("akkaproxy.upstream_sockets.broken", () => pools.Value?.Broken ?? 0, "{socket}", "Pooled upstream sockets found broken at the start of a turn and replaced.");
+        _meter.CreateObservableCounter("akkaproxy.upstream_sockets.affinity", () => new[]
+        {
+            new Measurement<long>(pools.Value?.AffinityHits ?? 0, new KeyValuePair<string, object?>("akkaproxy.affinity", "hit")),
+            new Measurement<long>(pools.Value?.AffinityMisses ?? 0, new KeyValuePair<string, object?>("akkaproxy.affinity", "miss")),
+        }, "{request}", "Requests with a previous_response_id: hit when they got the socket holding that response, miss otherwise.");
+        _meter.CreateObservableCounter("akkaproxy.upstream_sockets.fallbacks", () => pools.Value?.Fallbacks ?? 0, "{request}", "Streaming Responses requests that went over HTTP because no socket could carry them before any event.");
         if (ledger is not null)
         {
             _meter.CreateObservableGauge("akkaproxy.ledger.queue", () => ledger.QueueDepth, "{record}", "Billing records waiting for the usage ledger.");

@@ -25,6 +25,9 @@ public sealed class Provider
         AcceptsStreamOptions = options.AcceptsStreamOptions && options.Kind != ProviderKind.Anthropic;
         AcceptsSlashModels = options.AcceptsSlashModels ?? options.Kind == ProviderKind.OpenAICompatible;
         Models = [.. options.Models];
+        Transport = options.Kind == ProviderKind.Anthropic && options.Transport == UpstreamTransport.WebSocket
+            ? throw new ArgumentException($"Provider '{options.Name}' is an Anthropic provider: transport = websocket is for the OpenAI Responses API; use http.")
+            : options.Transport;
         BaseUri = NormaliseBase(baseUri);
     }
 
@@ -51,6 +54,9 @@ public sealed class Provider
 
     /// <summary>Whether, as the default provider, it takes model names with a slash whose prefix is no provider's name.</summary>
     public bool AcceptsSlashModels { get; }
+
+    /// <summary>How streaming Responses requests reach it (see <see cref="UpstreamTransport"/>).</summary>
+    public UpstreamTransport Transport { get; }
 
     /// <summary>Models this provider lists.</summary>
     public IReadOnlyList<string> Models { get; }

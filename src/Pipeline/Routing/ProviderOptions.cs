@@ -33,6 +33,13 @@ public sealed class ProviderOptions
     /// </summary>
     public bool? AcceptsSlashModels { get; set; }
 
+    /// <summary>
+    /// How streaming Responses requests reach the provider: <see cref="UpstreamTransport.Http"/> (the
+    /// default) or <see cref="UpstreamTransport.WebSocket"/>, over pooled sockets (other APIs and
+    /// non-streaming requests stay on HTTP).
+    /// </summary>
+    public UpstreamTransport Transport { get; set; } = UpstreamTransport.Http;
+
     /// <summary>Models listed by <c>GET /v1/models</c> as <c>name/model</c>.</summary>
     public List<string> Models { get; set; } = [];
 }

@@ -7,6 +7,7 @@ using Akka.Actor;
 using Akka.Streams;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Diagnostics;
+using AkkaProxy.Pipeline.Pooling;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Stages;
@@ -96,6 +97,12 @@ public sealed class HttpRelay
     public int OpenExchanges => Volatile.Read(ref _openExchanges);
 
     private int _openExchanges;
+
+    /// <summary>
+    /// The upstream socket pools for providers with <c>transport = websocket</c>; without them every
+    /// request goes over HTTP.
+    /// </summary>
+    internal UpstreamSocketPools? SocketPools { get; init; }
 
     /// <summary>The connection supervisors and graphs of this relay.</summary>
     public ConnectionCounters Connections { get; } = new();
@@ -320,6 +327,33 @@ public sealed class HttpRelay
         // 3. Send. Until the headers arrive, the activity timeout is the response timeout.
         using var activity = new ActivityTimeout(_factory.Options.UpstreamResponseTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, activity.Token, _shutdown);
+        if (SocketPools is not null && exchange.Provider.Transport == UpstreamTransport.WebSocket && exchange.Api == ApiKind.Responses && exchange.IsStreaming)
+        {
+            // 3'. Over a pooled upstream socket; back to HTTP below when none could carry it before any event.
+            (SocketTurn? turn, string? failure) socket;
+            try
+            {
+                socket = await SocketTurn.StartAsync(SocketPools, exchange.Provider, exchange.RequestBody, linked.Token, _shutdown).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex)
+            {
+                return await ConnectFailedAsync(context, exchange, activity, ex).ConfigureAwait(false);
+            }
+
+            if (socket.turn is SocketTurn turn)
+            {
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Response.ContentType = "text/event-stream";
+                context.Response.Headers.CacheControl = "no-cache";
+                context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+                activity.Reset(_factory.Options.IdleTimeout);
+                return await PumpAsync(context, run, turn.Reader, isEventStream: true, StatusCodes.Status200OK, activity, linked.Token).ConfigureAwait(false);
+            }
+
+            SocketPools.Counters.FellBack();
+            _logger.LogWarning("Exchange {RequestId}: no socket to provider {Provider} could carry the request ({Reason}); it goes over HTTP.", exchange.RequestId, exchange.Provider.Name, socket.failure);
+        }
+
         using HttpRequestMessage request = BuildUpstreamRequest(context, exchange);
         HttpResponseMessage response;
         try
@@ -358,38 +392,45 @@ public sealed class HttpRelay
             }
 
             PipeReader reader = PipeReader.Create(upstreamBody, new StreamPipeReaderOptions(bufferSize: _factory.Options.ReadBufferBytes, leaveOpen: false));
-            // The connection's scope (a request without the connection middleware gets one of its own).
-            ConnectionScope? connection = ConnectionScopeOf(context);
-            ConnectionScope scope = connection ?? new ConnectionScope();
-            IActorRef supervisor = scope.Supervisor(_newSupervisor);
-            ConnectionGraph graph = scope.Rent(_newGraph, out bool isNew);
-            exchange.Connection = scope;
-            scope.Opened(exchange);
-            if (isNew)
-            {
-                supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
-            }
-            try
-            {
-                PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, linked.Token).ConfigureAwait(false);
-                return await PumpEndedAsync(context, run, result, isEventStream, status).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException or InvalidDataException)
-            {
-                // 5. One side failed: work out which, and tell the client in its protocol's shape.
-                return await BodyFailedAsync(context, run, activity, isEventStream, status, ex).ConfigureAwait(false);
-            }
-            finally
-            {
-                // The graph is done with the reader and the writer once its exchange ended.
-                scope.Return(graph);
-                if (connection is null)
-                {
-                    scope.Dispose();
-                }
+            return await PumpAsync(context, run, reader, isEventStream, status, activity, linked.Token).ConfigureAwait(false);
+        }
+    }
 
-                await reader.CompleteAsync().ConfigureAwait(false);
+    /// <summary>4–5. Pumps an upstream body (an HTTP body, or a socket turn's SSE) through the connection's graph, then completes the reader.</summary>
+    private async Task<HttpRelayOutcome> PumpAsync(HttpContext context, ProxyRun run, PipeReader reader, bool isEventStream, int status, ActivityTimeout activity, CancellationToken cancellationToken)
+    {
+        ProxyExchange exchange = run.Exchange;
+        // The connection's scope (a request without the connection middleware gets one of its own).
+        ConnectionScope? connection = ConnectionScopeOf(context);
+        ConnectionScope scope = connection ?? new ConnectionScope();
+        IActorRef supervisor = scope.Supervisor(_newSupervisor);
+        ConnectionGraph graph = scope.Rent(_newGraph, out bool isNew);
+        exchange.Connection = scope;
+        scope.Opened(exchange);
+        if (isNew)
+        {
+            supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
+        }
+        try
+        {
+            PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, cancellationToken).ConfigureAwait(false);
+            return await PumpEndedAsync(context, run, result, isEventStream, status).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException or InvalidDataException)
+        {
+            // 5. One side failed: work out which, and tell the client in its protocol's shape.
+            return await BodyFailedAsync(context, run, activity, isEventStream, status, ex).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The graph is done with the reader and the writer once its exchange ended.
+            scope.Return(graph);
+            if (connection is null)
+            {
+                scope.Dispose();
             }
+
+            await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
 

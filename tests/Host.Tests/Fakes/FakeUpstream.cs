@@ -35,6 +35,9 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>The Responses WebSocket endpoint.</summary>
     public FakeResponsesSocket Socket { get; } = new();
 
+    /// <summary>The Responses WebSocket endpoint the relay's socket pools use (<c>/pool/v1/responses</c>).</summary>
+    public FakePooledSocket Pooled { get; } = new();
+
     /// <summary>Requests received, in order.</summary>
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
@@ -67,6 +70,8 @@ public sealed class FakeUpstream : IAsyncDisposable
         var fake = new FakeUpstream(app);
         app.UseWebSockets();
         app.MapGet("/v1/responses", fake.Socket.HandleAsync);
+        app.MapGet("/pool/v1/responses", fake.Pooled.HandleAsync);
+        app.MapPost("/pool/v1/responses", ctx => fake.HandleAsync(ctx, Api.Responses));
         app.MapPost("/v1/chat/completions", ctx => fake.HandleAsync(ctx, Api.Chat));
         app.MapPost("/v1/responses", ctx => fake.HandleAsync(ctx, Api.Responses));
         app.MapPost("/v1/messages", ctx => fake.HandleAsync(ctx, Api.Messages));

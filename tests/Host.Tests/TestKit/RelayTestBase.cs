@@ -46,6 +46,9 @@ public abstract class RelayTestBase : IAsyncLifetime
         WebSocketRelay sockets = Relay.App.Services.GetRequiredService<WebSocketRelay>();
         await WaitUntilAsync(() => sockets.ActiveSessions == 0, "WebSocket sessions still running");
         await WaitUntilAsync(() => Upstream.Socket.OpenSockets == 0, "upstream sockets still open");
+        // The relay's pooled upstream sockets are closed by their pools, which the fake must see.
+        await Relay.App.Services.GetRequiredService<AkkaProxy.Pipeline.Pooling.UpstreamSocketPools>().CloseAllAsync();
+        await WaitUntilAsync(() => Upstream.Pooled.OpenSockets == 0, "pooled upstream sockets still open");
         await WaitUntilAsync(() => Upstream.OpenStreams == 0, "upstream responses still streaming");
         ConnectionCounters connections = Relay.App.Services.GetRequiredService<HttpRelay>().Connections;
         await Relay.DisposeAsync();

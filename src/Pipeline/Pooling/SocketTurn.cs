@@ -1,0 +1,180 @@
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Text.Json;
+using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Transport;
+
+namespace AkkaProxy.Pipeline.Pooling;
+
+/// <summary>
+/// One streaming Responses request carried over a pooled upstream socket, its events re-framed as
+/// the SSE an HTTP upstream would have sent (<c>event: &lt;type&gt;</c>, <c>data: &lt;json&gt;</c>):
+/// <code>
+///   body ─▶ response.create ─▶ leased socket ─▶ pump: message ─▶ "event: t\ndata: json\n\n" ─▶ Reader (the relay's graph reads it)
+///   1. lease (affinity by previous_response_id), send, read the first message; a socket that fails
+///      here is discarded and one fresh socket is dialled; failing again, the caller falls back to HTTP;
+///   2. the pump writes each message to <see cref="Reader"/>'s pipe, one read timeout per message;
+///   3. at the terminal event the socket goes back to the pool (then the pipe completes, so the next
+///      request of the same client finds it idle); a failure after the first event ends the pipe short (no terminal event);
+///   4. a reader that completes early (client gone) switches the pump to draining: it reads, without
+///      writing, up to the terminal event within the drain timeout, or discards the socket.
+/// </code>
+/// </summary>
+internal sealed class SocketTurn
+{
+    private static readonly PipeOptions PipeOptions = new(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
+
+    private readonly UpstreamSocketPools _pools;
+    private readonly Provider _provider;
+    private readonly PooledSocket _socket;
+    private readonly Pipe _pipe = new(PipeOptions);
+    private readonly CancellationToken _shutdown;
+
+    private SocketTurn(UpstreamSocketPools pools, Provider provider, PooledSocket socket, bool affinityHit, CancellationToken shutdown)
+    {
+        _pools = pools;
+        _provider = provider;
+        _socket = socket;
+        AffinityHit = affinityHit;
+        _shutdown = shutdown;
+    }
+
+    /// <summary>The SSE bytes of the turn; completing it early leaves the socket drained or discarded.</summary>
+    public PipeReader Reader => _pipe.Reader;
+
+    /// <summary>Whether the socket was the one holding the request's <c>previous_response_id</c>.</summary>
+    public bool AffinityHit { get; }
+
+    /// <summary>The socket's number in its pool.</summary>
+    public int SocketId => _socket.Id;
+
+    /// <summary>Completes when the pump has given the socket back (or discarded it).</summary>
+    public Task Pumped { get; private set; } = Task.CompletedTask;
+
+    /// <summary>
+    /// Starts the turn (step 1): a turn whose first event has arrived, or null with the reason when no
+    /// socket could carry it before any event (the caller falls back to HTTP).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client left, the relay stops).</exception>
+    public static async Task<(SocketTurn? Turn, string? Failure)> StartAsync(UpstreamSocketPools pools, Provider provider, ReadOnlyMemory<byte> body, CancellationToken cancellationToken, CancellationToken shutdown)
+    {
+        byte[] create;
+        string? previous;
+        try
+        {
+            create = ResponseCreateEvent.From(body, out previous);
+        }
+        catch (JsonException ex)
+        {
+            return (null, "the body is not a JSON object: " + ex.Message);
+        }
+
+        string? failure = null;
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            // The second attempt is the one redial: a fresh socket, never another pooled one.
+            SocketLease lease = await pools.LeaseAsync(provider, previous, fresh: attempt > 0, cancellationToken).ConfigureAwait(false);
+            if (lease.Socket is not PooledSocket socket)
+            {
+                return (null, lease.Failure?.Message ?? "no socket");
+            }
+
+            WebSocketMessage first;
+            using (var timeout = new CancellationTokenSource(pools.Options.ReadTimeout, pools.Time))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+            {
+                try
+                {
+                    await socket.SendAsync(create, linked.Token).ConfigureAwait(false);
+                    first = await socket.ReceiveAsync(linked.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+                {
+                    pools.Release(provider, socket, reusable: false);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    pools.Counters.SocketBroken();
+                    failure = ex is OperationCanceledException ? "no event within the read timeout" : ex.Message;
+                    continue;
+                }
+            }
+
+            if (first.Kind != WebSocketMessageKind.Data)
+            {
+                pools.Release(provider, socket, reusable: false);
+                pools.Counters.SocketBroken();
+                failure = first.Kind == WebSocketMessageKind.TooLarge
+                    ? "the first event exceeds the message limit"
+                    : CloseCodes.IsNormal(socket.CloseStatus) ? "the socket was closed (normal end)" : $"the socket was closed ({(int?)socket.CloseStatus})";
+                continue;
+            }
+
+            var turn = new SocketTurn(pools, provider, socket, lease.AffinityHit, shutdown);
+            turn.Pumped = turn.PumpAsync(first);
+            return (turn, null);
+        }
+
+        return (null, failure);
+    }
+
+    private async Task PumpAsync(WebSocketMessage message)
+    {
+        PipeWriter writer = _pipe.Writer;
+        bool released = false;
+        bool draining = false;
+        using var timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _pools.Time);
+        using CancellationTokenRegistration stop = _shutdown.Register(static t => ((CancellationTokenSource)t!).Cancel(), timer);
+        try
+        {
+            while (true)
+            {
+                ReadOnlyMemory<byte> payload = message.Payload;
+                SocketEvent facts = SocketEvent.Read(payload.Span);
+                if (!draining)
+                {
+                    SseFraming.Write(writer, facts, payload.Span);
+                    // No timeout on the flush: a client that stops reading is the relay's idle timeout's to end (it completes the reader).
+                    FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
+                    if (flushed.IsCompleted)
+                    {
+                        // The reader is done (the client left): read on to the terminal event, within the drain timeout.
+                        draining = true;
+                        timer.CancelAfter(_pools.Options.DrainTimeout);
+                    }
+                }
+
+                if (facts.IsTerminal)
+                {
+                    // The provider keeps the socket's latest response (protocol-notes §A); a failed turn keeps none.
+                    _socket.LastResponseId = facts.ResponseId;
+                    released = true;
+                    _pools.Release(_provider, _socket, reusable: !facts.EndsSocket(payload.Span));
+                    await writer.CompleteAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                if (!draining)
+                {
+                    timer.CancelAfter(_pools.Options.ReadTimeout);
+                }
+
+                message = await _socket.ReceiveAsync(timer.Token).ConfigureAwait(false);
+                if (message.Kind != WebSocketMessageKind.Data)
+                {
+                    throw new IOException(message.Kind == WebSocketMessageKind.TooLarge ? "An upstream message exceeds the message limit." : "The upstream socket closed mid-turn.");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException || ex is InvalidOperationException)
+        {
+            if (!released)
+            {
+                _pools.Release(_provider, _socket, reusable: false);
+            }
+
+            // Completed without an error: a pipe completed with one fails the reader's next read at once,
+            // losing the events still in it. The stream then ends with no terminal event, which the relay
+            // reports as it does for an SSE upstream that stops short (upstream_truncated, billed failed).
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+}
