@@ -52,6 +52,21 @@ public sealed class ReferenceConfigurationTests
     }
 
     [Fact]
+    public void UpstreamSocketsSection_RepeatsEveryDefaultOfUpstreamSocketPoolOptions()
+    {
+        var bound = RelayConfiguration.ReadUpstreamSockets(Reference());
+        var defaults = new AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions();
+
+        foreach (var property in typeof(AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions).GetProperties())
+        {
+            Assert.True(Equals(property.GetValue(defaults), property.GetValue(bound)), $"reference.conf disagrees with UpstreamSocketPoolOptions.{property.Name}");
+        }
+
+        Assert.Equal(6, typeof(AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions).GetProperties().Length);
+        Assert.Equal(UpstreamTransport.Http, RelayConfiguration.ReadRouting(Reference()).Providers.Single(p => p.Name == "openai").Transport);
+    }
+
+    [Fact]
     public void LedgerSection_RepeatsEveryDefaultOfLedgerOptions()
     {
         string? dataDirectory = Environment.GetEnvironmentVariable("AKKAPROXY_DATA_DIR");
