@@ -135,7 +135,7 @@ public static class RelayConfiguration
 
     /// <summary>Reads the upstream socket pools' settings (providers with <c>transport = websocket</c>).</summary>
     public static AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions ReadUpstreamSockets(IConfiguration config) =>
-        KebabBinder.Bind(config.GetSection($"{Root}:upstream-sockets"), new AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions());
+        KebabBinder.Bind(config.GetSection($"{Root}:upstream-websocket"), new AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions());
 
     private static UpstreamTransport ParseTransport(string? transport, string path) => transport?.ToLowerInvariant() switch
     {

@@ -26,7 +26,7 @@ internal static class StartupValidation
         Check(problems, "akkaproxy.billing", () => RelayConfiguration.ReadBilling(config));
         Check(problems, "akkaproxy.ledger", () => RelayConfiguration.ReadLedger(config).Validate());
         Check(problems, "akkaproxy.websocket", () => RelayConfiguration.ReadWebSocket(config).Validate());
-        Check(problems, "akkaproxy.upstream-sockets", () => RelayConfiguration.ReadUpstreamSockets(config).Validate());
+        Check(problems, "akkaproxy.upstream-websocket", () => RelayConfiguration.ReadUpstreamSockets(config).Validate());
         Check(problems, "akkaproxy.shutdown", () => RelayConfiguration.ReadShutdown(config).Validate());
         Check(problems, "akkaproxy.auth", () => RefuseOpenBeyondLoopback(config));
         Check(problems, "akkaproxy.auth", () =>

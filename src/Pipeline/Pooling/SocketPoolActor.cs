@@ -130,9 +130,10 @@ internal sealed class SocketPoolActor : ReceiveActor
         if (!lease.Fresh && _idle.Count > 0)
         {
             // Affinity first: the socket whose last response the request continues.
-            int index = lease.PreviousResponseId is null ? -1 : _idle.FindIndex(s => s.LastResponseId == lease.PreviousResponseId);
+            bool affinity = _options.Affinity && lease.PreviousResponseId is not null;
+            int index = affinity ? _idle.FindIndex(s => s.LastResponseId == lease.PreviousResponseId) : -1;
             bool hit = index >= 0;
-            if (lease.PreviousResponseId is not null)
+            if (affinity)
             {
                 _counters.Affinity(hit);
             }
@@ -158,7 +159,7 @@ internal sealed class SocketPoolActor : ReceiveActor
             return false;
         }
 
-        if (lease.PreviousResponseId is not null)
+        if (_options.Affinity && lease.PreviousResponseId is not null)
         {
             _counters.Affinity(false);
         }

@@ -3,7 +3,7 @@ namespace AkkaProxy.Pipeline.Pooling;
 /// <summary>
 /// The pools of upstream sockets that carry streaming Responses requests to providers with
 /// <c>transport = websocket</c> (one pool per provider and upstream credential). Defaults here;
-/// <c>hocon/reference.conf</c> repeats them (<c>akkaproxy.upstream-sockets</c>) and a test checks the two agree.
+/// <c>hocon/reference.conf</c> repeats them (<c>akkaproxy.upstream-websocket</c>) and a test checks the two agree.
 /// </summary>
 public sealed class UpstreamSocketPoolOptions
 {
@@ -30,6 +30,13 @@ public sealed class UpstreamSocketPoolOptions
 
     /// <summary>Longest a request waits for a socket (all <see cref="MaxSockets"/> busy) or for a dial; then it goes over HTTP instead (default 10 s).</summary>
     public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Conversation affinity (default on): a request with <c>previous_response_id = X</c> takes the idle
+    /// socket whose last response was X, when there is one. Off, every request takes the socket idle
+    /// longest (for comparison in benchmarks); hits and misses are then not counted.
+    /// </summary>
+    public bool Affinity { get; set; } = true;
 
     /// <summary>Throws when a value is out of range, naming the setting.</summary>
     public void Validate()

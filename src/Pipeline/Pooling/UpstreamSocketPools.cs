@@ -118,7 +118,7 @@ internal sealed class UpstreamSocketPools : IAsyncDisposable
             // Under the lock, so two first requests at once start one pool, not two.
             return _pools.GetOrAdd(key, _ => _system.ActorOf(
                 Props.Create(() => new SocketPoolActor(provider, _dialer, Options, _limits, Time, Counters, _logger)),
-                $"akkaproxy-upstream-sockets-{++_started}"));
+                $"akkaproxy-upstream-websocket-{++_started}"));
         }
     }
 }

@@ -62,7 +62,7 @@ public sealed class ReferenceConfigurationTests
             Assert.True(Equals(property.GetValue(defaults), property.GetValue(bound)), $"reference.conf disagrees with UpstreamSocketPoolOptions.{property.Name}");
         }
 
-        Assert.Equal(6, typeof(AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions).GetProperties().Length);
+        Assert.Equal(7, typeof(AkkaProxy.Pipeline.Pooling.UpstreamSocketPoolOptions).GetProperties().Length);
         Assert.Equal(UpstreamTransport.Http, RelayConfiguration.ReadRouting(Reference()).Providers.Single(p => p.Name == "openai").Transport);
     }
 

@@ -14,7 +14,7 @@ internal static class UpstreamSocketHocon
               ssep { kind = openai, base-url = "{{url}}/pool/v1", api-key = "sk-pool" }
             }
             akkaproxy.pricing { "pool*" { input = 2.00, cached-input = 0.50, output = 8.00 } }
-            akkaproxy.upstream-sockets { max-sockets = {{maxSockets}}, lease-timeout = 20s {{extra}} }
+            akkaproxy.upstream-websocket { max-sockets = {{maxSockets}}, lease-timeout = 20s {{extra}} }
             """;
     }
 }
