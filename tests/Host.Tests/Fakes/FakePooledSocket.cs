@@ -15,7 +15,7 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// <c>response.create</c> arriving mid-turn is seen (<see cref="Overlaps"/>). The model picks the turn:
 /// <c>pool</c> (default), <c>pool-sse</c> (the events of <see cref="FakeStreams.Responses"/>),
 /// <c>pool-gated</c> (<c>response.created</c>, then the rest once <see cref="Gate"/> is released),
-/// <c>pool-abort</c> (two events, then the connection is cut).
+/// <c>pool-abort</c> (two events, then a 1011 close mid-turn).
 /// </summary>
 public sealed class FakePooledSocket
 {
@@ -111,7 +111,8 @@ public sealed class FakePooledSocket
 
                     if (message == "abort")
                     {
-                        ctx.Abort();
+                        // A close frame, not a reset: it follows the events in order, so the relay reads them all first.
+                        await ws.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "fake failure mid-turn", CancellationToken.None);
                         return;
                     }
 

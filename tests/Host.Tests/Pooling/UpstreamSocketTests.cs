@@ -114,6 +114,7 @@ public sealed partial class UpstreamSocketTests : RelayTestBase
         string body = await PostStreamAsync("/v1/responses", Body("wsp/pool-abort"));
 
         Assert.StartsWith("event: response.created\n", body, StringComparison.Ordinal);
+        Assert.Contains("from resp_1_1", body, StringComparison.Ordinal);
         Assert.Contains("upstream_truncated", body, StringComparison.Ordinal);
         Assert.DoesNotContain("response.completed", body, StringComparison.Ordinal);
         Assert.Empty(Upstream.Requests);
