@@ -18,6 +18,7 @@ internal sealed class ConversationSocket : IDisposable
     private readonly WebSocketMessageReader _reader;
     private readonly ResponsesWebSocketClientOptions _options;
     private bool _retired;
+    private Task<WebSocketMessage>? _idleRead;
 
     private ConversationSocket(ClientWebSocket socket, ResponsesWebSocketClientOptions options)
     {
@@ -70,6 +71,42 @@ internal sealed class ConversationSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts the read of whatever comes next while no turn runs: it holds no buffer until a frame
+    /// arrives, and lets the next turn see a close the server sent in between (or anything else it should
+    /// not have sent) before it sends on this socket.
+    /// </summary>
+    public void WatchBetweenTurns()
+    {
+        if (IsUsable && _idleRead is null)
+        {
+            _idleRead = WatchAsync();
+        }
+    }
+
+    private async Task<WebSocketMessage> WatchAsync()
+    {
+        WebSocketMessage message = await _reader.ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
+        if (message.Kind == WebSocketMessageKind.Closed && _socket.State == WebSocketState.CloseReceived)
+        {
+            // The server ended the socket between turns: answer its close now rather than at the next turn.
+            try
+            {
+                using var timeout = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+            {
+                // Gone already.
+            }
+        }
+
+        return message;
+    }
+
+    /// <summary>True when something (a close, a failure, a stray event) arrived since the last turn ended: the socket is not reused.</summary>
+    public bool EndedBetweenTurns => _idleRead is { IsCompleted: true };
+
     /// <summary>Marks the socket as taking no more turns (the server said it reached its connection limit).</summary>
     public void Retire() => _retired = true;
 
@@ -92,7 +129,25 @@ internal sealed class ConversationSocket : IDisposable
         WebSocketMessage message;
         try
         {
-            message = await _reader.ReceiveAsync(linked.Token).ConfigureAwait(false);
+            if (_idleRead is { } idle)
+            {
+                // The read started between turns: wait for it, bounded the same way (a timeout or a cancel aborts the socket, which ends it).
+                _idleRead = null;
+                try
+                {
+                    message = await idle.WaitAsync(linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    _socket.Abort();
+                    await idle.ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                    throw;
+                }
+            }
+            else
+            {
+                message = await _reader.ReceiveAsync(linked.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (cancellationToken.IsCancellationRequested)
         {
@@ -172,6 +227,9 @@ internal sealed class ConversationSocket : IDisposable
     {
         _retired = true;
         _socket.Dispose();
-        _reader.Dispose();
+        if (_idleRead is null or { IsCompleted: true })
+        {
+            _reader.Dispose(); // a read still running may write into its pooled buffer: that one is left to the collector
+        }
     }
 }

@@ -151,6 +151,11 @@ public sealed class ResponsesConversation : IAsyncDisposable
 
                 anyEvent = true;
                 Observe(socket, received);
+                if (received.IsTerminal)
+                {
+                    socket.WatchBetweenTurns();
+                }
+
                 yield return received;
                 if (received.IsTerminal)
                 {
@@ -198,7 +203,7 @@ public sealed class ResponsesConversation : IAsyncDisposable
             await DrainAsync(socket, cancellationToken).ConfigureAwait(false);
         }
 
-        if (socket is not null && socket.IsUsable)
+        if (socket is not null && socket.IsUsable && !socket.EndedBetweenTurns)
         {
             return socket;
         }
@@ -230,6 +235,7 @@ public sealed class ResponsesConversation : IAsyncDisposable
                 Observe(socket, received);
                 if (received.IsTerminal)
                 {
+                    socket.WatchBetweenTurns();
                     return;
                 }
             }
