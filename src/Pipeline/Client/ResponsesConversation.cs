@@ -74,7 +74,8 @@ public sealed class ResponsesConversation : IAsyncDisposable
     /// <summary>
     /// The same turn as an Akka.Streams source, for graphs of an embedder's own: materializing it sends
     /// the turn (each materialization sends it again) and it completes after the terminal event. A
-    /// downstream that cancels early leaves the socket to be dropped; the next turn reconnects.
+    /// downstream that cancels early is an early stop: the rest is drained before the next turn, or the
+    /// socket is dropped (a read cancelled mid-way aborts it) and the next turn reconnects.
     /// </summary>
     public Source<ResponsesEvent, NotUsed> StreamSource(ResponsesTurn turn)
     {

@@ -209,6 +209,15 @@ public sealed class ResponsesWebSocketClientTests : IAsyncLifetime
         Assert.Equal(Fake.Sent.Take(6), viaSource.Select(e => Encoding.UTF8.GetString(e.Utf8Json.Span)));
         Assert.Equal(viaSource.Select(e => e.Type), viaEnumerable.Select(e => e.Type));
         Assert.Equal([null, "resp_ws_1"], Fake.Received.Select(PreviousOf));
+
+        // A downstream that takes one event and cancels: nothing of that turn reaches the next.
+        Assert.Equal("response.created", Assert.Single(await conversation.StreamSource(Turn("gpt-4o")).Take(1).RunWith(Sink.Seq<ResponsesEvent>(), materializer)).Type);
+        List<ResponsesEvent> after = await TurnAsync(conversation, Turn("gpt-4o"));
+        Assert.Equal("response.created", after[0].Type);
+        Assert.Equal(6, after.Count);
+        Assert.All(after.Where(e => e.ResponseId is not null), e => Assert.Equal(after[0].ResponseId, e.ResponseId));
+        // Drained on the same socket (turn 3 completed there), or the socket was dropped (a read cancelled mid-way) and turn 4 reconnected.
+        Assert.Equal(conversation.Connections == 1 ? "resp_ws_3" : "resp_ws_2", PreviousOf(Fake.Received.Last()));
         await system.Terminate();
     }
 
