@@ -118,6 +118,15 @@ public sealed class HarnessRun(HarnessOptions options)
             }
         }
 
+        if (options.Runs("conversation"))
+        {
+            results.Conversations.AddRange(await ConversationsAsync(fake, workDir.FullName));
+            foreach (ConversationFigures transport in results.Conversations)
+            {
+                Log($"conversation {transport.Transport,-22} turn 1 {transport.MedianMs(0),7:0.0} ms, turns 2-{transport.TurnCount} median {transport.ContinuationMedianMs,7:0.0} ms; upstream: {transport.Connections} new connections, {transport.Misses} cache misses in {transport.Turns} turns");
+            }
+        }
+
         if (options.Runs("idle-sockets"))
         {
             var builds = new List<(string Name, string Dll)>();
@@ -157,6 +166,7 @@ public sealed class HarnessRun(HarnessOptions options)
             Directory.CreateDirectory(Path.GetDirectoryName(md)!);
             Directory.CreateDirectory(Path.GetDirectoryName(png)!);
             await ChartRenderer.RenderAsync(results, png, workDir.FullName);
+            await ConversationChart.RenderAsync(results.Conversations, Path.Combine(options.RepoRoot, options.ConversationChart), workDir.FullName);
             await MarkdownReport.WriteAsync(results, md, Path.GetRelativePath(Path.GetDirectoryName(md)!, png));
             Log($"wrote {md} and {png}");
         }
@@ -267,6 +277,55 @@ public sealed class HarnessRun(HarnessOptions options)
         Task<ProcessUsage> client = UsageSampler.MeasureAsync(() => [Environment.ProcessId], phases);
         LoadResult load = await run.RunAsync(phases);
         return new ManySocketsFigures(target.Name, options.Sockets, run.Clients.Count, scenario.Expected.Events, load, await server, await fake, await client);
+    }
+
+    /// <summary>The conversations of the conversation extra run at once, and their turns.</summary>
+    private const int Conversations = 8;
+    private const int ConversationTurns = 10;
+    private const int ConversationRounds = 3;
+
+    /// <summary>
+    /// The conversation benchmark: <see cref="Conversations"/> tool-calling conversations of
+    /// <see cref="ConversationTurns"/> turns at once, through three fresh relays whose provider reaches the
+    /// fake's transport-sensitive endpoint (<c>Fake/ConversationEndpoint</c>) over plain SSE, over pooled
+    /// WebSockets without affinity, and with affinity; <see cref="ConversationRounds"/> rounds each, the
+    /// relays' pools warm after the first. The fake counts new connections and cache misses per transport.
+    /// </summary>
+    private async Task<List<ConversationFigures>> ConversationsAsync(FakeProcess fake, string workDir)
+    {
+        string provider = $$"""akkaproxy.routing.providers.conv { kind = openai, base-url = "{{new Uri(fake.BaseUri, "/conv/v1")}}", api-key = "sk-fake" }""";
+        (string Name, string Hocon)[] transports =
+        [
+            ("sse", provider),
+            ("websocket-pooled", provider + "\n" + ConversationHocon.WebSocket(affinity: false)),
+            ("websocket-pooled-affinity", provider + "\n" + ConversationHocon.WebSocket(affinity: true)),
+        ];
+        var figures = new List<ConversationFigures>();
+        using var stats = new HttpClient { BaseAddress = fake.BaseUri };
+        foreach ((string name, string hocon) in transports)
+        {
+            await using RelayProcess relay = await RelayProcess.StartAsync(RelayProcess.HostDll(options.RepoRoot), fake.BaseUri, "Warning", workDir, options.RelayEnvironment, "relay-" + name, hocon);
+            Target target = relay.AsTarget("relay-" + name) with { ModelPrefix = "conv/" };
+            (long connections, long misses, long turns) before = await StatsAsync(stats);
+            var rounds = new List<double[][]>();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            for (int round = 0; round < ConversationRounds; round++)
+            {
+                rounds.Add(await new ConversationRun(target, Conversations, ConversationTurns).RunAsync(timeout.Token));
+            }
+
+            (long connections, long misses, long turns) after = await StatsAsync(stats);
+            figures.Add(new ConversationFigures(name, rounds, after.connections - before.connections, after.misses - before.misses, after.turns - before.turns));
+        }
+
+        return figures;
+    }
+
+    private static async Task<(long Connections, long Misses, long Turns)> StatsAsync(HttpClient fake)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(await fake.GetStringAsync("/conv/stats"));
+        System.Text.Json.JsonElement root = json.RootElement;
+        return (root.GetProperty("connections").GetInt64(), root.GetProperty("misses").GetInt64(), root.GetProperty("turns").GetInt64());
     }
 
     /// <summary>The relay key the service-costs relays with keys accept.</summary>

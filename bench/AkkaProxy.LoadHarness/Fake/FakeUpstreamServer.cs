@@ -31,6 +31,9 @@ public static class FakeUpstreamServer
         app.MapPost("/v1/chat/completions", context => FakeHttpEndpoint.HandleAsync(context, chat: true));
         app.MapPost("/v1/responses", context => FakeHttpEndpoint.HandleAsync(context, chat: false));
         app.MapGet("/v1/responses", FakeWebSocketEndpoint.HandleAsync);
+        app.MapPost(ConversationEndpoint.Path, ConversationEndpoint.PostAsync);
+        app.MapGet(ConversationEndpoint.Path, ConversationEndpoint.WebSocketAsync);
+        app.MapGet("/conv/stats", () => Microsoft.AspNetCore.Http.Results.Json(new { connections = Interlocked.Read(ref ConversationEndpoint.NewConnections), misses = Interlocked.Read(ref ConversationEndpoint.Misses), turns = Interlocked.Read(ref ConversationEndpoint.Turns) }));
         app.MapGet("/healthz", () => "ok");
         await app.StartAsync();
 

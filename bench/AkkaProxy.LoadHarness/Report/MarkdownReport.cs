@@ -55,6 +55,7 @@ public static class MarkdownReport
         WebSockets(md, results);
         Logging(md, results);
         ServiceCosts(md, results);
+        Conversation(md, results);
         md.AppendLine("### Chart").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"![Requests (WebSocket: turns) per second per scenario, one bar per target, at c=1 and c=32; the label on each relay bar is relay/nginx]({chartRelativePath})").AppendLine();
         md.AppendLine("Log scale. Rendered by gnuplot from this run's figures.").AppendLine();
@@ -322,6 +323,30 @@ public static class MarkdownReport
 
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Information ÷ Warning req/s: {Fmt.X(Fmt.Ratio(logging.Information.Load.PerSecond, logging.Warning.Load.PerSecond))}; the Information relay wrote {logging.InformationLogBytes / 1048576.0:0.0} MiB of log.").AppendLine();
+    }
+
+    private static void Conversation(StringBuilder md, HarnessResults results)
+    {
+        if (results.Conversations.Count == 0)
+        {
+            return;
+        }
+
+        ConversationFigures first = results.Conversations[0];
+        md.AppendLine("### A 10-turn tool-calling conversation: SSE against pooled WebSockets").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Eight conversations at once, each {first.TurnCount} turns of streaming `POST /v1/responses` (every turn continues the previous response with its tool's output), through three fresh relays, {first.Rounds.Count} rounds each (the relays' connections and pools are warm after the first). The fake provider charges {Fake.ConversationEndpoint.ConnectionSetup.TotalMilliseconds:0} ms per new connection (TCP or WebSocket), {Fake.ConversationEndpoint.CacheMiss.TotalMilliseconds:0} ms for a continuation that is not the last response of the socket it arrives on (over HTTP, every continuation), and {Fake.ConversationEndpoint.FirstToken.TotalMilliseconds:0} ms before every turn's first event. Time to first event is from the request sent to the first byte of the relay's SSE body; medians over every round and conversation.").AppendLine();
+        md.AppendLine("| turn | " + string.Join(" | ", results.Conversations.Select(c => $"{c.Transport}, ms")) + " |");
+        md.AppendLine("|---:|" + string.Concat(results.Conversations.Select(_ => "---:|")));
+        for (int turn = 0; turn < first.TurnCount; turn++)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {turn + 1} | {string.Join(" | ", results.Conversations.Select(c => Fmt.F(c.MedianMs(turn), 1)))} |");
+        }
+
+        md.AppendLine(CultureInfo.InvariantCulture, $"| turns 2–{first.TurnCount} | {string.Join(" | ", results.Conversations.Select(c => "**" + Fmt.F(c.ContinuationMedianMs, 1) + "**"))} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| upstream: new connections | {string.Join(" | ", results.Conversations.Select(c => Fmt.N0(c.Connections)))} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| upstream: cache misses / turns | {string.Join(" | ", results.Conversations.Select(c => $"{Fmt.N0(c.Misses)} / {Fmt.N0(c.Turns)}"))} |");
+        md.AppendLine();
+        md.AppendLine("![Median time to first event per turn, one line per transport](benchmarks-conversation.png)").AppendLine();
     }
 
     private static void ServiceCosts(StringBuilder md, HarnessResults results)

@@ -30,6 +30,9 @@ public sealed class HarnessResults
     /// <summary>The ledger's and the key limits' cost (null unless the service-costs extra ran).</summary>
     public ServiceCostFigures? ServiceCosts { get; set; }
 
+    /// <summary>The conversation benchmark, one entry per transport (empty unless the conversation extra ran).</summary>
+    public List<ConversationFigures> Conversations { get; } = [];
+
     public RunFigures? Find(string scenario, int concurrency, string target) =>
         Runs.FirstOrDefault(r => r.Scenario == scenario && r.Concurrency == concurrency && r.Target == target);
 

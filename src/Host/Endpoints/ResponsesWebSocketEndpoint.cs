@@ -61,6 +61,7 @@ public static class ResponsesWebSocketEndpoint
         var keys = context.RequestServices.GetRequiredService<RelayKeyValidator>();
         if (!keys.TryAuthenticate(RelayKeyValidator.PresentedKey(context.Request) ?? protocolKey, out string? keyId))
         {
+            AuthFailure.Log(context);
             await RefuseAsync(context, StatusCodes.Status401Unauthorized, "invalid_api_key", AuthFailure.Message).ConfigureAwait(false);
             return;
         }

@@ -130,6 +130,8 @@ internal sealed class WebSocketSession : ISocketSession
         }
         finally
         {
+            // A first turn dialled but never opened (the session ended in between) has a span no record will end.
+            ExchangeTracing.Abandon(Interlocked.Exchange(ref _dialSpan, null), "session_ended");
             AbortUnlessClosed(_client);
             AbortUnlessClosed(_upstream);
             graph.Shutdown();

@@ -116,6 +116,9 @@ public sealed class LogSafetyTests : RelayTestBase
             Assert.Contains(relayLines, entry => entry.Category.EndsWith("LogBillingSink", StringComparison.Ordinal) && entry.Value("RequestId") == record.RequestId);
         }
 
+        // The refused authentication is logged (README, docs/errors.md), without the key it presented.
+        Assert.Contains(entries, entry => entry.Category == "AkkaProxy.Host.Auth" && entry.Level == LogLevel.Warning && entry.Message.Contains("not one of this relay's", StringComparison.Ordinal));
+
         BillingRecord deadend = records.Single(record => record.RequestedModel == "deadend/gpt-4o");
         BillingRecord reset = records.Single(record => record.RequestedModel == "openai/reset");
         Assert.Contains(relayLines, entry => entry.Level == LogLevel.Warning && entry.Message.Contains("unreachable", StringComparison.Ordinal) && entry.Value("RequestId") == deadend.RequestId);
