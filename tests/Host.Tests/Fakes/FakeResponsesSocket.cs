@@ -10,7 +10,7 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// The fake provider's Responses WebSocket endpoint (docs/protocol-notes.md §A): one JSON event per text
 /// message, <c>stream_id</c> echoed on every event of a named lane. The model picks the behaviour:
 /// a normal turn by default; <c>ws-abort</c> (abort after <c>response.created</c>), <c>ws-close</c>
-/// (close 4000 after the turn), <c>ws-limit</c> (the 60-minute limit error), <c>ws-badusage</c>,
+/// (close 4000 after the turn; <c>ws-close-1000</c>, <c>ws-close-1001</c> with those codes), <c>ws-limit</c> (the 60-minute limit error), <c>ws-badusage</c>,
 /// <c>ws-big</c> (a 2 MiB event), <c>ws-flood</c> (20,000 deltas of 1 KiB), <c>ws-hold</c> (lanes:
 /// hold turns until two are open, then finish them in reverse order), <c>ws-gated</c> (<c>response.created</c>,
 /// then the rest of the turn once <see cref="TurnGate"/> is released).
@@ -137,9 +137,9 @@ public sealed class FakeResponsesSocket
                 }
 
                 await SendTurnAsync(ws, turn, lane, previous, generate, model);
-                if (model == "ws-close")
+                if (CloseAfterTurn(model) is WebSocketCloseStatus code)
                 {
-                    await ws.CloseOutputAsync((WebSocketCloseStatus)4000, "fake closing", CancellationToken.None);
+                    await ws.CloseOutputAsync(code, "fake closing", CancellationToken.None);
                 }
             }
         }
@@ -154,6 +154,15 @@ public sealed class FakeResponsesSocket
     }
 
     public static string ResponseId(int n) => $"resp_ws_{n}";
+
+    /// <summary>The close code a <c>ws-close</c> model sends after its turn: 4000, or 1000 / 1001 for <c>ws-close-1000</c> / <c>ws-close-1001</c>.</summary>
+    private static WebSocketCloseStatus? CloseAfterTurn(string model) => model switch
+    {
+        "ws-close" => (WebSocketCloseStatus)4000,
+        "ws-close-1000" => WebSocketCloseStatus.NormalClosure,
+        "ws-close-1001" => WebSocketCloseStatus.EndpointUnavailable,
+        _ => null,
+    };
 
     private async Task SendTurnAsync(WebSocket ws, int n, string? lane, string? previous, bool generate, string model)
     {

@@ -6,7 +6,7 @@ namespace AkkaProxy.Pipeline.Tests.Layout;
 /// The layout of src/Pipeline: one folder per box of the architecture diagram (docs/architecture.md),
 /// its namespace the folder's, and no folder that uses another which uses it back, directly or
 /// through a chain. Today's order: Routing, Stages ← Framing, Rewrite, Usage ← Billing ← Streams;
-/// Transport ← Supervision; Billing ← Diagnostics ← Supervision; Hosting ← Billing.
+/// Transport ← Supervision, Client; Billing ← Diagnostics ← Supervision; Hosting ← Billing.
 /// </summary>
 public sealed class FolderDependencyTests
 {
