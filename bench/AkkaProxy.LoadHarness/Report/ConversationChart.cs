@@ -33,12 +33,12 @@ public static class ConversationChart
         script.AppendLine("set xlabel 'turn'");
         script.AppendLine("set ylabel 'time to first event (ms)'");
         script.AppendLine("set grid");
-        script.AppendLine("set key top right");
+        script.AppendLine("set key right center");
         script.AppendLine("set yrange [0:*]");
         script.AppendLine(CultureInfo.InvariantCulture, $"set xtics 1");
         string[] colours = ["#2e7d32", "#ef6c00", "#1565c0"];
         script.AppendLine("plot " + string.Join(", ", transports.Select((t, i) =>
-            $"'{data}' using 1:{i + 2} with linespoints lw 2 pt 7 title '{t.Transport}' lc rgb '{colours[i % colours.Length]}'")));
+            $"'{data}' using 1:{i + 2} title '{t.Transport}' with linespoints lw 2 pt 7 lc rgb '{colours[i % colours.Length]}'")));
         string scriptPath = Path.Combine(workDir, "conversation.gp");
         await File.WriteAllTextAsync(scriptPath, script.ToString());
         try

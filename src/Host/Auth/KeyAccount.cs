@@ -43,9 +43,9 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
     }
 
     /// <summary>Admits the request and counts it, or says which limit refuses it.</summary>
-    public AdmissionRefusal? Admit(ProviderRoute route, string requestedModel, PricingTable pricing, DateTimeOffset now)
+    public AdmissionRefusal? Admit(ProviderRoute route, string requestedModel, Func<ProviderRoute, bool> isPriced, DateTimeOffset now)
     {
-        if (NotAllowed(route, requestedModel, pricing) is { } forbidden)
+        if (NotAllowed(route, requestedModel, isPriced) is { } forbidden)
         {
             return forbidden;
         }
@@ -110,7 +110,7 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
     /// <summary>The start of the budget period <paramref name="now"/> falls in.</summary>
     public DateTimeOffset PeriodStart(DateTimeOffset now) => BudgetPeriods.StartOf(key.BudgetPeriod, now);
 
-    private AdmissionRefusal? NotAllowed(ProviderRoute route, string requestedModel, PricingTable pricing)
+    private AdmissionRefusal? NotAllowed(ProviderRoute route, string requestedModel, Func<ProviderRoute, bool> isPriced)
     {
         string provider = route.Provider.Name;
         if (key.AllowedProviders.Count > 0 && !key.AllowedProviders.Contains(provider, StringComparer.OrdinalIgnoreCase))
@@ -128,7 +128,7 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
                 $"Relay key '{key.Id}' may not use model '{requestedModel}'; it may use: {string.Join(", ", key.AllowedModels)}.", null, "permission_error");
         }
 
-        if (key.Budget is not null && pricing.Find(provider, route.UpstreamModel) is null)
+        if (key.Budget is not null && !isPriced(route))
         {
             // Its cost could not be counted, so the budget could be spent past without limit.
             return new AdmissionRefusal(403, "model_not_priced",

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using AkkaProxy.Host.Configuration;
 using AkkaProxy.Pipeline.Admission;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Routing;
 
 namespace AkkaProxy.Host.Auth;
 
@@ -17,6 +18,11 @@ internal sealed class KeyPolicy : IRequestAdmission
     private readonly PricingTable _pricing;
     private readonly TimeProvider _time;
     private volatile bool _restored;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Provider, string Model), bool> _priced = new();
+    private readonly Func<ProviderRoute, bool> _isPriced;
+
+    /// <summary>Most (provider, model) pairs whose pricing is remembered; models come from clients, so the memory is bounded.</summary>
+    private const int PricedCapacity = 4096;
 
     public KeyPolicy(RelayAuthOptions auth, PricingTable pricing, TimeProvider time)
     {
@@ -25,6 +31,7 @@ internal sealed class KeyPolicy : IRequestAdmission
         DateTimeOffset now = time.GetUtcNow();
         _accounts = auth.Keys.Where(k => k.HasLimits).ToFrozenDictionary(k => k.Id, k => new KeyAccount(k, now), StringComparer.Ordinal);
         _restored = !_accounts.Values.Any(a => a.Key.Budget is not null);
+        _isPriced = IsPriced;
     }
 
     /// <summary>Whether any key has a limit (without one, the relay needs no admission at all).</summary>
@@ -53,7 +60,25 @@ internal sealed class KeyPolicy : IRequestAdmission
                 "The relay is still reading this key's spend back from its usage ledger; retry in a moment.", TimeSpan.FromSeconds(1), "server_error");
         }
 
-        return account.Admit(request.Route, request.RequestedModel, _pricing, _time.GetUtcNow());
+        return account.Admit(request.Route, request.RequestedModel, _isPriced, _time.GetUtcNow());
+    }
+
+    /// <summary>Whether the route's model has a price; remembered per (provider, model), up to <see cref="PricedCapacity"/> pairs, since the table's lookup matches every pattern.</summary>
+    private bool IsPriced(ProviderRoute route)
+    {
+        (string, string) key = (route.Provider.Name, route.UpstreamModel);
+        if (_priced.TryGetValue(key, out bool priced))
+        {
+            return priced;
+        }
+
+        priced = _pricing.Find(route.Provider.Name, route.UpstreamModel) is not null;
+        if (_priced.Count < PricedCapacity)
+        {
+            _priced.TryAdd(key, priced);
+        }
+
+        return priced;
     }
 
     /// <inheritdoc />

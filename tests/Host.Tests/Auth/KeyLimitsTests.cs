@@ -94,6 +94,21 @@ public sealed class KeyLimitsTests : RelayTestBase
     }
 
     [Fact]
+    public async Task ABudgetedKey_IsRefusedAModelWithoutAPrice_WhoseSpendCouldNotBeCounted()
+    {
+        for (int i = 0; i < 2; i++) // the second answer comes from the remembered lookup
+        {
+            using HttpResponseMessage unpriced = await Relay.Http.SendAsync(PostAs(BudgetKey, """{"model":"openai/gpt-5-unpriced","messages":[]}"""));
+            Assert.Equal(HttpStatusCode.Forbidden, unpriced.StatusCode);
+            Assert.Equal("model_not_priced", (await ErrorAsync(unpriced)).GetProperty("code").GetString());
+        }
+
+        Assert.DoesNotContain(Upstream.Requests, r => r.Path.EndsWith("/chat/completions", StringComparison.Ordinal));
+        using HttpResponseMessage priced = await Relay.Http.SendAsync(PostAs(BudgetKey, Chat));
+        Assert.Equal(HttpStatusCode.OK, priced.StatusCode);
+    }
+
+    [Fact]
     public async Task TheOfficialSdk_SeesThe429_AsARateLimitError()
     {
         ChatClient chat = Relay.OpenAI(RpmKey).GetChatClient("openai/gpt-4o");
