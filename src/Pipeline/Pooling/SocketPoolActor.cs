@@ -31,6 +31,7 @@ internal sealed class SocketPoolActor : ReceiveActor
     private readonly SocketPoolCounters _counters;
     private readonly ILogger _logger;
     private readonly List<PooledSocket> _idle = [];
+    private readonly HashSet<PooledSocket> _out = []; // leased: disposed if the pool stops before they come back
     private readonly LinkedList<Lease> _waiting = new();
     private readonly CancellationTokenSource _stopping = new();
     private ITimer? _sweep;
@@ -88,6 +89,12 @@ internal sealed class SocketPoolActor : ReceiveActor
         }
 
         _idle.Clear();
+        foreach (PooledSocket socket in _out)
+        {
+            Discard(socket); // a turn still on it (a drain past the host's stop) ends with the socket's failure
+        }
+
+        _out.Clear();
         foreach (Lease waiter in _waiting)
         {
             waiter.Reply.TrySetResult(SocketLease.Failed(new InvalidOperationException("The socket pool stopped.")));
@@ -110,6 +117,11 @@ internal sealed class SocketPoolActor : ReceiveActor
         {
             if (_waiting.Count >= MaxWaiting)
             {
+                PruneWaiting(); // callers that gave up make room before anyone is refused
+            }
+
+            if (_waiting.Count >= MaxWaiting)
+            {
                 lease.Reply.TrySetResult(SocketLease.Failed(new InvalidOperationException($"{MaxWaiting} requests already wait for a socket of provider '{_provider.Name}'.")));
                 return;
             }
@@ -130,7 +142,7 @@ internal sealed class SocketPoolActor : ReceiveActor
         if (!lease.Fresh && _idle.Count > 0)
         {
             // Affinity first: the socket whose last response the request continues.
-            bool affinity = _options.Affinity && lease.PreviousResponseId is not null;
+            bool affinity = _options.Affinity && lease.PreviousResponseId is not null && !lease.Fresh;
             int index = affinity ? _idle.FindIndex(s => s.LastResponseId == lease.PreviousResponseId) : -1;
             bool hit = index >= 0;
             if (affinity)
@@ -159,9 +171,9 @@ internal sealed class SocketPoolActor : ReceiveActor
             return false;
         }
 
-        if (_options.Affinity && lease.PreviousResponseId is not null)
+        if (_options.Affinity && lease.PreviousResponseId is not null && !lease.Fresh)
         {
-            _counters.Affinity(false);
+            _counters.Affinity(false); // a redial after a broken socket was counted by the first lease
         }
 
         Dial(lease);
@@ -173,6 +185,7 @@ internal sealed class SocketPoolActor : ReceiveActor
         if (lease.Reply.TrySetResult(new SocketLease(socket, hit, null)))
         {
             _leased++;
+            _out.Add(socket);
         }
         else
         {
@@ -218,6 +231,7 @@ internal sealed class SocketPoolActor : ReceiveActor
     {
         _leased--;
         PooledSocket socket = release.Socket;
+        _out.Remove(socket);
         if (release.Reusable && !_closed && socket.IsOpen && !socket.IsExpired(_time.GetUtcNow(), _options.Lifetime))
         {
             socket.LastUsedAt = _time.GetUtcNow();
@@ -257,6 +271,11 @@ internal sealed class SocketPoolActor : ReceiveActor
         }
 
         // A waiter whose caller gave up is dropped here too, so the line never holds the dead.
+        PruneWaiting();
+    }
+
+    private void PruneWaiting()
+    {
         for (LinkedListNode<Lease>? node = _waiting.First; node is not null;)
         {
             LinkedListNode<Lease>? next = node.Next;

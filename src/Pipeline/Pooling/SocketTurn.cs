@@ -29,6 +29,8 @@ internal sealed class SocketTurn
     private readonly PooledSocket _socket;
     private readonly Pipe _pipe = new(PipeOptions);
     private readonly CancellationToken _shutdown;
+    private CancellationTokenSource? _timer;
+    private volatile bool _abandoned;
 
     private SocketTurn(UpstreamSocketPools pools, Provider provider, PooledSocket socket, bool affinityHit, CancellationToken shutdown)
     {
@@ -101,7 +103,11 @@ internal sealed class SocketTurn
             if (first.Kind != WebSocketMessageKind.Data)
             {
                 pools.Release(provider, socket, reusable: false);
-                pools.Counters.SocketBroken();
+                if (first.Kind == WebSocketMessageKind.TooLarge || !CloseCodes.IsNormal(socket.CloseStatus))
+                {
+                    pools.Counters.SocketBroken(); // 1000, 1001 and 1005 are a normal end of a socket, not a break
+                }
+
                 failure = first.Kind == WebSocketMessageKind.TooLarge
                     ? "the first event exceeds the message limit"
                     : CloseCodes.IsNormal(socket.CloseStatus) ? "the socket was closed (normal end)" : $"the socket was closed ({(int?)socket.CloseStatus})";
@@ -116,12 +122,31 @@ internal sealed class SocketTurn
         return (null, failure);
     }
 
+    /// <summary>
+    /// The relay's exchange is over, whether or not the turn reached its terminal event: what is left of the
+    /// turn is read (not forwarded) within the drain timeout, not the read timeout, then the socket goes back
+    /// clean or is discarded. Idempotent; nothing happens once the turn has ended.
+    /// </summary>
+    public void Abandon()
+    {
+        _abandoned = true;
+        try
+        {
+            Volatile.Read(ref _timer)?.CancelAfter(_pools.Options.DrainTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The pump ended meanwhile.
+        }
+    }
+
     private async Task PumpAsync(WebSocketMessage message)
     {
         PipeWriter writer = _pipe.Writer;
         bool released = false;
         bool draining = false;
         using var timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _pools.Time);
+        Volatile.Write(ref _timer, timer);
         using CancellationTokenRegistration stop = _shutdown.Register(static t => ((CancellationTokenSource)t!).Cancel(), timer);
         try
         {
@@ -155,6 +180,12 @@ internal sealed class SocketTurn
                 if (!draining)
                 {
                     timer.CancelAfter(_pools.Options.ReadTimeout);
+                    if (_abandoned)
+                    {
+                        // Abandoned (before or while the read timeout was set): the drain's bound, from now.
+                        draining = true;
+                        timer.CancelAfter(_pools.Options.DrainTimeout);
+                    }
                 }
 
                 message = await _socket.ReceiveAsync(timer.Token).ConfigureAwait(false);
@@ -164,8 +195,15 @@ internal sealed class SocketTurn
                 }
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException || ex is InvalidOperationException)
+        catch (Exception ex)
         {
+            // Expected ends (a broken socket, a timeout, a drain that ran out) and bugs alike: the socket is
+            // never reused, and the pool gets its slot back whatever happened.
+            if (ex is not (WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException))
+            {
+                _pools.LogPumpFailure(_provider, ex);
+            }
+
             if (!released)
             {
                 _pools.Release(_provider, _socket, reusable: false);

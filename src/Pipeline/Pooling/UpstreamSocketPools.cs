@@ -65,15 +65,23 @@ internal sealed class UpstreamSocketPools : IAsyncDisposable
 
             // The socket arrived as the wait ended: it is this caller's, to use or give back.
             SocketLease late = reply.Task.Result;
-            if (ex is OperationCanceledException && late.Socket is not null)
+            if (ex is OperationCanceledException)
             {
-                Release(provider, late.Socket, reusable: true);
-                throw;
+                if (late.Socket is not null)
+                {
+                    Release(provider, late.Socket, reusable: true);
+                }
+
+                throw; // the caller is gone: neither a socket nor a fallback for it
             }
 
             return late;
         }
     }
+
+    /// <summary>Logs a socket turn's pump that failed with an exception no socket failure explains (a bug).</summary>
+    internal void LogPumpFailure(Provider provider, Exception failure) =>
+        _logger.LogError(failure, "A socket turn to provider {Provider} failed unexpectedly; its socket was discarded.", provider.Name);
 
     /// <summary>Gives a leased socket back: <paramref name="reusable"/> only when its turn reached its terminal event.</summary>
     public void Release(Provider provider, PooledSocket socket, bool reusable) =>

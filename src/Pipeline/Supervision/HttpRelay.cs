@@ -347,7 +347,15 @@ public sealed class HttpRelay
                 context.Response.Headers.CacheControl = "no-cache";
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
                 activity.Reset(_factory.Options.IdleTimeout);
-                return await PumpAsync(context, run, turn.Reader, isEventStream: true, StatusCodes.Status200OK, activity, linked.Token).ConfigureAwait(false);
+                try
+                {
+                    return await PumpAsync(context, run, turn.Reader, isEventStream: true, StatusCodes.Status200OK, activity, linked.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Ended before its terminal event (the client left, a stage failed): drained within the drain timeout, not the read timeout.
+                    turn.Abandon();
+                }
             }
 
             SocketPools.Counters.FellBack();
@@ -403,16 +411,20 @@ public sealed class HttpRelay
         // The connection's scope (a request without the connection middleware gets one of its own).
         ConnectionScope? connection = ConnectionScopeOf(context);
         ConnectionScope scope = connection ?? new ConnectionScope();
-        IActorRef supervisor = scope.Supervisor(_newSupervisor);
-        ConnectionGraph graph = scope.Rent(_newGraph, out bool isNew);
-        exchange.Connection = scope;
-        scope.Opened(exchange);
-        if (isNew)
-        {
-            supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
-        }
+        ConnectionGraph? graph = null;
         try
         {
+            // Inside the try: a connection stopped meanwhile (Rent throws) still completes the reader, so a
+            // socket turn's pump is never left writing into a pipe nobody reads.
+            IActorRef supervisor = scope.Supervisor(_newSupervisor);
+            graph = scope.Rent(_newGraph, out bool isNew);
+            exchange.Connection = scope;
+            scope.Opened(exchange);
+            if (isNew)
+            {
+                supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
+            }
+
             PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, cancellationToken).ConfigureAwait(false);
             return await PumpEndedAsync(context, run, result, isEventStream, status).ConfigureAwait(false);
         }
@@ -424,7 +436,11 @@ public sealed class HttpRelay
         finally
         {
             // The graph is done with the reader and the writer once its exchange ended.
-            scope.Return(graph);
+            if (graph is not null)
+            {
+                scope.Return(graph);
+            }
+
             if (connection is null)
             {
                 scope.Dispose();
