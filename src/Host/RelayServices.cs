@@ -174,6 +174,17 @@ public static class RelayServices
                 await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
             }
 
+            // Then the pooled upstream sockets, while the pools' actors still run: a 1001 close handshake
+            // each, not an abort when the actor system stops.
+            try
+            {
+                await sp.GetRequiredService<UpstreamSocketPools>().CloseAllAsync().ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The system stops anyway; what did not close in time is aborted.
+            }
+
             return Akka.Done.Instance;
         }));
         return akka;

@@ -90,6 +90,11 @@ internal sealed class UpstreamSocketPools : IAsyncDisposable
     /// <summary>Closes every pool's idle sockets (a busy socket is closed when its turn gives it back) and takes no more leases.</summary>
     public async Task CloseAllAsync()
     {
+        if (_system.WhenTerminated.IsCompleted)
+        {
+            return; // the pools stopped with the actor system, their sockets with them
+        }
+
         List<Task> closing = [];
         foreach (IActorRef pool in _pools.Values)
         {

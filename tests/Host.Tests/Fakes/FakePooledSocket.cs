@@ -37,6 +37,9 @@ public sealed class FakePooledSocket
     /// <summary>Every turn: its connection, model, previous_response_id and response id (null when refused).</summary>
     public ConcurrentQueue<(int Connection, string Model, string? Previous, string? ResponseId)> Turns { get; } = new();
 
+    /// <summary>The status of every close frame the relay sent (a close handshake, not an abort), in order.</summary>
+    public ConcurrentQueue<WebSocketCloseStatus?> ClosesReceived { get; } = new();
+
     /// <summary>Every message received, in order.</summary>
     public ConcurrentQueue<string> Received { get; } = new();
 
@@ -122,6 +125,7 @@ public sealed class FakePooledSocket
 
             if (ws.State == WebSocketState.CloseReceived)
             {
+                ClosesReceived.Enqueue(ws.CloseStatus);
                 await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
             }
         }

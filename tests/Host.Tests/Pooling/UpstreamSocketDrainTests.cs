@@ -31,4 +31,16 @@ public sealed class UpstreamSocketDrainTests : RelayTestBase
         await WaitUntilAsync(() => pool.Open == 0, "the abandoned socket was not discarded after the drain timeout");
         Upstream.Pooled.Gate.Release(); // the fake's turn ends on the closed socket
     }
+
+    [Fact]
+    public async Task StoppingTheHost_ClosesIdlePooledSockets_WithACloseHandshake()
+    {
+        await PostStreamAsync("/v1/responses", """{"model":"wsp/pool","input":"hi","stream":true}""");
+        Assert.Equal(1, Upstream.Pooled.OpenSockets);
+
+        await Relay.App.StopAsync(); // no CloseAllAsync by the test: the host's own shutdown does it
+
+        await WaitUntilAsync(() => !Upstream.Pooled.ClosesReceived.IsEmpty, "no close frame reached the provider");
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable, Assert.Single(Upstream.Pooled.ClosesReceived));
+    }
 }
