@@ -54,6 +54,23 @@ internal sealed class SocketTurn
     public Task Pumped { get; private set; } = Task.CompletedTask;
 
     /// <summary>
+    /// The turn's first event, when it is an <c>error</c> (<c>previous_response_not_found</c>, a bad
+    /// request): the turn ended before it began, and the relay answers as an HTTP upstream would, with
+    /// the event's <c>status</c> and its <c>error</c> object as JSON. Null for a turn that started.
+    /// </summary>
+    public byte[]? FirstError { get; private set; }
+
+    /// <summary>The HTTP status and the JSON body an HTTP upstream would have answered <see cref="FirstError"/> with.</summary>
+    public static (int Status, byte[] Body) AsHttpError(byte[] errorEvent)
+    {
+        using JsonDocument doc = JsonDocument.Parse(errorEvent);
+        JsonElement root = doc.RootElement;
+        int status = root.TryGetProperty("status", out JsonElement s) && s.TryGetInt32(out int code) && code is >= 400 and < 600 ? code : 400;
+        string error = root.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.Object ? e.GetRawText() : """{"message":"The upstream refused the request.","type":"invalid_request_error","param":null,"code":null}""";
+        return (status, System.Text.Encoding.UTF8.GetBytes("{\"error\":" + error + "}"));
+    }
+
+    /// <summary>
     /// Starts the turn (step 1): a turn whose first event has arrived, or null with the reason when no
     /// socket could carry it before any event (the caller falls back to HTTP).
     /// </summary>
@@ -115,6 +132,12 @@ internal sealed class SocketTurn
             }
 
             var turn = new SocketTurn(pools, provider, socket, lease.AffinityHit, shutdown);
+            if (SocketEvent.Read(first.Payload.Span).Kind == SocketEventKind.Error)
+            {
+                // Refused before it began: an HTTP upstream answers this with an error status, not a stream.
+                turn.FirstError = first.Payload.ToArray();
+            }
+
             turn.Pumped = turn.PumpAsync(first);
             return (turn, null);
         }

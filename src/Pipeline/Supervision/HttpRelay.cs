@@ -340,6 +340,17 @@ public sealed class HttpRelay
                 return await ConnectFailedAsync(context, exchange, activity, ex).ConfigureAwait(false);
             }
 
+            if (socket.turn is SocketTurn { FirstError: byte[] refused } refusedTurn)
+            {
+                // The provider refused the turn outright: the client gets what an HTTP upstream would send.
+                await refusedTurn.Reader.CompleteAsync().ConfigureAwait(false);
+                (int refusal, byte[] json) = SocketTurn.AsHttpError(refused);
+                context.Response.StatusCode = refusal;
+                context.Response.ContentType = "application/json";
+                await context.Response.Body.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
+                return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Upstream, refusal, $"upstream_http_{refusal}");
+            }
+
             if (socket.turn is SocketTurn turn)
             {
                 context.Response.StatusCode = StatusCodes.Status200OK;

@@ -24,9 +24,10 @@ public sealed class UpstreamSocketNoAffinityTests : RelayTestBase
         await PostStreamAsync("/v1/responses", """{"model":"wsp/pool","input":"hi","stream":true}""");
         (int recent, _, _, string? recentId) = Upstream.Pooled.Turns.Last();
 
-        string body = await PostStreamAsync("/v1/responses", $$"""{"model":"wsp/pool","input":"next","stream":true,"store":false,"previous_response_id":"{{recentId}}"}""");
+        using HttpResponseMessage refused = await Relay.Http.SendAsync(Post("/v1/responses", $$"""{"model":"wsp/pool","input":"next","stream":true,"store":false,"previous_response_id":"{{recentId}}"}"""));
 
-        Assert.Contains("previous_response_not_found", body, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode); // the other socket does not hold it
+        Assert.Contains("previous_response_not_found", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.NotEqual(recent, Upstream.Pooled.Turns.Last().Connection);
         SocketPoolCounters counters = Relay.App.Services.GetRequiredService<UpstreamSocketPools>().Counters;
         Assert.Equal(0, counters.AffinityHits + counters.AffinityMisses);

@@ -162,9 +162,14 @@ public sealed partial class UpstreamSocketTests : RelayTestBase
         }
 
         Assert.Equal(2, Counters.AffinityHits);
-        string miss = await PostStreamAsync("/v1/responses", Body("wsp/pool", previous: "resp_elsewhere", store: false));
-
-        Assert.Equal("event: error\ndata: {\"type\":\"error\",\"status\":400,\"error\":{\"type\":\"invalid_request_error\",\"code\":\"previous_response_not_found\",\"message\":\"Previous response with id 'resp_elsewhere' not found.\",\"param\":\"previous_response_id\"}}\n\n", miss);
+        // A miss with store:false: the provider's own refusal reaches the client as an HTTP upstream's
+        // would, its status and its error object unchanged, and it is billed as the SSE path bills it.
+        using HttpResponseMessage missed = await Relay.Http.SendAsync(Post("/v1/responses", Body("wsp/pool", previous: "resp_elsewhere", store: false)));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, missed.StatusCode);
+        Assert.Equal("application/json", missed.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"previous_response_not_found\",\"message\":\"Previous response with id 'resp_elsewhere' not found.\",\"param\":\"previous_response_id\"}}", await missed.Content.ReadAsStringAsync());
+        BillingRecord refused = await Relay.Billing.WaitForAsync(r => r.PreviousResponseId == "resp_elsewhere" || (r.HttpStatus == 400 && r.RequestedModel == "wsp/pool"));
+        Assert.Equal((ExchangeOutcome.UpstreamError, "upstream_http_400", 400), (refused.Outcome, refused.ErrorCode, refused.HttpStatus));
         Assert.Equal(1, Counters.AffinityMisses);
         Assert.Equal(2, Upstream.Pooled.Connections);
         Assert.Empty(Upstream.Requests);
