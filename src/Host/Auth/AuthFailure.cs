@@ -9,21 +9,19 @@ internal static class AuthFailure
     /// <summary>The log category of refused authentications.</summary>
     public const string LogCategory = "AkkaProxy.Host.Auth";
 
-    /// <summary>Logs a refused authentication: where it came from and whether a key was presented at all, never the key.</summary>
-    public static void Log(HttpContext context)
+    /// <summary>Logs a refused authentication: where it came from and whether a key was <paramref name="presented"/> at all, never the key.</summary>
+    public static void Log(HttpContext context, bool presented)
     {
         ILogger logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
-        bool presented = RelayKeyValidator.PresentedKey(context.Request) is not null
-            || context.WebSockets.WebSocketRequestedProtocols.Any(p => p.StartsWith("openai-insecure-api-key.", StringComparison.Ordinal));
         logger.LogWarning("Refused {Method} {Path} from {RemoteAddress}: {Reason}.",
             context.Request.Method, context.Request.Path.Value, context.Connection.RemoteIpAddress, presented ? "the relay key is not one of this relay's" : "no relay key");
     }
 
     public const string Message = "Invalid or missing relay key. Send it as 'Authorization: Bearer <key>' (or 'x-api-key' for Anthropic clients).";
 
-    public static async Task WriteAsync(HttpContext context, ApiKind api)
+    public static async Task WriteAsync(HttpContext context, ApiKind api, bool presented)
     {
-        Log(context);
+        Log(context, presented);
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.ContentType = "application/json";
         await context.Response.Body.WriteAsync(ErrorBodies.Json(api, api == ApiKind.AnthropicMessages ? "authentication_error" : "invalid_request_error", "invalid_api_key", Message)).ConfigureAwait(false);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.IO.Enumeration;
+using System.Collections.Frozen;
 using AkkaProxy.Host.Configuration;
 using AkkaProxy.Pipeline.Admission;
 using AkkaProxy.Pipeline.Billing;
@@ -21,6 +21,7 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
 {
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
     private readonly Lock _gate = new();
+    private readonly FrozenSet<string>? _providers = key.AllowedProviders.Count == 0 ? null : key.AllowedProviders.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
     private DateTimeOffset _window = MinuteOf(now);
     private int _requests;
     private long _tokens;
@@ -29,18 +30,6 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
 
     /// <summary>The key's settings.</summary>
     public RelayKeyOptions Key => key;
-
-    /// <summary>Spend in the current budget period so far.</summary>
-    public decimal Spent
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _spent;
-            }
-        }
-    }
 
     /// <summary>Admits the request and counts it, or says which limit refuses it.</summary>
     public AdmissionRefusal? Admit(ProviderRoute route, string requestedModel, Func<ProviderRoute, bool> isPriced, DateTimeOffset now)
@@ -113,16 +102,13 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
     private AdmissionRefusal? NotAllowed(ProviderRoute route, string requestedModel, Func<ProviderRoute, bool> isPriced)
     {
         string provider = route.Provider.Name;
-        if (key.AllowedProviders.Count > 0 && !key.AllowedProviders.Contains(provider, StringComparer.OrdinalIgnoreCase))
+        if (_providers is not null && !_providers.Contains(provider))
         {
             return new AdmissionRefusal(403, "provider_not_allowed",
                 $"Relay key '{key.Id}' may not use provider '{provider}'; it may use: {string.Join(", ", key.AllowedProviders)}.", null, "permission_error");
         }
 
-        if (key.AllowedModels.Count > 0 && !key.AllowedModels.Any(pattern =>
-                FileSystemName.MatchesSimpleExpression(pattern, requestedModel)
-                || FileSystemName.MatchesSimpleExpression(pattern, route.UpstreamModel)
-                || FileSystemName.MatchesSimpleExpression(pattern, $"{provider}/{route.UpstreamModel}")))
+        if (key.AllowedModels.Count > 0 && !AllowsModel(requestedModel, route))
         {
             return new AdmissionRefusal(403, "model_not_allowed",
                 $"Relay key '{key.Id}' may not use model '{requestedModel}'; it may use: {string.Join(", ", key.AllowedModels)}.", null, "permission_error");
@@ -136,6 +122,22 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
         }
 
         return null;
+    }
+
+    /// <summary>Whether a pattern of <c>allowed-models</c> matches the model as asked, as sent, or as <c>provider/model</c> (the routing's and pricing's wildcard matching).</summary>
+    private bool AllowsModel(string requestedModel, ProviderRoute route)
+    {
+        string? qualified = null;
+        foreach (string pattern in key.AllowedModels)
+        {
+            if (WildcardPattern.IsMatch(pattern, requestedModel) || WildcardPattern.IsMatch(pattern, route.UpstreamModel)
+                || WildcardPattern.IsMatch(pattern, qualified ??= $"{route.Provider.Name}/{route.UpstreamModel}"))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void Roll(DateTimeOffset now)

@@ -43,9 +43,6 @@ internal sealed class KeyPolicy : IRequestAdmission
     /// <summary>The keys with a budget.</summary>
     public IEnumerable<KeyAccount> Budgeted => _accounts.Values.Where(a => a.Key.Budget is not null);
 
-    /// <summary>The account of a key, if it has limits.</summary>
-    public KeyAccount? Account(string keyId) => _accounts.GetValueOrDefault(keyId);
-
     /// <inheritdoc />
     public AdmissionRefusal? Admit(in AdmissionRequest request)
     {

@@ -32,7 +32,7 @@ public sealed class RelayKeyOptions
     public List<string> AllowedProviders { get; set; } = [];
 
     /// <summary>
-    /// Models this key may use; empty: all. Each entry is a pattern (<c>*</c> and <c>?</c> are wildcards),
+    /// Models this key may use; empty: all. Each entry is a pattern (<c>*</c> is a wildcard, matched case-sensitively as routing and pricing match),
     /// matched against the model as the client named it, as the provider receives it, and as
     /// <c>provider/upstream-model</c>: <c>gpt-4o*</c> allows <c>openai/gpt-4o</c> and <c>gpt-4o-mini</c>.
     /// </summary>

@@ -22,15 +22,26 @@ internal static class StartupValidation
         });
         Check(problems, "akkaproxy.routing", () => RelayConfiguration.ReadRouting(config));
         Check(problems, "akkaproxy.pricing", () => RelayConfiguration.ReadPricing(config));
-        Check(problems, "akkaproxy.auth", () => _ = new RelayKeyValidator(RelayConfiguration.ReadAuth(config)));
+        // Read once: a bad value is reported here, not again by the checks below that need the keys.
+        RelayAuthOptions? auth = null;
+        Check(problems, "akkaproxy.auth", () =>
+        {
+            auth = RelayConfiguration.ReadAuth(config);
+            _ = new RelayKeyValidator(auth);
+        });
         Check(problems, "akkaproxy.billing", () => RelayConfiguration.ReadBilling(config));
         Check(problems, "akkaproxy.ledger", () => RelayConfiguration.ReadLedger(config).Validate());
         Check(problems, "akkaproxy.websocket", () => RelayConfiguration.ReadWebSocket(config).Validate());
         Check(problems, "akkaproxy.upstream-websocket", () => RelayConfiguration.ReadUpstreamSockets(config).Validate());
         Check(problems, "akkaproxy.shutdown", () => RelayConfiguration.ReadShutdown(config).Validate());
-        Check(problems, "akkaproxy.auth", () => RefuseOpenBeyondLoopback(config));
+        Check(problems, "akkaproxy.auth", () => RefuseOpenBeyondLoopback(config, auth));
         Check(problems, "akkaproxy.auth", () =>
         {
+            if (auth is null)
+            {
+                return; // reported above
+            }
+
             string[] providers;
             try
             {
@@ -41,7 +52,7 @@ internal static class StartupValidation
                 return; // the routing check above reports it; key limits are checked once routing reads
             }
 
-            string[] limits = [.. RelayConfiguration.ReadAuth(config).Keys.SelectMany(key => key.Problems(providers))];
+            string[] limits = [.. auth.Keys.SelectMany(key => key.Problems(providers))];
             if (limits.Length > 0)
             {
                 throw new InvalidOperationException(string.Join('\n', limits));
@@ -78,11 +89,11 @@ internal static class StartupValidation
     /// With no relay keys the relay accepts every client: that is allowed on loopback only. Bound to
     /// any other address (<c>0.0.0.0</c>, <c>*</c>, a host name, a LAN address) it refuses to start.
     /// </summary>
-    private static void RefuseOpenBeyondLoopback(IConfiguration config)
+    private static void RefuseOpenBeyondLoopback(IConfiguration config, RelayAuthOptions? auth)
     {
-        if (!new RelayKeyValidator(RelayConfiguration.ReadAuth(config)).IsOpen)
+        if (auth is null || auth.Keys.Count > 0)
         {
-            return;
+            return; // keys configured (or unreadable, reported by the auth check): not an open relay
         }
 
         IEnumerable<string> urls = (config["urls"] ?? config["ASPNETCORE_URLS"] ?? RelayApp.DefaultUrl)

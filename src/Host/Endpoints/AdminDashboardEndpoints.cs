@@ -107,7 +107,8 @@ internal static class AdminDashboardEndpoints
 
     private static string Source(IServiceProvider services) => services.GetService<ILedgerStore>() is null ? "recent" : "ledger";
 
-    private static bool TryEnum<T>(string text, out T value) where T : struct, Enum =>
+    /// <summary>Reads an enum parameter by name only: no numbers, no comma-joined flags.</summary>
+    internal static bool TryEnum<T>(string text, out T value) where T : struct, Enum =>
         Enum.TryParse(text, ignoreCase: true, out value) && !int.TryParse(text, out _) && Enum.IsDefined(value);
 
     private static IResult Invalid(string message, string code) =>

@@ -82,7 +82,7 @@ public static class AdminEndpoints
                 return Results.Json(AdminAccess.Error("The usage ledger is off (akkaproxy.ledger.enabled): there is nothing to summarize.", "ledger_disabled"), statusCode: StatusCodes.Status409Conflict);
             }
 
-            if (!Enum.TryParse(by ?? "key", ignoreCase: true, out LedgerGrouping grouping) || int.TryParse(by, out _))
+            if (!AdminDashboardEndpoints.TryEnum(by ?? "key", out LedgerGrouping grouping))
             {
                 return Results.Json(AdminAccess.Error($"Unknown grouping '{by}': use by=key, by=model or by=day.", "invalid_grouping"), statusCode: StatusCodes.Status400BadRequest);
             }

@@ -11,9 +11,10 @@ internal static class ModelsEndpoint
     public static async Task ListAsync(HttpContext context)
     {
         var keys = context.RequestServices.GetRequiredService<RelayKeyValidator>();
-        if (!keys.TryAuthenticate(RelayKeyValidator.PresentedKey(context.Request), out _))
+        string? presented = RelayKeyValidator.PresentedKey(context.Request);
+        if (!keys.TryAuthenticate(presented, out _))
         {
-            await AuthFailure.WriteAsync(context, ApiKind.ChatCompletions).ConfigureAwait(false);
+            await AuthFailure.WriteAsync(context, ApiKind.ChatCompletions, presented is not null).ConfigureAwait(false);
             return;
         }
 

@@ -28,9 +28,10 @@ public static class RelayEndpoints
     private static async Task ForwardAsync(HttpContext context, ApiKind api)
     {
         var keys = context.RequestServices.GetRequiredService<RelayKeyValidator>();
-        if (!keys.TryAuthenticate(RelayKeyValidator.PresentedKey(context.Request), out string? keyId))
+        string? presented = RelayKeyValidator.PresentedKey(context.Request);
+        if (!keys.TryAuthenticate(presented, out string? keyId))
         {
-            await AuthFailure.WriteAsync(context, api).ConfigureAwait(false);
+            await AuthFailure.WriteAsync(context, api, presented is not null).ConfigureAwait(false);
             return;
         }
 

@@ -59,9 +59,10 @@ public static class ResponsesWebSocketEndpoint
 
         string? protocolKey = protocols.FirstOrDefault(p => p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal))?[KeyProtocolPrefix.Length..];
         var keys = context.RequestServices.GetRequiredService<RelayKeyValidator>();
-        if (!keys.TryAuthenticate(RelayKeyValidator.PresentedKey(context.Request) ?? protocolKey, out string? keyId))
+        string? presented = RelayKeyValidator.PresentedKey(context.Request) ?? protocolKey;
+        if (!keys.TryAuthenticate(presented, out string? keyId))
         {
-            AuthFailure.Log(context);
+            AuthFailure.Log(context, presented is not null);
             await RefuseAsync(context, StatusCodes.Status401Unauthorized, "invalid_api_key", AuthFailure.Message).ConfigureAwait(false);
             return;
         }

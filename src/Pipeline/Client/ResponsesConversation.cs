@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using Akka;
 using Akka.Streams.Dsl;
+using AkkaProxy.Pipeline.Transport;
 
 namespace AkkaProxy.Pipeline.Client;
 
@@ -295,7 +296,7 @@ public sealed class ResponsesConversation : IAsyncDisposable
     private static ResponsesWebSocketException ClosedMidTurn(ConversationSocket socket)
     {
         WebSocketCloseStatus? status = socket.CloseStatus;
-        string kind = ResponsesWebSocketClient.IsNormalClose(status) ? "a normal close" : "close";
+        string kind = status is not null && CloseCodes.IsNormal(status) ? "a normal close" : "close";
         return new ResponsesWebSocketException(
             $"The server ended the connection ({kind} {(int?)status} '{socket.CloseDescription}') before the turn's terminal event; the next turn reconnects.",
             status,

@@ -84,10 +84,6 @@ public sealed class ResponsesWebSocketClient : IAsyncDisposable
         _invoker.Dispose();
     }
 
-    /// <summary>1000 (normal), 1001 (going away) and 1005 (no code given) end a connection normally.</summary>
-    internal static bool IsNormalClose(WebSocketCloseStatus? status) =>
-        status is WebSocketCloseStatus.NormalClosure or WebSocketCloseStatus.EndpointUnavailable or WebSocketCloseStatus.Empty;
-
     internal Task<ConversationSocket> ConnectAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -32,26 +32,17 @@ internal sealed class SocketTurn
     private CancellationTokenSource? _timer;
     private volatile bool _abandoned;
 
-    private SocketTurn(UpstreamSocketPools pools, Provider provider, PooledSocket socket, bool affinityHit, CancellationToken shutdown)
+    private SocketTurn(UpstreamSocketPools pools, Provider provider, PooledSocket socket, CancellationToken shutdown)
     {
         _pools = pools;
         _provider = provider;
         _socket = socket;
-        AffinityHit = affinityHit;
         _shutdown = shutdown;
     }
 
     /// <summary>The SSE bytes of the turn; completing it early leaves the socket drained or discarded.</summary>
     public PipeReader Reader => _pipe.Reader;
 
-    /// <summary>Whether the socket was the one holding the request's <c>previous_response_id</c>.</summary>
-    public bool AffinityHit { get; }
-
-    /// <summary>The socket's number in its pool.</summary>
-    public int SocketId => _socket.Id;
-
-    /// <summary>Completes when the pump has given the socket back (or discarded it).</summary>
-    public Task Pumped { get; private set; } = Task.CompletedTask;
 
     /// <summary>
     /// The turn's first event, when it is an <c>error</c> (<c>previous_response_not_found</c>, a bad
@@ -131,14 +122,14 @@ internal sealed class SocketTurn
                 continue;
             }
 
-            var turn = new SocketTurn(pools, provider, socket, lease.AffinityHit, shutdown);
+            var turn = new SocketTurn(pools, provider, socket, shutdown);
             if (SocketEvent.Read(first.Payload.Span).Kind == SocketEventKind.Error)
             {
                 // Refused before it began: an HTTP upstream answers this with an error status, not a stream.
                 turn.FirstError = first.Payload.ToArray();
             }
 
-            turn.Pumped = turn.PumpAsync(first);
+            _ = turn.PumpAsync(first); // it never throws: every end gives the socket back or discards it
             return (turn, null);
         }
 
