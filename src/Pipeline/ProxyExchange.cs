@@ -125,17 +125,14 @@ public sealed class ProxyExchange
     /// <summary>The exchange's trace span, while it runs and someone listens (see <c>Diagnostics/ExchangeTracing</c>); null otherwise.</summary>
     internal Activity? Activity { get; set; }
 
-    /// <summary>The connection the exchange runs on (its supervisor's scope and ledger), once it reached its graph.</summary>
+    /// <summary>The connection the exchange runs on: its scope, which holds its graphs and its supervisor.</summary>
     internal ConnectionScope? Connection { get; set; }
 
     /// <summary>
-    /// Claims the right to emit this exchange's billing record; true exactly once. The handler that
-    /// finishes the exchange and its connection's supervisor (billing what was open when it stopped)
-    /// both claim first, so a record is emitted once, whichever comes first.
+    /// Whether the exchange's billing record was made. Read and written only by its connection's
+    /// supervisor (one actor, one thread at a time): the one writer of the connection's records.
     /// </summary>
-    internal bool TryClaimBilling() => Interlocked.Exchange(ref _billingClaimed, 1) == 0;
-
-    private int _billingClaimed;
+    internal bool Billed { get; set; }
 
     private RequestBodyInfo _bodyInfo;
     private ReadOnlyMemory<byte> _bodyInfoOf;

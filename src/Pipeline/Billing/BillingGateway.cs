@@ -34,6 +34,7 @@ public sealed class BillingGateway
     private IActorRef? _actor;
     private bool _stopped;
     private long _delivered;
+    private int _background;
 
     /// <summary>Creates the gateway. Nothing is delivered until <see cref="Start"/> (or a shutdown drain).</summary>
     /// <param name="sinks">Where every record goes, in this order.</param>
@@ -67,6 +68,48 @@ public sealed class BillingGateway
     {
         ArgumentNullException.ThrowIfNull(record);
         return _credits.Wait(0) ? HandOver(record) : EnqueueSlowAsync(record, cancellationToken);
+    }
+
+    /// <summary>Waits for one credit: room for a record that <see cref="HandOverReserved"/> will hand over. Completes at once while there is room.</summary>
+    internal ValueTask ReserveAsync() => _credits.Wait(0) ? ValueTask.CompletedTask : new ValueTask(_credits.WaitAsync());
+
+    /// <summary>Hands over a record whose credit was reserved with <see cref="ReserveAsync"/>; never waits (after a stop, the inline delivery runs in the background and the drain waits for it).</summary>
+    internal void HandOverReserved(BillingRecord record) => Track(HandOver(record));
+
+    /// <summary>Hands over a record without a reservation and without waiting: when every credit is taken it waits for one in the background, and the shutdown drain waits for it.</summary>
+    internal void HandOverInBackground(BillingRecord record) => Track(EnqueueAsync(record, CancellationToken.None));
+
+    /// <summary>Gives back a credit reserved with <see cref="ReserveAsync"/> for a record that was not handed over.</summary>
+    internal void ReturnCredit() => _credits.Release();
+
+    /// <summary>Hand-offs still waiting (for a credit, or an inline delivery after a stop); the drain waits for them.</summary>
+    internal int BackgroundHandOffs => Volatile.Read(ref _background);
+
+    private void Track(ValueTask handOff)
+    {
+        if (handOff.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _background);
+        _ = AwaitBackgroundAsync(handOff);
+    }
+
+    private async Task AwaitBackgroundAsync(ValueTask handOff)
+    {
+        try
+        {
+            await handOff.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Handing a billing record over failed.");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _background);
+        }
     }
 
     /// <summary>
@@ -128,6 +171,14 @@ public sealed class BillingGateway
 
         while (await DeliverNextAsync().ConfigureAwait(false))
         {
+        }
+
+        // Hand-offs made without waiting (a supervisor's) may still wait for a credit the drain just
+        // freed, or deliver inline now: the drain is over once they are.
+        // (Polled: this runs once, at shutdown, and only while such a hand-off is still out.)
+        while (Volatile.Read(ref _background) > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5)).ConfigureAwait(false);
         }
     }
 

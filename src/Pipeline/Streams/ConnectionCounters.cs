@@ -6,6 +6,7 @@ public sealed class ConnectionCounters
     private long _connections;
     private long _graphs;
     private long _materialized;
+    private long _ends;
 
     internal ConnectionCounters()
     {
@@ -19,6 +20,16 @@ public sealed class ConnectionCounters
 
     /// <summary>Connection graphs materialized so far: one per keep-alive connection, one per request without keep-alive.</summary>
     public long GraphsMaterialized => Interlocked.Read(ref _materialized);
+
+    /// <summary>
+    /// Ends and records told to a supervisor and not yet handled by it: once this is 0, every exchange
+    /// whose end was reported has its record handed to billing (what a test waits for).
+    /// </summary>
+    internal long EndsInFlight => Interlocked.Read(ref _ends);
+
+    internal void EndTold() => Interlocked.Increment(ref _ends);
+
+    internal void EndHandled() => Interlocked.Decrement(ref _ends);
 
     internal void ConnectionOpened() => Interlocked.Increment(ref _connections);
 

@@ -1,12 +1,12 @@
 using Akka.Actor;
-using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Streams;
 
 namespace AkkaProxy.Pipeline.Supervision;
 
 /// <summary>
 /// What one client connection holds from its first relayed request until it closes: its supervisor
-/// actor and its graphs. An HTTP/1.1 connection serves one request at a time, so it materializes one
+/// actor (which owns its exchanges and their billing, see <see cref="ConnectionSupervisor"/>) and its
+/// graphs. An HTTP/1.1 connection serves one request at a time, so it materializes one
 /// graph and reuses it for every request; HTTP/2 streams that run at once each take a graph of their
 /// own, which is kept for the connection's later streams. A graph that failed is never reused.
 /// </summary>
@@ -19,59 +19,8 @@ internal sealed class ConnectionScope : IDisposable
     private readonly Stack<ConnectionGraph> _idle = new();
     private readonly List<IConnectionGraph> _all = [];
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, ProxyExchange> _open = new(StringComparer.Ordinal);
-    private readonly Queue<(string RequestId, EndedBy EndedBy)> _ends = new();
     private IActorRef? _supervisor;
     private bool _closed;
-
-    /// <summary>How many of the latest ends the ledger keeps.</summary>
-    public const int EndsKept = 32;
-
-    /// <summary>The ledger: an exchange of this connection reached its graph.</summary>
-    public void Opened(ProxyExchange exchange)
-    {
-        lock (_gate)
-        {
-            _open[exchange.RequestId] = exchange;
-        }
-    }
-
-    /// <summary>The ledger: the handler finished an exchange (and billed it, if it won the claim); <paramref name="endedBy"/> ended it.</summary>
-    public void Ended(ProxyExchange exchange, EndedBy endedBy)
-    {
-        lock (_gate)
-        {
-            _open.Remove(exchange.RequestId);
-            _ends.Enqueue((exchange.RequestId, endedBy));
-            if (_ends.Count > EndsKept)
-            {
-                _ends.Dequeue();
-            }
-        }
-    }
-
-    /// <summary>Who ended this connection's latest exchanges, the latest last.</summary>
-    public IReadOnlyList<(string RequestId, EndedBy EndedBy)> Ends
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _ends];
-            }
-        }
-    }
-
-    /// <summary>The exchanges still open, taken out of the ledger (the supervisor bills them when it stops).</summary>
-    public IReadOnlyList<ProxyExchange> TakeOpen()
-    {
-        lock (_gate)
-        {
-            ProxyExchange[] open = [.. _open.Values];
-            _open.Clear();
-            return open;
-        }
-    }
 
     /// <summary>Whether the connection stopped (its supervisor stopped, or it closed): it takes no more exchanges.</summary>
     public bool IsClosed
@@ -86,6 +35,7 @@ internal sealed class ConnectionScope : IDisposable
     }
 
     /// <summary>The connection's supervisor, made by <paramref name="create"/> on first use.</summary>
+    /// <remarks>The lock guards only the scope's own fields (its supervisor, its graphs); the exchanges and their ends are the supervisor's.</remarks>
     public IActorRef Supervisor(Func<ConnectionScope, IActorRef> create)
     {
         lock (_gate)
@@ -155,8 +105,9 @@ internal sealed class ConnectionScope : IDisposable
         graph.Shutdown();
     }
 
-    /// <summary>Shuts every graph of the connection down (its supervisor does, when it stops).</summary>
-    public void ShutDown()
+    /// <summary>Shuts every graph of the connection down (its supervisor does, when the connection closes or a graph fails).</summary>
+    /// <returns>Completes once every one of them has stopped (failed or not): nothing writes to their exchanges any more.</returns>
+    public Task ShutDown()
     {
         IConnectionGraph[] all;
         lock (_gate)
@@ -167,10 +118,20 @@ internal sealed class ConnectionScope : IDisposable
             _idle.Clear();
         }
 
-        foreach (IConnectionGraph graph in all)
+        if (all.Length == 0)
         {
-            graph.Shutdown();
+            return Task.CompletedTask;
         }
+
+        var stopped = new Task[all.Length];
+        for (int i = 0; i < all.Length; i++)
+        {
+            all[i].Shutdown();
+            stopped[i] = all[i].Stopped;
+        }
+
+        // A graph's failure was the supervisor's business already; here only "stopped" matters.
+        return Task.WhenAll(stopped).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>The connection closed: its supervisor stops (and shuts the graphs down); without one, the graphs stop here.</summary>
@@ -185,7 +146,7 @@ internal sealed class ConnectionScope : IDisposable
 
         if (supervisor is null)
         {
-            ShutDown();
+            _ = ShutDown();
         }
         else
         {

@@ -1,106 +1,205 @@
 using Akka.Actor;
+using Akka.Event;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Diagnostics;
+using AkkaProxy.Pipeline.Stages;
 using AkkaProxy.Pipeline.Streams;
 
 namespace AkkaProxy.Pipeline.Supervision;
 
 /// <summary>
-/// The supervisor actor of one client connection:
+/// The supervisor actor of one client connection (or WebSocket session), and the one owner of its
+/// exchanges' lifecycle and billing:
 /// <code>
-///   connection opens ──▶ first relayed request: scope + this actor (one per connection)
-///   each exchange    ──▶ opened … ended (who ended it), in the scope's ledger ──▶ billed once, by the handler
-///   each new graph   ──▶ GraphStarted: the actor watches it
-///   a graph fails    ──▶ the actor stops: the connection is never resumed
-///   connection closes──▶ Close ──▶ the actor stops
-///   PostStop         ──▶ every exchange still open is billed as aborted; every graph is shut down
+///   first relayed request ──▶ scope + this actor (one per connection)
+///   ExchangeOpened(run)   ──▶ the exchange reached its graph: it is open
+///   ExchangeEnded(run, v) ──▶ the side that saw the end says how (v); open or never seen → billed now, once
+///                             already billed (the connection stopped first) → nothing, the credit goes back
+///   Emit(record)          ──▶ a record nothing can contest (a refused WebSocket turn): handed over in order
+///   GraphStarted(graph)   ──▶ watched; a graph that fails stops the connection's graphs (the handlers see
+///                             their pumps fail and report their exchanges' ends, billed as they say)
+///   Close                 ──▶ the connection closed: what is still open is billed as aborted; the actor stops
+///   PostStop              ──▶ (the actor system stopping) what is still open is billed as ended by shutdown
 /// </code>
-/// It owns the connection's graphs (their kill switches) through its <see cref="ConnectionScope"/>,
-/// which also keeps the connection's ledger: the exchanges open, and who ended the last ones. The
-/// handlers write the ledger under the scope's lock rather than telling the actor twice per request
-/// (measured: those two messages cost a short exchange a few percent); the actor reads it when it stops.
-/// Billing is exactly once by construction: the handler and this actor both claim an exchange's
-/// record first (<see cref="ProxyExchange.TryClaimBilling"/>), and only the one that wins tells billing.
+/// Every billing record of the connection's exchanges is made here, on this actor's thread, so billing is
+/// exactly once by construction: one writer, and each exchange's end is decided by whichever message
+/// reached the actor first. A handler tells and goes on (no <c>Ask</c>); the messages of one handler arrive
+/// in the order it sent them, so an exchange's end is always seen before the connection's close.
 /// </summary>
 internal sealed class ConnectionSupervisor : ReceiveActor
 {
     private readonly ConnectionScope _scope;
-    private readonly Func<BillingRecord, ValueTask> _bill;
+    private readonly IRecordOutlet _outlet;
     private readonly PricingTable _pricing;
     private readonly TimeProvider _time;
     private readonly ConnectionCounters _counters;
-    private readonly bool _stopsOnGraphFailure;
-    private EndedBy _stoppedBy = EndedBy.Client;
+    private readonly HashSet<ProxyRun> _open = [];
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private bool _closed;
 
-    public ConnectionSupervisor(ConnectionScope scope, Func<BillingRecord, ValueTask> bill, PricingTable pricing, TimeProvider time, ConnectionCounters counters, bool stopsOnGraphFailure = true)
+    public ConnectionSupervisor(ConnectionScope scope, IRecordOutlet outlet, PricingTable pricing, TimeProvider time, ConnectionCounters counters)
     {
-        _stopsOnGraphFailure = stopsOnGraphFailure;
         _scope = scope;
-        _bill = bill;
+        _outlet = outlet;
         _pricing = pricing;
         _time = time;
         _counters = counters;
+        Receive<ExchangeOpened>(opened => _open.Add(opened.Run));
+        Receive<ExchangeEnded>(OnExchangeEnded);
+        Receive<Emit>(emit =>
+        {
+            _outlet.Emit(emit.Record, holdsCredit: false);
+            _counters.EndHandled();
+        });
         Receive<GraphStarted>(OnGraphStarted);
-        Receive<GraphStopped>(OnGraphStopped);
-        Receive<Close>(_ => Context.Stop(Self));
+        Receive<GraphFailed>(OnGraphFailed);
+        Receive<Close>(_ => OnClose());
+        Receive<GraphsStopped>(_ => OnGraphsStopped());
     }
 
-    /// <summary>Starts the supervisor of a connection; it counts as open from now until its PostStop.</summary>
-    /// <param name="actors">Where the actor is created.</param>
-    /// <param name="scope">The connection's scope: its graphs and ledger.</param>
-    /// <param name="bill">Hands a record to billing.</param>
+    /// <summary>How long a closed connection waits for its graphs to stop before it bills what is still open.</summary>
+    internal static readonly TimeSpan GraphStopTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Starts the supervisor of a connection under <paramref name="parent"/>; it counts as open from now until its PostStop.</summary>
+    /// <param name="parent">The actor the supervisor is created under (the relay's connections actor), or the system.</param>
+    /// <param name="scope">The connection's scope: its graphs.</param>
+    /// <param name="outlet">Where its records go.</param>
     /// <param name="pricing">Prices.</param>
     /// <param name="time">The clock.</param>
     /// <param name="counters">Counts supervisors alive.</param>
-    /// <param name="stopsOnGraphFailure">
-    /// True for an HTTP connection: a failed graph stops the supervisor at once. False for a WebSocket
-    /// session, which closes both sockets itself when its graph fails (1011), bills its open turns
-    /// with the turn's own codes and hooks, and then closes its scope; the supervisor stops then, and
-    /// bills only what the session could not.
-    /// </param>
-    public static IActorRef Start(IActorRefFactory actors, ConnectionScope scope, Func<BillingRecord, ValueTask> bill, PricingTable pricing, TimeProvider time, ConnectionCounters counters, bool stopsOnGraphFailure = true)
+    public static IActorRef Start(IActorRefFactory parent, ConnectionScope scope, IRecordOutlet outlet, PricingTable pricing, TimeProvider time, ConnectionCounters counters)
     {
         counters.ConnectionOpened();
-        return actors.ActorOf(Props.Create(() => new ConnectionSupervisor(scope, bill, pricing, time, counters, stopsOnGraphFailure)));
+        return parent.ActorOf(Props.Create(() => new ConnectionSupervisor(scope, outlet, pricing, time, counters)));
     }
 
     protected override void PostStop()
     {
-        foreach (ProxyExchange exchange in _scope.TakeOpen())
+        if (!_closed)
         {
-            if (exchange.TryClaimBilling())
-            {
-                ExchangeOutcome outcome = _stoppedBy == EndedBy.Client ? ExchangeOutcome.ClientAborted : ExchangeOutcome.Failed;
-                BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome, _stoppedBy, null, "connection_stopped", _time.GetUtcNow());
-                ExchangeTracing.Stop(exchange, record);
-                _ = _bill(record);
-            }
+            // Stopped without the connection's close: the actor system is stopping under it.
+            BillOpen(ExchangeOutcome.Failed, EndedBy.Shutdown);
         }
 
-        _scope.ShutDown();
+        _ = _scope.ShutDown();
         _counters.ConnectionClosed();
+    }
+
+    private void OnExchangeEnded(ExchangeEnded ended)
+    {
+        try
+        {
+            EndExchange(ended);
+        }
+        finally
+        {
+            _counters.EndHandled();
+        }
+    }
+
+    private void EndExchange(ExchangeEnded ended)
+    {
+        ProxyExchange exchange = ended.Run.Exchange;
+        _open.Remove(ended.Run);
+        if (exchange.Billed)
+        {
+            // Another end arrived first (the connection's close, or the session's end racing the turn's own)
+            // and was billed: the first end the supervisor hears of decides.
+            _log.Debug("Exchange {0} was billed when its connection stopped; its later end ({1}) is not billed again.", exchange.RequestId, ended.Verdict.ErrorCode ?? ended.Verdict.Outcome.ToString());
+            if (ended.HoldsCredit)
+            {
+                _outlet.ReturnCredit();
+            }
+
+            return;
+        }
+
+        ExchangeVerdict verdict = ended.Verdict;
+        Bill(exchange, verdict.Outcome, verdict.EndedBy, verdict.Status, verdict.ErrorCode, ended.HoldsCredit);
     }
 
     private void OnGraphStarted(GraphStarted started)
     {
+        // Only a failure is told back: a graph that stops normally (shut down when the connection closed)
+        // sends nothing, so no message waits for an actor that has already stopped.
+        IActorRef self = Self;
         IConnectionGraph graph = started.Graph;
-        graph.Stopped.PipeTo(Self, success: () => new GraphStopped(graph, null), failure: ex => new GraphStopped(graph, ex));
+        _ = graph.Stopped.ContinueWith(
+            (stopped, state) => ((IActorRef)state!).Tell(new GraphFailed(stopped.Exception?.GetBaseException())),
+            self, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private void OnGraphStopped(GraphStopped stopped)
+    private void OnGraphFailed(GraphFailed failed)
     {
-        if (stopped.Failure is not null)
-        {
-            // A failed connection is stopped, never resumed: what it still had open is billed as aborted.
-            _stoppedBy = EndedBy.Relay;
-            if (_stopsOnGraphFailure)
-            {
-                Context.Stop(Self);
-            }
-        }
+        // A failed connection is stopped, never resumed: its graphs stop, no new exchange starts on it.
+        // The handlers see their pumps fail and tell how their exchanges ended; the actor waits for the
+        // connection's close, billing each end as it arrives.
+        _log.Warning("A graph of the connection failed; the connection takes no more exchanges: {0}", failed.Failure?.Message);
+        _ = _scope.ShutDown();
     }
 
-    /// <summary>A graph was materialized for this connection: the actor watches it, and stops if it fails.</summary>
+    private void OnClose()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        _closed = true;
+        Task graphsStopped = _scope.ShutDown();
+        if (_open.Count == 0)
+        {
+            Context.Stop(Self); // the usual close: every exchange has ended and was billed
+            return;
+        }
+
+        // One side's end ends the other: the connection closed with exchanges still open, so their graphs
+        // are shut down, and the actor waits until they have stopped (their handlers' ends may still
+        // arrive meanwhile, and are billed as they say) so that what it bills is what the graph read,
+        // not what a live graph is still writing.
+        graphsStopped.WaitAsync(GraphStopTimeout).PipeTo(Self, success: () => GraphsStopped.Instance, failure: _ => GraphsStopped.Instance);
+    }
+
+    private void OnGraphsStopped()
+    {
+        BillOpen(ExchangeOutcome.ClientAborted, EndedBy.Client);
+        Context.Stop(Self);
+    }
+
+    /// <summary>Bills every exchange still open, as ended by <paramref name="endedBy"/>, with the usage its graph read.</summary>
+    private void BillOpen(ExchangeOutcome outcome, EndedBy endedBy)
+    {
+        foreach (ProxyRun run in _open)
+        {
+            // Its handler never reported an end: the hooks run here, once (Complete is idempotent).
+            _ = run.Complete();
+            Bill(run.Exchange, outcome, endedBy, null, "connection_stopped", holdsCredit: false);
+        }
+
+        _open.Clear();
+    }
+
+    private void Bill(ProxyExchange exchange, ExchangeOutcome outcome, EndedBy endedBy, int? status, string? errorCode, bool holdsCredit)
+    {
+        exchange.Billed = true;
+        BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome, endedBy, status, errorCode, _time.GetUtcNow());
+        ExchangeTracing.Stop(exchange, record);
+        _outlet.Emit(record, holdsCredit);
+    }
+
+    /// <summary>An exchange of this connection reached its graph (an HTTP request's pump, a WebSocket turn opened).</summary>
+    internal sealed record ExchangeOpened(ProxyRun Run);
+
+    /// <summary>
+    /// An exchange ended, as <paramref name="Verdict"/> says; its stages' completion hooks have run.
+    /// <paramref name="HoldsCredit"/>: the sender reserved room in billing for its record.
+    /// </summary>
+    internal sealed record ExchangeEnded(ProxyRun Run, ExchangeVerdict Verdict, bool HoldsCredit);
+
+    /// <summary>A record of the connection that nothing can contest (a refused or failed-to-dial WebSocket turn): emitted in order with the others.</summary>
+    internal sealed record Emit(BillingRecord Record);
+
+    /// <summary>A graph was materialized for this connection: the actor watches it.</summary>
     internal sealed record GraphStarted(IConnectionGraph Graph);
 
     /// <summary>The connection closed.</summary>
@@ -109,5 +208,10 @@ internal sealed class ConnectionSupervisor : ReceiveActor
         public static Close Instance { get; } = new();
     }
 
-    private sealed record GraphStopped(IConnectionGraph Graph, Exception? Failure);
+    private sealed record GraphFailed(Exception? Failure);
+
+    private sealed record GraphsStopped
+    {
+        public static GraphsStopped Instance { get; } = new();
+    }
 }

@@ -46,7 +46,7 @@ public sealed class HttpRelay
     private readonly ProxyStreamFactory _factory;
     private readonly ModelRouter _router;
     private readonly HttpMessageInvoker _upstream;
-    private readonly BillingGateway _billing;
+    private readonly RecordOutlet _outlet;
     private readonly PricingTable _pricing;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -71,10 +71,10 @@ public sealed class HttpRelay
         _system = system;
         IMaterializer materializer = system.Materializer();
         _newGraph = () => new ConnectionGraph(factory, materializer, Connections);
-        _newSupervisor = scope => ConnectionSupervisor.Start(system, scope, HandOver, pricing, time, Connections);
+        _outlet = new RecordOutlet(billing, factory.Admission);
+        _newSupervisor = scope => ConnectionSupervisor.Start(system, scope, _outlet, pricing, time, Connections);
         _router = router;
         _upstream = upstream;
-        _billing = billing;
         _pricing = pricing;
         _time = time;
         _logger = logger;
@@ -214,6 +214,29 @@ public sealed class HttpRelay
 
         var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId };
         exchange.KnowRequestBody(info);
+        // The connection's scope and supervisor, which bills the exchange; a request served without the
+        // connection middleware gets a scope of its own, closed once the exchange's end was reported.
+        ConnectionScope? shared = ConnectionScopeOf(context);
+        exchange.Connection = shared ?? new ConnectionScope();
+        try
+        {
+            await RelayExchangeAsync(context, exchange, info).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (shared is null)
+            {
+                exchange.Connection.Dispose(); // after the end's message: the supervisor bills, then stops
+            }
+        }
+    }
+
+    /// <summary>2–6 for an admitted request: the request stages, the relay, the end reported to the connection's supervisor.</summary>
+    private async Task RelayExchangeAsync(HttpContext context, ProxyExchange exchange, RequestBodyInfo info)
+    {
+        string requestId = exchange.RequestId;
+        ApiKind api = exchange.Api;
+        ProviderRoute route = exchange.Route;
         ProxyRun run = _factory.CreateRun(exchange);
         try
         {
@@ -223,7 +246,12 @@ public sealed class HttpRelay
         {
             // A stage found the body unusable: the client's to fix, refused like any bad body.
             LogCompletionFailure(run.Complete(), requestId);
-            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "invalid_request_body", info, route), "invalid_request_error", ex.Message).ConfigureAwait(false);
+            var rejection = new RejectedRequest
+            {
+                RequestId = requestId, Api = api, KeyId = exchange.KeyId, StartedAt = exchange.StartedAt, HttpStatus = StatusCodes.Status400BadRequest,
+                ErrorCode = "invalid_request_body", RequestedModel = info.Model, Streaming = info.Stream, Route = route,
+            };
+            await RejectAsync(context, rejection, "invalid_request_error", ex.Message).ConfigureAwait(false);
             return;
         }
         catch (Exception ex)
@@ -234,13 +262,13 @@ public sealed class HttpRelay
             LogCompletionFailure(run.Complete(), requestId);
             await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "relay_stage_failed",
                 $"The relay failed to prepare the request (request id {requestId}).").ConfigureAwait(false);
-            await BillAsync(exchange, new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_stage_failed")).ConfigureAwait(false);
+            await BillAsync(run, new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_stage_failed")).ConfigureAwait(false);
             return;
         }
 
         // The span starts once the request is ready to go upstream, and ends when it is billed.
         ExchangeTracing.Attach(exchange, ExchangeTracing.StartHttp(route, context.Request.Headers));
-        HttpRelayOutcome outcome;
+        ExchangeVerdict outcome;
         try
         {
             outcome = await RelayAsync(context, run).ConfigureAwait(false);
@@ -262,7 +290,7 @@ public sealed class HttpRelay
                     $"The relay failed while handling the request (request id {requestId}).").ConfigureAwait(false);
             }
 
-            outcome = new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_internal_error");
+            outcome = new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_internal_error");
         }
 
         // 6. Complete the run, end the response, then bill exactly once.
@@ -280,24 +308,20 @@ public sealed class HttpRelay
             }
         }
 
-        await BillAsync(exchange, outcome).ConfigureAwait(false);
+        await BillAsync(run, outcome).ConfigureAwait(false);
     }
 
-    /// <summary>Bills the exchange, unless its connection's supervisor already billed it as aborted, and tells the supervisor who ended it.</summary>
-    private async ValueTask BillAsync(ProxyExchange exchange, HttpRelayOutcome outcome)
+    /// <summary>
+    /// 6. Tells the connection's supervisor how the exchange ended; it makes the record (one writer per
+    /// connection). Room in billing is reserved first, so with every credit taken the handler waits here,
+    /// as before, and the supervisor never does.
+    /// </summary>
+    private async ValueTask BillAsync(ProxyRun run, ExchangeVerdict verdict)
     {
-        if (exchange.TryClaimBilling())
-        {
-            BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome.Outcome, outcome.EndedBy, outcome.Status, outcome.ErrorCode, _time.GetUtcNow());
-            ExchangeTracing.Stop(exchange, record);
-            await HandOver(record).ConfigureAwait(false);
-        }
-        else
-        {
-            _logger.LogWarning("Exchange {RequestId} was billed by its connection's supervisor when the connection stopped.", exchange.RequestId);
-        }
-
-        exchange.Connection?.Ended(exchange, outcome.EndedBy);
+        await _outlet.ReserveAsync().ConfigureAwait(false);
+        IActorRef supervisor = run.Exchange.Connection!.Supervisor(_newSupervisor);
+        Connections.EndTold();
+        supervisor.Tell(new ConnectionSupervisor.ExchangeEnded(run, verdict, HoldsCredit: true));
     }
 
     /// <summary>Refuses an authenticated request before anything went upstream: the error in the API's shape, then its record (outcome rejected, cost 0).</summary>
@@ -307,18 +331,14 @@ public sealed class HttpRelay
         await HandOver(BillingRecordFactory.Rejected(rejection, _time.GetUtcNow())).ConfigureAwait(false);
     }
 
-    /// <summary>Every record goes to billing here: the admission counts it first (see <see cref="IRequestAdmission.Billed"/>).</summary>
-    private ValueTask HandOver(BillingRecord record)
-    {
-        _factory.Admission?.Billed(record);
-        return _billing.EnqueueAsync(record, CancellationToken.None);
-    }
+    /// <summary>A refused request's record (no exchange, nothing to decide) goes to billing here: the admission counts it first (see <see cref="IRequestAdmission.Billed"/>).</summary>
+    private ValueTask HandOver(BillingRecord record) => _outlet.HandOverAsync(record);
 
-    private async Task<HttpRelayOutcome> RelayAsync(HttpContext context, ProxyRun run)
+    private async Task<ExchangeVerdict> RelayAsync(HttpContext context, ProxyRun run)
     {
         ProxyExchange exchange = run.Exchange;
 
-        if (ConnectionScopeOf(context)?.IsClosed == true)
+        if (exchange.Connection?.IsClosed == true)
         {
             // A graph of this connection failed and its supervisor stopped it: nothing more goes upstream.
             throw new InvalidOperationException("The connection has stopped and takes no more exchanges.");
@@ -348,7 +368,7 @@ public sealed class HttpRelay
                 context.Response.StatusCode = refusal;
                 context.Response.ContentType = "application/json";
                 await context.Response.Body.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
-                return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Upstream, refusal, $"upstream_http_{refusal}");
+                return new ExchangeVerdict(ExchangeOutcome.UpstreamError, EndedBy.Upstream, refusal, $"upstream_http_{refusal}");
             }
 
             if (socket.turn is SocketTurn turn)
@@ -416,12 +436,10 @@ public sealed class HttpRelay
     }
 
     /// <summary>4–5. Pumps an upstream body (an HTTP body, or a socket turn's SSE) through the connection's graph, then completes the reader.</summary>
-    private async Task<HttpRelayOutcome> PumpAsync(HttpContext context, ProxyRun run, PipeReader reader, bool isEventStream, int status, ActivityTimeout activity, CancellationToken cancellationToken)
+    private async Task<ExchangeVerdict> PumpAsync(HttpContext context, ProxyRun run, PipeReader reader, bool isEventStream, int status, ActivityTimeout activity, CancellationToken cancellationToken)
     {
         ProxyExchange exchange = run.Exchange;
-        // The connection's scope (a request without the connection middleware gets one of its own).
-        ConnectionScope? connection = ConnectionScopeOf(context);
-        ConnectionScope scope = connection ?? new ConnectionScope();
+        ConnectionScope scope = exchange.Connection!;
         ConnectionGraph? graph = null;
         try
         {
@@ -429,8 +447,7 @@ public sealed class HttpRelay
             // socket turn's pump is never left writing into a pipe nobody reads.
             IActorRef supervisor = scope.Supervisor(_newSupervisor);
             graph = scope.Rent(_newGraph, out bool isNew);
-            exchange.Connection = scope;
-            scope.Opened(exchange);
+            supervisor.Tell(new ConnectionSupervisor.ExchangeOpened(run));
             if (isNew)
             {
                 supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
@@ -450,11 +467,6 @@ public sealed class HttpRelay
             if (graph is not null)
             {
                 scope.Return(graph);
-            }
-
-            if (connection is null)
-            {
-                scope.Dispose();
             }
 
             await reader.CompleteAsync().ConfigureAwait(false);
@@ -494,61 +506,61 @@ public sealed class HttpRelay
         return request;
     }
 
-    private async Task<HttpRelayOutcome> ConnectFailedAsync(HttpContext context, ProxyExchange exchange, ActivityTimeout activity, Exception ex)
+    private async Task<ExchangeVerdict> ConnectFailedAsync(HttpContext context, ProxyExchange exchange, ActivityTimeout activity, Exception ex)
     {
         if (context.RequestAborted.IsCancellationRequested)
         {
-            return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, 499, "client_closed_request");
+            return new ExchangeVerdict(ExchangeOutcome.ClientAborted, EndedBy.Client, 499, "client_closed_request");
         }
 
         ApiKind api = exchange.Api;
         if (_shutdown.IsCancellationRequested)
         {
             await WriteErrorAsync(context, api, StatusCodes.Status503ServiceUnavailable, "server_error", "relay_shutting_down", "The relay is shutting down; retry the request.").ConfigureAwait(false);
-            return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Shutdown, StatusCodes.Status503ServiceUnavailable, "relay_shutting_down");
+            return new ExchangeVerdict(ExchangeOutcome.UpstreamError, EndedBy.Shutdown, StatusCodes.Status503ServiceUnavailable, "relay_shutting_down");
         }
 
         if (activity.HasExpired)
         {
             string timeout = $"Provider '{exchange.Provider.Name}' did not answer within {_factory.Options.UpstreamResponseTimeout.TotalSeconds:0.#} s.";
             await WriteErrorAsync(context, api, StatusCodes.Status504GatewayTimeout, "server_error", "upstream_timeout", timeout).ConfigureAwait(false);
-            return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.IdleTimeout, StatusCodes.Status504GatewayTimeout, "upstream_timeout");
+            return new ExchangeVerdict(ExchangeOutcome.UpstreamError, EndedBy.IdleTimeout, StatusCodes.Status504GatewayTimeout, "upstream_timeout");
         }
 
         // The exception names the upstream's host and port: the log gets it, the client does not.
         _logger.LogWarning(ex, "Provider {Provider} unreachable for {RequestId}.", exchange.Provider.Name, exchange.RequestId);
         string message = $"Provider '{exchange.Provider.Name}' could not be reached (request id {exchange.RequestId}).";
         await WriteErrorAsync(context, api, StatusCodes.Status502BadGateway, "server_error", "upstream_unreachable", message).ConfigureAwait(false);
-        return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Upstream, StatusCodes.Status502BadGateway, "upstream_unreachable");
+        return new ExchangeVerdict(ExchangeOutcome.UpstreamError, EndedBy.Upstream, StatusCodes.Status502BadGateway, "upstream_unreachable");
     }
 
-    private static async Task<HttpRelayOutcome> RelayErrorStatusAsync(HttpContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<ExchangeVerdict> RelayErrorStatusAsync(HttpContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         int status = (int)response.StatusCode;
         try
         {
             await response.Content.CopyToAsync(context.Response.Body, cancellationToken).ConfigureAwait(false);
-            return new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Upstream, status, $"upstream_http_{status}");
+            return new ExchangeVerdict(ExchangeOutcome.UpstreamError, EndedBy.Upstream, status, $"upstream_http_{status}");
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
         {
             return context.RequestAborted.IsCancellationRequested
-                ? new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request")
-                : new HttpRelayOutcome(ExchangeOutcome.UpstreamError, EndedBy.Upstream, status, $"upstream_http_{status}");
+                ? new ExchangeVerdict(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request")
+                : new ExchangeVerdict(ExchangeOutcome.UpstreamError, EndedBy.Upstream, status, $"upstream_http_{status}");
         }
     }
 
-    private async Task<HttpRelayOutcome> PumpEndedAsync(HttpContext context, ProxyRun run, PumpResult result, bool isEventStream, int status)
+    private async Task<ExchangeVerdict> PumpEndedAsync(HttpContext context, ProxyRun run, PumpResult result, bool isEventStream, int status)
     {
         ProxyExchange exchange = run.Exchange;
         switch (result)
         {
             case PumpResult.ClientGone:
-                return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request");
+                return new ExchangeVerdict(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request");
             case PumpResult.FrameTooLarge:
                 string tooLarge = $"The upstream sent an event larger than the relay's limit of {_factory.Options.MaxEventBytes} bytes.";
                 await FailStreamAsync(context, exchange, isEventStream, "event_too_large", tooLarge).ConfigureAwait(false);
-                return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Relay, status, "event_too_large");
+                return new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, status, "event_too_large");
         }
 
         // The upstream ended its body. A stream must have said it finished; a body must be whole JSON.
@@ -562,31 +574,31 @@ public sealed class HttpRelay
         switch (terminal)
         {
             case TerminalKind.Completed:
-                return new HttpRelayOutcome(ExchangeOutcome.Completed, EndedBy.Upstream, status, null);
+                return new ExchangeVerdict(ExchangeOutcome.Completed, EndedBy.Upstream, status, null);
             case TerminalKind.Incomplete:
-                return new HttpRelayOutcome(ExchangeOutcome.Incomplete, EndedBy.Upstream, status, "response_incomplete");
+                return new ExchangeVerdict(ExchangeOutcome.Incomplete, EndedBy.Upstream, status, "response_incomplete");
             case TerminalKind.Failed:
-                return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_reported_error");
+                return new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_reported_error");
         }
 
         if (isEventStream)
         {
             const string truncated = "The upstream closed the stream before it finished.";
             await FailStreamAsync(context, exchange, isEventStream, "upstream_truncated", truncated).ConfigureAwait(false);
-            return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_truncated");
+            return new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_truncated");
         }
 
         if (exchange.BodyScan?.Result == BodyScanResult.Truncated)
         {
             // The connection ended cleanly but the JSON did not: the client got a cut body.
-            return new HttpRelayOutcome(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_truncated");
+            return new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_truncated");
         }
 
         // A body that is not JSON at all: relayed unchanged; usage is unknown.
-        return new HttpRelayOutcome(ExchangeOutcome.Completed, EndedBy.Upstream, status, null);
+        return new ExchangeVerdict(ExchangeOutcome.Completed, EndedBy.Upstream, status, null);
     }
 
-    private async Task<HttpRelayOutcome> BodyFailedAsync(HttpContext context, ProxyRun run, ActivityTimeout activity, bool isEventStream, int status, Exception ex)
+    private async Task<ExchangeVerdict> BodyFailedAsync(HttpContext context, ProxyRun run, ActivityTimeout activity, bool isEventStream, int status, Exception ex)
     {
         ProxyExchange exchange = run.Exchange;
         // The stalled client first: cancelling the flush it holds back makes Kestrel abort the connection,
@@ -596,12 +608,12 @@ public sealed class HttpRelay
             // The client stopped reading: nothing more can reach it, so its connection is closed.
             _logger.LogWarning("Exchange {RequestId}: the client read nothing for {Seconds} s.", exchange.RequestId, _factory.Options.IdleTimeout.TotalSeconds);
             context.Abort();
-            return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.IdleTimeout, status, "client_idle_timeout");
+            return new ExchangeVerdict(ExchangeOutcome.ClientAborted, EndedBy.IdleTimeout, status, "client_idle_timeout");
         }
 
         if (context.RequestAborted.IsCancellationRequested && !(_shutdown.IsCancellationRequested && run.WaitingForClient))
         {
-            return new HttpRelayOutcome(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request");
+            return new ExchangeVerdict(ExchangeOutcome.ClientAborted, EndedBy.Client, status, "client_closed_request");
         }
 
         (EndedBy endedBy, string code, string message) = _shutdown.IsCancellationRequested
@@ -611,7 +623,7 @@ public sealed class HttpRelay
                 : (EndedBy.Upstream, "upstream_reset", $"The connection to provider '{exchange.Provider.Name}' failed mid-response (request id {exchange.RequestId}).");
         _logger.LogWarning(ex, "Exchange {RequestId} ended mid-response: {Code}.", exchange.RequestId, code);
         await FailStreamAsync(context, exchange, isEventStream, code, message).ConfigureAwait(false);
-        return new HttpRelayOutcome(ExchangeOutcome.Failed, endedBy, status, code);
+        return new ExchangeVerdict(ExchangeOutcome.Failed, endedBy, status, code);
     }
 
     /// <summary>Ends a failed response: a terminal error event for streams; an aborted connection for bodies (a truncated JSON body must not look whole).</summary>

@@ -39,7 +39,8 @@ public sealed class WebSocketRelay
         options.Validate();
         Materializer = system.Materializer();
         SessionBlueprint = SessionGraph.Blueprint(factory.TurnStages, options.MaxMessageBytes, options.ReceiveBufferBytes);
-        NewSupervisor = scope => ConnectionSupervisor.Start(system, scope, HandOver, pricing, time, Connections, stopsOnGraphFailure: false);
+        var outlet = new RecordOutlet(billing, factory.Admission);
+        NewSupervisor = scope => ConnectionSupervisor.Start(system, scope, outlet, pricing, time, Connections);
         Factory = factory;
         Router = router;
         Dialer = dialer;
@@ -67,13 +68,6 @@ public sealed class WebSocketRelay
     internal IUpstreamWebSocketDialer Dialer { get; }
 
     internal BillingGateway Billing { get; }
-
-    /// <summary>Every record of this relay goes to billing here: the admission counts it first (see <see cref="IRequestAdmission.Billed"/>).</summary>
-    internal ValueTask HandOver(BillingRecord record)
-    {
-        Factory.Admission?.Billed(record);
-        return Billing.EnqueueAsync(record, CancellationToken.None);
-    }
 
     internal PricingTable Pricing { get; }
 

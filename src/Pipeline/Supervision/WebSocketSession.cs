@@ -54,12 +54,11 @@ internal sealed class WebSocketSession : ISocketSession
     private readonly ActivityTimeout _idle;
     private readonly CancellationTokenSource _ended = new();
     private readonly HashSet<string> _seenLanes = new(StringComparer.Ordinal);
-    private readonly List<Task> _pendingBilling = [];
-    private readonly Lock _billingGate = new();
     private readonly ConnectionScope _scope = new();
     private readonly System.Diagnostics.ActivityContext _traceParent = ExchangeTracing.CurrentContext(); // the upgrade request's: each turn's span is its child
     private System.Diagnostics.Activity? _dialSpan; // the first turn's span, started by its dial
     private (WebSocketCloseStatus Status, string Reason) _upstreamClose = (WebSocketCloseStatus.NormalClosure, "");
+    private IActorRef _supervisor = ActorRefs.Nobody;
     private SessionGraph? _graph;
     private WebSocket? _upstream;
     private SocketSender? _toUpstream;
@@ -91,7 +90,7 @@ internal sealed class WebSocketSession : ISocketSession
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        IActorRef supervisor = _scope.Supervisor(_relay.NewSupervisor);
+        IActorRef supervisor = _supervisor = _scope.Supervisor(_relay.NewSupervisor);
         SessionGraph graph;
         try
         {
@@ -126,7 +125,6 @@ internal sealed class WebSocketSession : ISocketSession
             await CloseBothAsync(end).ConfigureAwait(false);
             await WaitOrAbortAsync(graph).ConfigureAwait(false);
             BillOpenTurns(end);
-            await AwaitPendingBillingAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -144,7 +142,7 @@ internal sealed class WebSocketSession : ISocketSession
                 // A failed graph was logged and has ended the session already.
             }
 
-            _scope.Dispose(); // the supervisor stops: anything still in the ledger is billed as aborted
+            _scope.Dispose(); // after every turn's end was told: the supervisor bills what is still open as aborted, and stops
             _client.Dispose();
             _upstream?.Dispose();
             _idle.Dispose();
@@ -521,7 +519,7 @@ internal sealed class WebSocketSession : ISocketSession
             _namedLanes |= info.StreamId is not null;
         }
 
-        _scope.Opened(exchange);
+        _supervisor.Tell(new ConnectionSupervisor.ExchangeOpened(run));
         _lastModel = model;
         ReadOnlyMemory<byte> request = exchange.RequestBody;
         exchange.RequestBody = ReadOnlyMemory<byte>.Empty; // an open turn keeps its accounting, not its (up to 16 MiB) request
@@ -593,32 +591,30 @@ internal sealed class WebSocketSession : ISocketSession
         }
     }
 
-    /// <summary>Ends a turn once (the claim decides between the graph, the session's end and the supervisor): its stages' completion hooks, then its billing record.</summary>
+    /// <summary>Ends a turn: its stages' completion hooks, then its end told to the session's supervisor, which bills it (once: the first end it hears of decides).</summary>
     private void FinishTurn(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode, int status)
     {
-        if (TurnRecord(run, outcome, endedBy, errorCode, status) is { } record)
-        {
-            Bill(record);
-        }
-    }
-
-    private BillingRecord? TurnRecord(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode, int status)
-    {
-        if (!run.Exchange.TryClaimBilling())
-        {
-            return null;
-        }
-
         if (run.Complete() is AggregateException failure)
         {
             _relay.Logger.LogError(failure, "A stage's completion hook failed for {RequestId}; its billing record is unaffected.", run.Exchange.RequestId);
         }
 
-        _scope.Ended(run.Exchange, endedBy);
+        _relay.Connections.EndTold();
+        _supervisor.Tell(new ConnectionSupervisor.ExchangeEnded(run, new ExchangeVerdict(outcome, endedBy, status, errorCode), HoldsCredit: false));
+    }
+
+    /// <summary>The record of a turn that never opened (refused by a stage): its hooks run, then its record is made here; nothing else can end it.</summary>
+    private BillingRecord TurnRecord(ProxyRun run, ExchangeOutcome outcome, EndedBy endedBy, string? errorCode, int status)
+    {
+        if (run.Complete() is AggregateException failure)
+        {
+            _relay.Logger.LogError(failure, "A stage's completion hook failed for {RequestId}; its billing record is unaffected.", run.Exchange.RequestId);
+        }
+
         return Billed(run.Exchange, outcome, endedBy, status, errorCode);
     }
 
-    /// <summary>The exchange's billing record; its span ends with it.</summary>
+    /// <summary>The record of a turn nothing else can end (refused, or its dial failed); its span ends with it.</summary>
     private BillingRecord Billed(ProxyExchange exchange, ExchangeOutcome outcome, EndedBy endedBy, int status, string? errorCode)
     {
         BillingRecord record = BillingRecordFactory.Create(exchange, _relay.Pricing, outcome, endedBy, status, errorCode, _relay.Time.GetUtcNow());
@@ -627,35 +623,14 @@ internal sealed class WebSocketSession : ISocketSession
     }
 
     /// <summary>
-    /// Hands a record to billing without ever waiting on the socket's path: when the billing queue is
-    /// full, the hand-off waits on its own and the session awaits every such hand-off before it ends,
-    /// so no record is lost and neither direction is held up by a slow sink.
+    /// Emits a record through the session's supervisor, in order with the turns' records; never waits on
+    /// the socket's path (a full billing queue is waited for in the background, and the shutdown drain
+    /// waits for that), so neither direction is held up by a slow sink.
     /// </summary>
     private void Bill(BillingRecord record)
     {
-        ValueTask enqueue = _relay.HandOver(record);
-        if (enqueue.IsCompletedSuccessfully)
-        {
-            return;
-        }
-
-        lock (_billingGate)
-        {
-            _pendingBilling.RemoveAll(task => task.IsCompleted);
-            _pendingBilling.Add(enqueue.AsTask());
-        }
-    }
-
-    private async Task AwaitPendingBillingAsync()
-    {
-        Task[] pending;
-        lock (_billingGate)
-        {
-            pending = [.. _pendingBilling];
-            _pendingBilling.Clear();
-        }
-
-        await Task.WhenAll(pending).ConfigureAwait(false);
+        _relay.Connections.EndTold();
+        _supervisor.Tell(new ConnectionSupervisor.Emit(record));
     }
 
     // 5. Turns still open when the session ends are billed as aborted, with what was seen.

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Host.Tests.TestKit;
@@ -15,6 +16,7 @@ public sealed class CapturingBillingSink : IBillingSink
     private readonly SemaphoreSlim _arrived = new(0);
     private BillingGateway? _gateway;
     private RelayProbe? _probe;
+    private ConnectionCounters[] _relays = [];
 
     /// <summary>The relay's records, in arrival order (sentinels excluded).</summary>
     public IReadOnlyCollection<BillingRecord> Records => _records;
@@ -32,10 +34,11 @@ public sealed class CapturingBillingSink : IBillingSink
         return ValueTask.CompletedTask;
     }
 
-    internal void Connect(BillingGateway gateway, RelayProbe probe)
+    internal void Connect(BillingGateway gateway, RelayProbe probe, params ConnectionCounters[] relays)
     {
         _gateway = gateway;
         _probe = probe;
+        _relays = relays;
     }
 
     /// <summary>Waits for the first record that matches. It does not show that no other one follows: see <see cref="SingleForAsync"/>.</summary>
@@ -90,6 +93,16 @@ public sealed class CapturingBillingSink : IBillingSink
     /// <summary>Waits until every record queued so far has reached the sinks (a sentinel through the same FIFO queue).</summary>
     public async Task DrainAsync()
     {
+        // A handler reports its exchange's end to the connection's supervisor, which makes the record:
+        // first every end reported so far has become a record handed to billing.
+        using (var settled = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+        {
+            while (_relays.Any(relay => relay.EndsInFlight > 0))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(2), settled.Token);
+            }
+        }
+
         string id = SentinelPrefix + Guid.NewGuid().ToString("N");
         Task arrived = _sentinels.GetOrAdd(id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         await _gateway!.EnqueueAsync(Sentinel(id));

@@ -117,7 +117,9 @@ public sealed class RelayTestHost : IAsyncDisposable
 
                 services?.Invoke(collection);
             });
-        billing.Connect(app.Services.GetRequiredService<BillingGateway>(), probe);
+        billing.Connect(app.Services.GetRequiredService<BillingGateway>(), probe,
+            app.Services.GetRequiredService<AkkaProxy.Pipeline.Supervision.HttpRelay>().Connections,
+            app.Services.GetRequiredService<AkkaProxy.Pipeline.Supervision.WebSocketRelay>().Connections);
         await app.StartAsync();
         return new RelayTestHost(app, billing, probe, dataDirectory, owns);
     }
