@@ -6,7 +6,7 @@ namespace AkkaProxy.Pipeline.Billing;
 /// <summary>
 /// Delivers billing records to the sinks of its <see cref="BillingGateway"/>, one at a time, in order,
 /// and tells each record to the actors that subscribed. Started by <see cref="BillingGateway.Start"/>
-/// (which <c>WithAkkaProxy</c> calls) as <c>/user/akkaproxy-billing</c>; resolve it with
+/// (which <c>WithAkkaProxy</c> calls) as <c>/user/akkaproxy/billing</c>; resolve it with
 /// <c>IRequiredActor&lt;BillingActor&gt;</c>.
 /// </summary>
 /// <remarks>
@@ -21,7 +21,7 @@ namespace AkkaProxy.Pipeline.Billing;
 public sealed class BillingActor : ReceiveActor
 {
     /// <summary>The actor's name under <c>/user</c>.</summary>
-    public const string Name = "akkaproxy-billing";
+    public const string Name = "billing";
 
     private readonly BillingGateway _gateway;
 

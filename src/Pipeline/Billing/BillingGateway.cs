@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Akka;
 using Akka.Actor;
+using AkkaProxy.Pipeline.Actors;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaProxy.Pipeline.Billing;
@@ -127,7 +128,7 @@ public sealed class BillingGateway
             throw new InvalidOperationException("This billing gateway already has its actor; start it once.");
         }
 
-        IActorRef actor = system.ActorOf(BillingActor.Props(this), BillingActor.Name);
+        IActorRef actor = RelayActors.SpawnUnder(RelayActors.For(system).Root, BillingActor.Props(this), BillingActor.Name);
         Attach(actor);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "akkaproxy-billing-drain", async () =>
         {

@@ -30,18 +30,19 @@ internal sealed class SocketPoolActor : ReceiveActor
     private readonly TimeProvider _time;
     private readonly SocketPoolCounters _counters;
     private readonly ILogger _logger;
-    private readonly List<PooledSocket> _idle = [];
-    private readonly HashSet<PooledSocket> _out = []; // leased: disposed if the pool stops before they come back
-    private readonly LinkedList<Lease> _waiting = new();
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly SocketPoolState _state;
+    private readonly List<PooledSocket> _idle;
+    private readonly HashSet<PooledSocket> _out; // leased: disposed if the pool stops before they come back
+    private readonly LinkedList<Lease> _waiting;
     private ITimer? _sweep;
-    private int _leased;
-    private int _dialing;
-    private int _nextId;
-    private bool _closed;
 
-    public SocketPoolActor(Provider provider, IUpstreamWebSocketDialer dialer, UpstreamSocketPoolOptions options, WebSocketRelayOptions limits, TimeProvider time, SocketPoolCounters counters, ILogger logger)
+    public SocketPoolActor(SocketPoolState state, Provider provider, IUpstreamWebSocketDialer dialer, UpstreamSocketPoolOptions options, WebSocketRelayOptions limits, TimeProvider time, SocketPoolCounters counters, ILogger logger)
     {
+        // The state outlives this incarnation: a restart (RelayStrategies.SocketPools) builds the actor anew over it.
+        _state = state;
+        _idle = state.Idle;
+        _out = state.Out;
+        _waiting = state.Waiting;
         _provider = provider;
         _dialer = dialer;
         _options = options;
@@ -79,10 +80,20 @@ internal sealed class SocketPoolActor : ReceiveActor
         _sweep = _time.CreateTimer(_ => self.Tell(Sweep.Instance), null, period, period);
     }
 
+    /// <summary>
+    /// A failure restarts the actor over the same <see cref="SocketPoolState"/>: only this incarnation's
+    /// sweep timer goes (the base would call <see cref="PostStop"/>, which disposes every socket).
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _sweep?.Dispose();
+        _logger.LogError(reason, "The socket pool of provider {Provider} failed on {Message}; it goes on with its sockets.", _provider.Name, message?.GetType().Name);
+    }
+
     protected override void PostStop()
     {
         _sweep?.Dispose();
-        _stopping.Cancel();
+        _state.Stopping.Cancel();
         foreach (PooledSocket socket in _idle)
         {
             Discard(socket);
@@ -100,14 +111,14 @@ internal sealed class SocketPoolActor : ReceiveActor
             waiter.Reply.TrySetResult(SocketLease.Failed(new InvalidOperationException("The socket pool stopped.")));
         }
 
-        _stopping.Dispose();
+        _state.Stopping.Dispose();
     }
 
-    private int Total => _idle.Count + _leased + _dialing;
+    private int Total => _idle.Count + _state.Leased + _state.Dialing;
 
     private void OnLease(Lease lease)
     {
-        if (_closed)
+        if (_state.Closed)
         {
             lease.Reply.TrySetResult(SocketLease.Failed(new InvalidOperationException("The socket pool is closed.")));
             return;
@@ -184,7 +195,7 @@ internal sealed class SocketPoolActor : ReceiveActor
     {
         if (lease.Reply.TrySetResult(new SocketLease(socket, hit, null)))
         {
-            _leased++;
+            _state.Leased++;
             _out.Add(socket);
         }
         else
@@ -195,9 +206,19 @@ internal sealed class SocketPoolActor : ReceiveActor
 
     private void Dial(Lease lease)
     {
-        _dialing++;
         var handshake = new WebSocketHandshake(null, []);
-        _dialer.ConnectAsync(_provider, handshake, null, _stopping.Token).AsTask().PipeTo(
+        Task<WebSocket> dial;
+        try
+        {
+            dial = _dialer.ConnectAsync(_provider, handshake, null, _state.Stopping.Token).AsTask();
+        }
+        catch (Exception ex)
+        {
+            dial = Task.FromException<WebSocket>(ex); // a dialer that throws at once fails this lease, not the pool
+        }
+
+        _state.Dialing++;
+        dial.PipeTo(
             Self,
             success: socket => new Dialled(socket, null, lease),
             failure: ex => new Dialled(null, ex, lease));
@@ -205,7 +226,7 @@ internal sealed class SocketPoolActor : ReceiveActor
 
     private void OnDialled(Dialled dialled)
     {
-        _dialing--;
+        _state.Dialing--;
         if (dialled.Socket is null)
         {
             _logger.LogWarning(dialled.Failure, "Could not open a socket to provider {Provider}.", _provider.Name);
@@ -214,9 +235,9 @@ internal sealed class SocketPoolActor : ReceiveActor
             return;
         }
 
-        var socket = new PooledSocket(++_nextId, dialled.Socket, _limits, _time.GetUtcNow());
+        var socket = new PooledSocket(++_state.NextId, dialled.Socket, _limits, _time.GetUtcNow());
         _counters.SocketOpened();
-        if (_closed)
+        if (_state.Closed)
         {
             dialled.For.Reply.TrySetResult(SocketLease.Failed(new InvalidOperationException("The socket pool is closed.")));
             Discard(socket);
@@ -229,10 +250,10 @@ internal sealed class SocketPoolActor : ReceiveActor
 
     private void OnRelease(Release release)
     {
-        _leased--;
+        _state.Leased--;
         PooledSocket socket = release.Socket;
         _out.Remove(socket);
-        if (release.Reusable && !_closed && socket.IsOpen && !socket.IsExpired(_time.GetUtcNow(), _options.Lifetime))
+        if (release.Reusable && !_state.Closed && socket.IsOpen && !socket.IsExpired(_time.GetUtcNow(), _options.Lifetime))
         {
             socket.LastUsedAt = _time.GetUtcNow();
             _idle.Add(socket);
@@ -290,7 +311,7 @@ internal sealed class SocketPoolActor : ReceiveActor
 
     private void OnCloseAll(CloseAll close)
     {
-        _closed = true;
+        _state.Closed = true;
         Task[] closing = [.. _idle.Select(socket => CloseAsync(socket, WebSocketCloseStatus.EndpointUnavailable, "relay shutting down"))];
         _idle.Clear();
         foreach (Lease waiter in _waiting)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using AkkaProxy.Pipeline.Actors;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Transport;
 using Microsoft.Extensions.Logging;
@@ -129,9 +130,15 @@ internal sealed class UpstreamSocketPools : IAsyncDisposable
         lock (_pools)
         {
             // Under the lock, so two first requests at once start one pool, not two.
-            return _pools.GetOrAdd(key, _ => _system.ActorOf(
-                Props.Create(() => new SocketPoolActor(provider, _dialer, Options, _limits, Time, Counters, _logger)),
-                $"akkaproxy-upstream-websocket-{++_started}"));
+            // Under /user/akkaproxy/socket-pools, whose strategy restarts a failed pool with its state.
+            return _pools.GetOrAdd(key, _ =>
+            {
+                var state = new SocketPoolState();
+                return RelayActors.SpawnUnder(
+                    RelayActors.For(_system).SocketPools,
+                    Props.Create(() => new SocketPoolActor(state, provider, _dialer, Options, _limits, Time, Counters, _logger)),
+                    $"upstream-websocket-{++_started}");
+            });
         }
     }
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using AkkaProxy.Pipeline.Actors;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Diagnostics;
 using AkkaProxy.Pipeline.Stages;
@@ -60,17 +61,17 @@ internal sealed class ConnectionSupervisor : ReceiveActor
     /// <summary>How long a closed connection waits for its graphs to stop before it bills what is still open.</summary>
     internal static readonly TimeSpan GraphStopTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Starts the supervisor of a connection under <paramref name="parent"/>; it counts as open from now until its PostStop.</summary>
-    /// <param name="parent">The actor the supervisor is created under (the relay's connections actor), or the system.</param>
+    /// <summary>Starts the supervisor of a connection under <c>/user/akkaproxy/connections</c> of <paramref name="system"/>; it counts as open from now until its PostStop.</summary>
+    /// <param name="system">The actor system.</param>
     /// <param name="scope">The connection's scope: its graphs.</param>
     /// <param name="outlet">Where its records go.</param>
     /// <param name="pricing">Prices.</param>
     /// <param name="time">The clock.</param>
     /// <param name="counters">Counts supervisors alive.</param>
-    public static IActorRef Start(IActorRefFactory parent, ConnectionScope scope, IRecordOutlet outlet, PricingTable pricing, TimeProvider time, ConnectionCounters counters)
+    public static IActorRef Start(ActorSystem system, ConnectionScope scope, IRecordOutlet outlet, PricingTable pricing, TimeProvider time, ConnectionCounters counters)
     {
         counters.ConnectionOpened();
-        return parent.ActorOf(Props.Create(() => new ConnectionSupervisor(scope, outlet, pricing, time, counters)));
+        return RelayActors.SpawnUnder(RelayActors.For(system).Connections, Props.Create(() => new ConnectionSupervisor(scope, outlet, pricing, time, counters)));
     }
 
     protected override void PostStop()

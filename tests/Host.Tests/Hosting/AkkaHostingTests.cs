@@ -61,7 +61,7 @@ public sealed class AkkaHostingTests
             await app.StartAsync();
 
             IActorRef billing = await app.Services.GetRequiredService<IRequiredActor<BillingActor>>().GetAsync();
-            Assert.Equal($"/user/{BillingActor.Name}", billing.Path.ToStringWithoutAddress());
+            Assert.Equal($"/user/akkaproxy/{BillingActor.Name}", billing.Path.ToStringWithoutAddress());
             ActorSystem system = app.Services.GetRequiredService<ActorSystem>();
             Assert.Equal(system.Name, billing.Path.Address.System);
             Assert.Same(system.Materializer(), system.Materializer()); // one materializer per system, for the stream graphs
