@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
@@ -133,6 +134,9 @@ public sealed class ProxyExchange
     /// supervisor (one actor, one thread at a time): the one writer of the connection's records.
     /// </summary>
     internal bool Billed { get; set; }
+
+    /// <summary>The exchange's request on the request side of its connection's graph, while it is there.</summary>
+    internal RequestBinding? Request { get; set; }
 
     private RequestBodyInfo _bodyInfo;
     private ReadOnlyMemory<byte> _bodyInfoOf;

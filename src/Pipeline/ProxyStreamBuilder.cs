@@ -67,6 +67,20 @@ public sealed class ProxyStreamBuilder
         return Use(new FlowStage(name, flow));
     }
 
+    /// <summary>
+    /// Adds an Akka.Streams <c>Flow</c> over requests, spliced into the request side of each connection's
+    /// graph at this point of the order (requests pass stages in the order added). It sees each HTTP
+    /// exchange before it goes upstream, and may change it (its <see cref="ProxyExchange.RequestBody"/>,
+    /// its <see cref="ProxyExchange.Items"/>); it must pass every exchange it gets on, one out per one in
+    /// (one it drops fails that request with a 500). An exception it throws stops the connection's graph.
+    /// WebSocket turns pass their stages' <see cref="ProxyStage.OnRequest"/> hooks, not request flows.
+    /// </summary>
+    public ProxyStreamBuilder UseRequestFlow(Flow<ProxyExchange, ProxyExchange, NotUsed> flow, string name = "request-flow")
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        return Use(new RequestFlowStage(name, flow));
+    }
+
     /// <summary>Registers a factory that configuration can name.</summary>
     public ProxyStreamBuilder AddStageFactory(IProxyStageFactory factory)
     {

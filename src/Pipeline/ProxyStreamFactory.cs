@@ -23,6 +23,7 @@ public sealed class ProxyStreamFactory
         MayChangeResponseBodies = stages.Any(stage => stage.MayChangeResponseFrames);
         _responseStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Of(this));
         _turnStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Of(this, webSocket: true));
+        _requestStages = new Lazy<Flow<RequestBinding, RequestBinding, NotUsed>>(() => StageChain.RequestsOf(this));
     }
 
     /// <summary>The stages, outermost (nearest the client) first, built-ins included.</summary>
@@ -68,6 +69,11 @@ public sealed class ProxyStreamFactory
     internal Flow<ProxyFrame, ProxyFrame, NotUsed> ResponseStages => _responseStages.Value;
 
     private readonly Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>> _responseStages;
+
+    /// <summary>The request side's stages as one flow, outermost first: a blueprint shared by every connection's graph.</summary>
+    internal Flow<RequestBinding, RequestBinding, NotUsed> RequestStages => _requestStages.Value;
+
+    private readonly Lazy<Flow<RequestBinding, RequestBinding, NotUsed>> _requestStages;
 
     /// <summary>The same for the turns of a Responses WebSocket session, without the stages that act on other APIs only.</summary>
     internal Flow<ProxyFrame, ProxyFrame, NotUsed> TurnStages => _turnStages.Value;

@@ -11,6 +11,8 @@ internal sealed class LambdaStage(string name, Action<ProxyExchange>? onRequest,
 
     internal override bool SeesResponseFrames => onResponseFrame is not null;
 
+    internal override bool SeesRequests => onRequest is not null;
+
     public override FrameDecision OnResponseFrame(ProxyExchange exchange, ref ResponseFrame frame) =>
         onResponseFrame is null ? FrameDecision.Forward : onResponseFrame(exchange, ref frame);
 }

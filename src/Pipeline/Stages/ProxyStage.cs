@@ -51,6 +51,13 @@ public abstract class ProxyStage
     /// </summary>
     internal virtual bool SeesWebSocketFrames => SeesResponseFrames;
 
+    /// <summary>
+    /// Whether this stage does anything with requests (it overrides <see cref="OnRequest"/>). One that does
+    /// not takes no place on the request side of a connection's graph.
+    /// </summary>
+    internal virtual bool SeesRequests =>
+        GetType().GetMethod(nameof(OnRequest), [typeof(ProxyExchange)])?.DeclaringType != typeof(ProxyStage);
+
     /// <summary>Called once when the exchange has ended, whatever the outcome, before the billing record is emitted.</summary>
     public virtual void OnCompleted(ProxyExchange exchange)
     {

@@ -8,20 +8,30 @@ namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
 /// One client connection's Akka.Streams graph, materialized once and used by its exchanges one after
-/// another:
+/// another, both directions in it:
 /// <code>
+///   request side:
+///   request source ──▶ model rewrite ──▶ include-usage ──▶ [custom request hooks, request flows] ──▶ request sink
+///   (the exchange's    (outermost)                        (in the order added)                        (the request goes
+///    request)                                                                                            upstream: the handler sends it)
+///   response side:
 ///   upstream source ──▶ frame decoder ──▶ usage tap ──▶ [custom stages, flows] ──▶ include-usage ──▶ client sink
 ///   (the exchange's     (SSE events or    (innermost)    (in reverse order         (a stage with no frame hook,     (writes, flushes,
 ///    PipeReader; also    a body chunk;                    added)                    like the model rewrite,          reports each
 ///    the kill switch)    flush points)                                              takes no place)                  exchange's end)
 /// </code>
-/// The graph is one fused island: no async boundary, no buffer, so one element is in flight at a
-/// time and the sink's demand is the only demand: a client that reads nothing stops the upstream reads.
+/// The graph is one fused island (one materialization, one interpreter for both sides): no async
+/// boundary, no buffer, so one element is in flight at a time and the sink's demand is the only demand:
+/// a client that reads nothing stops the upstream reads. A failure of either side stops both.
 /// </summary>
 /// <remarks>One exchange at a time; the graph stops for good when a stage fails or on <see cref="Shutdown"/>.</remarks>
 internal sealed class ConnectionGraph : IConnectionGraph
 {
     private readonly UpstreamSource.Control _control;
+    private readonly RequestSource.Control _requests;
+    private readonly Task _requestsStopped;
+    private readonly Task _responsesStopped;
+    private int _shutDown;
     private readonly Action<ExchangeBinding> _release;
     private readonly ProxyStreamFactory _factory;
     private ExchangeBinding? _current;
@@ -29,16 +39,34 @@ internal sealed class ConnectionGraph : IConnectionGraph
     public ConnectionGraph(ProxyStreamFactory factory, IMaterializer materializer, ConnectionCounters? counters = null)
     {
         _factory = factory;
-        (UpstreamSource.Control control, Task stopped) = Source.FromGraph(new UpstreamSource())
-            .Via(new FrameDecoderStage(factory.Options.MaxEventBytes))
-            .Via(factory.ResponseStages)
-            .ToMaterialized(new ClientSink(), Keep.Both)
-            // No read-ahead anywhere: should a user flow add an async boundary, the buffer in front of
-            // it holds one element, not Akka's default 16, so an idle client still stops the reads.
+        (RequestSource.Control requests, Task requestsStopped, UpstreamSource.Control control, Task responsesStopped) =
+            RunnableGraph.FromGraph(GraphDsl.Create(
+                Source.FromGraph(new RequestSource()).Via(factory.RequestStages).WatchTermination(Keep.Both),
+                Source.FromGraph(new UpstreamSource()),
+                Flow.Create<UpstreamRead>()
+                    .Via(new FrameDecoderStage(factory.Options.MaxEventBytes))
+                    .Via(factory.ResponseStages)
+                    .ToMaterialized(new ClientSink(), Keep.Right),
+                (request, upstream, client) => (request.Item1, request.Item2, upstream, client),
+                (builder, requestSide, upstream, client) =>
+                {
+                    builder.From(requestSide.Outlet).To(builder.Add(new RequestSink()).Inlet);
+                    builder.From(upstream.Outlet).To(client.Inlet);
+                    return ClosedShape.Instance;
+                }))
+            // No read-ahead anywhere: the buffer in front of any async boundary holds one element, not
+            // Akka's default 16 (user flows with one are refused at build time; see UserFlowCheck).
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(materializer);
         _release = binding => Interlocked.CompareExchange(ref _current, null, binding);
         _control = control;
+        _requests = requests;
+        _requestsStopped = requestsStopped;
+        _responsesStopped = responsesStopped;
+        // One side's end ends the other: the connection's graph is stopped once both are, and failed if either failed.
+        _ = requestsStopped.ContinueWith(static (_, g) => ((ConnectionGraph)g!).Shutdown(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = responsesStopped.ContinueWith(static (_, g) => ((ConnectionGraph)g!).Shutdown(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        Task stopped = Task.WhenAll(requestsStopped, responsesStopped);
         Stopped = stopped;
         counters?.GraphStarted();
         _ = stopped.ContinueWith(
@@ -55,6 +83,29 @@ internal sealed class ConnectionGraph : IConnectionGraph
 
     /// <summary>Whether the graph can take another exchange.</summary>
     public bool IsRunning => !Stopped.IsCompleted;
+
+    /// <summary>
+    /// Passes one exchange's request through the request side (the model rewrite, include-usage, the custom
+    /// request hooks and flows, in order); completes when it may go upstream, or faults with what a
+    /// stage threw (nothing goes upstream then).
+    /// </summary>
+    public Task PrepareAsync(ProxyRun run)
+    {
+        if (Stopped.IsCompleted)
+        {
+            throw new InvalidOperationException("The connection's graph has stopped; the connection cannot take another exchange.", Stopped.Exception?.GetBaseException());
+        }
+
+        var request = new RequestBinding(run);
+        run.Exchange.Request = request;
+        _requests.Attach(request);
+        if (Stopped.IsCompleted)
+        {
+            request.Fail(new InvalidOperationException("The connection's graph stopped.")); // in between: nothing would answer
+        }
+
+        return request.Done;
+    }
 
     /// <summary>
     /// Relays one exchange's upstream body to its client through the graph; completes when the graph
@@ -89,7 +140,24 @@ internal sealed class ConnectionGraph : IConnectionGraph
     }
 
     /// <summary>Stops the graph (the connection closed); an exchange still attached ends with an error.</summary>
-    public void Shutdown() => _control.Shutdown();
+    public void Shutdown()
+    {
+        // Once, and only the sides still running: a callback into a stopped stage would be a dead letter.
+        if (Interlocked.Exchange(ref _shutDown, 1) != 0)
+        {
+            return;
+        }
+
+        if (!_requestsStopped.IsCompleted)
+        {
+            _requests.Shutdown();
+        }
+
+        if (!_responsesStopped.IsCompleted)
+        {
+            _control.Shutdown();
+        }
+    }
 
     /// <summary>The graph's kill switch (the connection's supervisor owns it, through this graph).</summary>
     public IKillSwitch KillSwitch => _control;

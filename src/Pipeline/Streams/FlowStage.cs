@@ -18,4 +18,6 @@ internal sealed class FlowStage(string name, Flow<ProxyFrame, ProxyFrame, NotUse
     internal override bool MayChangeResponseFrames => true;
 
     internal override bool SeesResponseFrames => true;
+
+    internal override bool SeesRequests => false;
 }

@@ -29,4 +29,30 @@ internal static class StageChain
 
         return chain;
     }
+
+    /// <summary>
+    /// The request side: the stages that act on requests, outermost (the model rewrite) first, the order
+    /// requests take; a user's request flow is spliced at its place, seeing the exchange itself.
+    /// </summary>
+    public static Flow<RequestBinding, RequestBinding, NotUsed> RequestsOf(ProxyStreamFactory factory)
+    {
+        Flow<RequestBinding, RequestBinding, NotUsed> chain = Flow.Create<RequestBinding>();
+        foreach (ProxyStage stage in factory.Stages)
+        {
+            if (stage is RequestFlowStage user)
+            {
+                chain = chain
+                    .Select(request => request.Exchange)
+                    .Via(user.Flow)
+                    .Select(exchange => exchange.Request ?? throw new InvalidOperationException(
+                        $"Request flow '{user.Name}' emitted an exchange that is not the one it was given; a request flow must pass the exchanges it gets."));
+            }
+            else if (stage.SeesRequests)
+            {
+                chain = chain.Via(new RequestStageFlow(stage));
+            }
+        }
+
+        return chain;
+    }
 }

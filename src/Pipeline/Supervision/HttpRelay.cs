@@ -238,9 +238,49 @@ public sealed class HttpRelay
         ApiKind api = exchange.Api;
         ProviderRoute route = exchange.Route;
         ProxyRun run = _factory.CreateRun(exchange);
+        ConnectionScope scope = exchange.Connection!;
+        IActorRef supervisor = scope.Supervisor(_newSupervisor);
+        ConnectionGraph graph;
         try
         {
-            run.ApplyRequestStages();
+            graph = scope.Rent(_newGraph, out bool isNew);
+            if (isNew)
+            {
+                supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // A graph of this connection failed and its supervisor stopped the connection: nothing more
+            // goes upstream on it, and it is closed after this answer.
+            context.Response.Headers.Connection = "close";
+            await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "relay_internal_error",
+                $"The relay failed while handling the request (request id {requestId}).").ConfigureAwait(false);
+            await BillAsync(run, new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_internal_error")).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await RelayOnGraphAsync(context, run, graph, supervisor, info).ConfigureAwait(false);
+        }
+        finally
+        {
+            scope.Return(graph); // the graph is done with this exchange's request, reader and writer
+        }
+    }
+
+    /// <summary>2–6 on the connection's graph: the request side, the upstream call, the response side, the end told to the supervisor.</summary>
+    private async Task RelayOnGraphAsync(HttpContext context, ProxyRun run, ConnectionGraph graph, IActorRef supervisor, RequestBodyInfo info)
+    {
+        ProxyExchange exchange = run.Exchange;
+        string requestId = exchange.RequestId;
+        ApiKind api = exchange.Api;
+        ProviderRoute route = exchange.Route;
+        try
+        {
+            // The request side of the graph: model rewrite, include-usage, the custom request hooks and flows.
+            await graph.PrepareAsync(run).ConfigureAwait(false);
         }
         catch (RequestBodyException ex)
         {
@@ -268,10 +308,11 @@ public sealed class HttpRelay
 
         // The span starts once the request is ready to go upstream, and ends when it is billed.
         ExchangeTracing.Attach(exchange, ExchangeTracing.StartHttp(route, context.Request.Headers));
+        supervisor.Tell(new ConnectionSupervisor.ExchangeOpened(run));
         ExchangeVerdict outcome;
         try
         {
-            outcome = await RelayAsync(context, run).ConfigureAwait(false);
+            outcome = await RelayAsync(context, run, graph).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -334,11 +375,11 @@ public sealed class HttpRelay
     /// <summary>A refused request's record (no exchange, nothing to decide) goes to billing here: the admission counts it first (see <see cref="IRequestAdmission.Billed"/>).</summary>
     private ValueTask HandOver(BillingRecord record) => _outlet.HandOverAsync(record);
 
-    private async Task<ExchangeVerdict> RelayAsync(HttpContext context, ProxyRun run)
+    private async Task<ExchangeVerdict> RelayAsync(HttpContext context, ProxyRun run, ConnectionGraph graph)
     {
         ProxyExchange exchange = run.Exchange;
 
-        if (exchange.Connection?.IsClosed == true)
+        if (!graph.IsRunning || exchange.Connection?.IsClosed == true)
         {
             // A graph of this connection failed and its supervisor stopped it: nothing more goes upstream.
             throw new InvalidOperationException("The connection has stopped and takes no more exchanges.");
@@ -380,7 +421,7 @@ public sealed class HttpRelay
                 activity.Reset(_factory.Options.IdleTimeout);
                 try
                 {
-                    return await PumpAsync(context, run, turn.Reader, isEventStream: true, StatusCodes.Status200OK, activity, linked.Token).ConfigureAwait(false);
+                    return await PumpAsync(context, run, graph, turn.Reader, isEventStream: true, StatusCodes.Status200OK, activity, linked.Token).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -431,28 +472,17 @@ public sealed class HttpRelay
             }
 
             PipeReader reader = PipeReader.Create(upstreamBody, new StreamPipeReaderOptions(bufferSize: _factory.Options.ReadBufferBytes, leaveOpen: false));
-            return await PumpAsync(context, run, reader, isEventStream, status, activity, linked.Token).ConfigureAwait(false);
+            return await PumpAsync(context, run, graph, reader, isEventStream, status, activity, linked.Token).ConfigureAwait(false);
         }
     }
 
     /// <summary>4–5. Pumps an upstream body (an HTTP body, or a socket turn's SSE) through the connection's graph, then completes the reader.</summary>
-    private async Task<ExchangeVerdict> PumpAsync(HttpContext context, ProxyRun run, PipeReader reader, bool isEventStream, int status, ActivityTimeout activity, CancellationToken cancellationToken)
+    private async Task<ExchangeVerdict> PumpAsync(HttpContext context, ProxyRun run, ConnectionGraph graph, PipeReader reader, bool isEventStream, int status, ActivityTimeout activity, CancellationToken cancellationToken)
     {
-        ProxyExchange exchange = run.Exchange;
-        ConnectionScope scope = exchange.Connection!;
-        ConnectionGraph? graph = null;
         try
         {
-            // Inside the try: a connection stopped meanwhile (Rent throws) still completes the reader, so a
+            // Inside the try: a graph stopped meanwhile (PumpAsync throws) still completes the reader, so a
             // socket turn's pump is never left writing into a pipe nobody reads.
-            IActorRef supervisor = scope.Supervisor(_newSupervisor);
-            graph = scope.Rent(_newGraph, out bool isNew);
-            supervisor.Tell(new ConnectionSupervisor.ExchangeOpened(run));
-            if (isNew)
-            {
-                supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
-            }
-
             PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, cancellationToken).ConfigureAwait(false);
             return await PumpEndedAsync(context, run, result, isEventStream, status).ConfigureAwait(false);
         }
@@ -464,11 +494,6 @@ public sealed class HttpRelay
         finally
         {
             // The graph is done with the reader and the writer once its exchange ended.
-            if (graph is not null)
-            {
-                scope.Return(graph);
-            }
-
             await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
