@@ -148,11 +148,12 @@ public static class RelayServices
     /// </summary>
     public static AkkaConfigurationBuilder WithAkkaProxyRelay(this AkkaConfigurationBuilder akka, IServiceProvider sp, IConfiguration config)
     {
-        // The akka section of the relay's configuration (files, environment, command line) is Akka's.
-        IConfigurationSection section = config.GetSection(RelayConfiguration.AkkaRoot);
-        if (section.Exists())
+        // The akka section of the relay's configuration (files, environment, command line) is Akka's,
+        // converted by AkkaSection: Akka.Hosting's converter lower-cases keys and splits quoted ones at dots.
+        Akka.Configuration.Config akkaSection = AkkaSection.ToConfig(config);
+        if (!akkaSection.IsEmpty)
         {
-            akka.AddHocon(section, HoconAddMode.Prepend);
+            akka.AddHocon(akkaSection, HoconAddMode.Prepend);
         }
 
         // Akka's own log events go to .NET logging, with the relay's other logs.

@@ -7,7 +7,8 @@ internal sealed class HoconConfigurationSource(Func<string> read, string name) :
 {
     public IConfigurationProvider Build(IConfigurationBuilder builder) => new Provider(read, name);
 
-    private sealed class Provider(Func<string> read, string name) : ConfigurationProvider
+    /// <summary>Its provider; <see cref="AkkaSection"/> finds the HOCON layers by it, for their keys' spelling.</summary>
+    internal sealed class Provider(Func<string> read, string name) : ConfigurationProvider
     {
         public override void Load() => Data = new Dictionary<string, string?>(HoconParser.Parse(read(), name), StringComparer.OrdinalIgnoreCase);
     }

@@ -5,6 +5,7 @@ using AkkaProxy.Host.Configuration;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaProxy.Host.Tests.Hosting;
@@ -49,6 +50,36 @@ public sealed class AkkaHostingTests
             await app.DisposeAsync();
             Environment.SetEnvironmentVariable(TimeoutVariable, null);
             File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task QuotedDottedAndMixedCaseAkkaKeys_ReachTheActorSystemIntact()
+    {
+        // The command line after the text: RelayApp adds the caller's layers above its own.
+        WebApplication app = RelayApp.Create(["--urls", "http://127.0.0.1:0"], config => config.AddHoconText("""
+            akka.actor {
+              serializers { MyJson = "Akka.Serialization.NewtonSoftJsonSerializer, Akka" }
+              serialization-bindings { "AkkaProxy.Host.Tests.Hosting.AkkaHostingTests, AkkaProxy.Host.Tests" = MyJson }
+            }
+            akka.SomeMixedCase.KeyName = from-file
+            Logging.LogLevel.Default = Warning
+            """).AddCommandLine(["--akka:somemixedcase:keyname=from-command-line"]));
+        try
+        {
+            await app.StartAsync();
+            Akka.Configuration.Config config = app.Services.GetRequiredService<ActorSystem>().Settings.Config;
+
+            // One key holding dots and a comma, not a path of three, and its value as written.
+            Assert.Equal("MyJson", config.GetString("akka.actor.serialization-bindings.\"AkkaProxy.Host.Tests.Hosting.AkkaHostingTests, AkkaProxy.Host.Tests\""));
+            Assert.Equal("Akka.Serialization.NewtonSoftJsonSerializer, Akka", config.GetString("akka.actor.serializers.MyJson"));
+            Assert.Equal("from-command-line", config.GetString("akka.SomeMixedCase.KeyName")); // layering still applies, under the file's spelling
+            Assert.False(config.HasPath("akka.actor.serialization-bindings.akkaproxy"));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
         }
     }
 
