@@ -21,7 +21,8 @@ public sealed class ProxyStreamFactory
         Options = options;
         Admission = admission;
         MayChangeResponseBodies = stages.Any(stage => stage.MayChangeResponseFrames);
-        _responseStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Of(this));
+        _responseStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Outer(this));
+        InnerStages = StageChain.Inner(this);
         _turnStages = new Lazy<Flow<ProxyFrame, ProxyFrame, NotUsed>>(() => StageChain.Of(this, webSocket: true));
         _requestStages = new Lazy<Flow<RequestBinding, RequestBinding, NotUsed>>(() => StageChain.RequestsOf(this));
     }
@@ -56,15 +57,21 @@ public sealed class ProxyStreamFactory
         // An exchange flow has no pipes: its source and sink are the flow's own ends.
         var binding = new ExchangeBinding(run, null!, null!, framing, null, TimeProvider.System, CancellationToken.None);
         return Flow.FromGraph(new ChunkReads(binding))
-            .Via(new FrameDecoderStage(Options.MaxEventBytes))
+            .Via(new FrameDecoderStage(Options.MaxEventBytes, InnerStages))
             .Via(ResponseStages)
             .ViaMaterialized(new ChunkWrites(), Keep.Right);
     }
 
     /// <summary>
-    /// The stages as one flow over response frames, innermost first: an immutable blueprint, built once
-    /// and spliced into every connection's graph and exchange flow (built per graph, it cost each new
-    /// connection a reflection look-up per stage).
+    /// The innermost run of plain stages (the usage tap, include-usage, custom stages up to the first
+    /// user flow), innermost first: the frame decoder calls their hooks itself (see <see cref="StageChain"/>).
+    /// </summary>
+    internal ProxyStage[] InnerStages { get; }
+
+    /// <summary>
+    /// The other stages as one flow over response frames, innermost first: an immutable blueprint, built
+    /// once and spliced into every connection's graph and exchange flow after the decoder (built per
+    /// graph, it cost each new connection a reflection look-up per stage).
     /// </summary>
     internal Flow<ProxyFrame, ProxyFrame, NotUsed> ResponseStages => _responseStages.Value;
 

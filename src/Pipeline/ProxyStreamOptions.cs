@@ -21,6 +21,12 @@ public sealed class ProxyStreamOptions
     /// <summary>Size of each read from the upstream (default 16 KiB).</summary>
     public int ReadBufferBytes { get; set; } = 16 * 1024;
 
+    /// <summary>
+    /// Idle connection graphs the relay keeps for new connections (default 64): a connection that closes
+    /// gives its graph back, and the next one takes it instead of materializing one. 0 keeps none.
+    /// </summary>
+    public int IdleGraphs { get; set; } = 64;
+
     /// <summary>Throws when a value is out of range, naming the setting.</summary>
     public void Validate()
     {
@@ -30,6 +36,7 @@ public sealed class ProxyStreamOptions
         Require(UpstreamResponseTimeout > TimeSpan.Zero, nameof(UpstreamResponseTimeout), "positive");
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "positive");
         Require(ReadBufferBytes is >= 512 and <= 1024 * 1024, nameof(ReadBufferBytes), "between 512 and 1048576");
+        Require(IdleGraphs is >= 0 and <= 65536, nameof(IdleGraphs), "between 0 and 65536");
     }
 
     private static void Require(bool ok, string name, string rule)

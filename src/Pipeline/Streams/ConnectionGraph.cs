@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Akka;
+using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Stages;
@@ -44,7 +45,7 @@ internal sealed class ConnectionGraph : IConnectionGraph
                 Source.FromGraph(new RequestSource()).Via(factory.RequestStages).WatchTermination(Keep.Both),
                 Source.FromGraph(new UpstreamSource()),
                 Flow.Create<UpstreamRead>()
-                    .Via(new FrameDecoderStage(factory.Options.MaxEventBytes))
+                    .Via(new FrameDecoderStage(factory.Options.MaxEventBytes, factory.InnerStages))
                     .Via(factory.ResponseStages)
                     .ToMaterialized(new ClientSink(), Keep.Right),
                 (request, upstream, client) => (request.Item1, request.Item2, upstream, client),
@@ -72,11 +73,29 @@ internal sealed class ConnectionGraph : IConnectionGraph
         _ = stopped.ContinueWith(
             (task, state) =>
             {
-                ((ConnectionGraph)state!).OnStopped(task);
+                var graph = (ConnectionGraph)state!;
+                graph.OnStopped(task);
+                if (task.IsFaulted)
+                {
+                    graph.Owner?.Tell(new GraphFailed(task.Exception?.GetBaseException())); // only a failure: a normal stop tells nobody
+                }
+
                 counters?.GraphStopped();
             },
             this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    /// <summary>
+    /// The supervisor of the connection using the graph now (a pooled graph moves between connections):
+    /// told <see cref="GraphFailed"/> if the graph fails. Null while the graph is idle in the pool.
+    /// </summary>
+    internal IActorRef? Owner
+    {
+        get => Volatile.Read(ref _owner);
+        set => Volatile.Write(ref _owner, value);
+    }
+
+    private IActorRef? _owner;
 
     /// <summary>Completes when the graph has stopped (faulted when a stage failed).</summary>
     public Task Stopped { get; }

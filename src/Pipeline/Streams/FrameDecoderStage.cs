@@ -12,13 +12,22 @@ namespace AkkaProxy.Pipeline.Streams;
 /// emits a flush point, and at the end of the exchange an end element, so the sink flushes once per
 /// read and reports each exchange's end exactly once.
 /// </summary>
+/// <remarks>
+/// It also calls the innermost stages' hooks (the usage tap, include-usage, and custom stages up to the
+/// first user flow: <see cref="StageChain.Inner"/>) on each frame before it pushes it, and goes on to
+/// the next frame when one of them drops it: three graph stages' work with no hop between them, since
+/// each hop in the interpreter costs every frame. Each stage keeps its own box in the code and its
+/// place in the order; only its place in the graph is shared.
+/// </remarks>
 internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, ProxyFrame>>
 {
     private readonly long _maxEventBytes;
+    private readonly ProxyStage[] _inner;
 
-    public FrameDecoderStage(long maxEventBytes)
+    public FrameDecoderStage(long maxEventBytes, ProxyStage[]? innerStages = null)
     {
         _maxEventBytes = maxEventBytes;
+        _inner = innerStages ?? [];
         Shape = new FlowShape<UpstreamRead, ProxyFrame>(In, Out);
     }
 
@@ -121,31 +130,49 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
                 if (!_chunkSent && !_buffer.IsEmpty)
                 {
                     _chunkSent = true;
-                    _wrote = true;
                     ReadOnlySequence<byte> chunk = _buffer;
                     _buffer = _buffer.Slice(_buffer.End);
-                    Push(_stage.Out, _element.AsFrame(binding, new ResponseFrame(FrameKind.BodyChunk, chunk, default, chunk, hasData: true)));
-                    return;
+                    var body = new ResponseFrame(FrameKind.BodyChunk, chunk, default, chunk, hasData: true);
+                    if (PassInner(binding, ref body))
+                    {
+                        _wrote = true;
+                        Push(_stage.Out, _element.AsFrame(binding, body));
+                        return;
+                    }
                 }
 
                 FinishRead();
                 return;
             }
 
-            switch (_sse.TryRead(ref _buffer, _read.IsCompleted, out ResponseFrame frame))
+            while (true)
             {
-                case DecodeStatus.Frame:
-                    _wrote = true;
-                    Push(_stage.Out, _element.AsFrame(binding, frame));
-                    return;
-                case DecodeStatus.FrameTooLarge:
-                    _buffer = _buffer.Slice(_buffer.End);
-                    _tooLarge = true;
-                    break;
+                switch (_sse.TryRead(ref _buffer, _read.IsCompleted, out ResponseFrame frame))
+                {
+                    case DecodeStatus.Frame:
+                        if (!PassInner(binding, ref frame))
+                        {
+                            continue; // dropped (the usage-only chunk a client did not ask for): the next one
+                        }
+
+                        _wrote = true;
+                        Push(_stage.Out, _element.AsFrame(binding, frame));
+                        return;
+                    case DecodeStatus.FrameTooLarge:
+                        _buffer = _buffer.Slice(_buffer.End);
+                        _tooLarge = true;
+                        break;
+                }
+
+                break;
             }
 
             FinishRead();
         }
+
+        /// <summary>The innermost stages' hooks on one frame (none once the client is gone, as in a stage flow); false when one dropped it.</summary>
+        private bool PassInner(ExchangeBinding binding, ref ResponseFrame frame) =>
+            _stage._inner.Length == 0 || binding.ClientEnded || StageHooks.Pass(_stage._inner, binding.Exchange, ref frame);
 
         /// <summary>The read is done: tell the source how far it was consumed, flush what it produced, then go on.</summary>
         private void FinishRead()

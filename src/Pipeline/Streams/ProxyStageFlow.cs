@@ -5,19 +5,24 @@ using AkkaProxy.Pipeline.Stages;
 namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
-/// One <see cref="ProxyStage"/> as a stage of the connection's graph: each frame passes its
-/// <see cref="ProxyStage.OnResponseFrame"/>, which may replace it or drop it; flush points and ends
-/// pass untouched. The stage object is the shared blueprint; this is its place in one graph.
+/// A run of consecutive <see cref="ProxyStage"/>s as one stage of the connection's graph: each frame
+/// passes their <see cref="ProxyStage.OnResponseFrame"/> hooks, innermost first, any of which may replace
+/// it or drop it; flush points and ends pass untouched. One graph stage for the run, not one per
+/// <see cref="ProxyStage"/>: every stage boundary costs each element a hop in the interpreter, and
+/// stages with no flow between them need none. The stage objects are the shared blueprint; this is
+/// their place in one graph.
 /// </summary>
 internal sealed class ProxyStageFlow : GraphStage<FlowShape<ProxyFrame, ProxyFrame>>
 {
-    private readonly ProxyStage _proxyStage;
+    private readonly ProxyStage[] _proxyStages;
+    private readonly string _name;
 
-    public ProxyStageFlow(ProxyStage proxyStage)
+    public ProxyStageFlow(params ProxyStage[] proxyStages)
     {
-        _proxyStage = proxyStage;
-        In = new Inlet<ProxyFrame>(proxyStage.Name + ".in");
-        Out = new Outlet<ProxyFrame>(proxyStage.Name + ".out");
+        _proxyStages = proxyStages;
+        _name = string.Join("+", proxyStages.Select(stage => stage.Name));
+        In = new Inlet<ProxyFrame>(_name + ".in");
+        Out = new Outlet<ProxyFrame>(_name + ".out");
         Shape = new FlowShape<ProxyFrame, ProxyFrame>(In, Out);
     }
 
@@ -27,11 +32,11 @@ internal sealed class ProxyStageFlow : GraphStage<FlowShape<ProxyFrame, ProxyFra
 
     public override FlowShape<ProxyFrame, ProxyFrame> Shape { get; }
 
-    protected override Attributes InitialAttributes => Attributes.CreateName(_proxyStage.Name);
+    protected override Attributes InitialAttributes => Attributes.CreateName(_name);
 
     protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
 
-    public override string ToString() => _proxyStage.Name;
+    public override string ToString() => _name;
 
     private sealed class Logic : InAndOutGraphStageLogic
     {
@@ -48,7 +53,7 @@ internal sealed class ProxyStageFlow : GraphStage<FlowShape<ProxyFrame, ProxyFra
         {
             ProxyFrame element = Grab(_flow.In);
             if (element.Kind == ProxyFrameKind.Frame && !element.Binding.ClientEnded
-                && _flow._proxyStage.OnResponseFrame(element.Binding.Exchange, ref element.FrameRef) == FrameDecision.Drop)
+                && !StageHooks.Pass(_flow._proxyStages, element.Binding.Exchange, ref element.FrameRef))
             {
                 Pull(_flow.In);
                 return;

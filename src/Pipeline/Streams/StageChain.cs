@@ -5,28 +5,78 @@ using AkkaProxy.Pipeline.Stages;
 namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
-/// The factory's stages as one flow over frames, innermost (the usage tap) first: the order response
-/// frames take. A stage that does nothing with response frames (the model rewrite) is left out, and
-/// from a WebSocket session's chain also one that does nothing with its turns' frames (include-usage).
+/// The factory's stages as the connection's graph places them. Response frames take the stages
+/// innermost (the usage tap) first. The innermost run of plain stages (no user flow among them) is
+/// fused into the frame decoder (<see cref="Inner"/>): a frame is decoded, tapped and filtered in one
+/// graph stage, with no hop between them. Each later run of plain stages is one
+/// <see cref="ProxyStageFlow"/>, and each user flow is spliced in its place (<see cref="Outer"/>). A
+/// stage that does nothing with response frames (the model rewrite) takes no place, and from a
+/// WebSocket session's chain also one that does nothing with its turns' frames (include-usage).
 /// </summary>
 internal static class StageChain
 {
-    public static Flow<ProxyFrame, ProxyFrame, NotUsed> Of(ProxyStreamFactory factory, bool webSocket = false)
+    /// <summary>The innermost run of plain stages, innermost first: what the frame decoder calls itself for each frame.</summary>
+    public static ProxyStage[] Inner(ProxyStreamFactory factory)
     {
-        Flow<ProxyFrame, ProxyFrame, NotUsed> chain = Flow.Create<ProxyFrame>();
+        var inner = new List<ProxyStage>();
         IReadOnlyList<ProxyStage> stages = factory.Stages;
-        for (int i = stages.Count - 1; i >= 0; i--)
+        for (int i = stages.Count - 1; i >= 0 && stages[i] is not FlowStage; i--)
         {
-            if (stages[i] is FlowStage flow)
+            if (stages[i].SeesResponseFrames)
             {
-                chain = chain.Via(flow.Flow);
-            }
-            else if (webSocket ? stages[i].SeesWebSocketFrames : stages[i].SeesResponseFrames)
-            {
-                chain = chain.Via(new ProxyStageFlow(stages[i])); // a stage with no frame hook (model rewrite) takes no place
+                inner.Add(stages[i]);
             }
         }
 
+        return [.. inner];
+    }
+
+    /// <summary>The stages outside <see cref="Inner"/> as one flow (empty when there are none).</summary>
+    public static Flow<ProxyFrame, ProxyFrame, NotUsed> Outer(ProxyStreamFactory factory)
+    {
+        IReadOnlyList<ProxyStage> stages = factory.Stages;
+        int i = stages.Count - 1;
+        while (i >= 0 && stages[i] is not FlowStage)
+        {
+            i--; // the decoder's
+        }
+
+        return Of(stages, i, webSocket: false);
+    }
+
+    /// <summary>Every stage, for a graph whose decoder calls none (a WebSocket session's, whose frames come from the turn stage).</summary>
+    public static Flow<ProxyFrame, ProxyFrame, NotUsed> Of(ProxyStreamFactory factory, bool webSocket = false) =>
+        Of(factory.Stages, factory.Stages.Count - 1, webSocket);
+
+    private static Flow<ProxyFrame, ProxyFrame, NotUsed> Of(IReadOnlyList<ProxyStage> stages, int from, bool webSocket)
+    {
+        Flow<ProxyFrame, ProxyFrame, NotUsed> chain = Flow.Create<ProxyFrame>();
+        var run = new List<ProxyStage>();
+        for (int i = from; i >= 0; i--)
+        {
+            if (stages[i] is FlowStage flow)
+            {
+                chain = Close(chain, run).Via(flow.Flow);
+            }
+            else if (webSocket ? stages[i].SeesWebSocketFrames : stages[i].SeesResponseFrames)
+            {
+                run.Add(stages[i]); // a stage with no frame hook (model rewrite) takes no place
+            }
+        }
+
+        return Close(chain, run);
+    }
+
+    /// <summary>The run of plain stages gathered so far, as one graph stage.</summary>
+    private static Flow<ProxyFrame, ProxyFrame, NotUsed> Close(Flow<ProxyFrame, ProxyFrame, NotUsed> chain, List<ProxyStage> run)
+    {
+        if (run.Count == 0)
+        {
+            return chain;
+        }
+
+        chain = chain.Via(new ProxyStageFlow([.. run]));
+        run.Clear();
         return chain;
     }
 

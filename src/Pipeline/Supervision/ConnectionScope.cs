@@ -20,6 +20,7 @@ internal sealed class ConnectionScope : IDisposable
     private readonly List<IConnectionGraph> _all = [];
     private readonly Lock _gate = new();
     private IActorRef? _supervisor;
+    private ConnectionGraphPool? _pool;
     private bool _closed;
 
     /// <summary>Whether the connection stopped (its supervisor stopped, or it closed): it takes no more exchanges.</summary>
@@ -42,6 +43,20 @@ internal sealed class ConnectionScope : IDisposable
         {
             return _supervisor ??= create(this);
         }
+    }
+
+    /// <summary>
+    /// An idle graph of this connection, or one from the relay's <paramref name="pool"/> (idle graphs go
+    /// back there when the connection closes); <paramref name="isNew"/>: new to this connection.
+    /// </summary>
+    public ConnectionGraph Rent(ConnectionGraphPool pool, out bool isNew)
+    {
+        lock (_gate)
+        {
+            _pool ??= pool;
+        }
+
+        return Rent(pool.Rent, out isNew);
     }
 
     /// <summary>An idle graph of this connection, or a new one from <paramref name="create"/>; <paramref name="isNew"/> says which.</summary>
@@ -110,12 +125,30 @@ internal sealed class ConnectionScope : IDisposable
     public Task ShutDown()
     {
         IConnectionGraph[] all;
+        ConnectionGraph[] idle;
+        ConnectionGraphPool? pool;
         lock (_gate)
         {
             _closed = true;
-            all = [.. _all];
+            pool = _pool;
+            idle = pool is null ? [] : [.. _idle];
+            var busy = new List<IConnectionGraph>(_all.Count);
+            foreach (IConnectionGraph graph in _all)
+            {
+                if (graph is not ConnectionGraph pooled || Array.IndexOf(idle, pooled) < 0)
+                {
+                    busy.Add(graph);
+                }
+            }
+
+            all = [.. busy];
             _all.Clear();
             _idle.Clear();
+        }
+
+        foreach (ConnectionGraph graph in idle)
+        {
+            pool!.Return(graph); // idle and well: the next connection's
         }
 
         if (all.Length == 0)

@@ -17,8 +17,10 @@ namespace AkkaProxy.Pipeline.Supervision;
 ///   ExchangeEnded(run, v) ──▶ the side that saw the end says how (v); open or never seen → billed now, once
 ///                             already billed (the connection stopped first) → nothing, the credit goes back
 ///   Emit(record)          ──▶ a record nothing can contest (a refused WebSocket turn): handed over in order
-///   GraphStarted(graph)   ──▶ watched; a graph that fails stops the connection's graphs (the handlers see
-///                             their pumps fail and report their exchanges' ends, billed as they say)
+///   GraphStarted(graph)   ──▶ a WebSocket session's graph, watched (an HTTP graph, pooled across connections,
+///                             names its owner itself: ConnectionGraph.Owner)
+///   GraphFailed           ──▶ the connection's graphs stop (the handlers see their pumps fail and report
+///                             their exchanges' ends, billed as they say); idle ones go back to the pool
 ///   Close                 ──▶ the connection closed: what is still open is billed as aborted; the actor stops
 ///   PostStop              ──▶ (the actor system stopping) what is still open is billed as ended by shutdown
 /// </code>
@@ -208,8 +210,6 @@ internal sealed class ConnectionSupervisor : ReceiveActor
     {
         public static Close Instance { get; } = new();
     }
-
-    private sealed record GraphFailed(Exception? Failure);
 
     private sealed record GraphsStopped
     {

@@ -52,7 +52,7 @@ public sealed class HttpRelay
     private readonly ILogger _logger;
     private readonly CancellationToken _shutdown;
     private readonly ActorSystem _system;
-    private readonly Func<ConnectionGraph> _newGraph;
+    private readonly ConnectionGraphPool _graphs;
     private readonly Func<ConnectionScope, IActorRef> _newSupervisor;
 
     /// <summary>Creates the relay.</summary>
@@ -70,7 +70,7 @@ public sealed class HttpRelay
         _factory = factory;
         _system = system;
         IMaterializer materializer = system.Materializer();
-        _newGraph = () => new ConnectionGraph(factory, materializer, Connections);
+        _graphs = new ConnectionGraphPool(() => new ConnectionGraph(factory, materializer, Connections), factory.Options.IdleGraphs);
         _outlet = new RecordOutlet(billing, factory.Admission);
         _newSupervisor = scope => ConnectionSupervisor.Start(system, scope, _outlet, pricing, time, Connections);
         _router = router;
@@ -243,10 +243,10 @@ public sealed class HttpRelay
         ConnectionGraph graph;
         try
         {
-            graph = scope.Rent(_newGraph, out bool isNew);
+            graph = scope.Rent(_graphs, out bool isNew);
             if (isNew)
             {
-                supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
+                graph.Owner = supervisor; // told if the graph fails while this connection has it
             }
         }
         catch (InvalidOperationException)

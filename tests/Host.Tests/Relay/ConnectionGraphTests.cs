@@ -28,7 +28,7 @@ public sealed class ConnectionGraphTests : RelayTestBase
     }
 
     [Fact]
-    public async Task AConnectionThatCloses_StopsItsSupervisorAndItsGraph_WhileTheRelayRuns()
+    public async Task AConnectionThatCloses_StopsItsSupervisor_AndItsGraphServesTheNextConnection()
     {
         var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1 };
         var client = new HttpClient(handler) { BaseAddress = Relay.BaseUrl };
@@ -41,13 +41,44 @@ public sealed class ConnectionGraphTests : RelayTestBase
         Assert.Equal(1, Http.Connections.RunningGraphs);
         client.Dispose(); // closes the connection
 
-        await WaitUntilAsync(() => Http.Connections.OpenConnections == 0 && Http.Connections.RunningGraphs == 0, "the closed connection's supervisor or graph");
+        // Its supervisor stops; its graph, idle and well, goes back to the relay's pool.
+        await WaitUntilAsync(() => Http.Connections.OpenConnections == 0, "the closed connection's supervisor");
+        Assert.Equal(1, Http.Connections.RunningGraphs);
         await Relay.Billing.SingleForAsync("openai/gpt-4o");
+
+        using HttpResponseMessage next = await Relay.Http.SendAsync(Post("/v1/responses", Stream));
+        Assert.Contains("response.completed", await next.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, Http.Connections.GraphsMaterialized); // the new connection took it: no materialization
     }
 
     [Fact]
-    public async Task ClientsWithoutKeepAlive_PayOneGraphPerRequest()
+    public async Task ClientsWithoutKeepAlive_ShareThePooledGraph_InsteadOfOneEach()
     {
+        for (int i = 0; i < 3; i++)
+        {
+            using HttpRequestMessage request = Post("/v1/responses", Stream);
+            request.Headers.ConnectionClose = true;
+            using HttpResponseMessage response = await Relay.Http.SendAsync(request);
+            Assert.Contains("response.completed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            await WaitUntilAsync(() => Http.Connections.OpenConnections == 0, "the closed connection's supervisor");
+        }
+
+        Assert.Equal(1, Http.Connections.GraphsMaterialized);
+        Assert.Equal(3, Relay.Billing.Records.Count(r => r.Outcome == AkkaProxy.Pipeline.Billing.ExchangeOutcome.Completed));
+    }
+}
+
+/// <summary>With <c>idle-graphs = 0</c> the relay keeps no graph across connections: one per connection, stopped with it.</summary>
+public sealed class UnpooledConnectionGraphTests : RelayTestBase
+{
+    private const string Stream = """{"model":"openai/gpt-4o","stream":true,"input":"hi"}""";
+
+    protected override string ExtraHocon => "akkaproxy.pipeline.idle-graphs = 0";
+
+    [Fact]
+    public async Task ClientsWithoutKeepAlive_PayOneGraphPerRequest_StoppedWithTheirConnection()
+    {
+        HttpRelay http = Relay.App.Services.GetRequiredService<HttpRelay>();
         for (int i = 0; i < 3; i++)
         {
             using HttpRequestMessage request = Post("/v1/responses", Stream);
@@ -56,7 +87,8 @@ public sealed class ConnectionGraphTests : RelayTestBase
             Assert.Contains("response.completed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(3, Http.Connections.GraphsMaterialized);
+        await WaitUntilAsync(() => http.Connections.OpenConnections == 0 && http.Connections.RunningGraphs == 0, "the closed connections' supervisors or graphs");
+        Assert.Equal(3, http.Connections.GraphsMaterialized);
     }
 }
 
