@@ -61,9 +61,13 @@ public sealed class ProxyStreamBuilder
     /// unchanged, one out per one in, without buffering (see <see cref="ProxyFrame"/>). On a WebSocket
     /// session each frame is one server event of one turn, and each turn ends with an end element.
     /// </summary>
+    /// <exception cref="ArgumentException">The flow has an async boundary (<c>.Async()</c>) or a stage that
+    /// buffers or detaches (<c>Buffer</c>, <c>Detach</c>, <c>Grouped</c>, <c>Conflate</c>, <c>SelectAsync</c>
+    /// with parallelism above 1, …): frames are reused element by element, so the graph refuses it.</exception>
     public ProxyStreamBuilder UseFlow(Flow<ProxyFrame, ProxyFrame, NotUsed> flow, string name = "flow")
     {
         ArgumentNullException.ThrowIfNull(flow);
+        UserFlowCheck.ThrowIfHolding(flow, name, nameof(flow));
         return Use(new FlowStage(name, flow));
     }
 
@@ -75,9 +79,12 @@ public sealed class ProxyStreamBuilder
     /// (one it drops fails that request with a 500). An exception it throws stops the connection's graph.
     /// WebSocket turns pass their stages' <see cref="ProxyStage.OnRequest"/> hooks, not request flows.
     /// </summary>
+    /// <exception cref="ArgumentException">The flow has an async boundary or a buffering stage, as for
+    /// <see cref="UseFlow"/>: the connection's graph stays one fused island.</exception>
     public ProxyStreamBuilder UseRequestFlow(Flow<ProxyExchange, ProxyExchange, NotUsed> flow, string name = "request-flow")
     {
         ArgumentNullException.ThrowIfNull(flow);
+        UserFlowCheck.ThrowIfHolding(flow, name, nameof(flow));
         return Use(new RequestFlowStage(name, flow));
     }
 

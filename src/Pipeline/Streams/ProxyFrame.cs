@@ -25,8 +25,8 @@ public enum ProxyFrameKind : byte
 /// bytes belong to the upstream's buffer. A flow may replace <see cref="Frame"/>, or drop an element
 /// of kind <see cref="ProxyFrameKind.Frame"/>; it must pass flush points and ends on, one out per
 /// one in, without buffering, delaying or reordering (use <c>Select</c>, <c>Where</c>, a stage of
-/// your own; never <c>Buffer</c>, <c>Grouped</c> or an async boundary). Copy out what must outlive
-/// the element.</para>
+/// your own, <c>SelectAsync(1, …)</c>; never <c>Buffer</c>, <c>Grouped</c> or an async boundary,
+/// which <see cref="ProxyStreamBuilder.UseFlow"/> refuses). Copy out what must outlive the element.</para>
 /// </remarks>
 public sealed class ProxyFrame
 {

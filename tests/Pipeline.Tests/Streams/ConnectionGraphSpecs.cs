@@ -96,6 +96,35 @@ public sealed class ConnectionGraphSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task AFlowThatAwaitsOnAnotherThread_OneElementAtATime_StillRelaysByteExact()
+    {
+        await this.AssertAllStagesStoppedAsync(async () =>
+        {
+            // SelectAsync(1) is accepted (UserFlowCheck): each frame crosses a thread and comes back before
+            // the decoder is pulled for the next, so the reused element is never rewritten under the flow.
+            Flow<ProxyFrame, ProxyFrame, NotUsed> hop = Flow.Create<ProxyFrame>().SelectAsync(1, async frame =>
+            {
+                await Task.Yield();
+                return frame;
+            });
+            ProxyStreamFactory factory = new ProxyStreamBuilder().UseFlow(hop, "hop").Build();
+            var graph = new ConnectionGraph(factory, _materializer);
+            byte[] stream = Encoding.UTF8.GetBytes(Responses);
+
+            for (int size = 1; size <= 64; size *= 4)
+            {
+                int[] reads = [.. Enumerable.Range(1, (stream.Length + size - 1) / size).Select(i => Math.Min(i * size, stream.Length))];
+                (PumpResult result, _, byte[] client) = await PumpAsync(graph, factory, ApiKind.Responses, new ScriptedReader(stream, reads), FrameKind.SseEvent);
+                Assert.Equal(PumpResult.UpstreamEnded, result);
+                Assert.Equal(Responses, Encoding.UTF8.GetString(client));
+            }
+
+            graph.Shutdown();
+            await graph.Stopped.WaitAsync(TimeSpan.FromSeconds(10));
+        }, _materializer);
+    }
+
+    [Fact]
     public async Task AClientThatGoesAway_EndsItsExchange_NoMoreIsRead_AndTheGraphServesTheNext()
     {
         await this.AssertAllStagesStoppedAsync(async () =>
