@@ -9,6 +9,12 @@ if (args is ["--alloc-probe"])
     return;
 }
 
+if (args is ["--supervisor-probe"])
+{
+    SupervisorProbe.Run();
+    return;
+}
+
 if (args is ["--ledger", ..])
 {
     await LedgerWriterRun.RunAsync(

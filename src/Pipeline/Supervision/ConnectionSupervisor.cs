@@ -29,7 +29,7 @@ namespace AkkaProxy.Pipeline.Supervision;
 /// reached the actor first. A handler tells and goes on (no <c>Ask</c>); the messages of one handler arrive
 /// in the order it sent them, so an exchange's end is always seen before the connection's close.
 /// </summary>
-internal sealed class ConnectionSupervisor : ReceiveActor
+internal sealed class ConnectionSupervisor : UntypedActor
 {
     private readonly ConnectionScope _scope;
     private readonly IRecordOutlet _outlet;
@@ -37,7 +37,7 @@ internal sealed class ConnectionSupervisor : ReceiveActor
     private readonly TimeProvider _time;
     private readonly ConnectionCounters _counters;
     private readonly HashSet<ProxyRun> _open = [];
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ILoggingAdapter? _log;
     private bool _closed;
 
     public ConnectionSupervisor(ConnectionScope scope, IRecordOutlet outlet, PricingTable pricing, TimeProvider time, ConnectionCounters counters)
@@ -47,18 +47,43 @@ internal sealed class ConnectionSupervisor : ReceiveActor
         _pricing = pricing;
         _time = time;
         _counters = counters;
-        Receive<ExchangeOpened>(opened => _open.Add(opened.Run));
-        Receive<ExchangeEnded>(OnExchangeEnded);
-        Receive<Emit>(emit =>
-        {
-            _outlet.Emit(emit.Record, holdsCredit: false);
-            _counters.EndHandled();
-        });
-        Receive<GraphStarted>(OnGraphStarted);
-        Receive<GraphFailed>(OnGraphFailed);
-        Receive<Close>(_ => OnClose());
-        Receive<GraphsStopped>(_ => OnGraphsStopped());
     }
+
+    // An untyped actor with one switch, not a ReceiveActor: a ReceiveActor builds its handler table for
+    // every instance, and there is one instance per connection (measured: --supervisor-probe in bench/).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case ExchangeOpened opened:
+                _open.Add(opened.Run);
+                break;
+            case ExchangeEnded ended:
+                OnExchangeEnded(ended);
+                break;
+            case Emit emit:
+                _outlet.Emit(emit.Record, holdsCredit: false);
+                _counters.EndHandled();
+                break;
+            case GraphStarted started:
+                OnGraphStarted(started);
+                break;
+            case GraphFailed failed:
+                OnGraphFailed(failed);
+                break;
+            case Close:
+                OnClose();
+                break;
+            case GraphsStopped:
+                OnGraphsStopped();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private ILoggingAdapter Log => _log ??= Context.GetLogger();
 
     /// <summary>How long a closed connection waits for its graphs to stop before it bills what is still open.</summary>
     internal static readonly TimeSpan GraphStopTimeout = TimeSpan.FromSeconds(5);
@@ -73,7 +98,9 @@ internal sealed class ConnectionSupervisor : ReceiveActor
     public static IActorRef Start(ActorSystem system, ConnectionScope scope, IRecordOutlet outlet, PricingTable pricing, TimeProvider time, ConnectionCounters counters)
     {
         counters.ConnectionOpened();
-        return RelayActors.SpawnUnder(RelayActors.For(system).Connections, Props.Create(() => new ConnectionSupervisor(scope, outlet, pricing, time, counters)));
+        // A producer, not Props.Create(() => new …): the expression form evaluates its argument expressions
+        // for every connection (measured: --supervisor-probe in bench/, docs/benchmarks.md).
+        return RelayActors.SpawnUnder(RelayActors.For(system).Connections, Props.CreateBy(new Producer(scope, outlet, pricing, time, counters)));
     }
 
     protected override void PostStop()
@@ -108,7 +135,7 @@ internal sealed class ConnectionSupervisor : ReceiveActor
         {
             // Another end arrived first (the connection's close, or the session's end racing the turn's own)
             // and was billed: the first end the supervisor hears of decides.
-            _log.Debug("Exchange {0} was billed when its connection stopped; its later end ({1}) is not billed again.", exchange.RequestId, ended.Verdict.ErrorCode ?? ended.Verdict.Outcome.ToString());
+            Log.Debug("Exchange {0} was billed when its connection stopped; its later end ({1}) is not billed again.", exchange.RequestId, ended.Verdict.ErrorCode ?? ended.Verdict.Outcome.ToString());
             if (ended.HoldsCredit)
             {
                 _outlet.ReturnCredit();
@@ -137,7 +164,7 @@ internal sealed class ConnectionSupervisor : ReceiveActor
         // A failed connection is stopped, never resumed: its graphs stop, no new exchange starts on it.
         // The handlers see their pumps fail and tell how their exchanges ended; the actor waits for the
         // connection's close, billing each end as it arrives.
-        _log.Warning("A graph of the connection failed; the connection takes no more exchanges: {0}", failed.Failure?.Message);
+        Log.Warning("A graph of the connection failed; the connection takes no more exchanges: {0}", failed.Failure?.Message);
         _ = _scope.ShutDown();
     }
 
@@ -188,6 +215,18 @@ internal sealed class ConnectionSupervisor : ReceiveActor
         BillingRecord record = BillingRecordFactory.Create(exchange, _pricing, outcome, endedBy, status, errorCode, _time.GetUtcNow());
         ExchangeTracing.Stop(exchange, record);
         _outlet.Emit(record, holdsCredit);
+    }
+
+    /// <summary>Makes the connection's supervisor with a plain constructor call.</summary>
+    private sealed class Producer(ConnectionScope scope, IRecordOutlet outlet, PricingTable pricing, TimeProvider time, ConnectionCounters counters) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(ConnectionSupervisor);
+
+        public ActorBase Produce() => new ConnectionSupervisor(scope, outlet, pricing, time, counters);
+
+        public void Release(ActorBase actor)
+        {
+        }
     }
 
     /// <summary>An exchange of this connection reached its graph (an HTTP request's pump, a WebSocket turn opened).</summary>
