@@ -3,7 +3,11 @@ using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Host.Auth;
 
-/// <summary>The 401 a client gets for a missing or wrong relay key, in its API's error shape; each is logged (never the key), and billed nowhere.</summary>
+/// <summary>
+/// The 401 a client gets for a missing or wrong relay key, in its API's error shape, with
+/// <c>x-should-retry: false</c> (the same key fails the same way); each is logged (never the key),
+/// and billed nowhere.
+/// </summary>
 internal static class AuthFailure
 {
     /// <summary>The log category of refused authentications.</summary>
@@ -22,8 +26,7 @@ internal static class AuthFailure
     public static async Task WriteAsync(HttpContext context, ApiKind api, bool presented)
     {
         Log(context, presented);
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(ErrorBodies.Json(api, api == ApiKind.AnthropicMessages ? "authentication_error" : "invalid_request_error", "invalid_api_key", Message)).ConfigureAwait(false);
+        byte[] body = ErrorBodies.Json(api, api == ApiKind.AnthropicMessages ? "authentication_error" : "invalid_request_error", "invalid_api_key", Message);
+        await ErrorResponses.WriteAsync(context.Response, StatusCodes.Status401Unauthorized, "invalid_api_key", body, context.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -105,9 +105,7 @@ public static class ResponsesWebSocketEndpoint
 
     private static async Task RefuseAsync(HttpContext context, int status, string code, string message)
     {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
         string type = status == StatusCodes.Status403Forbidden ? "permission_error" : "invalid_request_error";
-        await context.Response.Body.WriteAsync(ErrorBodies.Json(ApiKind.Responses, type, code, message)).ConfigureAwait(false);
+        await ErrorResponses.WriteAsync(context.Response, status, code, ErrorBodies.Json(ApiKind.Responses, type, code, message), context.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using AkkaProxy.Pipeline.Admission;
 using System.IO.Pipelines;
 using System.Net;
@@ -205,7 +204,7 @@ public sealed class HttpRelay
             // A budget or rate limit of the key (or a model it may not use): nothing goes upstream.
             if (refusal.RetryAfter is TimeSpan retryAfter)
             {
-                context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                context.Response.Headers.RetryAfter = ErrorResponses.RetryAfterSeconds(retryAfter);
             }
 
             await RejectAsync(context, Rejection(refusal.Status, refusal.Code, info, route), refusal.Type, refusal.Message).ConfigureAwait(false);
@@ -406,9 +405,7 @@ public sealed class HttpRelay
                 // The provider refused the turn outright: the client gets what an HTTP upstream would send.
                 await refusedTurn.Reader.CompleteAsync().ConfigureAwait(false);
                 (int refusal, byte[] json) = SocketTurn.AsHttpError(refused);
-                context.Response.StatusCode = refusal;
-                context.Response.ContentType = "application/json";
-                await context.Response.Body.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
+                await ErrorResponses.WriteAsync(context.Response, refusal, "", json, context.RequestAborted).ConfigureAwait(false);
                 return new ExchangeVerdict(ExchangeOutcome.UpstreamError, EndedBy.Upstream, refusal, $"upstream_http_{refusal}");
             }
 
@@ -678,11 +675,9 @@ public sealed class HttpRelay
             return;
         }
 
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
         try
         {
-            await context.Response.Body.WriteAsync(ErrorBodies.Json(api, type, code, message), context.RequestAborted).ConfigureAwait(false);
+            await ErrorResponses.WriteAsync(context.Response, status, code, ErrorBodies.Json(api, type, code, message), context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {

@@ -80,6 +80,7 @@ public sealed class KeyLimitsTests : RelayTestBase
         Assert.Contains("2026-12-02T00:00:00Z", message);
         Assert.Equal(((long)Math.Ceiling((new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero) - Start).TotalSeconds)).ToString(), next.Headers.GetValues("Retry-After").Single());
         Assert.DoesNotContain(BudgetKey, message);
+        Assert.Equal("false", next.Headers.GetValues("x-should-retry").Single()); // spent until the period ends: the SDKs would retry a 429
 
         BillingRecord refused = await Relay.Billing.WaitForAsync(r => r.KeyId == "budgeted" && r.Outcome == ExchangeOutcome.Rejected);
         Assert.Equal(("budget_exceeded", 429, 0m), (refused.ErrorCode, refused.HttpStatus, refused.Cost));
@@ -101,6 +102,7 @@ public sealed class KeyLimitsTests : RelayTestBase
             using HttpResponseMessage unpriced = await Relay.Http.SendAsync(PostAs(BudgetKey, """{"model":"openai/gpt-5-unpriced","messages":[]}"""));
             Assert.Equal(HttpStatusCode.Forbidden, unpriced.StatusCode);
             Assert.Equal("model_not_priced", (await ErrorAsync(unpriced)).GetProperty("code").GetString());
+            Assert.Equal("false", unpriced.Headers.GetValues("x-should-retry").Single());
         }
 
         Assert.DoesNotContain(Upstream.Requests, r => r.Path.EndsWith("/chat/completions", StringComparison.Ordinal));
@@ -132,6 +134,7 @@ public sealed class KeyLimitsTests : RelayTestBase
         HttpResponseMessage refused = answers.First(a => a.StatusCode == HttpStatusCode.TooManyRequests);
         Assert.Equal("30", refused.Headers.GetValues("Retry-After").Single()); // 10:00:30 → 10:01:00
         Assert.Equal("requests", (await ErrorAsync(refused)).GetProperty("type").GetString());
+        Assert.False(refused.Headers.Contains("x-should-retry"), "a rate limit passes with its window: Retry-After says when");
         foreach (HttpResponseMessage answer in answers)
         {
             answer.Dispose();

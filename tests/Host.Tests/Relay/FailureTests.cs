@@ -256,6 +256,7 @@ public sealed class FailureTests : RelayTestBase
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("upstream_unreachable", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.False(response.Headers.Contains("x-should-retry"), "an unreachable upstream may come back: the client's own rules decide");
         BillingRecord record = await Relay.Billing.SingleForAsync("deadend/gpt-4o");
         Assert.Equal(ExchangeOutcome.UpstreamError, record.Outcome);
         Assert.Equal(502, record.HttpStatus);
@@ -287,8 +288,31 @@ public sealed class FailureTests : RelayTestBase
         using HttpResponseMessage response = await Relay.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        byte[] body = await response.Content.ReadAsByteArrayAsync();
+        using JsonDocument json = JsonDocument.Parse(body);
         Assert.Equal("invalid_api_key", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(body.Length, response.Content.Headers.ContentLength); // sent whole, not chunked
+        Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
+        Assert.Equal("false", response.Headers.GetValues("x-should-retry").Single()); // the same key fails the same way
+        Assert.Empty(Upstream.Requests);
+    }
+
+    [Theory]
+    [InlineData("nokey/gpt-4o", RelayTestHost.RelayKey, 500)] // the operator must set the variable: a 500 the SDK would retry
+    [InlineData("openai/gpt-4o", "wrong-key", 401)]
+    public async Task TheOfficialNodeSdk_DoesNotRetry_ARefusalThatRetryingCannotMend(string model, string key, int status)
+    {
+        JsonElement[] lines = await NodeScript.RunAsync("refusal-retries.mjs", new Dictionary<string, string>
+        {
+            ["RELAY_URL"] = Relay.BaseUrl.ToString().TrimEnd('/'),
+            ["RELAY_KEY"] = key,
+            ["MODEL"] = model,
+        });
+
+        JsonElement result = Assert.Single(lines);
+        Assert.Equal(status, result.GetProperty("status").GetInt32());
+        Assert.Equal("false", result.GetProperty("shouldRetry").GetString());
+        Assert.Equal(1, result.GetProperty("attempts").GetInt32()); // maxRetries = 2: without the header, a 500 is tried 3 times
         Assert.Empty(Upstream.Requests);
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
@@ -17,29 +16,12 @@ public sealed class NodeResponsesWsTests : RelayTestBase
     [Fact]
     public async Task ThreeTurnConversation_WithTheOfficialNodeClient()
     {
-        string script = Path.Combine(RepoPaths.Root, "tests", "node", "responses-ws.mjs");
-        Assert.True(Directory.Exists(Path.Combine(RepoPaths.Root, "tests", "node", "node_modules", "openai")),
-            "tests/node/node_modules is missing: run ./scripts/test.sh (it installs the Node client).");
-        var start = new ProcessStartInfo("node", [script])
+        JsonElement[] lines = await NodeScript.RunAsync("responses-ws.mjs", new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(script)!,
-            Environment =
-            {
-                ["RELAY_URL"] = Relay.BaseUrl.ToString().TrimEnd('/'),
-                ["RELAY_KEY"] = RelayTestHost.RelayKey,
-                ["MODEL"] = "openai/gpt-4o",
-            },
-        };
-
-        using Process node = Process.Start(start)!;
-        Task<string> stdout = node.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.True(node.ExitCode == 0, $"node exited {node.ExitCode}: {await stderr}");
-        JsonElement[] lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+            ["RELAY_URL"] = Relay.BaseUrl.ToString().TrimEnd('/'),
+            ["RELAY_KEY"] = RelayTestHost.RelayKey,
+            ["MODEL"] = "openai/gpt-4o",
+        });
         Assert.Equal(4, lines.Length);
         for (int turn = 1; turn <= 3; turn++)
         {

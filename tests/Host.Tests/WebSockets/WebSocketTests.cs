@@ -314,8 +314,49 @@ public sealed class WebSocketTests : RelayTestBase
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new UriBuilder(Relay.BaseUrl) { Scheme = "ws", Path = "/v1/responses" }.Uri, CancellationToken.None));
 
         Assert.Equal(expected, socket.HttpStatusCode);
+        Assert.Equal("false", socket.HttpResponseHeaders!["x-should-retry"].Single()); // the same upgrade fails the same way
         Assert.Empty(Fake.Handshakes);
     }
+
+    [Fact]
+    public async Task ARefusedUpgrade_IsSentWhole_WithContentLength_NotChunked()
+    {
+        // Raw bytes: ClientWebSocket shows no content headers, and a client that prints a refused
+        // upgrade's body (Codex does) must not see chunk sizes in it.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(Relay.BaseUrl.Host, Relay.BaseUrl.Port);
+        using var stream = tcp.GetStream();
+        string upgrade = $"GET /v1/responses HTTP/1.1\r\nHost: {Relay.BaseUrl.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(upgrade));
+
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        string text;
+        int headEnd;
+        do
+        {
+            int read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(read > 0, "the relay closed before the whole refusal came");
+            received.Write(buffer, 0, read);
+            text = System.Text.Encoding.UTF8.GetString(received.ToArray());
+            headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        }
+        while (headEnd < 0 || text.Length - headEnd - 4 < ContentLengthOf(text[..headEnd]));
+
+        string head = text[..headEnd];
+        Assert.StartsWith("HTTP/1.1 401", head, StringComparison.Ordinal);
+        Assert.DoesNotContain("Transfer-Encoding", head, StringComparison.OrdinalIgnoreCase);
+        string body = text[(headEnd + 4)..];
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(body), ContentLengthOf(head));
+        using JsonDocument json = JsonDocument.Parse(body);
+        Assert.Equal("invalid_api_key", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    private static int ContentLengthOf(string head) =>
+        head.Split("\r\n").Where(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)).Select(l => int.Parse(l["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Single() is int length and >= 0
+            ? length
+            : throw new Xunit.Sdk.XunitException("the refusal has no Content-Length: " + head);
 
     [Fact]
     public async Task AllowedBrowserOrigin_IsAccepted()
