@@ -174,6 +174,13 @@ public sealed class HttpRelay
             return;
         }
 
+        body = RequestDecoding.Decode(body, context.Request.Headers.ContentEncoding, _factory.Options.MaxRequestBodyBytes, out RequestDecodeFailure undecoded, out string? coding);
+        if (undecoded != RequestDecodeFailure.None)
+        {
+            await RefuseUndecodedAsync(context, undecoded, coding!, Rejection).ConfigureAwait(false);
+            return;
+        }
+
         RequestBodyInfo info;
         try
         {
@@ -362,6 +369,24 @@ public sealed class HttpRelay
         IActorRef supervisor = run.Exchange.Connection!.Supervisor(_newSupervisor);
         Connections.EndTold();
         supervisor.Tell(new ConnectionSupervisor.ExchangeEnded(run, verdict, HoldsCredit: true));
+    }
+
+    /// <summary>Refuses a body whose <c>Content-Encoding</c> could not be undone: 415 for a coding the relay does not know (with the ones it does), 400 for corrupt data, 413 past the limit once decoded.</summary>
+    private Task RefuseUndecodedAsync(HttpContext context, RequestDecodeFailure failure, string coding, Func<int, string, RequestBodyInfo, ProviderRoute?, RejectedRequest> rejection)
+    {
+        switch (failure)
+        {
+            case RequestDecodeFailure.Unsupported:
+                context.Response.Headers.AcceptEncoding = RequestDecoding.Supported;
+                return RejectAsync(context, rejection(StatusCodes.Status415UnsupportedMediaType, "unsupported_content_encoding", default, null), "invalid_request_error",
+                    $"The request body's Content-Encoding '{coding}' is not one the relay decodes; send it as {RequestDecoding.Supported}, or uncompressed.");
+            case RequestDecodeFailure.TooLarge:
+                return RejectAsync(context, rejection(StatusCodes.Status413PayloadTooLarge, "request_too_large", default, null), "invalid_request_error",
+                    $"The request body, decoded from {coding}, is larger than the relay's limit of {_factory.Options.MaxRequestBodyBytes} bytes.");
+            default:
+                return RejectAsync(context, rejection(StatusCodes.Status400BadRequest, "invalid_request_body", default, null), "invalid_request_error",
+                    $"The request body is not valid {coding} data, as its Content-Encoding says it is.");
+        }
     }
 
     /// <summary>Refuses an authenticated request before anything went upstream: the error in the API's shape, then its record (outcome rejected, cost 0).</summary>

@@ -12,6 +12,8 @@ internal static class HeaderPolicy
     {
         "Host", "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
         "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Expect", "Content-Length", "Content-Type",
+        // The relay decodes a compressed request body and sends it plain (RequestDecoding).
+        "Content-Encoding",
         // Credentials: the provider's key replaces the client's, and the relay key never leaves.
         "Authorization", "x-api-key", "api-key", "Cookie",
         // Tied to the client's own OpenAI account, which the provider key is not.
