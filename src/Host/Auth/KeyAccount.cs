@@ -99,6 +99,9 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
     /// <summary>The start of the budget period <paramref name="now"/> falls in.</summary>
     public DateTimeOffset PeriodStart(DateTimeOffset now) => BudgetPeriods.StartOf(key.BudgetPeriod, now);
 
+    /// <summary>Whether the key's allowed providers include <paramref name="provider"/> (all, when it lists none).</summary>
+    public bool MayUse(Provider provider) => _providers is null || _providers.Contains(provider.Name);
+
     private AdmissionRefusal? NotAllowed(ProviderRoute route, string requestedModel, Func<ProviderRoute, bool> isPriced)
     {
         string provider = route.Provider.Name;

@@ -44,6 +44,10 @@ internal sealed class KeyPolicy : IRequestAdmission
     public IEnumerable<KeyAccount> Budgeted => _accounts.Values.Where(a => a.Key.Budget is not null);
 
     /// <inheritdoc />
+    public bool MayUse(string? keyId, Provider provider) =>
+        keyId is null || !_accounts.TryGetValue(keyId, out KeyAccount? account) || account.MayUse(provider);
+
+    /// <inheritdoc />
     public AdmissionRefusal? Admit(in AdmissionRequest request)
     {
         if (request.KeyId is null || !_accounts.TryGetValue(request.KeyId, out KeyAccount? account))

@@ -74,16 +74,27 @@ public static class ResponsesWebSocketEndpoint
             return;
         }
 
-        var handshake = new WebSocketHandshake(keyId, ForwardedHeaders(context.Request), model);
+        var handshake = new WebSocketHandshake(keyId, HeaderPolicy.UpgradeRequestHeaders(context.Request.Headers), model);
         WebSocketRelay relay = context.RequestServices.GetRequiredService<WebSocketRelay>();
-        var accept = new WebSocketAcceptContext
+        // Where the upgrade already names its provider, the upstream is dialled first, so its handshake
+        // headers go back on the 101 as an HTTP response's headers would.
+        UpstreamUpgrade? upstream = await relay.DialAheadAsync(handshake, context.RequestAborted).ConfigureAwait(false);
+        try
         {
-            SubProtocol = ChooseProtocol(protocols),
-            DangerousEnableCompression = false,
-            KeepAliveInterval = relay.Options.KeepAliveInterval, // the same setting as towards the upstream
-        };
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
-        await relay.RelayAsync(socket, handshake, context.RequestAborted).ConfigureAwait(false);
+            HeaderPolicy.CopyUpgradeResponseHeaders(upstream?.ResponseHeaders, context.Response.Headers);
+            var accept = new WebSocketAcceptContext
+            {
+                SubProtocol = ChooseProtocol(protocols),
+                DangerousEnableCompression = relay.Options.Compression, // permessage-deflate, when the client offers it
+                KeepAliveInterval = relay.Options.KeepAliveInterval, // the same setting as towards the upstream
+            };
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
+            await relay.RelayAsync(socket, handshake, upstream, context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            upstream?.Dispose(); // the accept failed: the session never took it
+        }
     }
 
     /// <summary>The subprotocol the refusal suggests offering beside the key one.</summary>
@@ -96,12 +107,6 @@ public static class ResponsesWebSocketEndpoint
     /// </summary>
     internal static string? ChooseProtocol(IList<string> offered) =>
         offered.FirstOrDefault(p => !p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal));
-
-    private static List<KeyValuePair<string, string>> ForwardedHeaders(HttpRequest request) =>
-        request.Headers
-            .Where(h => h.Key.Equals("OpenAI-Beta", StringComparison.OrdinalIgnoreCase))
-            .Select(h => new KeyValuePair<string, string>("OpenAI-Beta", h.Value.ToString()))
-            .ToList();
 
     private static async Task RefuseAsync(HttpContext context, int status, string code, string message)
     {

@@ -1,4 +1,5 @@
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Routing;
 
 namespace AkkaProxy.Pipeline.Admission;
 
@@ -29,4 +30,13 @@ public interface IRequestAdmission
     /// <summary>Told every billing record as the relay hands it to billing, refused ones included.</summary>
     /// <param name="record">The record.</param>
     void Billed(BillingRecord record);
+
+    /// <summary>
+    /// Whether the key may use <paramref name="provider"/> at all (its allowed providers), asked
+    /// before a WebSocket upgrade is answered with that provider's handshake headers. Counts nothing.
+    /// The default allows every provider.
+    /// </summary>
+    /// <param name="keyId">The authenticated key's id, or null when the relay is open.</param>
+    /// <param name="provider">The provider the upgrade would be bound to.</param>
+    bool MayUse(string? keyId, Provider provider) => true;
 }

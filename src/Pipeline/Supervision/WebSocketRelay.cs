@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Diagnostics;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Streams;
 using AkkaProxy.Pipeline.Transport;
@@ -104,16 +105,91 @@ public sealed class WebSocketRelay
     /// <param name="client">The client's socket, already accepted.</param>
     /// <param name="handshake">What the upgrade said.</param>
     /// <param name="clientAborted">Fires when the client's connection is lost.</param>
-    public async Task RelayAsync(WebSocket client, WebSocketHandshake handshake, CancellationToken clientAborted)
+    public Task RelayAsync(WebSocket client, WebSocketHandshake handshake, CancellationToken clientAborted) =>
+        RelayAsync(client, handshake, null, clientAborted);
+
+    /// <summary>Runs the session on an accepted client socket, on an upstream socket dialled ahead of the upgrade if there is one; disposes both sockets.</summary>
+    /// <param name="client">The client's socket, already accepted.</param>
+    /// <param name="handshake">What the upgrade said.</param>
+    /// <param name="upstream">What <see cref="DialAheadAsync"/> opened, or null: the session dials at its first <c>response.create</c>.</param>
+    /// <param name="clientAborted">Fires when the client's connection is lost.</param>
+    public async Task RelayAsync(WebSocket client, WebSocketHandshake handshake, UpstreamUpgrade? upstream, CancellationToken clientAborted)
     {
         Interlocked.Increment(ref _active);
         try
         {
-            await new WebSocketSession(this, client, handshake).RunAsync(clientAborted).ConfigureAwait(false);
+            await new WebSocketSession(this, client, handshake, upstream).RunAsync(clientAborted).ConfigureAwait(false);
         }
         finally
         {
+            upstream?.Dispose(); // a session that failed to start never took it
             Interlocked.Decrement(ref _active);
         }
+    }
+
+    /// <summary>
+    /// Dials the upstream before the client's upgrade is answered, when the upgrade already says
+    /// where the session goes: its <c>?model=</c> routes (to a provider with the WebSocket mode and its
+    /// key), or else <see cref="WebSocketRelayOptions.UpgradeProvider"/> is set. The upstream's
+    /// handshake response headers can then go back on the client's <c>101</c>, as an HTTP response's
+    /// headers do (Codex reads <c>x-codex-turn-state</c> and <c>openai-model</c> there), and the
+    /// session is bound to that provider. Null when the upgrade names no provider, the key may not use
+    /// it, or the dial failed (logged): the session then dials at its first <c>response.create</c>,
+    /// which reports a failure in its own shape.
+    /// </summary>
+    /// <param name="handshake">What the upgrade said.</param>
+    /// <param name="cancellationToken">Cancels the dial (the client left).</param>
+    public async Task<UpstreamUpgrade?> DialAheadAsync(WebSocketHandshake handshake, CancellationToken cancellationToken)
+    {
+        if (UpgradeRoute(handshake) is not { } upgradeRoute)
+        {
+            return null;
+        }
+
+        (Provider provider, string? queryModel) = upgradeRoute;
+
+        WebSocketHandshake traced = handshake with { ForwardedHeaders = TracePropagation.WithTraceContext(handshake.ForwardedHeaders, System.Diagnostics.Activity.Current) };
+        WebSocket socket;
+        try
+        {
+            socket = await Dialer.ConnectAsync(provider, traced, queryModel, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or HttpRequestException)
+        {
+            Logger.LogWarning(ex, "Dialling the WebSocket upstream {Provider} ahead of the client's upgrade failed; the session dials at its first turn.", provider.Name);
+            return null;
+        }
+
+        return new UpstreamUpgrade(socket, provider, ClientWebSocketDialer.TakeResponseHeaders(socket));
+    }
+
+    /// <summary>The provider an upgrade binds its session to before any message, and the model for the upstream's <c>?model=</c>.</summary>
+    private (Provider Provider, string? QueryModel)? UpgradeRoute(WebSocketHandshake handshake)
+    {
+        Provider? provider;
+        string? queryModel = null;
+        if (handshake.Model is not null)
+        {
+            if (!Router.TryResolve(handshake.Model, out ProviderRoute route, out _))
+            {
+                return null;
+            }
+
+            (provider, queryModel) = (route.Provider, route.UpstreamModel);
+        }
+        else if (Options.UpgradeProvider is { Length: > 0 } name)
+        {
+            if (!Router.TryGetProvider(name, out provider!))
+            {
+                return null;
+            }
+        }
+        else
+        {
+            return null;
+        }
+
+        bool usable = provider.Kind != ProviderKind.Anthropic && !provider.IsMissingKey && Factory.Admission?.MayUse(handshake.KeyId, provider) != false;
+        return usable ? (provider, queryModel) : null;
     }
 }

@@ -68,11 +68,15 @@ internal sealed class WebSocketSession : ISocketSession
     private bool _namedLanes;
     private int _turns;
 
-    public WebSocketSession(WebSocketRelay relay, WebSocket client, WebSocketHandshake handshake)
+    private readonly UpstreamUpgrade? _ahead;
+
+    public WebSocketSession(WebSocketRelay relay, WebSocket client, WebSocketHandshake handshake, UpstreamUpgrade? ahead = null)
     {
         _relay = relay;
         _client = client;
         _handshake = handshake;
+        _ahead = ahead;
+        _lastModel = handshake.Model; // a response.create without a model takes the upgrade's, then the last turn's
         _toClient = new SocketSender(client, relay.Options.CloseTimeout);
         _idle = new ActivityTimeout(relay.Options.IdleTimeout, relay.Time);
     }
@@ -118,6 +122,15 @@ internal sealed class WebSocketSession : ISocketSession
         using CancellationTokenRegistration onShutdown = _relay.Shutdown.Register(() => End(SessionEndKind.Shutdown, WebSocketCloseStatus.EndpointUnavailable, "relay shutting down"));
         using CancellationTokenRegistration onDrain = _relay.Draining.Register(state => ((WebSocketSession)state!).EndIfDrained(), this);
         using CancellationTokenRegistration onAbort = cancellationToken.Register(() => End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost"));
+        if (_ahead?.Take() is { } upstream)
+        {
+            // Dialled before the upgrade was answered: the session is bound to its provider from the start.
+            _upstream = upstream;
+            _provider = _ahead.Provider;
+            _toUpstream = new SocketSender(upstream, Options.CloseTimeout);
+            graph.UpstreamSource.Attach(upstream, OnUpstreamEnded);
+        }
+
         graph.ClientSource.Attach(_client, OnClientEnded); // only now: nothing of the session runs before the graph is known
         try
         {
@@ -264,7 +277,7 @@ internal sealed class WebSocketSession : ISocketSession
             return TurnRefusal(ClientErrors.TooManyOpenTurns(Options.MaxOpenTurns), info, null);
         }
 
-        string? model = info.Model ?? (_upstream is null ? _handshake.Model : _lastModel);
+        string? model = info.Model ?? _lastModel;
         if (model is null)
         {
             return TurnRefusal(ClientErrors.MissingModel, info, null);
@@ -421,6 +434,7 @@ internal sealed class WebSocketSession : ISocketSession
         try
         {
             upstream = await _relay.Dialer.ConnectAsync(route.Provider, handshake, queryModel, _ended.Token).ConfigureAwait(false);
+            ClientWebSocketDialer.TakeResponseHeaders(upstream); // the client's 101 was sent long ago
         }
         catch (OperationCanceledException) when (_ended.IsCancellationRequested)
         {

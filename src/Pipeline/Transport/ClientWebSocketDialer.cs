@@ -6,8 +6,9 @@ namespace AkkaProxy.Pipeline.Transport;
 /// <summary>
 /// Dials upstreams with <see cref="ClientWebSocket"/>: <c>ws://</c> for an <c>http</c> base URL,
 /// <c>wss://</c> for <c>https</c>, path <c>/v1/responses</c> (never doubled). It sends the provider's
-/// key and configured headers and the client's forwarded headers (<c>OpenAI-Beta</c>), never the
-/// client's <c>Authorization</c> or <c>Sec-WebSocket-*</c>.
+/// key and configured headers and the client's forwarded headers (those an HTTP request would
+/// forward), never the client's <c>Authorization</c> or <c>Sec-WebSocket-*</c>; it offers
+/// <c>permessage-deflate</c> unless <see cref="WebSocketRelayOptions.UpstreamCompression"/> is off.
 /// </summary>
 /// <remarks>
 /// Every upstream socket is opened through one shared <see cref="SocketsHttpHandler"/>: without it
@@ -30,6 +31,23 @@ public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpst
     /// <inheritdoc />
     public void Dispose() => _invoker.Dispose();
 
+    /// <summary>
+    /// The upgrade response headers a socket this dialer opened collected, taken from it so it does
+    /// not keep them for its life; empty for any other socket.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, IEnumerable<string>> TakeResponseHeaders(WebSocket socket)
+    {
+        if (socket is not ClientWebSocket { HttpResponseHeaders: { } headers } client)
+        {
+            return EmptyHeaders;
+        }
+
+        client.HttpResponseHeaders = null;
+        return headers;
+    }
+
+    private static readonly IReadOnlyDictionary<string, IEnumerable<string>> EmptyHeaders = new Dictionary<string, IEnumerable<string>>();
+
     /// <summary>The upstream socket URL for <paramref name="provider"/>.</summary>
     internal static Uri UpstreamUri(Provider provider, string? upstreamModel = null)
     {
@@ -44,9 +62,22 @@ public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpst
         try
         {
             socket.Options.KeepAliveInterval = options.KeepAliveInterval;
+            socket.Options.CollectHttpResponseDetails = true; // the handshake's response headers, for the client's upgrade (WebSocketRelay.DialAheadAsync)
+            if (options.UpstreamCompression)
+            {
+                socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+            }
+
             foreach ((string name, string value) in handshake.ForwardedHeaders)
             {
-                socket.Options.SetRequestHeader(name, value);
+                try
+                {
+                    socket.Options.SetRequestHeader(name, value);
+                }
+                catch (ArgumentException)
+                {
+                    // A header name or value a WebSocket upgrade cannot carry: the upgrade goes without it.
+                }
             }
 
             foreach ((string name, string value) in provider.Headers)

@@ -34,6 +34,63 @@ internal static class HeaderPolicy
         "Set-Cookie", "Set-Cookie2",
     };
 
+    /// <summary>Set on the upgrade by the relay's own WebSocket handshake with each side, or checked by the relay itself (<c>Origin</c>).</summary>
+    private static readonly HashSet<string> UpgradeOnlyHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Origin", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol", "Sec-WebSocket-Accept",
+        "Connection", "Upgrade", "Content-Length", "Content-Type", "Content-Encoding", "Date", "Server",
+    };
+
+    /// <summary>
+    /// The client's upgrade headers the upstream's upgrade repeats: what an HTTP request would
+    /// forward (<see cref="CopyRequestHeaders"/>'s rules: never keys, cookies or hop-by-hop headers),
+    /// without the handshake's own headers, which each side's handshake sets for itself.
+    /// </summary>
+    public static List<KeyValuePair<string, string>> UpgradeRequestHeaders(IHeaderDictionary from)
+    {
+        HashSet<string>? connectionListed = ConnectionListed(from);
+        var forwarded = new List<KeyValuePair<string, string>>();
+        foreach (KeyValuePair<string, StringValues> header in from)
+        {
+            if (DroppedRequestHeaders.Contains(header.Key) || UpgradeOnlyHeaders.Contains(header.Key) || connectionListed?.Contains(header.Key) == true
+                || header.Key.StartsWith(':'))
+            {
+                continue;
+            }
+
+            forwarded.Add(new(header.Key, header.Value.ToString()));
+        }
+
+        return forwarded;
+    }
+
+    /// <summary>
+    /// Copies the upstream's upgrade response headers (<c>openai-model</c>, <c>x-codex-turn-state</c>,
+    /// rate-limit headers) onto the client's upgrade response, by the rules of an HTTP response
+    /// (<see cref="CopyResponseHeaders"/>), without the handshake's own headers.
+    /// </summary>
+    public static void CopyUpgradeResponseHeaders(IReadOnlyDictionary<string, IEnumerable<string>>? from, IHeaderDictionary to)
+    {
+        if (from is null)
+        {
+            return;
+        }
+
+        foreach ((string name, IEnumerable<string> value) in from)
+        {
+            if (DroppedResponseHeaders.Contains(name) || UpgradeOnlyHeaders.Contains(name))
+            {
+                continue;
+            }
+
+            string[] values = value.ToArray();
+            if (values.All(v => System.Text.Ascii.IsValid(v)))
+            {
+                to[name] = values;
+            }
+        }
+    }
+
     public static void CopyRequestHeaders(IHeaderDictionary from, HttpRequestMessage to)
     {
         HashSet<string>? connectionListed = ConnectionListed(from);

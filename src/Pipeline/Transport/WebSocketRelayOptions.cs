@@ -30,6 +30,25 @@ public sealed class WebSocketRelayOptions
     /// </summary>
     public int MaxOpenTurns { get; set; } = 64;
 
+    /// <summary>
+    /// The provider a client's upgrade without <c>?model=</c> is bound to (default none). With one set,
+    /// the relay dials it before answering the upgrade, so the provider's handshake response headers
+    /// reach the client's <c>101</c> (clients such as Codex read <c>x-codex-turn-state</c> there), and
+    /// the session's turns go to that provider. Without one, such a session dials at its first
+    /// <c>response.create</c>, whose model routes it, and its <c>101</c> carries no upstream headers.
+    /// An upgrade with <c>?model=</c> is always dialled ahead, to the provider its model routes to.
+    /// </summary>
+    public string UpgradeProvider { get; set; } = "";
+
+    /// <summary>
+    /// Whether the relay accepts <c>permessage-deflate</c> (RFC 7692) when a client offers it (default
+    /// on). Compressed messages cost CPU and a compressor's memory per socket; see docs/benchmarks.md.
+    /// </summary>
+    public bool Compression { get; set; } = true;
+
+    /// <summary>Whether the relay offers <c>permessage-deflate</c> to upstreams, used when one accepts it (default on).</summary>
+    public bool UpstreamCompression { get; set; } = true;
+
     /// <summary>Throws when a value is out of range, naming the setting.</summary>
     public void Validate()
     {

@@ -30,6 +30,9 @@ public sealed class FakeResponsesSocket
     /// <summary>Completes when a <c>ws-gated</c> turn has sent <c>response.created</c> and waits for <see cref="TurnGate"/>.</summary>
     public TaskCompletionSource GatedTurnWaiting { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Whether the fake accepts <c>permessage-deflate</c> when the relay offers it (off: the relay's offer is declined).</summary>
+    public bool AcceptsCompression { get; set; } = true;
+
     /// <summary>Upgrade requests' headers, in order.</summary>
     public ConcurrentQueue<IReadOnlyDictionary<string, string>> Handshakes { get; } = new();
 
@@ -65,7 +68,13 @@ public sealed class FakeResponsesSocket
         }
 
         Handshakes.Enqueue(ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase));
-        using WebSocket ws = await ctx.WebSockets.AcceptWebSocketAsync();
+        // What OpenAI's upgrade answers carry (Codex reads them), and two the relay must never pass on.
+        ctx.Response.Headers["openai-model"] = ctx.Request.Query["model"].FirstOrDefault() ?? "gpt-fake";
+        ctx.Response.Headers["x-codex-turn-state"] = ctx.Request.Headers["x-codex-turn-state"].FirstOrDefault() ?? "fresh-state";
+        ctx.Response.Headers["x-reasoning-included"] = "true";
+        ctx.Response.Headers["openai-organization"] = "org-of-the-operator";
+        ctx.Response.Headers.SetCookie = "__cf_bm=upstream-session; path=/";
+        using WebSocket ws = await ctx.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = AcceptsCompression });
         Interlocked.Increment(ref _open);
         var held = new List<(int N, string? Lane, string? Previous)>();
         int turn = 0;

@@ -15,7 +15,9 @@ public sealed class WebSocketBackpressureTests : RelayTestBase
 {
     private readonly WebSocketProbe _probe = new();
 
-    protected override string ExtraHocon => "akkaproxy.websocket { max-message-bytes = 1MiB, close-timeout = 2s }";
+    // Uncompressed upstream: the flood's repeated deltas deflate to a few bytes each, which the kernel's
+    // buffers would absorb whole, and the fake's sends would never be held back.
+    protected override string ExtraHocon => "akkaproxy.websocket { max-message-bytes = 1MiB, close-timeout = 2s, upstream-compression = false }";
 
     private FakeResponsesSocket Fake => Upstream.Socket;
 
