@@ -10,7 +10,7 @@ namespace AkkaProxy.LoadHarness;
 /// <c>--baseline REV</c> (also build the relay at git revision REV in a temporary worktree and run it as <c>relay-before</c>; scripts/bench.sh passes one); <c>--no-baseline</c>;
 /// <c>--no-write</c> (print only);
 /// <c>--out FILE</c> (docs/benchmarks.md), <c>--chart FILE</c> (docs/benchmarks.png);
-/// <c>--one-socket-events N</c> (100000); <c>--sockets N</c> (1000).
+/// <c>--one-socket-events N</c> (100000); <c>--sockets N</c> (1000); <c>--ws-deflate</c> (WebSocket clients and the fake negotiate permessage-deflate).
 /// </summary>
 public sealed record HarnessOptions
 {
@@ -55,6 +55,13 @@ public sealed record HarnessOptions
 
     public int Sockets { get; init; } = 1000;
 
+    /// <summary>
+    /// <c>--ws-deflate</c>: the harness's WebSocket clients offer <c>permessage-deflate</c>, and the fake
+    /// upstream accepts it when the relay offers it (both sides compressed; the relay's own default).
+    /// Without it, neither does: the figures of every earlier run.
+    /// </summary>
+    public bool WebSocketDeflate { get; init; }
+
     /// <summary>The harness stops itself (and everything it started) after this long, whatever happens.</summary>
     public TimeSpan HardLimit { get; init; } = TimeSpan.FromMinutes(20);
 
@@ -88,6 +95,7 @@ public sealed record HarnessOptions
                 "--chart" => options with { Chart = Next() },
                 "--one-socket-events" => options with { OneSocketEvents = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--sockets" => options with { Sockets = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--ws-deflate" => options with { WebSocketDeflate = true },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
         }

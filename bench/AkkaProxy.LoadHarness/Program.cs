@@ -13,6 +13,10 @@ if (args is ["fake", ..])
 }
 
 HarnessOptions options = HarnessOptions.Parse(args is ["run", .. var rest] ? rest : args);
+if (options.WebSocketDeflate)
+{
+    AkkaProxy.LoadHarness.Load.Deflate.Enable(); // before any child process starts: the fake inherits it
+}
 AppDomain.CurrentDomain.ProcessExit += (_, _) => ChildProcess.KillAll();
 Console.CancelKeyPress += (_, _) => ChildProcess.KillAll();
 using PosixSignalRegistration onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => ChildProcess.KillAll());

@@ -62,7 +62,7 @@ internal static class ConversationEndpoint
 
         Interlocked.Increment(ref NewConnections);
         await Task.Delay(ConnectionSetup, context.RequestAborted);
-        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync();
+        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = Load.Deflate.Enabled });
         string? last = null; // the socket's in-memory response: a continuation of it needs no loading
         byte[] buffer = new byte[64 * 1024];
         try

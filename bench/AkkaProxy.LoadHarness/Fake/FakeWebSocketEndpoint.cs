@@ -22,7 +22,7 @@ internal static class FakeWebSocketEndpoint
             return;
         }
 
-        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync();
+        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = Load.Deflate.Enabled });
         CancellationToken aborted = context.RequestAborted;
         byte[] buffer = new byte[16 * 1024];
         try

@@ -20,6 +20,10 @@ public sealed class WebSocketTurnClient : IAsyncDisposable
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        if (Deflate.Enabled)
+        {
+            socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+        }
         try
         {
             await socket.ConnectAsync(uri, cancellationToken);

@@ -61,6 +61,9 @@ public sealed class RelayProcess : IAsyncDisposable
         info.ArgumentList.Add(baseUri.ToString().TrimEnd('/'));
         info.ArgumentList.Add(log);
         info.Environment["AKKAPROXY_CONFIG"] = config;
+        // A ledger of its own: relays alive at once (relay and relay-before) would share one SQLite file,
+        // which the relay now refuses, and which made each one's writes wait on the other's.
+        info.Environment["AKKAPROXY_DATA_DIR"] = Path.Combine(workDir, "data-" + Path.GetFileNameWithoutExtension(log));
         foreach ((string variable, string value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[variable] = value;

@@ -86,6 +86,9 @@ public static class ResponsesWebSocketEndpoint
             {
                 SubProtocol = ChooseProtocol(protocols),
                 DangerousEnableCompression = relay.Options.Compression, // permessage-deflate, when the client offers it
+                // A compressor per message, not per socket: one kept for a socket's life holds ~256 KiB of
+                // zlib state, idle or not (docs/benchmarks.md).
+                DisableServerContextTakeover = !relay.Options.CompressionContextTakeover,
                 KeepAliveInterval = relay.Options.KeepAliveInterval, // the same setting as towards the upstream
             };
             using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);

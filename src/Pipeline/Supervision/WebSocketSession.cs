@@ -22,7 +22,8 @@ namespace AkkaProxy.Pipeline.Supervision;
 ///   client ◀─text─── client sink ◀── stages + usage tap ◀── turns [lane → turn; terminal → the turn's end] ◀── upstream source
 ///                         ▲                                                                       ▲
 ///                         └──────────────────── this session (RunAsync) ──────────────────────────┘
-///   1. the client source reads whole messages (≤ max); the upstream is dialled lazily, at the first
+///   1. the client source reads whole messages (≤ max); the upstream is dialled before the upgrade was
+///      answered when it named its provider (adopted at the start), else lazily, at the first
 ///      response.create whose model routes; bad client messages get an error event, the socket stays open;
 ///   2. each response.create opens a turn (a ProxyExchange + ProxyRun) on its lane (stream_id, or the
 ///      default lane); upstream events go to the head turn of their lane; a terminal event ends it;

@@ -65,7 +65,7 @@ public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpst
             socket.Options.CollectHttpResponseDetails = true; // the handshake's response headers, for the client's upgrade (WebSocketRelay.DialAheadAsync)
             if (options.UpstreamCompression)
             {
-                socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+                socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions { ClientContextTakeover = false };
             }
 
             foreach ((string name, string value) in handshake.ForwardedHeaders)

@@ -46,7 +46,20 @@ public sealed class WebSocketRelayOptions
     /// </summary>
     public bool Compression { get; set; } = true;
 
-    /// <summary>Whether the relay offers <c>permessage-deflate</c> to upstreams, used when one accepts it (default on).</summary>
+    /// <summary>
+    /// Whether the relay keeps its compressor towards a client from one message to the next (default
+    /// off). Kept, messages compress better (each event refers back to the ones before it), and the
+    /// socket holds about 256 KiB of zlib state for its life, idle or not; not kept, each message is
+    /// compressed on its own and the state is released after it.
+    /// </summary>
+    public bool CompressionContextTakeover { get; set; }
+
+    /// <summary>
+    /// Whether the relay offers <c>permessage-deflate</c> to upstreams, used when one accepts it (default
+    /// on). The relay compresses each of its own messages on its own (it sends few), and lets the
+    /// upstream keep its context, so the stream of events compresses well and the relay keeps only a
+    /// decompressor's 32 KiB window per socket.
+    /// </summary>
     public bool UpstreamCompression { get; set; } = true;
 
     /// <summary>Throws when a value is out of range, naming the setting.</summary>

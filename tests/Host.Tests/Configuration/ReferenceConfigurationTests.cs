@@ -48,7 +48,7 @@ public sealed class ReferenceConfigurationTests
             Assert.True(Equals(property.GetValue(defaults), property.GetValue(bound)), $"reference.conf disagrees with WebSocketRelayOptions.{property.Name}");
         }
 
-        Assert.Equal(10, typeof(AkkaProxy.Pipeline.Transport.WebSocketRelayOptions).GetProperties().Length);
+        Assert.Equal(11, typeof(AkkaProxy.Pipeline.Transport.WebSocketRelayOptions).GetProperties().Length);
     }
 
     [Fact]
