@@ -1,5 +1,22 @@
 using AkkaProxy.Host;
+using AkkaProxy.Host.Configuration;
 
 // The relay on embedded defaults: hocon/reference.conf, overridable by hocon/akkaproxy.conf,
 // environment variables and the command line. See README.md.
-await RelayApp.Create(args).RunAsync();
+if (args.Contains("--version"))
+{
+    Console.WriteLine(RelayApp.VersionLine);
+    return 0;
+}
+
+try
+{
+    await RelayApp.Create(args).RunAsync();
+    return 0;
+}
+catch (Exception refused) when (refused is RelayConfigurationException or AkkaProxy.Host.Ledger.LedgerInUseException)
+{
+    // An operator's mistake, not a crash: what to fix, no stack trace, exit code 2.
+    Console.Error.WriteLine(refused.Message);
+    return 2;
+}

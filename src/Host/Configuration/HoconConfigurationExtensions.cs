@@ -8,7 +8,7 @@ public static class HoconConfigurationExtensions
 {
     /// <summary>The embedded <c>hocon/reference.conf</c>: every default, so the relay runs with no file at all.</summary>
     public static IConfigurationBuilder AddEmbeddedReferenceHocon(this IConfigurationBuilder builder) =>
-        builder.Add(new HoconConfigurationSource(ReadReference, "reference.conf"));
+        builder.Add(new HoconConfigurationSource(ReadReference, "reference.conf (embedded)"));
 
     /// <summary>A HOCON file; skipped when <paramref name="optional"/> and absent.</summary>
     public static IConfigurationBuilder AddHoconFile(this IConfigurationBuilder builder, string path, bool optional)
@@ -18,7 +18,7 @@ public static class HoconConfigurationExtensions
             return builder;
         }
 
-        return builder.Add(new HoconConfigurationSource(() => File.ReadAllText(path), path));
+        return builder.Add(new HoconConfigurationSource(() => File.ReadAllText(path), Path.GetFullPath(path)));
     }
 
     /// <summary>HOCON text held in memory (tests, embedders).</summary>

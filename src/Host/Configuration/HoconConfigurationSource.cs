@@ -10,6 +10,9 @@ internal sealed class HoconConfigurationSource(Func<string> read, string name) :
     /// <summary>Its provider; <see cref="AkkaSection"/> finds the HOCON layers by it, for their keys' spelling.</summary>
     internal sealed class Provider(Func<string> read, string name) : ConfigurationProvider
     {
+        /// <summary>The file (or the name of the text) it reads.</summary>
+        public string Name => name;
+
         public override void Load() => Data = new Dictionary<string, string?>(HoconParser.Parse(read(), name), StringComparer.OrdinalIgnoreCase);
     }
 }

@@ -13,7 +13,7 @@ internal static class StartupValidation
     /// <summary>Every problem found, one per entry; empty when the configuration is usable.</summary>
     public static IReadOnlyList<string> Problems(IConfiguration config)
     {
-        var problems = new List<string>();
+        var problems = new List<string>(ConfigurationKeys.Unknown(config));
         Check(problems, "akkaproxy.pipeline", () =>
         {
             var pipeline = new ProxyStreamOptions();
@@ -80,8 +80,7 @@ internal static class StartupValidation
         IReadOnlyList<string> problems = Problems(config);
         if (problems.Count > 0)
         {
-            throw new InvalidOperationException(
-                $"The relay's configuration has {problems.Count} error{(problems.Count == 1 ? "" : "s")}:\n  - " + string.Join("\n  - ", problems));
+            throw new RelayConfigurationException(problems);
         }
     }
 

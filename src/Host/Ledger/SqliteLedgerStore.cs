@@ -18,12 +18,15 @@ internal sealed class SqliteLedgerStore : ILedgerStore
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SqliteRowBinder? _insert;
+    private readonly FileStream _lock;
 
-    /// <summary>Opens (and creates) the file at <paramref name="path"/>.</summary>
+    /// <summary>Opens (and creates) the file at <paramref name="path"/>, and holds its lock (<see cref="LedgerLock"/>) until disposed.</summary>
+    /// <exception cref="LedgerInUseException">Another relay process holds the file.</exception>
     public SqliteLedgerStore(string path)
     {
         Path = path;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        _lock = LedgerLock.Take(path); // at once: the relay resolves its store before it starts, so a second relay never starts
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
     }
 
@@ -304,6 +307,7 @@ internal sealed class SqliteLedgerStore : ILedgerStore
         await _gate.WaitAsync().ConfigureAwait(false); // a batch being written finishes first
         _insert?.Statement.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
+        _lock.Dispose(); // after the connection: the next relay opens the file only once this one let go
         _gate.Dispose();
     }
 

@@ -21,7 +21,7 @@ public sealed class StartupValidationTests
             }
             """;
 
-        InvalidOperationException refused = Assert.Throws<InvalidOperationException>(() =>
+        RelayConfigurationException refused = Assert.Throws<RelayConfigurationException>(() =>
             RelayApp.Create(["--urls", "http://127.0.0.1:0"], config => config.AddHoconText(hocon, "broken.conf")));
 
         Assert.StartsWith("The relay's configuration has 6 errors:", refused.Message, StringComparison.Ordinal);
@@ -105,6 +105,56 @@ public sealed class StartupValidationTests
     }
 
     private static IReadOnlyList<string> Problems(string hocon) => StartupValidation.Problems(Config(hocon));
+
+    [Fact]
+    public void UnknownKeys_AreErrors_WithTheirPath_AndTheSettingMeant()
+    {
+        IReadOnlyList<string> problems = Problems("""
+            akkaproxy {
+              pipline { idle-timeout = 1m }
+              auth.keys.team { key = "k", requests-per-minit = 5 }
+              pricing { "gpt-x" { inptu = 1.0, output = 2.0 } }
+              routing.providers.mine { kind = openai, base-url = "http://127.0.0.1:9", api-key-evn = MINE_KEY }
+              ledger { flush-interval = 10ms, nonsense-setting = 1 }
+              websocket.max-message-bytes.deeper = 1
+            }
+            """);
+
+        Assert.Equal(
+        [
+            "Unknown setting 'akkaproxy.auth.keys.team.requests-per-minit': did you mean 'akkaproxy.auth.keys.team.requests-per-minute'?",
+            "Unknown setting 'akkaproxy.ledger.nonsense-setting'; akkaproxy.ledger has: enabled, store, connection-string, connection-string-env, data-directory, file-name, batch-size, flush-interval, queue-capacity, retry-delay.",
+            "Unknown setting 'akkaproxy.pipline': did you mean 'akkaproxy.pipeline'?",
+            "Unknown setting 'akkaproxy.pricing.gpt-x.inptu': did you mean 'akkaproxy.pricing.gpt-x.input'?",
+            "Unknown setting 'akkaproxy.routing.providers.mine.api-key-evn': did you mean 'akkaproxy.routing.providers.mine.api-key-env'?",
+        ], problems.Where(p => p.StartsWith("Unknown", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray());
+        Assert.Contains("akkaproxy.websocket.max-message-bytes is a value, not a section: 'akkaproxy.websocket.max-message-bytes.deeper' is not read.", problems);
+    }
+
+    [Fact]
+    public void KeysAsEnvironmentVariablesWriteThem_AreKnown()
+    {
+        var config = new ConfigurationBuilder();
+        config.AddEmbeddedReferenceHocon();
+        config.AddInMemoryCollection([
+            new KeyValuePair<string, string?>("AKKAPROXY:PIPELINE:IDLETIMEOUT", "00:01:00"),
+            new KeyValuePair<string, string?>("akkaproxy:WebSocket:MaxOpenTurns", "8"),
+            new KeyValuePair<string, string?>("AKKAPROXY:AUTH:KEYS:TEAM:KEY", "k"),
+            new KeyValuePair<string, string?>("AKKAPROXY:AUTH:KEYS:TEAM:REQUESTSPERMINUTE", "5"),
+        ]);
+
+        Assert.Empty(StartupValidation.Problems(config.Build()));
+    }
+
+    [Fact]
+    public void TheExampleConfiguration_HasNoUnknownKeys()
+    {
+        var config = new ConfigurationBuilder();
+        config.AddEmbeddedReferenceHocon();
+        config.AddHoconFile(Path.Combine(TestKit.RepoPaths.Root, "hocon", "akkaproxy.example.conf"), optional: false);
+
+        Assert.Empty(ConfigurationKeys.Unknown(config.Build()));
+    }
 
     [Fact]
     public void TheEmbeddedDefaults_HaveNoProblems()

@@ -71,6 +71,39 @@ internal sealed partial class HostProcess : IAsyncDisposable
         return new HostProcess(process, await listening.Task, output);
     }
 
+    /// <summary>Runs the host with <paramref name="args"/> until it exits by itself (bounded), for what it prints and its exit code.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(string workingDirectory, string? configFile, params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "AkkaProxy.Host.dll");
+        var start = new ProcessStartInfo("dotnet", [dll, .. args])
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (configFile is not null)
+        {
+            start.Environment["AKKAPROXY_CONFIG"] = configFile;
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        using var process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("The host did not exit by itself:\n" + await stdout + await stderr);
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
     /// <summary>Asks the process to stop as a service manager would (SIGTERM), and returns once the signal was sent.</summary>
     public void Terminate()
     {
