@@ -1,5 +1,6 @@
 using AkkaProxy.Host;
 using AkkaProxy.Host.Configuration;
+using AkkaProxy.Host.Health;
 
 // The relay on embedded defaults: hocon/reference.conf, overridable by hocon/akkaproxy.conf,
 // environment variables and the command line. See README.md.
@@ -7,6 +8,12 @@ if (args.Contains("--version"))
 {
     Console.WriteLine(RelayApp.VersionLine);
     return 0;
+}
+
+if (args is ["--check-ready", .. var probe])
+{
+    // The container's health check: the runtime image has no curl.
+    return await ReadinessProbe.RunAsync(probe is [string url, ..] ? url : "http://127.0.0.1:8080/readyz");
 }
 
 try
