@@ -1,6 +1,7 @@
 using AkkaProxy.Host.Observability;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using AkkaProxy.Host.Health;
 using AkkaProxy.Host.Lifecycle;
@@ -267,7 +268,7 @@ public static class RelayServices
             return;
         }
 
-        OpenTelemetryBuilder telemetry = services.AddOpenTelemetry().WithMetrics(metrics =>
+        OpenTelemetryBuilder telemetry = services.AddOpenTelemetry().ConfigureResource(ConfigureResource).WithMetrics(metrics =>
         {
             metrics.AddMeter(RelayMetrics.MeterName);
             if (observability.Prometheus)
@@ -288,6 +289,20 @@ public static class RelayServices
                 .AddOtlpExporter(otlp => otlp.Endpoint = new Uri(observability.OtlpEndpoint)));
         }
     }
+
+    /// <summary>The service the telemetry names: <c>akkaproxy</c> at this build's version, unless <c>OTEL_SERVICE_NAME</c> (or <c>service.name</c> in <c>OTEL_RESOURCE_ATTRIBUTES</c>) names it otherwise.</summary>
+    internal static void ConfigureResource(ResourceBuilder resource)
+    {
+        bool named = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME"))
+            || (Environment.GetEnvironmentVariable("OTEL_RESOURCE_ATTRIBUTES") ?? "").Contains("service.name=", StringComparison.Ordinal);
+        if (!named)
+        {
+            resource.AddService(ServiceName, serviceVersion: typeof(RelayServices).Assembly.GetName().Version?.ToString(3));
+        }
+    }
+
+    /// <summary>The <c>service.name</c> of the relay's telemetry when the environment names none.</summary>
+    public const string ServiceName = "akkaproxy";
 
     /// <summary>Health probes and the scrape endpoint: requests of the operator's tools, not of clients.</summary>
     private static bool IsOperational(PathString path, ObservabilityOptions observability) =>

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using AkkaProxy.Host.Ledger;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Diagnostics;
+using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Supervision;
 using AkkaProxy.Pipeline.Usage;
 
@@ -37,10 +39,14 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         LedgerWriter? ledger = services.GetService<LedgerWriter>();
         Lazy<AkkaProxy.Pipeline.Pooling.SocketPoolCounters?> pools = new(() => services.GetService<AkkaProxy.Pipeline.Pooling.UpstreamSocketPools>()?.Counters);
         _meter = meters.Create(MeterName);
-        _tokenUsage = _meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}", "Tokens used per request, by gen_ai.token.type (input, output).");
+        _router = new(services.GetRequiredService<ModelRouter>);
+        _tokenUsage = _meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Tokens used per request, by gen_ai.token.type (input, output).", tags: null,
+            new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
         _tokens = _meter.CreateCounter<long>("akkaproxy.tokens", "{token}", "Tokens by type, the cache and reasoning included: input, cached_input, cache_write, output, reasoning.");
-        _duration = _meter.CreateHistogram<double>("gen_ai.client.operation.duration", "s", "Request (or WebSocket turn) duration.");
-        _timeToFirstChunk = _meter.CreateHistogram<double>("gen_ai.client.operation.time_to_first_chunk", "s", "Time to the first byte of the response.");
+        _duration = _meter.CreateHistogram("gen_ai.client.operation.duration", "s", "Request (or WebSocket turn) duration.", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        _timeToFirstChunk = _meter.CreateHistogram("gen_ai.client.operation.time_to_first_chunk", "s", "Time to the first byte of a streamed response (streams only).", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = FirstChunkBuckets });
         _records = _meter.CreateCounter<long>("akkaproxy.requests", "{request}", "Billing records by outcome and by the side that ended them.");
         _meter.CreateObservableGauge("akkaproxy.connections.open", () => http.Value.Connections.OpenConnections, "{connection}", "Client connections with a supervisor.");
         _meter.CreateObservableGauge("akkaproxy.websocket.sessions", () => sockets.Value.ActiveSessions, "{session}", "Responses WebSocket sessions running.");
@@ -65,17 +71,45 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         }
     }
 
+    /// <summary>Token counts: the GenAI conventions' advice for <c>gen_ai.client.token.usage</c>.</summary>
+    public static readonly IReadOnlyList<long> TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+    /// <summary>Seconds: the GenAI conventions' advice for <c>gen_ai.client.operation.duration</c>.</summary>
+    public static readonly IReadOnlyList<double> DurationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+
+    /// <summary>Seconds: the GenAI conventions' advice for time to the first token (<c>gen_ai.server.time_to_first_token</c>), which the first chunk is.</summary>
+    public static readonly IReadOnlyList<double> FirstChunkBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+
+    private readonly Lazy<ModelRouter> _router;
+
     /// <summary>This relay's meter (each host has its own, from its <see cref="IMeterFactory"/>).</summary>
     public Meter Meter => _meter;
 
     public ValueTask WriteAsync(BillingRecord record, CancellationToken cancellationToken)
     {
+        // The conventions' attributes, each only when the record has it: a request refused before it
+        // routed has no provider or model, and an empty value would be a series of its own.
         var tags = new TagList
         {
-            { "gen_ai.operation.name", Operation(record.Api) },
-            { "gen_ai.provider.name", record.Provider },
-            { "gen_ai.request.model", record.UpstreamModel },
+            { "gen_ai.operation.name", "chat" }, // the conventions' name for Chat Completions, Responses and Messages alike
+            { "akkaproxy.api", TraceNames.Api(record.Api) },
         };
+        if (!string.IsNullOrEmpty(record.Provider))
+        {
+            tags.Add("gen_ai.provider.name", ProviderName(record.Provider));
+            tags.Add("akkaproxy.provider", record.Provider);
+        }
+
+        if (!string.IsNullOrEmpty(record.UpstreamModel))
+        {
+            tags.Add("gen_ai.request.model", record.UpstreamModel);
+        }
+
+        if (!string.IsNullOrEmpty(record.ResponseModel))
+        {
+            tags.Add("gen_ai.response.model", record.ResponseModel);
+        }
+
         TokenUsage usage = record.Usage;
         if (usage.Status != UsageStatus.Missing)
         {
@@ -88,26 +122,34 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
             Add(usage.ReasoningTokens, tags, "reasoning");
         }
 
-        _duration.Record(record.Duration.TotalSeconds, tags);
-        if (record.TimeToFirstByte is TimeSpan first)
+        bool failed = record.Outcome is not (ExchangeOutcome.Completed or ExchangeOutcome.Incomplete);
+        string? errorType = failed ? record.ErrorCode ?? RecordNames.Outcome(record.Outcome) : null;
+        TagList duration = tags;
+        if (errorType is not null)
         {
-            _timeToFirstChunk.Record(first.TotalSeconds, tags);
+            duration.Add("error.type", errorType); // conditionally required: the operation ended in an error
+        }
+
+        _duration.Record(record.Duration.TotalSeconds, duration);
+        if (record.Streaming && record.TimeToFirstByte is TimeSpan first)
+        {
+            _timeToFirstChunk.Record(first.TotalSeconds, tags); // the conventions: streams only
         }
 
         TagList outcome = tags;
-        outcome.Add("akkaproxy.outcome", record.Outcome.ToString());
-        outcome.Add("akkaproxy.ended_by", record.EndedBy.ToString());
+        outcome.Add("akkaproxy.outcome", RecordNames.Outcome(record.Outcome));
+        outcome.Add("akkaproxy.ended_by", RecordNames.Side(record.EndedBy));
         _records.Add(1, outcome);
         if (record.Turn is not null)
         {
             _turns.Add(1, outcome);
         }
 
-        if (record.Outcome is not (ExchangeOutcome.Completed or ExchangeOutcome.Incomplete))
+        if (errorType is not null)
         {
             TagList error = outcome;
             error.Add("akkaproxy.error.phase", record.TimeToFirstByte is null ? "request" : "response");
-            error.Add("error.type", record.ErrorCode ?? record.Outcome.ToString());
+            error.Add("error.type", errorType);
             _errors.Add(1, error);
         }
 
@@ -127,12 +169,9 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         "budget_exceeded", "rate_limit_exceeded", "model_not_allowed", "provider_not_allowed", "model_not_priced",
     };
 
-    private static string Operation(ApiKind api) => api switch
-    {
-        ApiKind.ChatCompletions => "chat",
-        ApiKind.Responses => "responses",
-        _ => "messages",
-    };
+    /// <summary>The conventions' provider name (<c>openai</c>, <c>anthropic</c>) by the provider's kind; the configured name for any other.</summary>
+    private string ProviderName(string configured) =>
+        _router.Value.TryGetProvider(configured, out Provider provider) ? TraceNames.Provider(provider) : configured;
 
     private static void Record(Histogram<long> histogram, long value, TagList tags, string type)
     {

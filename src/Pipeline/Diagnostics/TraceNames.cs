@@ -22,22 +22,9 @@ internal static class TraceNames
         _ => "messages",
     };
 
-    public static string Outcome(ExchangeOutcome outcome) => outcome switch
-    {
-        ExchangeOutcome.Completed => "completed",
-        ExchangeOutcome.Incomplete => "incomplete",
-        ExchangeOutcome.Failed => "failed",
-        ExchangeOutcome.ClientAborted => "client_aborted",
-        ExchangeOutcome.UpstreamError => "upstream_error",
-        _ => "rejected",
-    };
+    /// <summary>The outcome as records and metrics spell it (<see cref="RecordNames"/>).</summary>
+    public static string Outcome(ExchangeOutcome outcome) => RecordNames.Outcome(outcome);
 
-    public static string Side(EndedBy endedBy) => endedBy switch
-    {
-        EndedBy.Upstream => "upstream",
-        EndedBy.Client => "client",
-        EndedBy.IdleTimeout => "idle_timeout",
-        EndedBy.Shutdown => "shutdown",
-        _ => "relay",
-    };
+    /// <summary>The side as records and metrics spell it (<see cref="RecordNames"/>).</summary>
+    public static string Side(EndedBy endedBy) => RecordNames.Side(endedBy);
 }
