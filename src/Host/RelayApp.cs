@@ -60,8 +60,7 @@ public static class RelayApp
         WebApplication app = builder.Build();
         ValidateAtStartup(app);
         app.UseWebSockets();
-        app.MapRelayEndpoints();
-        app.MapResponsesWebSocket();
+        app.MapAkkaProxy();
         app.MapAdminEndpoints();
         app.MapAdminDashboardEndpoints();
         app.MapAdminLiveEndpoint();

@@ -114,8 +114,7 @@ public sealed class EmbeddedRelayTests : IAsyncLifetime
 
         WebApplication app = builder.Build();
         app.UseWebSockets();
-        app.MapRelayEndpoints();
-        app.MapResponsesWebSocket();
+        app.MapAkkaProxy();
         return app;
     }
 
