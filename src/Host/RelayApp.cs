@@ -1,9 +1,5 @@
-using AkkaProxy.Host.Auth;
 using AkkaProxy.Host.Configuration;
 using AkkaProxy.Host.Endpoints;
-using AkkaProxy.Pipeline;
-using AkkaProxy.Pipeline.Routing;
-using AkkaProxy.Pipeline.Supervision;
 
 namespace AkkaProxy.Host;
 
@@ -46,19 +42,13 @@ public static class RelayApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            // Each client connection gets one graph, materialized at its first relayed request and
-            // reused by the requests after it; it stops when the connection closes.
-            kestrel.ConfigureEndpointDefaults(listen => listen.UseAkkaProxyConnections());
-        });
-        StartupValidation.ThrowIfInvalid(builder.Configuration); // every error at once, each with its path
-        builder.Services.AddAkkaProxyRelay(builder.Configuration);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        StartupValidation.ThrowIfInvalid(builder.Configuration); // before the build too: the command line's errors, at once
+        // The same call as a service that embeds the relay; here it builds the actor system itself.
+        builder.AddAkkaProxy();
         services?.Invoke(builder.Services);
 
         WebApplication app = builder.Build();
-        ValidateAtStartup(app);
         app.UseWebSockets();
         app.MapAkkaProxy();
         app.MapAdminEndpoints();
@@ -70,27 +60,5 @@ public static class RelayApp
             app.MapPrometheusScrapingEndpoint(observability.PrometheusPath);
         }
         return app;
-    }
-
-    private static void ValidateAtStartup(WebApplication app)
-    {
-        // Resolve everything built from configuration now, so a bad setting fails at start-up with its key.
-        app.Services.GetRequiredService<ProxyStreamFactory>();
-        app.Services.GetRequiredService<AkkaProxy.Pipeline.Supervision.WebSocketRelay>();
-        // A SQLite ledger takes its file's lock as it is made: a second relay on the same file stops here, before it listens.
-        app.Services.GetService<AkkaProxy.Host.Ledger.ILedgerStore>();
-        var router = app.Services.GetRequiredService<ModelRouter>();
-        var keys = app.Services.GetRequiredService<RelayKeyValidator>();
-        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AkkaProxy");
-        logger.LogInformation("{Version}; configuration from {Sources}.", VersionLine, string.Join(", ", ConfigurationSources.Describe(((IConfigurationRoot)app.Configuration).Providers)));
-        if (keys.IsOpen)
-        {
-            logger.LogWarning("No relay keys are configured (akkaproxy.auth.keys): the relay accepts every client. Keep it on loopback or configure keys.");
-        }
-
-        foreach (Provider provider in router.Providers.Where(p => p.IsMissingKey))
-        {
-            logger.LogWarning("Provider {Provider} has no API key: set {Variable}. Requests routed to it get an error.", provider.Name, provider.ApiKeyEnv);
-        }
     }
 }

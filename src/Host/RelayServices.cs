@@ -30,24 +30,12 @@ public static class RelayServices
     public const string ActorSystemName = "akkaproxy";
 
     /// <summary>
-    /// Adds the relay and its actor system (Akka.Hosting, configured from the <c>akka</c> section, with the
-    /// relay's actors from <see cref="AkkaProxyHostingExtensions.WithAkkaProxy"/>). Custom stage factories
-    /// registered as <see cref="IProxyStageFactory"/> can be named in <c>akkaproxy.pipeline.stages</c>.
+    /// Every service of the relay but the actor system (<see cref="AkkaProxyHostBuilderExtensions.AddAkkaProxy"/>
+    /// joins that). Custom stage factories registered as <see cref="IProxyStageFactory"/> can be named in
+    /// <c>akkaproxy.pipeline.stages</c>; <paramref name="options"/> adds the embedder's stages and subscribers.
     /// </summary>
-    public static IServiceCollection AddAkkaProxyRelay(this IServiceCollection services, IConfiguration config) =>
-        services.AddAkkaProxyRelay(config, _ => { });
-
-    /// <summary>
-    /// Adds the relay, as <see cref="AddAkkaProxyRelay(IServiceCollection, IConfiguration)"/>, with
-    /// options: the embedder's own stages on the pipeline (a <c>Flow</c> with
-    /// <see cref="ProxyStreamBuilder.UseFlow"/>, say), and whether the relay builds the actor system
-    /// (<see cref="RelayServicesOptions.OwnActorSystem"/>; a service that already has one calls
-    /// <see cref="WithAkkaProxyRelay"/> on its own Akka.Hosting builder instead).
-    /// </summary>
-    public static IServiceCollection AddAkkaProxyRelay(this IServiceCollection services, IConfiguration config, Action<RelayServicesOptions> configure)
+    internal static void AddRelayServices(IServiceCollection services, IConfiguration config, AkkaProxyOptions options)
     {
-        var options = new RelayServicesOptions();
-        configure(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => BuildPipeline(sp, config, options.Pipeline));
         services.AddSingleton(_ => new ModelRouter(RelayConfiguration.ReadRouting(config)));
@@ -75,9 +63,13 @@ public static class RelayServices
         // After the ledger writer's start (hosted services start in order), which opens the ledger.
         services.AddHostedService<KeySpendRestorer>();
         services.AddHealthChecks().AddCheck<KeyBudgetsReadyCheck>("key-budgets");
-        if (options.OwnActorSystem)
+        foreach (RecordSubscription subscription in options.Subscribers)
         {
-            services.AddAkka(ActorSystemName, (akka, sp) => akka.WithAkkaProxyRelay(sp, config));
+            services.AddSingleton<IBillingSink>(sp => new SubscriberBillingSink(
+                subscription.Name,
+                ct => subscription.Resolve(sp, ct),
+                subscription.AckTimeout,
+                sp.GetRequiredService<ILogger<SubscriberBillingSink>>()));
         }
 
         services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<ProxyStreamFactory>().Options));
@@ -115,7 +107,6 @@ public static class RelayServices
             sp.GetRequiredService<ILogger<WebSocketRelay>>(),
             sp.GetRequiredService<ActorSystem>(),
             sp.GetRequiredService<RelayDrain>().Deadline));
-        return services;
     }
 
     /// <summary>
@@ -143,26 +134,32 @@ public static class RelayServices
 
     /// <summary>
     /// The relay's part of an actor system built with Akka.Hosting: the <c>akka</c> section of the
-    /// relay's configuration, the relay's actors (<see cref="AkkaProxyHostingExtensions.WithAkkaProxy"/>),
-    /// and a <c>CoordinatedShutdown</c> task that waits for the relay's open requests and sessions. The
-    /// host calls it on the builder it makes; a service with its own <c>AddAkka</c> calls it there.
+    /// configuration, the relay's actors (<see cref="AkkaProxyHostingExtensions.WithAkkaProxy"/>), and a
+    /// <c>CoordinatedShutdown</c> task that waits for the relay's open requests and sessions. In a system
+    /// the relay built (<paramref name="ownsSystem"/>) its akka settings come first and Akka's log events go
+    /// to .NET logging; in a service's own system they are a fallback beneath the service's settings,
+    /// and its loggers stay as the service made them.
     /// </summary>
-    public static AkkaConfigurationBuilder WithAkkaProxyRelay(this AkkaConfigurationBuilder akka, IServiceProvider sp, IConfiguration config)
+    internal static AkkaConfigurationBuilder JoinRelay(AkkaConfigurationBuilder akka, IServiceProvider sp, IConfiguration config, bool ownsSystem)
     {
-        // The akka section of the relay's configuration (files, environment, command line) is Akka's,
+        // The akka section of the configuration (files, environment, command line) is Akka's,
         // converted by AkkaSection: Akka.Hosting's converter lower-cases keys and splits quoted ones at dots.
         Akka.Configuration.Config akkaSection = AkkaSection.ToConfig(config);
         if (!akkaSection.IsEmpty)
         {
-            akka.AddHocon(akkaSection, HoconAddMode.Prepend);
+            akka.AddHocon(akkaSection, ownsSystem ? HoconAddMode.Prepend : HoconAddMode.Append);
         }
 
-        // Akka's own log events go to .NET logging, with the relay's other logs.
-        akka.ConfigureLoggers(loggers =>
+        if (ownsSystem)
         {
-            loggers.ClearLoggers();
-            loggers.AddLoggerFactory();
-        });
+            // Akka's own log events go to .NET logging, with the relay's other logs.
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+        }
+
         akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());
         // However the hosted services are ordered, the exchanges still open when the actor system stops
         // end on ApplicationStopping; this phase waits for them, so none loses its graph or its

@@ -22,6 +22,9 @@ internal sealed class ConnectionScope : IDisposable
     private IActorRef? _supervisor;
     private ConnectionGraphPool? _pool;
     private bool _closed;
+    private bool _disposed;
+    private int _inFlight;
+    private bool _closeWhenIdle;
 
     /// <summary>Whether the connection stopped (its supervisor stopped, or it closed): it takes no more exchanges.</summary>
     public bool IsClosed
@@ -167,12 +170,63 @@ internal sealed class ConnectionScope : IDisposable
         return Task.WhenAll(stopped).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    /// <summary>An exchange of the connection begins; <see cref="ExitExchange"/> when its handler is done.</summary>
+    public void EnterExchange()
+    {
+        lock (_gate)
+        {
+            _inFlight++;
+        }
+    }
+
+    /// <summary>An exchange's handler is done; the last one out closes the scope when the connection closed meanwhile.</summary>
+    public void ExitExchange()
+    {
+        bool close;
+        lock (_gate)
+        {
+            _inFlight--;
+            close = _closeWhenIdle && _inFlight == 0;
+        }
+
+        if (close)
+        {
+            Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The connection closed (its server said so): the scope closes once no exchange of it is in a
+    /// handler any more, as when the connection middleware's pipeline returns. An exchange still
+    /// running ends on its own signals (the request's abort) and is billed as it ended.
+    /// </summary>
+    public void CloseWhenIdle()
+    {
+        bool close;
+        lock (_gate)
+        {
+            _closeWhenIdle = true;
+            close = _inFlight == 0;
+        }
+
+        if (close)
+        {
+            Dispose();
+        }
+    }
+
     /// <summary>The connection closed: its supervisor stops (and shuts the graphs down); without one, the graphs stop here.</summary>
     public void Dispose()
     {
         IActorRef? supervisor;
         lock (_gate)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             _closed = true;
             supervisor = _supervisor;
         }

@@ -4,8 +4,9 @@ namespace AkkaProxy.Pipeline.Supervision;
 
 /// <summary>
 /// Kestrel connection middleware that gives each client connection its <see cref="ConnectionScope"/>
-/// and stops the connection's graphs when it closes. Without it the relay still works, paying one
-/// graph materialization per request.
+/// and stops the connection's graphs when it closes. Optional: on a server that tells when a connection
+/// closes (Kestrel does, through <c>IConnectionLifetimeFeature</c>) the relay makes a connection's scope
+/// itself at its first relayed request; on one that does not, each request pays a graph of its own.
 /// </summary>
 public static class ConnectionScopeMiddleware
 {

@@ -224,6 +224,7 @@ public sealed class HttpRelay
         // connection middleware gets a scope of its own, closed once the exchange's end was reported.
         ConnectionScope? shared = ConnectionScopeOf(context);
         exchange.Connection = shared ?? new ConnectionScope();
+        exchange.Connection.EnterExchange();
         try
         {
             await RelayExchangeAsync(context, exchange, info).ConfigureAwait(false);
@@ -233,6 +234,10 @@ public sealed class HttpRelay
             if (shared is null)
             {
                 exchange.Connection.Dispose(); // after the end's message: the supervisor bills, then stops
+            }
+            else
+            {
+                shared.ExitExchange(); // closes the scope if the connection closed meanwhile
             }
         }
     }
@@ -520,11 +525,38 @@ public sealed class HttpRelay
         }
     }
 
-    /// <summary>The connection's scope, when the connection middleware gave it one (<see cref="ConnectionScopeMiddleware"/>).</summary>
-    private static ConnectionScope? ConnectionScopeOf(HttpContext context) =>
-        context.Features.Get<IConnectionItemsFeature>()?.Items is { } items && items.TryGetValue(ConnectionScope.Key, out object? scope)
-            ? scope as ConnectionScope
-            : null;
+    /// <summary>
+    /// The connection's scope: the one the connection middleware gave it (<see cref="ConnectionScopeMiddleware"/>),
+    /// or, on a server that tells when a connection closes (Kestrel), one made at the connection's first
+    /// relayed request, kept in its items and closed with it. Null on a server without connections to
+    /// tell (TestServer, say): the exchange gets a scope of its own.
+    /// </summary>
+    private static ConnectionScope? ConnectionScopeOf(HttpContext context)
+    {
+        if (context.Features.Get<IConnectionItemsFeature>()?.Items is not { } items)
+        {
+            return null;
+        }
+
+        lock (items) // an HTTP/2 connection's streams run at once
+        {
+            if (items.TryGetValue(ConnectionScope.Key, out object? found))
+            {
+                return found as ConnectionScope;
+            }
+
+            if (context.Features.Get<IConnectionLifetimeFeature>() is not { } lifetime || !lifetime.ConnectionClosed.CanBeCanceled)
+            {
+                return null;
+            }
+
+            var scope = new ConnectionScope();
+            items[ConnectionScope.Key] = scope;
+            // Already closed: the scope closes here and the exchange is refused as a stopped connection's.
+            lifetime.ConnectionClosed.Register(static state => ((ConnectionScope)state!).CloseWhenIdle(), scope);
+            return scope;
+        }
+    }
 
     private void LogCompletionFailure(AggregateException? failure, string requestId)
     {

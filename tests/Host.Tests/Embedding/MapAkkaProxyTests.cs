@@ -29,8 +29,8 @@ public sealed class MapAkkaProxyTests : IAsyncLifetime
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddEmbeddedReferenceHocon().AddHoconText(RelayTestHost.Hocon(_upstream), "relay.conf");
-        builder.Services.AddAkkaProxyRelay(builder.Configuration);
+        builder.Configuration.AddHoconText(RelayTestHost.Hocon(_upstream), "relay.conf");
+        builder.AddAkkaProxy();
         _app = builder.Build();
         _app.UseWebSockets();
         _app.MapAkkaProxy().RequireHost(RelayHost).WithMetadata(new RelayApiMarker()); // the service's own policy and metadata

@@ -64,7 +64,7 @@ public sealed class HostCommandLineTests : IAsyncLifetime
         string ledger = Path.Combine(_directory, "ledger");
         await File.WriteAllTextAsync(config, RelayTestHost.Hocon(_upstream, "Logging.LogLevel.Default = Information", ledger));
         await using HostProcess first = await HostProcess.StartAsync(config, _directory);
-        Assert.Contains(first.Output, line => line.Contains("configuration from reference.conf (embedded), " + config, StringComparison.Ordinal));
+        Assert.Contains(first.Output, line => line.Contains("configuration from reference.conf (embedded), host.conf (embedded), " + config, StringComparison.Ordinal));
         Assert.Contains(first.Output, line => line.Contains("Usage ledger: SQLite file " + Path.Combine(ledger, "usage.db"), StringComparison.Ordinal));
 
         (int exit, string stdout, string stderr) = await HostProcess.RunToExitAsync(_directory, config, "--urls", "http://127.0.0.1:0");
