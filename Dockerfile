@@ -8,6 +8,7 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Directory.Build.props AkkaProxy.sln ./
 COPY src/Pipeline/AkkaProxy.Pipeline.csproj src/Pipeline/
+COPY src/Hosting/AkkaProxy.Hosting.csproj src/Hosting/
 COPY src/Host/AkkaProxy.Host.csproj src/Host/
 RUN dotnet restore src/Host/AkkaProxy.Host.csproj
 COPY hocon/ hocon/

@@ -1,6 +1,6 @@
-using AkkaProxy.Host;
-using AkkaProxy.Host.Configuration;
-using AkkaProxy.Host.Health;
+using AkkaProxy.Hosting;
+using AkkaProxy.Hosting.Configuration;
+using AkkaProxy.Hosting.Health;
 
 // The relay on embedded defaults: hocon/reference.conf, overridable by hocon/akkaproxy.conf,
 // environment variables and the command line. See README.md.
@@ -21,7 +21,7 @@ try
     await RelayApp.Create(args).RunAsync();
     return 0;
 }
-catch (Exception refused) when (refused is RelayConfigurationException or AkkaProxy.Host.Ledger.LedgerInUseException)
+catch (Exception refused) when (refused is RelayConfigurationException or AkkaProxy.Hosting.Ledger.LedgerInUseException)
 {
     // An operator's mistake, not a crash: what to fix, no stack trace, exit code 2.
     Console.Error.WriteLine(refused.Message);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using AkkaProxy.Host.Ledger;
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Usage;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,4 +1,4 @@
-using AkkaProxy.Host.Ledger;
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Pipeline.Billing;
 using Npgsql;
 

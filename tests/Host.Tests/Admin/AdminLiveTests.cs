@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using AkkaProxy.Host.Billing;
-using AkkaProxy.Host.Endpoints;
+using AkkaProxy.Hosting.Billing;
+using AkkaProxy.Hosting.Endpoints;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.Extensions.DependencyInjection;

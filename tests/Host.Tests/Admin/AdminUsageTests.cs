@@ -21,7 +21,7 @@ public sealed class AdminUsageTests : RelayTestBase
         (await Relay.Http.SendAsync(post)).Dispose();
         await Relay.Billing.SingleForAsync("openai/gpt-4o");
         // The endpoint reads the ledger: the record is there once the ledger committed it (records are committed in order).
-        AkkaProxy.Host.Ledger.LedgerWriter ledger = Relay.App.Services.GetRequiredService<AkkaProxy.Host.Ledger.LedgerWriter>();
+        AkkaProxy.Hosting.Ledger.LedgerWriter ledger = Relay.App.Services.GetRequiredService<AkkaProxy.Hosting.Ledger.LedgerWriter>();
         await WaitUntilAsync(() => ledger.Acknowledged >= 1, "the record committed to the ledger");
 
         using HttpResponseMessage anonymous = await Relay.Http.GetAsync("/admin/usage");

@@ -1,4 +1,4 @@
-using AkkaProxy.Host.Billing;
+using AkkaProxy.Hosting.Billing;
 using AkkaProxy.Host.Tests.Ledger;
 using AkkaProxy.Pipeline.Billing;
 

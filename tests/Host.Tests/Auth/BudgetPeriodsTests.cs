@@ -1,5 +1,5 @@
-using AkkaProxy.Host.Auth;
-using AkkaProxy.Host.Configuration;
+using AkkaProxy.Hosting.Auth;
+using AkkaProxy.Hosting.Configuration;
 
 namespace AkkaProxy.Host.Tests.Auth;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using AkkaProxy.Host.Observability;
+using AkkaProxy.Hosting.Observability;
 using System.ClientModel;
 using System.Net;
 using System.Text.Json;

@@ -1,5 +1,5 @@
 using System.Text;
-using AkkaProxy.Host.Auth;
+using AkkaProxy.Hosting.Auth;
 using Microsoft.AspNetCore.Http;
 
 namespace AkkaProxy.Host.Tests.Auth;

@@ -1,5 +1,5 @@
 using Akka.Configuration;
-using AkkaProxy.Host.Configuration;
+using AkkaProxy.Hosting.Configuration;
 using Microsoft.Extensions.Configuration;
 
 namespace AkkaProxy.Host.Tests.Configuration;

@@ -1,4 +1,4 @@
-using AkkaProxy.Host.Configuration;
+using AkkaProxy.Hosting.Configuration;
 
 namespace AkkaProxy.Host.Tests.Configuration;
 

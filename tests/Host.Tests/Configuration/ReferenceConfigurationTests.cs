@@ -1,4 +1,4 @@
-using AkkaProxy.Host.Configuration;
+using AkkaProxy.Hosting.Configuration;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Routing;
@@ -71,36 +71,36 @@ public sealed class ReferenceConfigurationTests
     {
         string? dataDirectory = Environment.GetEnvironmentVariable("AKKAPROXY_DATA_DIR");
         var bound = RelayConfiguration.ReadLedger(Reference());
-        var defaults = new AkkaProxy.Host.Ledger.LedgerOptions();
+        var defaults = new AkkaProxy.Hosting.Ledger.LedgerOptions();
 
-        foreach (var property in typeof(AkkaProxy.Host.Ledger.LedgerOptions).GetProperties())
+        foreach (var property in typeof(AkkaProxy.Hosting.Ledger.LedgerOptions).GetProperties())
         {
             object? expected = property.Name == nameof(defaults.DataDirectory) && dataDirectory is not null ? dataDirectory : property.GetValue(defaults);
             Assert.True(Equals(expected, property.GetValue(bound)), $"reference.conf disagrees with LedgerOptions.{property.Name}");
         }
 
-        Assert.Equal(10, typeof(AkkaProxy.Host.Ledger.LedgerOptions).GetProperties().Length);
+        Assert.Equal(10, typeof(AkkaProxy.Hosting.Ledger.LedgerOptions).GetProperties().Length);
     }
 
     [Fact]
     public void ObservabilitySection_RepeatsEveryDefaultOfObservabilityOptions()
     {
         var bound = RelayConfiguration.ReadObservability(Reference());
-        var defaults = new AkkaProxy.Host.Observability.ObservabilityOptions();
+        var defaults = new AkkaProxy.Hosting.Observability.ObservabilityOptions();
 
-        foreach (var property in typeof(AkkaProxy.Host.Observability.ObservabilityOptions).GetProperties())
+        foreach (var property in typeof(AkkaProxy.Hosting.Observability.ObservabilityOptions).GetProperties())
         {
             Assert.True(Equals(property.GetValue(defaults), property.GetValue(bound)), $"reference.conf disagrees with ObservabilityOptions.{property.Name}");
         }
 
-        Assert.Equal(3, typeof(AkkaProxy.Host.Observability.ObservabilityOptions).GetProperties().Length);
+        Assert.Equal(3, typeof(AkkaProxy.Hosting.Observability.ObservabilityOptions).GetProperties().Length);
     }
 
     [Fact]
     public void ShutdownSection_RepeatsTheDrainTimeoutDefault()
     {
-        Assert.Equal(new AkkaProxy.Host.Lifecycle.ShutdownOptions().DrainTimeout, RelayConfiguration.ReadShutdown(Reference()).DrainTimeout);
-        Assert.Single(typeof(AkkaProxy.Host.Lifecycle.ShutdownOptions).GetProperties());
+        Assert.Equal(new AkkaProxy.Hosting.Lifecycle.ShutdownOptions().DrainTimeout, RelayConfiguration.ReadShutdown(Reference()).DrainTimeout);
+        Assert.Single(typeof(AkkaProxy.Hosting.Lifecycle.ShutdownOptions).GetProperties());
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using AkkaProxy.Host.Configuration;
+using AkkaProxy.Hosting.Configuration;
 using Microsoft.Extensions.Configuration;
 
 namespace AkkaProxy.Host.Tests.Configuration;
@@ -85,7 +85,7 @@ public sealed class StartupValidationTests
         try
         {
             Assert.Empty(Problems($"akkaproxy.ledger {{ store = postgresql, connection-string-env = {variable} }}"));
-            AkkaProxy.Host.Ledger.LedgerOptions options = RelayConfiguration.ReadLedger(Config($"akkaproxy.ledger {{ store = postgresql, connection-string-env = {variable} }}"));
+            AkkaProxy.Hosting.Ledger.LedgerOptions options = RelayConfiguration.ReadLedger(Config($"akkaproxy.ledger {{ store = postgresql, connection-string-env = {variable} }}"));
             Assert.Equal("Host=from-env;Username=relay", options.ResolveConnectionString());
             options.ConnectionString = "Host=from-file";
             Assert.Equal("Host=from-file", options.ResolveConnectionString());

@@ -93,7 +93,7 @@ public sealed partial class DocsCompileTests
     }
 
     /// <summary>The page's <c>```csharp</c> blocks, each with the line its code starts on.</summary>
-    private static IReadOnlyList<(int Line, string Code)> Blocks(string page)
+    internal static IReadOnlyList<(int Line, string Code)> Blocks(string page)
     {
         string[] lines = File.ReadAllLines(Path.Combine(RepoPaths.Root, page));
         var blocks = new List<(int, string)>();

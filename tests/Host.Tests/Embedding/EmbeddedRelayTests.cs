@@ -4,8 +4,8 @@ using Akka;
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Streams.Dsl;
-using AkkaProxy.Host.Configuration;
-using AkkaProxy.Host.Endpoints;
+using AkkaProxy.Hosting.Configuration;
+using AkkaProxy.Hosting.Endpoints;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
@@ -80,7 +80,7 @@ public sealed class EmbeddedRelayTests : IAsyncLifetime
         // The relay's hosted services start before the service's actor system and stop after it: the
         // ledger writer is still there for the records the billing drain delivers as the system stops.
         List<Type> hosted = [.. _service.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().Select(service => service.GetType())];
-        int writer = hosted.IndexOf(typeof(AkkaProxy.Host.Ledger.LedgerWriter));
+        int writer = hosted.IndexOf(typeof(AkkaProxy.Hosting.Ledger.LedgerWriter));
         Assert.InRange(writer, 0, hosted.IndexOf(typeof(AkkaHostedService)) - 1);
     }
 

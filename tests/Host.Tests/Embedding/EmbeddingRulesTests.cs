@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
-using AkkaProxy.Host.Configuration;
-using AkkaProxy.Host.Endpoints;
+using AkkaProxy.Hosting.Configuration;
+using AkkaProxy.Hosting.Endpoints;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline;

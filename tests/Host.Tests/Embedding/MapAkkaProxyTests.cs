@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using AkkaProxy.Host.Configuration;
-using AkkaProxy.Host.Endpoints;
+using AkkaProxy.Hosting.Configuration;
+using AkkaProxy.Hosting.Endpoints;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using Microsoft.AspNetCore.Builder;

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Streams;
-using AkkaProxy.Host.Configuration;
+using AkkaProxy.Hosting.Configuration;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.AspNetCore.Builder;

@@ -1,4 +1,4 @@
-using AkkaProxy.Host.Ledger;
+using AkkaProxy.Hosting.Ledger;
 
 namespace AkkaProxy.Host.Tests.Ledger;
 

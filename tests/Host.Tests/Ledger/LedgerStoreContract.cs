@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using AkkaProxy.Host.Ledger;
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Pipeline.Billing;
 
 namespace AkkaProxy.Host.Tests.Ledger;
@@ -58,7 +58,7 @@ public abstract class LedgerStoreContract<TStorage> : LedgerStorageTest<TStorage
         Assert.Equal(Json(again), Json(read["alt_3"]));
         Assert.Equal(Json(oneChanged), Json(read["alt_4"]));
 
-        static string Json(BillingRecord record) => JsonSerializer.Serialize(record, AkkaProxy.Host.Endpoints.AdminEndpoints.RecordJson);
+        static string Json(BillingRecord record) => JsonSerializer.Serialize(record, AkkaProxy.Hosting.Endpoints.AdminEndpoints.RecordJson);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using AkkaProxy.Host.Ledger;
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using AkkaProxy.Host.Ledger;
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.Extensions.DependencyInjection;

@@ -12,6 +12,7 @@ namespace AkkaProxy.Host.Tests.Lifecycle;
 /// exists, and its publish step, run as it is written, gives a host that starts the way the image
 /// starts it and answers the image's health check.
 /// </summary>
+[Collection(DotnetBuilds.Name)]
 public sealed class DockerfileTests : IAsyncLifetime
 {
     private static readonly string[] Lines = File.ReadAllLines(Path.Combine(RepoPaths.Root, "Dockerfile"))
@@ -54,6 +55,14 @@ public sealed class DockerfileTests : IAsyncLifetime
                 string path = Path.Combine(RepoPaths.Root, source.TrimEnd('/'));
                 Assert.True(File.Exists(path) || Directory.Exists(path), $"the Dockerfile copies {source}, which is not in the repository");
             }
+        }
+
+        // The restore layer has every project the host is built from (a project missing there fails the restore).
+        List<string> beforeRestore = [.. Lines.TakeWhile(l => !l.StartsWith("RUN dotnet restore", StringComparison.Ordinal)).Where(l => l.StartsWith("COPY ", StringComparison.Ordinal))];
+        foreach (string project in Directory.GetFiles(Path.Combine(RepoPaths.Root, "src"), "*.csproj", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(RepoPaths.Root, project).Replace('\\', '/');
+            Assert.Contains(beforeRestore, l => l.Contains(relative + " ", StringComparison.Ordinal));
         }
 
         string[] ignored = File.ReadAllLines(Path.Combine(RepoPaths.Root, ".dockerignore"));

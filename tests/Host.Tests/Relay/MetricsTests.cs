@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using AkkaProxy.Host.Ledger;
-using AkkaProxy.Host.Observability;
+using AkkaProxy.Hosting.Ledger;
+using AkkaProxy.Hosting.Observability;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.Extensions.DependencyInjection;

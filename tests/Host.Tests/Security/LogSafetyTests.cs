@@ -108,7 +108,7 @@ public sealed class LogSafetyTests : RelayTestBase
 
         // The relay's lines about requests: each names the request, by the id its billing record has.
         HashSet<string> ids = [.. Relay.Billing.Records.Select(record => record.RequestId)];
-        List<CapturingLoggerProvider.LogEntry> relayLines = [.. entries.Where(entry => entry.Category.StartsWith("AkkaProxy.Pipeline.Supervision", StringComparison.Ordinal) || entry.Category.StartsWith("AkkaProxy.Host.Billing", StringComparison.Ordinal))];
+        List<CapturingLoggerProvider.LogEntry> relayLines = [.. entries.Where(entry => entry.Category.StartsWith("AkkaProxy.Pipeline.Supervision", StringComparison.Ordinal) || entry.Category.StartsWith("AkkaProxy.Hosting.Billing", StringComparison.Ordinal))];
         relayLines.RemoveAll(entry => entry.Value("RequestId")?.StartsWith(CapturingBillingSink.SentinelPrefix, StringComparison.Ordinal) == true); // the test kit's own
         Assert.All(relayLines, entry => Assert.Contains(entry.Value("RequestId") ?? $"(none in: {entry.Message})", ids));
         foreach (BillingRecord record in records)
@@ -117,7 +117,7 @@ public sealed class LogSafetyTests : RelayTestBase
         }
 
         // The refused authentication is logged (README, docs/errors.md), without the key it presented.
-        Assert.Contains(entries, entry => entry.Category == "AkkaProxy.Host.Auth" && entry.Level == LogLevel.Warning && entry.Message.Contains("not one of this relay's", StringComparison.Ordinal));
+        Assert.Contains(entries, entry => entry.Category == "AkkaProxy.Hosting.Auth" && entry.Level == LogLevel.Warning && entry.Message.Contains("not one of this relay's", StringComparison.Ordinal));
 
         BillingRecord deadend = records.Single(record => record.RequestedModel == "deadend/gpt-4o");
         BillingRecord reset = records.Single(record => record.RequestedModel == "openai/reset");

@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
-using AkkaProxy.Host.Configuration;
+using AkkaProxy.Hosting.Configuration;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;

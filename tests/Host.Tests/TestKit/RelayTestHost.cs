@@ -1,5 +1,5 @@
 using System.ClientModel;
-using AkkaProxy.Host.Configuration;
+using AkkaProxy.Hosting.Configuration;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;

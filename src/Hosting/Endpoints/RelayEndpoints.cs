@@ -1,0 +1,69 @@
+using AkkaProxy.Hosting.Health;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using AkkaProxy.Hosting.Auth;
+using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Usage;
+
+namespace AkkaProxy.Hosting.Endpoints;
+
+/// <summary>The relay's HTTP API: the three model endpoints, the model list, health.</summary>
+public static class RelayEndpoints
+{
+    /// <summary>
+    /// Maps <c>POST /v1/chat/completions</c>, <c>POST /v1/responses</c>, <c>POST /v1/messages</c>,
+    /// <c>GET /v1/models</c>, <c>GET /healthz</c> (the process is alive) and <c>GET /readyz</c> (ready for
+    /// requests: not stopping, the actor system up, the ledger writable; 503 and the failing checks otherwise).
+    /// </summary>
+    /// <remarks>Maps the HTTP API without the WebSocket mode and returns no conventions; <see cref="MapAkkaProxy"/> maps all of it.</remarks>
+    public static IEndpointRouteBuilder MapRelayEndpoints(this IEndpointRouteBuilder app)
+    {
+        MapApi(app);
+        MapHealth(app);
+        return app;
+    }
+
+    /// <summary>
+    /// Maps the whole relay API: the model endpoints, <c>GET /v1/models</c> and the Responses
+    /// WebSocket mode (<c>GET /v1/responses</c>), and beside them the health probes. Returns the
+    /// API's conventions, so a service can put them behind its own policies
+    /// (<c>app.MapAkkaProxy().RequireAuthorization("relay-users")</c>, rate limiting, CORS, metadata);
+    /// the probes stay outside them, for the orchestrator to reach. Needs <c>app.UseWebSockets()</c>
+    /// before it for the WebSocket mode.
+    /// </summary>
+    /// <returns>The conventions of every relay API endpoint (not of the probes).</returns>
+    public static RouteGroupBuilder MapAkkaProxy(this IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder api = app.MapGroup("");
+        MapApi(api);
+        api.MapResponsesWebSocket();
+        MapHealth(app);
+        return api;
+    }
+
+    private static void MapApi(IEndpointRouteBuilder app)
+    {
+        app.MapPost(HttpRelay.PathOf(ApiKind.ChatCompletions), context => ForwardAsync(context, ApiKind.ChatCompletions));
+        app.MapPost(HttpRelay.PathOf(ApiKind.Responses), context => ForwardAsync(context, ApiKind.Responses));
+        app.MapPost(HttpRelay.PathOf(ApiKind.AnthropicMessages), context => ForwardAsync(context, ApiKind.AnthropicMessages));
+        app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
+    }
+
+    private static void MapHealth(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = ReadinessResponse.WriteAsync });
+    }
+
+    private static async Task ForwardAsync(HttpContext context, ApiKind api)
+    {
+        var keys = context.RequestServices.GetRequiredService<RelayKeyValidator>();
+        string? presented = RelayKeyValidator.PresentedKey(context.Request);
+        if (!keys.TryAuthenticate(presented, out string? keyId))
+        {
+            await AuthFailure.WriteAsync(context, api, presented is not null).ConfigureAwait(false);
+            return;
+        }
+
+        await context.RequestServices.GetRequiredService<HttpRelay>().ForwardAsync(context, api, keyId).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,308 @@
+using AkkaProxy.Hosting.Observability;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using AkkaProxy.Hosting.Health;
+using AkkaProxy.Hosting.Lifecycle;
+using AkkaProxy.Hosting.Ledger;
+using Akka.Actor;
+using Akka.Hosting;
+using AkkaProxy.Hosting.Auth;
+using AkkaProxy.Hosting.Billing;
+using AkkaProxy.Hosting.Configuration;
+using AkkaProxy.Pipeline;
+using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Diagnostics;
+using AkkaProxy.Pipeline.Hosting;
+using AkkaProxy.Pipeline.Pooling;
+using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Transport;
+
+namespace AkkaProxy.Hosting;
+
+/// <summary>Registers the relay's services from the <c>akkaproxy</c> configuration.</summary>
+public static class RelayServices
+{
+    /// <summary>The name of the actor system the host builds (<c>akka://akkaproxy</c>).</summary>
+    public const string ActorSystemName = "akkaproxy";
+
+    /// <summary>
+    /// Every service of the relay but the actor system (<see cref="AkkaProxyHostBuilderExtensions.AddAkkaProxy"/>
+    /// joins that). Custom stage factories registered as <see cref="IProxyStageFactory"/> can be named in
+    /// <c>akkaproxy.pipeline.stages</c>; <paramref name="options"/> adds the embedder's stages and subscribers.
+    /// </summary>
+    internal static void AddRelayServices(IServiceCollection services, IConfiguration config, AkkaProxyOptions options)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => BuildPipeline(sp, config, options.Pipeline));
+        services.AddSingleton(_ => new ModelRouter(RelayConfiguration.ReadRouting(config)));
+        services.AddSingleton(_ => RelayConfiguration.ReadPricing(config));
+        services.AddSingleton(_ => RelayConfiguration.ReadAuth(config));
+        services.AddSingleton(sp => new RelayKeyValidator(sp.GetRequiredService<RelayAuthOptions>()));
+        services.AddSingleton(sp => new KeyPolicy(sp.GetRequiredService<RelayAuthOptions>(), sp.GetRequiredService<PricingTable>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(_ => RelayConfiguration.ReadBilling(config));
+        services.AddSingleton(sp => new RecentRecordsSink(sp.GetRequiredService<BillingOptions>().RecentRecords));
+        services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RecentRecordsSink>());
+        services.AddSingleton<IBillingSink, LogBillingSink>();
+        services.AddSingleton(sp => new LiveRecordsSink(sp.GetRequiredService<BillingOptions>().LiveBuffer));
+        services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<LiveRecordsSink>());
+        services.AddMetrics();
+        services.AddSingleton(sp => new RelayMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp));
+        services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RelayMetrics>());
+        AddExporters(services, config);
+        services.AddSingleton(sp => new BillingGateway(
+            sp.GetServices<IBillingSink>(),
+            sp.GetRequiredService<ILogger<BillingGateway>>(),
+            sp.GetRequiredService<BillingOptions>().QueueCapacity));
+        services.AddHealthChecks().AddCheck<RelayReadyCheck>("relay");
+        AddDrain(services, config);
+        AddLedger(services, config);
+        // After the ledger writer's start (hosted services start in order), which opens the ledger.
+        services.AddHostedService<KeySpendRestorer>();
+        services.AddHealthChecks().AddCheck<KeyBudgetsReadyCheck>("key-budgets");
+        foreach (RecordSubscription subscription in options.Subscribers)
+        {
+            services.AddSingleton<IBillingSink>(sp => new SubscriberBillingSink(
+                subscription.Name,
+                ct => subscription.Resolve(sp, ct),
+                subscription.AckTimeout,
+                sp.GetRequiredService<ILogger<SubscriberBillingSink>>()));
+        }
+
+        services.AddSingleton(sp => UpstreamClientFactory.Create(sp.GetRequiredService<ProxyStreamFactory>().Options));
+        services.AddSingleton(sp => new HttpRelay(
+            sp.GetRequiredService<ProxyStreamFactory>(),
+            sp.GetRequiredService<ModelRouter>(),
+            sp.GetRequiredService<HttpMessageInvoker>(),
+            sp.GetRequiredService<BillingGateway>(),
+            sp.GetRequiredService<PricingTable>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<HttpRelay>>(),
+            sp.GetRequiredService<ActorSystem>(),
+            sp.GetRequiredService<RelayDrain>().Deadline)
+        {
+            SocketPools = sp.GetRequiredService<UpstreamSocketPools>(),
+        });
+        services.AddSingleton(_ => RelayConfiguration.ReadUpstreamSockets(config));
+        services.AddSingleton(sp => new UpstreamSocketPools(
+            sp.GetRequiredService<ActorSystem>(),
+            sp.GetRequiredService<IUpstreamWebSocketDialer>(),
+            sp.GetRequiredService<UpstreamSocketPoolOptions>(),
+            sp.GetRequiredService<WebSocketRelayOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<UpstreamSocketPools>>()));
+        services.AddSingleton(_ => RelayConfiguration.ReadWebSocket(config));
+        services.AddSingleton<IUpstreamWebSocketDialer>(sp => new ClientWebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()));
+        services.AddSingleton(sp => new WebSocketRelay(
+            sp.GetRequiredService<ProxyStreamFactory>(),
+            sp.GetRequiredService<ModelRouter>(),
+            sp.GetRequiredService<IUpstreamWebSocketDialer>(),
+            sp.GetRequiredService<BillingGateway>(),
+            sp.GetRequiredService<PricingTable>(),
+            sp.GetRequiredService<WebSocketRelayOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<WebSocketRelay>>(),
+            sp.GetRequiredService<ActorSystem>(),
+            sp.GetRequiredService<RelayDrain>().Deadline));
+    }
+
+    /// <summary>
+    /// The pipeline: options and the stages named in configuration (from the registered
+    /// <see cref="IProxyStageFactory"/> services), then <paramref name="embedder"/>'s own.
+    /// </summary>
+    internal static ProxyStreamFactory BuildPipeline(IServiceProvider sp, IConfiguration config, Action<ProxyStreamBuilder>? embedder)
+    {
+        var builder = new ProxyStreamBuilder();
+        RelayConfiguration.BindPipeline(config, builder.Options);
+        foreach (IProxyStageFactory factory in sp.GetServices<IProxyStageFactory>())
+        {
+            builder.AddStageFactory(factory);
+        }
+
+        builder.UseConfiguredStages(config.GetSection($"{RelayConfiguration.Root}:pipeline:stages"));
+        if (sp.GetService<KeyPolicy>() is { HasLimits: true } policy)
+        {
+            builder.UseAdmission(policy); // keys without limits cost the data path nothing
+        }
+
+        embedder?.Invoke(builder);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// The relay's part of an actor system built with Akka.Hosting: the <c>akka</c> section of the
+    /// configuration, the relay's actors (<see cref="AkkaProxyHostingExtensions.WithAkkaProxy"/>), and a
+    /// <c>CoordinatedShutdown</c> task that waits for the relay's open requests and sessions. In a system
+    /// the relay built (<paramref name="ownsSystem"/>) its akka settings come first and Akka's log events go
+    /// to .NET logging; in a service's own system they are a fallback beneath the service's settings,
+    /// and its loggers stay as the service made them.
+    /// </summary>
+    internal static AkkaConfigurationBuilder JoinRelay(AkkaConfigurationBuilder akka, IServiceProvider sp, IConfiguration config, bool ownsSystem)
+    {
+        // The akka section of the configuration (files, environment, command line) is Akka's,
+        // converted by AkkaSection: Akka.Hosting's converter lower-cases keys and splits quoted ones at dots.
+        Akka.Configuration.Config akkaSection = AkkaSection.ToConfig(config);
+        if (!akkaSection.IsEmpty)
+        {
+            akka.AddHocon(akkaSection, ownsSystem ? HoconAddMode.Prepend : HoconAddMode.Append);
+        }
+
+        if (ownsSystem)
+        {
+            // Akka's own log events go to .NET logging, with the relay's other logs.
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+        }
+
+        akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());
+        // However the hosted services are ordered, the exchanges still open when the actor system stops
+        // end on ApplicationStopping; this phase waits for them, so none loses its graph or its
+        // supervisor while it ends.
+        akka.AddStartup((system, _) => CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "akkaproxy-open-exchanges", async () =>
+        {
+            HttpRelay http = sp.GetRequiredService<HttpRelay>();
+            WebSocketRelay sockets = sp.GetRequiredService<WebSocketRelay>();
+            while (http.OpenExchanges > 0 || sockets.ActiveSessions > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
+            }
+
+            // Then the pooled upstream sockets, while the pools' actors still run: a 1001 close handshake
+            // each, not an abort when the actor system stops.
+            try
+            {
+                await sp.GetRequiredService<UpstreamSocketPools>().CloseAllAsync().ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The system stops anyway; what did not close in time is aborted.
+            }
+
+            return Akka.Done.Instance;
+        }));
+        return akka;
+    }
+
+    /// <summary>
+    /// The durable usage ledger (a SQLite file under <c>akkaproxy.ledger.data-directory</c>, or a
+    /// PostgreSQL database with <c>akkaproxy.ledger.store = postgresql</c>) as a billing
+    /// sink. Its hosted service is registered before the actor system's, so it stops after it and
+    /// takes the records the billing drain delivers on shutdown.
+    /// </summary>
+    private static void AddLedger(IServiceCollection services, IConfiguration config)
+    {
+        LedgerOptions ledger = RelayConfiguration.ReadLedger(config);
+        services.AddSingleton(ledger);
+        if (!ledger.Enabled)
+        {
+            return;
+        }
+
+        services.AddSingleton<ILedgerStore>(sp => CreateLedgerStore(ledger, sp));
+        services.AddSingleton(sp => new LedgerWriter(
+            sp.GetRequiredService<ILedgerStore>(),
+            ledger,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<LedgerWriter>>()));
+        services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddHealthChecks().AddCheck<LedgerWritableCheck>("ledger");
+    }
+
+    /// <summary>The store <c>akkaproxy.ledger.store</c> names: a SQLite file, or a PostgreSQL database (its connection string logged without the password).</summary>
+    private static ILedgerStore CreateLedgerStore(LedgerOptions ledger, IServiceProvider sp)
+    {
+        ILogger logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LedgerWriter).FullName!);
+        if (ledger.Store == LedgerStoreKind.Postgresql)
+        {
+            var store = new PostgresLedgerStore(ledger.ResolveConnectionString() ?? "");
+            logger.LogInformation("Usage ledger: PostgreSQL ({Database}).", store.Description);
+            return store;
+        }
+
+        string file = Path.Combine(Path.GetFullPath(ledger.DataDirectory, sp.GetRequiredService<IHostEnvironment>().ContentRootPath), ledger.FileName);
+        logger.LogInformation("Usage ledger: SQLite file {File}.", file);
+        return new SqliteLedgerStore(file);
+    }
+
+    /// <summary>
+    /// The graceful drain on SIGTERM (<see cref="RelayDrain"/>), and a host shutdown timeout long enough
+    /// for it: the drain's time, then the sockets' closing handshakes and the ledger's last batches.
+    /// </summary>
+    private static void AddDrain(IServiceCollection services, IConfiguration config)
+    {
+        ShutdownOptions shutdown = RelayConfiguration.ReadShutdown(config);
+        services.AddSingleton(shutdown);
+        services.AddSingleton<RelayDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<RelayDrain>());
+        services.Configure<HostOptions>(host =>
+        {
+            TimeSpan needed = shutdown.DrainTimeout + TimeSpan.FromSeconds(15);
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
+    }
+
+    /// <summary>
+    /// The opt-in exporters: metrics to a Prometheus scrape endpoint and over OTLP; over OTLP too, the
+    /// relay's trace spans (<see cref="RelayTracing.SourceName"/>) and ASP.NET Core's request spans,
+    /// their parents (health and scrape requests are left out).
+    /// </summary>
+    private static void AddExporters(IServiceCollection services, IConfiguration config)
+    {
+        ObservabilityOptions observability = RelayConfiguration.ReadObservability(config);
+        services.AddSingleton(observability);
+        if (!observability.Prometheus && observability.OtlpEndpoint.Length == 0)
+        {
+            return;
+        }
+
+        OpenTelemetryBuilder telemetry = services.AddOpenTelemetry().ConfigureResource(ConfigureResource).WithMetrics(metrics =>
+        {
+            metrics.AddMeter(RelayMetrics.MeterName);
+            if (observability.Prometheus)
+            {
+                metrics.AddPrometheusExporter();
+            }
+
+            if (observability.OtlpEndpoint.Length > 0)
+            {
+                metrics.AddOtlpExporter(otlp => otlp.Endpoint = new Uri(observability.OtlpEndpoint));
+            }
+        });
+        if (observability.OtlpEndpoint.Length > 0)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(RelayTracing.SourceName)
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !IsOperational(context.Request.Path, observability))
+                .AddOtlpExporter(otlp => otlp.Endpoint = new Uri(observability.OtlpEndpoint)));
+        }
+    }
+
+    /// <summary>The service the telemetry names: <c>akkaproxy</c> at this build's version, unless <c>OTEL_SERVICE_NAME</c> (or <c>service.name</c> in <c>OTEL_RESOURCE_ATTRIBUTES</c>) names it otherwise.</summary>
+    internal static void ConfigureResource(ResourceBuilder resource)
+    {
+        bool named = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME"))
+            || (Environment.GetEnvironmentVariable("OTEL_RESOURCE_ATTRIBUTES") ?? "").Contains("service.name=", StringComparison.Ordinal);
+        if (!named)
+        {
+            resource.AddService(ServiceName, serviceVersion: typeof(RelayServices).Assembly.GetName().Version?.ToString(3));
+        }
+    }
+
+    /// <summary>The <c>service.name</c> of the relay's telemetry when the environment names none.</summary>
+    public const string ServiceName = "akkaproxy";
+
+    /// <summary>Health probes and the scrape endpoint: requests of the operator's tools, not of clients.</summary>
+    private static bool IsOperational(PathString path, ObservabilityOptions observability) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz")
+        || (observability.Prometheus && path.StartsWithSegments(observability.PrometheusPath));
+}
