@@ -81,6 +81,8 @@ public static class FakeStreams
         }
 
         events.Add(Event("response.output_text.done", $$$"""{"type":"response.output_text.done","sequence_number":{{{seq++}}},"item_id":"msg_1","output_index":0,"content_index":0,"text":"{{{FakeUpstream.Text}}}","logprobs":[]}"""));
+        events.Add(Event("response.content_part.done", $$$"""{"type":"response.content_part.done","sequence_number":{{{seq++}}},"item_id":"msg_1","output_index":0,"content_index":0,"part":{"type":"output_text","annotations":[],"logprobs":[],"text":"{{{FakeUpstream.Text}}}"}}"""));
+        events.Add(Event("response.output_item.done", $$$"""{"type":"response.output_item.done","sequence_number":{{{seq++}}},"output_index":0,"item":{{{OutputItem(FakeUpstream.Text)}}}}"""));
         events.Add(Event("response.completed", $$$"""{"type":"response.completed","sequence_number":{{{seq++}}},"response":{{{ResponseObject(model, "completed", ResponsesUsage, FakeUpstream.Text)}}}}"""));
         return events;
     }
