@@ -13,7 +13,8 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// (close 4000 after the turn; <c>ws-close-1000</c>, <c>ws-close-1001</c> with those codes), <c>ws-limit</c> (the 60-minute limit error), <c>ws-badusage</c>,
 /// <c>ws-big</c> (a 2 MiB event), <c>ws-flood</c> (20,000 deltas of 1 KiB), <c>ws-hold</c> (lanes:
 /// hold turns until two are open, then finish them in reverse order), <c>ws-gated</c> (<c>response.created</c>,
-/// then the rest of the turn once <see cref="TurnGate"/> is released).
+/// then the rest of the turn once <see cref="TurnGate"/> is released). A turn that asks for a tool
+/// (see <see cref="FakeToolTurns"/>) gets its step of the tool-call round trip.
 /// </summary>
 public sealed class FakeResponsesSocket
 {
@@ -143,6 +144,16 @@ public sealed class FakeResponsesSocket
                         }
 
                         continue;
+                }
+
+                if (generate && FakeToolTurns.ForResponses(root) is FakeToolTurns.Step step)
+                {
+                    foreach (string e in FakeToolTurns.ResponsesEvents(step, ResponseId(turn), model))
+                    {
+                        await SendAsync(ws, e);
+                    }
+
+                    continue;
                 }
 
                 await SendTurnAsync(ws, turn, lane, previous, generate, model);

@@ -17,6 +17,7 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// <c>flood</c> (<see cref="FloodEvents"/> deltas of 1 KiB), <c>status-429</c>, <c>status-500</c>, <c>gzip</c>, <c>slow-headers</c> misbehave on purpose;
 /// <c>total-only</c> (usage with only <c>total_tokens</c>), <c>after-done</c> (a usage chunk after <c>[DONE]</c>) and
 /// <c>headers</c> (cookies, hop-by-hop and account headers) send what some real providers send.
+/// A streamed Responses or Messages request that asks for a tool (see <see cref="FakeToolTurns"/>) gets a tool-call round trip.
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
@@ -143,8 +144,16 @@ public sealed class FakeUpstream : IAsyncDisposable
 
             ctx.Response.ContentType = "text/event-stream";
             ctx.Response.Headers.CacheControl = "no-cache";
+            FakeToolTurns.Step? toolStep = api switch
+            {
+                Api.Responses => FakeToolTurns.ForResponses(request.RootElement),
+                Api.Messages => FakeToolTurns.ForMessages(request.RootElement),
+                _ => null,
+            };
             IReadOnlyList<string> events = api switch
             {
+                _ when toolStep is not null && api == Api.Responses => [.. FakeToolTurns.ResponsesEvents(toolStep, $"resp_tool_{Requests.Count}", model).Select(FakeToolTurns.Sse)],
+                _ when toolStep is not null => FakeToolTurns.MessagesStream(toolStep, model),
                 Api.Chat => FakeStreams.Chat(model, includeUsage),
                 Api.Responses => FakeStreams.Responses(model),
                 _ => FakeStreams.Messages(model),

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 
@@ -80,7 +79,7 @@ public sealed class DockerfileTests : IAsyncLifetime
         (int published, string log) = await RunAsync(RepoPaths.Root, arguments);
         Assert.True(published == 0, "dotnet " + string.Join(' ', arguments) + " failed:\n" + log);
 
-        int port = FreePort();
+        int port = ChildProcess.FreePort();
         string readyz = $"http://127.0.0.1:{port}/readyz";
         Assert.Equal(1, (await CheckReadyAsync(output, readyz)).Exit); // nothing there yet: unhealthy
 
@@ -122,18 +121,7 @@ public sealed class DockerfileTests : IAsyncLifetime
 
     private static async Task<(int Exit, string Output)> RunAsync(string directory, string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet", arguments) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        ProcessResult result = await ChildProcess.RunAsync("dotnet", arguments, directory, TimeSpan.FromMinutes(5));
+        return (result.ExitCode, result.Stdout + result.Stderr);
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Xml.Linq;
 using AkkaProxy.Host.Tests.Docs;
@@ -85,7 +84,7 @@ public sealed class PackagesTests : IAsyncLifetime
         await RunAsync(sample, "build", "-c", "Release");
         Assert.True(line > 0);
 
-        int port = FreePort();
+        int port = ChildProcess.FreePort();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(sample, "bin", "Release", "net10.0", "Sample.dll"), "--urls", $"http://127.0.0.1:{port}"])
         {
             WorkingDirectory = sample,
@@ -178,18 +177,7 @@ public sealed class PackagesTests : IAsyncLifetime
 
     private static async Task RunAsync(string directory, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet", arguments) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} failed:\n{await stdout}{await stderr}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        ProcessResult result = await ChildProcess.RunAsync("dotnet", arguments, directory, TimeSpan.FromMinutes(5));
+        Assert.True(result.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} failed:\n{result.Output}");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
@@ -6,51 +5,57 @@ using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Host.Tests.RealClients;
 
-/// <summary>Claude Code (<c>@anthropic-ai/claude-code</c>, from tests/node) runs <c>claude -p</c> through the relay against the fake upstream over Anthropic Messages; its request is billed once with the fake's tokens.</summary>
+/// <summary>
+/// Claude Code (<c>@anthropic-ai/claude-code</c>, from tests/node) runs <c>claude -p</c> through the relay
+/// against the fake upstream over Anthropic Messages, with a tool call: the fake asks its <c>Read</c>
+/// tool for a file, Claude Code reads it and sends its content back, the fake answers from it. Every
+/// request it made is billed once, with its step's tokens.
+/// </summary>
 public sealed class ClaudeCodeTests : RelayTestBase
 {
     [Fact]
-    public async Task ClaudePrint_OverMessages_IsRelayed_AndBilledOnce()
+    public async Task ClaudePrint_WithAToolCall_OverMessages_IsRelayed_AndEachRequestIsBilledOnce()
     {
         string home = Path.Combine(Relay.DataDirectory, "claude-home");
-        Directory.CreateDirectory(home);
-        string claude = Path.Combine(RepoPaths.Root, "tests", "node", "node_modules", ".bin", "claude");
-        var start = new ProcessStartInfo(claude, ["-p", "say hello", "--output-format", "json", "--model", "claude-sonnet-4-5"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            WorkingDirectory = home,
-        };
-        start.Environment["HOME"] = home;
-        start.Environment["CLAUDE_CONFIG_DIR"] = Path.Combine(home, ".claude");
-        start.Environment["ANTHROPIC_BASE_URL"] = Relay.BaseUrl.ToString().TrimEnd('/');
-        start.Environment["ANTHROPIC_API_KEY"] = RelayTestHost.RelayKey;
-        start.Environment["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
-        start.Environment["DISABLE_AUTOUPDATER"] = "1";
-        using Process process = Process.Start(start)!;
-        process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        string output = await stdout + "\n--- stderr ---\n" + await stderr;
-        string requests = string.Join("\n", Relay.Billing.Records.Select(r => $"{r.RequestedModel} {r.Outcome} {r.HttpStatus} {r.ErrorCode}"));
-        Assert.True(process.ExitCode == 0, output + "\n--- records ---\n" + requests);
-        Assert.True(output.Contains(FakeUpstream.Text, StringComparison.Ordinal), output + "\n--- records ---\n" + requests);
+        string workspace = Path.Combine(home, "workspace");
+        Directory.CreateDirectory(workspace);
+        string note = Path.Combine(workspace, "note.txt");
+        await File.WriteAllTextAsync(note, FakeToolTurns.ToolResult + "\n");
+        ProcessResult claude = await ChildProcess.RunAsync(
+            NodeScript.Tool("claude"),
+            ["-p", $"{FakeToolTurns.ReadMarker}{note}", "--output-format", "json", "--model", "claude-sonnet-4-5"],
+            workspace,
+            TimeSpan.FromMinutes(2),
+            new Dictionary<string, string>
+            {
+                ["HOME"] = home,
+                ["CLAUDE_CONFIG_DIR"] = Path.Combine(home, ".claude"),
+                ["ANTHROPIC_BASE_URL"] = Relay.BaseUrl.ToString().TrimEnd('/'),
+                ["ANTHROPIC_API_KEY"] = RelayTestHost.RelayKey,
+                ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+                ["DISABLE_AUTOUPDATER"] = "1",
+            });
+        string requests = string.Join("\n", Relay.Billing.Records.Select(r => $"{r.RequestedModel} {r.Outcome} {r.HttpStatus} {r.ErrorCode} in {r.Usage.InputTokens}"));
+        Assert.True(claude.ExitCode == 0, claude.Output + "\n--- records ---\n" + requests);
+        // Claude Code read the file the fake's tool call named and sent its content back through the relay.
+        Assert.True(claude.Stdout.Contains(FakeToolTurns.AnswerSeen, StringComparison.Ordinal), claude.Output + "\n--- records ---\n" + requests);
 
-        // Every Messages request Claude Code made was billed once, completed, with the fake's tokens.
-        await Relay.Billing.WaitForAsync(r => r.RequestedModel == "claude-sonnet-4-5");
+        // The tool call and the answer, each billed once, completed, with its own tokens; any other
+        // request Claude Code made is billed once too.
+        await Relay.Billing.WaitForAsync(r => r.Usage.CachedInputTokens == FakeToolTurns.AnswerUsage.Cached);
         await Relay.Billing.DrainAsync();
         BillingRecord[] records = [.. Relay.Billing.Records];
-        Assert.NotEmpty(records);
         Assert.Equal(records.Length, records.Select(r => r.RequestId).Distinct().Count());
         Assert.All(records, record =>
         {
             Assert.Equal(ApiKind.AnthropicMessages, record.Api);
             Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
             Assert.Equal(UsageStatus.Reported, record.Usage.Status);
-            Assert.Equal(FakeStreams.AnthInput + FakeStreams.AnthCacheWrite + FakeStreams.AnthCacheRead, record.Usage.InputTokens); // input counts the cache reads and writes
-            Assert.Equal(FakeStreams.AnthCacheWrite, record.Usage.CacheWriteTokens);
         });
+        BillingRecord call = Assert.Single(records, r => r.Usage.OutputTokens == FakeToolTurns.CallUsage.Output);
+        BillingRecord answer = Assert.Single(records, r => r.Usage.OutputTokens == FakeToolTurns.AnswerUsage.Output);
+        Assert.Equal(FakeToolTurns.CallUsage.Input, call.Usage.InputTokens);
+        Assert.Equal(FakeToolTurns.AnswerUsage.Input + FakeToolTurns.AnswerUsage.Cached, answer.Usage.InputTokens); // input counts the cache reads
+        Assert.Equal(FakeToolTurns.AnswerUsage.Cached, answer.Usage.CachedInputTokens);
     }
 }

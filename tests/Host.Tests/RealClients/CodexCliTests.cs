@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
 using AkkaProxy.Pipeline.Billing;
@@ -6,13 +5,18 @@ using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Host.Tests.RealClients;
 
-/// <summary>Codex CLI (<c>@openai/codex</c>, from tests/node) runs <c>codex exec</c> through the relay against the fake upstream over Responses SSE; the ledger has one record per turn with the fake's tokens.</summary>
+/// <summary>
+/// Codex CLI (<c>@openai/codex</c>, from tests/node) runs <c>codex exec</c> through the relay against the
+/// fake upstream, over Responses SSE and over the WebSocket mode, with a tool call: the fake asks for a
+/// shell command, Codex runs it and sends its output back, the fake answers from it. The ledger has one
+/// record per request or WebSocket turn, each with its step's tokens.
+/// </summary>
 public sealed class CodexCliTests : RelayTestBase
 {
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task CodexExec_IsRelayed_AndBilledOnce(bool webSocketMode)
+    public async Task CodexExec_WithAToolCall_IsRelayed_AndEachTurnIsBilledOnce(bool webSocketMode)
     {
         string home = Path.Combine(Relay.DataDirectory, "codex-home");
         Directory.CreateDirectory(home);
@@ -26,48 +30,46 @@ public sealed class CodexCliTests : RelayTestBase
             wire_api = "responses"
             supports_websockets = {(webSocketMode ? "true" : "false")}
             """);
-        (int exit, string output) = await RunCodexAsync(home, ["exec", "--skip-git-repo-check", "--json", "say hello"]);
-        Assert.True(exit == 0, output);
-        // Codex's own account of the turn: the fake's tokens, as the upstream reported them through the
-        // relay. Over SSE also the fake's answer as the agent's message (the WebSocket fake sends deltas
-        // without the output items Codex builds a message from).
-        if (!webSocketMode)
+        ProcessResult codex = await ChildProcess.RunAsync(
+            NodeScript.Tool("codex"),
+            ["exec", "--skip-git-repo-check", "--json", $"{FakeToolTurns.RunMarker} {FakeToolTurns.Command}"],
+            home,
+            TimeSpan.FromMinutes(2),
+            new Dictionary<string, string> { ["CODEX_HOME"] = home, ["AKKAPROXY_RELAY_KEY"] = RelayTestHost.RelayKey, ["OPENAI_API_KEY"] = "" });
+        string records = string.Join("\n", Relay.Billing.Records.Select(r => $"turn {r.Turn} {r.RequestedModel} {r.Outcome} in {r.Usage.InputTokens} out {r.Usage.OutputTokens}"));
+        Assert.True(codex.ExitCode == 0, codex.Output + "\n--- records ---\n" + records);
+
+        // Codex ran the command the fake's tool call asked for, and its output came back through the
+        // relay: the fake's answer says it saw it, and Codex shows that answer.
+        Assert.True(codex.Stdout.Contains("\"type\":\"command_execution\"", StringComparison.Ordinal), codex.Output);
+        Assert.True(codex.Stdout.Contains(FakeToolTurns.AnswerSeen, StringComparison.Ordinal), codex.Output + "\n--- records ---\n" + records);
+
+        BillingRecord[] billed;
+        if (webSocketMode)
         {
-            Assert.True(output.Contains($"\"text\":\"{FakeUpstream.Text}\"", StringComparison.Ordinal), output);
-            Assert.True(output.Contains($"\"turn.completed\",\"usage\":{{\"input_tokens\":{FakeStreams.RespInput},", StringComparison.Ordinal), output);
-            BillingRecord record = await Relay.Billing.SingleForAsync("openai/gpt-4o");
-            Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
-            Assert.Equal(UsageStatus.Reported, record.Usage.Status);
-            Assert.Equal(FakeStreams.RespInput, record.Usage.InputTokens);
-            Assert.Null(record.Turn);
-            return;
+            // One socket: Codex's warm-up (response.create with generate: false), the tool call, the answer.
+            await Relay.Billing.WaitForAsync(r => r.Turn == 3);
+            await Relay.Billing.DrainAsync();
+            BillingRecord[] turns = [.. Relay.Billing.Records.Where(r => r.RequestedModel == "openai/gpt-4o").OrderBy(r => r.Turn)];
+            Assert.Equal([1, 2, 3], turns.Select(r => r.Turn ?? 0));
+            Assert.Equal(FakeResponsesSocket.Usage(1, generate: false).Output, turns[0].Usage.OutputTokens);
+            billed = turns[1..];
+        }
+        else
+        {
+            await Relay.Billing.WaitForAsync(r => r.Usage.InputTokens == FakeToolTurns.AnswerUsage.Input);
+            await Relay.Billing.DrainAsync();
+            billed = [.. Relay.Billing.Records.Where(r => r.RequestedModel == "openai/gpt-4o")];
+            Assert.All(billed, r => Assert.Null(r.Turn));
         }
 
-        // Over the WebSocket mode Codex first warms the socket up (a response.create with generate: false),
-        // then sends the turn: one record for each, on one socket, with each turn's own tokens.
-        Assert.True(output.Contains($"\"turn.completed\",\"usage\":{{\"input_tokens\":{FakeResponsesSocket.Usage(2).Input},", StringComparison.Ordinal), output);
-        await Relay.Billing.WaitForAsync(r => r.Turn == 2);
-        await Relay.Billing.DrainAsync();
-        BillingRecord[] turns = [.. Relay.Billing.Records.Where(r => r.RequestedModel == "openai/gpt-4o").OrderBy(r => r.Turn)];
-        Assert.Equal([1, 2], turns.Select(r => r.Turn ?? 0));
-        Assert.All(turns, r => Assert.Equal(ExchangeOutcome.Completed, r.Outcome));
-        Assert.Equal(FakeResponsesSocket.Usage(1, generate: false).Output, turns[0].Usage.OutputTokens);
-        Assert.Equal(FakeResponsesSocket.Usage(2).Input, turns[1].Usage.InputTokens);
-        Assert.Equal(FakeResponsesSocket.Usage(2).Output, turns[1].Usage.OutputTokens);
-    }
-
-    private static async Task<(int Exit, string Output)> RunCodexAsync(string home, string[] arguments)
-    {
-        string codex = Path.Combine(RepoPaths.Root, "tests", "node", "node_modules", ".bin", "codex");
-        var start = new ProcessStartInfo(codex, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = home };
-        start.Environment["CODEX_HOME"] = home;
-        start.Environment["AKKAPROXY_RELAY_KEY"] = RelayTestHost.RelayKey;
-        start.Environment["OPENAI_API_KEY"] = "";
-        using Process process = Process.Start(start)!;
-        process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (process.ExitCode, await stdout + "\n--- stderr ---\n" + await stderr);
+        Assert.Equal(2, billed.Length);
+        Assert.Equal(billed.Length, billed.Select(r => r.RequestId).Distinct().Count());
+        Assert.All(billed, r => Assert.Equal(ExchangeOutcome.Completed, r.Outcome));
+        Assert.All(billed, r => Assert.Equal(UsageStatus.Reported, r.Usage.Status));
+        Assert.Equal(
+            [(FakeToolTurns.CallUsage.Input, FakeToolTurns.CallUsage.Output), (FakeToolTurns.AnswerUsage.Input, FakeToolTurns.AnswerUsage.Output)],
+            billed.Select(r => ((int)r.Usage.InputTokens, (int)r.Usage.OutputTokens)));
+        Assert.Equal(FakeToolTurns.AnswerUsage.Cached, billed[1].Usage.CachedInputTokens);
     }
 }

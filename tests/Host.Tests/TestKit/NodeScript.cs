@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace AkkaProxy.Host.Tests.TestKit;
@@ -11,23 +10,16 @@ internal static class NodeScript
         string directory = Path.Combine(RepoPaths.Root, "tests", "node");
         Assert.True(Directory.Exists(Path.Combine(directory, "node_modules", "openai")),
             "tests/node/node_modules is missing: run ./scripts/test.sh (it installs the Node client).");
-        var start = new ProcessStartInfo("node", [Path.Combine(directory, name)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = directory,
-        };
-        foreach ((string key, string value) in environment)
-        {
-            start.Environment[key] = value;
-        }
+        ProcessResult node = await ChildProcess.RunAsync("node", [Path.Combine(directory, name)], directory, TimeSpan.FromSeconds(60), environment);
+        Assert.True(node.ExitCode == 0, $"node {name} exited {node.ExitCode}: {node.Stderr}");
+        return node.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+    }
 
-        using Process node = Process.Start(start)!;
-        Task<string> stdout = node.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.True(node.ExitCode == 0, $"node {name} exited {node.ExitCode}: {await stderr}");
-        return (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+    /// <summary>The path of a command-line tool tests/node installs (<c>codex</c>, <c>claude</c>).</summary>
+    public static string Tool(string name)
+    {
+        string path = Path.Combine(RepoPaths.Root, "tests", "node", "node_modules", ".bin", name);
+        Assert.True(File.Exists(path), $"{path} is missing: run ./scripts/test.sh (it installs tests/node).");
+        return path;
     }
 }
