@@ -1,4 +1,4 @@
-using AkkaProxy.Hosting;
+using AkkaProxy.Host;
 using AkkaProxy.Hosting.Configuration;
 using AkkaProxy.Hosting.Health;
 
@@ -21,7 +21,7 @@ try
     await RelayApp.Create(args).RunAsync();
     return 0;
 }
-catch (Exception refused) when (refused is RelayConfigurationException or AkkaProxy.Hosting.Ledger.LedgerInUseException)
+catch (Exception refused) when (refused is RelayConfigurationException or AkkaProxy.Ledger.Sqlite.LedgerInUseException)
 {
     // An operator's mistake, not a crash: what to fix, no stack trace, exit code 2.
     Console.Error.WriteLine(refused.Message);

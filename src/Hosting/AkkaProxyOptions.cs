@@ -1,14 +1,20 @@
 using Akka.Actor;
 using Akka.Hosting;
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Pipeline;
 using AkkaProxy.Pipeline.Billing;
 
 namespace AkkaProxy.Hosting;
 
-/// <summary>What a service adds to the relay it embeds with <see cref="AkkaProxyHostBuilderExtensions.AddAkkaProxy"/>.</summary>
+/// <summary>
+/// What a service adds to the relay it embeds with <see cref="AkkaProxyHostBuilderExtensions.AddAkkaProxy"/>:
+/// its stages, its billing subscribers, and the ledger store that keeps the records
+/// (<c>UseSqliteLedger()</c> from the AkkaProxy.Ledger.Sqlite package, <c>UsePostgresLedger()</c> from AkkaProxy.Ledger.Postgres).
+/// </summary>
 public sealed class AkkaProxyOptions
 {
     private readonly List<RecordSubscription> _subscribers = [];
+    private readonly List<LedgerStoreRegistration> _ledgerStores = [];
 
     /// <summary>
     /// Adds the service's own stages, after the ones named in configuration (<c>akkaproxy.pipeline.stages</c>):
@@ -35,6 +41,17 @@ public sealed class AkkaProxyOptions
         _subscribers.Add(new RecordSubscription(typeof(TActor).Name, (services, ct) => services.GetRequiredService<IRequiredActor<TActor>>().GetAsync(ct), timeout));
         return this;
     }
+
+    /// <summary>Adds a ledger store (the store packages' <c>UseSqliteLedger</c>, <c>UsePostgresLedger</c>); a second of one kind replaces the first.</summary>
+    internal AkkaProxyOptions AddLedgerStore(LedgerStoreRegistration store)
+    {
+        _ledgerStores.RemoveAll(s => s.Kind == store.Kind);
+        _ledgerStores.Add(store);
+        return this;
+    }
+
+    /// <summary>The ledger stores added, of which <c>akkaproxy.ledger.store</c> picks one.</summary>
+    internal IReadOnlyList<LedgerStoreRegistration> LedgerStores => _ledgerStores;
 
     /// <summary>The actors <see cref="Subscribe{TActor}"/> named, in order.</summary>
     internal IReadOnlyList<RecordSubscription> Subscribers => _subscribers;

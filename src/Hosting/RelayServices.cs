@@ -59,7 +59,7 @@ public static class RelayServices
             sp.GetRequiredService<BillingOptions>().QueueCapacity));
         services.AddHealthChecks().AddCheck<RelayReadyCheck>("relay");
         AddDrain(services, config);
-        AddLedger(services, config);
+        AddLedger(services, config, options.LedgerStores);
         // After the ledger writer's start (hosted services start in order), which opens the ledger.
         services.AddHostedService<KeySpendRestorer>();
         services.AddHealthChecks().AddCheck<KeyBudgetsReadyCheck>("key-budgets");
@@ -190,12 +190,11 @@ public static class RelayServices
     }
 
     /// <summary>
-    /// The durable usage ledger (a SQLite file under <c>akkaproxy.ledger.data-directory</c>, or a
-    /// PostgreSQL database with <c>akkaproxy.ledger.store = postgresql</c>) as a billing
-    /// sink. Its hosted service is registered before the actor system's, so it stops after it and
-    /// takes the records the billing drain delivers on shutdown.
+    /// The durable usage ledger as a billing sink, in the store <c>akkaproxy.ledger.store</c> names among
+    /// those the service added (<paramref name="stores"/>). Its hosted service is registered before the
+    /// actor system's, so it stops after it and takes the records the billing drain delivers on shutdown.
     /// </summary>
-    private static void AddLedger(IServiceCollection services, IConfiguration config)
+    private static void AddLedger(IServiceCollection services, IConfiguration config, IReadOnlyList<LedgerStoreRegistration> stores)
     {
         LedgerOptions ledger = RelayConfiguration.ReadLedger(config);
         services.AddSingleton(ledger);
@@ -204,7 +203,7 @@ public static class RelayServices
             return;
         }
 
-        services.AddSingleton<ILedgerStore>(sp => CreateLedgerStore(ledger, sp));
+        services.AddSingleton<ILedgerStore>(sp => CreateLedgerStore(ledger, stores, sp));
         services.AddSingleton(sp => new LedgerWriter(
             sp.GetRequiredService<ILedgerStore>(),
             ledger,
@@ -215,20 +214,25 @@ public static class RelayServices
         services.AddHealthChecks().AddCheck<LedgerWritableCheck>("ledger");
     }
 
-    /// <summary>The store <c>akkaproxy.ledger.store</c> names: a SQLite file, or a PostgreSQL database (its connection string logged without the password).</summary>
-    private static ILedgerStore CreateLedgerStore(LedgerOptions ledger, IServiceProvider sp)
+    /// <summary>
+    /// The store <c>akkaproxy.ledger.store</c> names, made by the package that added it, after that
+    /// package's checks of the settings. Made at start-up (the host resolves its hosted services first),
+    /// so a store that was not added or a setting it refuses stops the host before it listens.
+    /// </summary>
+    /// <exception cref="RelayConfigurationException">The store was not added, or refuses the settings.</exception>
+    private static ILedgerStore CreateLedgerStore(LedgerOptions ledger, IReadOnlyList<LedgerStoreRegistration> stores, IServiceProvider sp)
     {
-        ILogger logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LedgerWriter).FullName!);
-        if (ledger.Store == LedgerStoreKind.Postgresql)
+        string name = ledger.Store.ToString().ToLowerInvariant();
+        LedgerStoreRegistration store = stores.FirstOrDefault(s => s.Kind == ledger.Store)
+            ?? throw new RelayConfigurationException([
+                $"akkaproxy.ledger.store = {name}, but the relay has no {name} store: add {LedgerStoreRegistration.SetupOf(ledger.Store)}, "
+                + "or set akkaproxy.ledger.enabled = false to keep no ledger (records then reach the log, the admin page and subscribers only)."]);
+        if (store.Validate(ledger).ToList() is { Count: > 0 } problems)
         {
-            var store = new PostgresLedgerStore(ledger.ResolveConnectionString() ?? "");
-            logger.LogInformation("Usage ledger: PostgreSQL ({Database}).", store.Description);
-            return store;
+            throw new RelayConfigurationException(problems);
         }
 
-        string file = Path.Combine(Path.GetFullPath(ledger.DataDirectory, sp.GetRequiredService<IHostEnvironment>().ContentRootPath), ledger.FileName);
-        logger.LogInformation("Usage ledger: SQLite file {File}.", file);
-        return new SqliteLedgerStore(file);
+        return store.Create(ledger, sp);
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ internal sealed class RelayStartupCheck(IServiceProvider services, IConfiguratio
     {
         ILogger logger = loggers.CreateLogger("AkkaProxy");
         string layers = config is IConfigurationRoot root ? string.Join(", ", ConfigurationSources.Describe(root.Providers)) : "the host's configuration";
-        logger.LogInformation("{Version}; configuration from {Sources}.", RelayApp.VersionLine, layers);
+        logger.LogInformation("{Version}; configuration from {Sources}.", RelayVersion.Line, layers);
         if (keys.IsOpen)
         {
             logger.LogWarning("No relay keys are configured (akkaproxy.auth.keys): the relay accepts every client. Keep it on loopback or configure keys.");

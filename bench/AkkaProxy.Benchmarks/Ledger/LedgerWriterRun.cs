@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using AkkaProxy.Hosting.Ledger;
+using AkkaProxy.Ledger.Postgres;
+using AkkaProxy.Ledger.Sqlite;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Usage;
 using Microsoft.Extensions.Logging.Abstractions;

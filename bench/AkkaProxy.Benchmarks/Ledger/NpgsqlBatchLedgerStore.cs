@@ -1,4 +1,5 @@
 using AkkaProxy.Hosting.Ledger;
+using AkkaProxy.Ledger.Postgres;
 using AkkaProxy.Pipeline.Billing;
 using Npgsql;
 

@@ -95,7 +95,8 @@ internal static class StartupValidation
             return; // keys configured (or unreadable, reported by the auth check): not an open relay
         }
 
-        IEnumerable<string> urls = (config["urls"] ?? config["ASPNETCORE_URLS"] ?? RelayApp.DefaultUrl)
+        // No URL configured: ASP.NET Core's default (localhost:5000), or the host's (127.0.0.1:8080); loopback both.
+        IEnumerable<string> urls = (config["urls"] ?? config["ASPNETCORE_URLS"] ?? "http://localhost:5000")
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Concat(config.GetSection("Kestrel:Endpoints").GetChildren().Select(endpoint => endpoint["Url"]).OfType<string>());
         string[] exposed = [.. urls.Where(url => !IsLoopback(url))];

@@ -3,8 +3,8 @@ using AkkaProxy.Pipeline.Billing;
 namespace AkkaProxy.Hosting.Ledger;
 
 /// <summary>
-/// Where billing records are persisted: a SQLite file (<see cref="SqliteLedgerStore"/>) or PostgreSQL
-/// (<see cref="PostgresLedgerStore"/>), both held to this contract by the same tests
+/// Where billing records are persisted: a SQLite file (<c>SqliteLedgerStore</c>, AkkaProxy.Ledger.Sqlite) or PostgreSQL
+/// (<c>PostgresLedgerStore</c>, AkkaProxy.Ledger.Postgres), both held to this contract by the same tests
 /// (tests/Host.Tests/Ledger: LedgerStoreContract, LedgerDashboardQueryContract). Every read runs beside the writer and never
 /// blocks it; every range is half-open by start time (<see cref="LedgerRange"/>); every cost is summed
 /// exactly, as a decimal (a store whose database sums text or floats must sum in its own exact type,

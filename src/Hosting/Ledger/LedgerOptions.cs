@@ -67,16 +67,12 @@ internal sealed class LedgerOptions
             problems.Add("akkaproxy.ledger: flush-interval and retry-delay must be positive.");
         }
 
-        if (Enabled && Store == LedgerStoreKind.Postgresql)
+        if (Enabled && Store == LedgerStoreKind.Postgresql && ResolveConnectionString(environment) is null)
         {
-            try
-            {
-                PostgresLedgerStore.CheckConnectionString(ResolveConnectionString(environment), ConnectionStringEnv);
-            }
-            catch (InvalidOperationException ex)
-            {
-                problems.Add(ex.Message);
-            }
+            // The store's package reads the string itself (AkkaProxy.Ledger.Postgres); here only whether there is one.
+            problems.Add(
+                "akkaproxy.ledger.store = postgresql needs a connection string: set akkaproxy.ledger.connection-string, "
+                + $"or the environment variable named by connection-string-env ({(string.IsNullOrWhiteSpace(ConnectionStringEnv) ? "none is named" : ConnectionStringEnv + ", unset")}).");
         }
 
         if (problems.Count > 0)

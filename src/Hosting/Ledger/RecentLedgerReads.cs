@@ -44,7 +44,7 @@ internal static class RecentLedgerReads
         [.. In(records, range)
             .GroupBy(r => (r.EndedBy, r.Outcome))
             .Select(g => new LedgerOutcomeCount(g.Key.EndedBy, g.Key.Outcome, g.LongCount()))
-            .OrderBy(c => SqliteLedgerSchema.NameOf(c.EndedBy), StringComparer.Ordinal).ThenBy(c => SqliteLedgerSchema.NameOf(c.Outcome), StringComparer.Ordinal)];
+            .OrderBy(c => LedgerNames<EndedBy>.Of(c.EndedBy), StringComparer.Ordinal).ThenBy(c => LedgerNames<ExchangeOutcome>.Of(c.Outcome), StringComparer.Ordinal)];
 
     private static IEnumerable<BillingRecord> In(IEnumerable<BillingRecord> records, LedgerRange range) =>
         records.Where(r => (range.From is not { } from || r.StartedAt.ToUnixTimeMilliseconds() >= from.ToUnixTimeMilliseconds())

@@ -199,6 +199,9 @@ public sealed class KeyLimitsTests : RelayTestBase
         }
 
         Assert.Equal(System.Net.WebSockets.WebSocketState.Open, socket.Socket.State);
+        // Each refusal billed once: the records come from the connection's supervisor, after the error event.
+        await Relay.Billing.WaitForCountAsync(r => r.KeyId == "budgeted" && r.ErrorCode == "budget_exceeded", 2);
+        await Relay.Billing.DrainAsync();
         Assert.Equal(2, Relay.Billing.Records.Count(r => r.KeyId == "budgeted" && r.ErrorCode == "budget_exceeded"));
     }
 

@@ -69,10 +69,7 @@ public sealed class StartupValidationTests
         Assert.Contains(missing, p => p.StartsWith("akkaproxy.ledger.store = postgresql needs a connection string", StringComparison.Ordinal)
             && p.Contains("AKKAPROXY_TEST_UNSET_LEDGER_VAR", StringComparison.Ordinal));
 
-        string unreadable = Assert.Single(Problems("akkaproxy.ledger { store = postgresql, connection-string = \"Hots=db;Password=hunter2-secret\" }"));
-        Assert.StartsWith("akkaproxy.ledger: the PostgreSQL connection string does not read", unreadable, StringComparison.Ordinal);
-        Assert.DoesNotContain("hunter2-secret", unreadable, StringComparison.Ordinal);
-
+        // Whether the string reads is the PostgreSQL store's check (Ledger/LedgerStoreChoiceTests).
         Assert.Empty(Problems("akkaproxy.ledger { store = postgresql, connection-string = \"Host=db.internal;Username=relay;Password=x\" }"));
         Assert.Empty(Problems("akkaproxy.ledger { store = postgresql, enabled = false }")); // off: nothing to reach
     }

@@ -133,6 +133,7 @@ public sealed class EmbeddedRelayTests : IAsyncLifetime
         builder.AddAkkaProxy(relay =>
         {
             relay.Pipeline = pipeline => pipeline.UseFlow(tag, "team-tag");
+            relay.UseSqliteLedger();
             relay.Subscribe<TeamLedger>();
         });
 

@@ -60,7 +60,7 @@ public sealed class EmbeddingRulesTests : IAsyncLifetime
         WebApplicationBuilder builder = NewService();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["akkaproxy:pipeline:idle-timeout"] = "00:00:07" }); // its appsettings
         builder.Configuration.AddHoconText(OwnProviders(), "relay.conf");
-        builder.AddAkkaProxy();
+        builder.AddAkkaProxy(relay => relay.UseSqliteLedger());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["akkaproxy:pipeline:max-event-bytes"] = "2097152" }); // a later layer
         await using WebApplication app = builder.Build();
         app.MapAkkaProxy();
@@ -93,7 +93,7 @@ public sealed class EmbeddingRulesTests : IAsyncLifetime
     {
         WebApplicationBuilder builder = NewService();
         builder.Configuration.AddHoconText(OwnProviders("akkaproxy.pipeline.idle-timout = 5s"), "relay.conf");
-        builder.AddAkkaProxy();
+        builder.AddAkkaProxy(relay => relay.UseSqliteLedger());
         await using WebApplication app = builder.Build();
 
         var refused = await Assert.ThrowsAsync<RelayConfigurationException>(() => app.StartAsync());
@@ -105,7 +105,7 @@ public sealed class EmbeddingRulesTests : IAsyncLifetime
     {
         WebApplicationBuilder builder = NewService();
         builder.Configuration.AddHoconText(OwnProviders(), "relay.conf");
-        builder.AddAkkaProxy();
+        builder.AddAkkaProxy(relay => relay.UseSqliteLedger());
         builder.Services.AddAkka("late-service", _ => { });
         await using WebApplication app = builder.Build();
 
@@ -120,7 +120,7 @@ public sealed class EmbeddingRulesTests : IAsyncLifetime
         builder.Configuration.AddHoconText(OwnProviders(), "relay.conf");
         builder.Services.AddAkka("team-service", akka =>
             akka.WithActors((system, registry) => registry.Register<GatedLedger>(system.ActorOf(Props.Create(() => new GatedLedger()), "gated-ledger"))));
-        builder.AddAkkaProxy(relay => relay.Subscribe<GatedLedger>());
+        builder.AddAkkaProxy(relay => relay.UseSqliteLedger().Subscribe<GatedLedger>());
         var after = new CapturingBillingSink();
         builder.Services.AddSingleton<IBillingSink>(after); // a sink after the subscriber's
         await using WebApplication app = builder.Build();

@@ -30,7 +30,7 @@ public sealed class MapAkkaProxyTests : IAsyncLifetime
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Configuration.AddHoconText(RelayTestHost.Hocon(_upstream), "relay.conf");
-        builder.AddAkkaProxy();
+        builder.AddAkkaProxy(relay => relay.UseSqliteLedger());
         _app = builder.Build();
         _app.UseWebSockets();
         _app.MapAkkaProxy().RequireHost(RelayHost).WithMetadata(new RelayApiMarker()); // the service's own policy and metadata

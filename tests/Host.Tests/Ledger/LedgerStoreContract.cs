@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using AkkaProxy.Hosting.Ledger;
+using AkkaProxy.Ledger.Postgres;
+using AkkaProxy.Ledger.Sqlite;
 using AkkaProxy.Pipeline.Billing;
 
 namespace AkkaProxy.Host.Tests.Ledger;

@@ -1,5 +1,6 @@
-using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Host.Tests.TestKit;
+using AkkaProxy.Hosting.Ledger;
+using AkkaProxy.Ledger.Sqlite;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.Extensions.Logging.Abstractions;
 

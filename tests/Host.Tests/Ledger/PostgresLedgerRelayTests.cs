@@ -1,9 +1,10 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
+using System.Net;
 using System.Text.Json;
-using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Host.Tests.TestKit;
+using AkkaProxy.Hosting.Ledger;
+using AkkaProxy.Ledger.Postgres;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.Extensions.DependencyInjection;
 

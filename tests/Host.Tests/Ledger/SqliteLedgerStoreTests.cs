@@ -1,4 +1,5 @@
 using AkkaProxy.Hosting.Ledger;
+using AkkaProxy.Ledger.Sqlite;
 
 namespace AkkaProxy.Host.Tests.Ledger;
 

@@ -19,7 +19,7 @@ namespace AkkaProxy.Host.Tests.Packaging;
 [Collection(DotnetBuilds.Name)]
 public sealed class PackagesTests : IAsyncLifetime
 {
-    private static readonly string[] Packages = ["AkkaProxy.Pipeline", "AkkaProxy.Hosting"];
+    private static readonly string[] Packages = ["AkkaProxy.Pipeline", "AkkaProxy.Hosting", "AkkaProxy.Ledger.Sqlite", "AkkaProxy.Ledger.Postgres"];
 
     // A version of this run's own, so the machine's package cache never serves an earlier build's package.
     private readonly string _version = "0.0.0-sample." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
@@ -65,6 +65,7 @@ public sealed class PackagesTests : IAsyncLifetime
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="AkkaProxy.Hosting" Version="{_version}" />
+                <PackageReference Include="AkkaProxy.Ledger.Sqlite" Version="{_version}" />
               </ItemGroup>
             </Project>
             """);
@@ -83,6 +84,10 @@ public sealed class PackagesTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(sample, "relay.conf"), RelayTestHost.Hocon(_upstream, dataDirectory: Path.Combine(_directory, "ledger")));
         await RunAsync(sample, "build", "-c", "Release");
         Assert.True(line > 0);
+        // The sample chose the SQLite store: it carries SQLite, and no PostgreSQL driver.
+        string bin = Path.Combine(sample, "bin", "Release", "net10.0");
+        Assert.True(File.Exists(Path.Combine(bin, "Microsoft.Data.Sqlite.dll")));
+        Assert.False(File.Exists(Path.Combine(bin, "Npgsql.dll")), "the sample app carries Npgsql without using it");
 
         int port = ChildProcess.FreePort();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(sample, "bin", "Release", "net10.0", "Sample.dll"), "--urls", $"http://127.0.0.1:{port}"])
@@ -145,11 +150,22 @@ public sealed class PackagesTests : IAsyncLifetime
             Assert.Matches("^[0-9a-f]{40}$", (string?)repository.Attribute("commit") ?? "");
         }
 
-        if (id == "AkkaProxy.Hosting")
+        // Each depends on exactly the version of the packages whose internals it uses; the relay's
+        // package carries no database driver: each store brings its own.
+        string[] dependencies = [.. metadata.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value}")];
+        string? requires = id switch
         {
-            XElement dependency = metadata.Descendants().Single(e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "AkkaProxy.Pipeline");
-            Assert.Equal(_version, (string?)dependency.Attribute("version"));
+            "AkkaProxy.Hosting" => "AkkaProxy.Pipeline",
+            "AkkaProxy.Ledger.Sqlite" or "AkkaProxy.Ledger.Postgres" => "AkkaProxy.Hosting",
+            _ => null,
+        };
+        if (requires is not null)
+        {
+            Assert.Contains($"{requires} [{_version}]", dependencies);
         }
+
+        Assert.Equal(id == "AkkaProxy.Ledger.Sqlite", dependencies.Any(d => d.StartsWith("Microsoft.Data.Sqlite ", StringComparison.Ordinal)));
+        Assert.Equal(id == "AkkaProxy.Ledger.Postgres", dependencies.Any(d => d.StartsWith("Npgsql ", StringComparison.Ordinal)));
     }
 
     private static async Task WaitUntilListeningAsync(HttpClient http, Process app, StringBuilder output)

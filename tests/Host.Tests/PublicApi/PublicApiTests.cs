@@ -3,10 +3,18 @@ using AkkaProxy.Tests.Shared;
 
 namespace AkkaProxy.Host.Tests.PublicApi;
 
-/// <summary>The public API of the AkkaProxy.Hosting package against its snapshot (see <see cref="PublicApiSnapshot"/>).</summary>
+/// <summary>The public API of the AkkaProxy.Hosting package and of the two ledger store packages, each against its snapshot (see <see cref="PublicApiSnapshot"/>).</summary>
 public sealed class PublicApiTests
 {
     [Fact]
-    public void PublicApi_MatchesTheApprovedSnapshot() =>
+    public void Hosting_MatchesTheApprovedSnapshot() =>
         PublicApiSnapshot.Verify(typeof(AkkaProxyHostBuilderExtensions).Assembly, RepoPaths.Root, "tests/Host.Tests/PublicApi");
+
+    [Fact]
+    public void LedgerSqlite_MatchesTheApprovedSnapshot() =>
+        PublicApiSnapshot.Verify(typeof(SqliteLedgerExtensions).Assembly, RepoPaths.Root, "tests/Host.Tests/PublicApi");
+
+    [Fact]
+    public void LedgerPostgres_MatchesTheApprovedSnapshot() =>
+        PublicApiSnapshot.Verify(typeof(PostgresLedgerExtensions).Assembly, RepoPaths.Root, "tests/Host.Tests/PublicApi");
 }

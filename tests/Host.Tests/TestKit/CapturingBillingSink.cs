@@ -42,13 +42,17 @@ public sealed class CapturingBillingSink : IBillingSink
     }
 
     /// <summary>Waits for the first record that matches. It does not show that no other one follows: see <see cref="SingleForAsync"/>.</summary>
-    public async Task<BillingRecord> WaitForAsync(Func<BillingRecord, bool> match, TimeSpan? timeout = null)
+    public async Task<BillingRecord> WaitForAsync(Func<BillingRecord, bool> match, TimeSpan? timeout = null) =>
+        (await WaitForCountAsync(match, 1, timeout))[0];
+
+    /// <summary>Waits until <paramref name="count"/> records match, and returns them in arrival order. It does not show that no other one follows.</summary>
+    public async Task<BillingRecord[]> WaitForCountAsync(Func<BillingRecord, bool> match, int count, TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
         while (true)
         {
-            BillingRecord? found = _records.FirstOrDefault(match);
-            if (found is not null)
+            BillingRecord[] found = [.. _records.Where(match).Take(count)];
+            if (found.Length == count)
             {
                 return found;
             }

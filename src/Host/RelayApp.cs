@@ -1,18 +1,17 @@
+using AkkaProxy.Hosting;
 using AkkaProxy.Hosting.Configuration;
 using AkkaProxy.Hosting.Endpoints;
 
-namespace AkkaProxy.Hosting;
+namespace AkkaProxy.Host;
 
-/// <summary>Builds the relay service: configuration layers, services, endpoints.</summary>
-public static class RelayApp
+/// <summary>Builds the relay service: configuration layers, services (both ledger stores), endpoints.</summary>
+internal static class RelayApp
 {
     /// <summary>The address used when none is configured.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     /// <summary>What <c>--version</c> prints: the product and its version (with the commit, where the build knew it).</summary>
-    public static string VersionLine { get; } = "AkkaProxy " + (typeof(RelayApp).Assembly
-        .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-        .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown");
+    public static string VersionLine => RelayVersion.Line;
 
     /// <summary>
     /// Creates the app. Configuration, later layers winning: the embedded reference.conf,
@@ -44,8 +43,9 @@ public static class RelayApp
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         StartupValidation.ThrowIfInvalid(builder.Configuration); // before the build too: the command line's errors, at once
-        // The same call as a service that embeds the relay; here it builds the actor system itself.
-        builder.AddAkkaProxy();
+        // The same call as a service that embeds the relay; here it builds the actor system itself,
+        // and both ledger stores are there for akkaproxy.ledger.store to pick.
+        builder.AddAkkaProxy(relay => relay.UseSqliteLedger().UsePostgresLedger());
         services?.Invoke(builder.Services);
 
         WebApplication app = builder.Build();

@@ -1,6 +1,7 @@
+using AkkaProxy.Hosting.Ledger;
 using SQLitePCL;
 
-namespace AkkaProxy.Hosting.Ledger;
+namespace AkkaProxy.Ledger.Sqlite;
 
 /// <summary>
 /// Binds values to one prepared statement by position, skipping every value equal to the one already

@@ -1,12 +1,13 @@
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Usage;
 using Npgsql;
 
-namespace AkkaProxy.Hosting.Ledger;
+namespace AkkaProxy.Ledger.Postgres;
 
 /// <summary>
 /// The ledger's table in PostgreSQL and how a batch of records maps to it. The columns are SQLite's
-/// (<see cref="SqliteLedgerSchema"/>) in PostgreSQL's types: money as <c>numeric</c> (exact; summed
+/// (<c>SqliteLedgerSchema</c> in AkkaProxy.Ledger.Sqlite) in PostgreSQL's types: money as <c>numeric</c> (exact; summed
 /// exactly by the server), the start time as <c>timestamptz</c> at millisecond precision (the
 /// cursor's unit), request ids in the "C" collation so they sort by bytes, as SQLite sorts them.
 /// The version lives in <c>akkaproxy_ledger_schema</c>, one row.

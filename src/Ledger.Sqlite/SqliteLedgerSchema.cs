@@ -1,9 +1,10 @@
 using System.Globalization;
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Usage;
 using SQLitePCL;
 
-namespace AkkaProxy.Hosting.Ledger;
+namespace AkkaProxy.Ledger.Sqlite;
 
 /// <summary>
 /// The ledger's table and how a record maps to a row. Money is stored as exact decimal text (never a

@@ -1,9 +1,10 @@
 using System.Globalization;
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Pipeline.Billing;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace AkkaProxy.Hosting.Ledger;
+namespace AkkaProxy.Ledger.Sqlite;
 
 /// <summary>
 /// The ledger in a SQLite file, in WAL mode with <c>synchronous = NORMAL</c>: a committed

@@ -1,4 +1,6 @@
-namespace AkkaProxy.Hosting.Ledger;
+using AkkaProxy.Hosting.Ledger;
+
+namespace AkkaProxy.Ledger.Sqlite;
 
 /// <summary>
 /// One relay per SQLite ledger: the store holds <c>&lt;file&gt;.lock</c> open with an exclusive lock

@@ -1,8 +1,9 @@
 using System.Text;
+using AkkaProxy.Hosting.Ledger;
 using AkkaProxy.Pipeline.Billing;
 using Npgsql;
 
-namespace AkkaProxy.Hosting.Ledger;
+namespace AkkaProxy.Ledger.Postgres;
 
 /// <summary>
 /// The ledger in a PostgreSQL database, through one <see cref="NpgsqlDataSource"/> (a pool): the
