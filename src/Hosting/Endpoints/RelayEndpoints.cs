@@ -6,22 +6,9 @@ using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Hosting.Endpoints;
 
-/// <summary>The relay's HTTP API: the three model endpoints, the model list, health.</summary>
+/// <summary>The relay's API (the three model endpoints, the model list, the WebSocket mode) and its health probes (<c>GET /healthz</c>: alive; <c>GET /readyz</c>: ready for requests, 503 with the failing checks otherwise).</summary>
 public static class RelayEndpoints
 {
-    /// <summary>
-    /// Maps <c>POST /v1/chat/completions</c>, <c>POST /v1/responses</c>, <c>POST /v1/messages</c>,
-    /// <c>GET /v1/models</c>, <c>GET /healthz</c> (the process is alive) and <c>GET /readyz</c> (ready for
-    /// requests: not stopping, the actor system up, the ledger writable; 503 and the failing checks otherwise).
-    /// </summary>
-    /// <remarks>Maps the HTTP API without the WebSocket mode and returns no conventions; <see cref="MapAkkaProxy"/> maps all of it.</remarks>
-    public static IEndpointRouteBuilder MapRelayEndpoints(this IEndpointRouteBuilder app)
-    {
-        MapApi(app);
-        MapHealth(app);
-        return app;
-    }
-
     /// <summary>
     /// Maps the whole relay API: the model endpoints, <c>GET /v1/models</c> and the Responses
     /// WebSocket mode (<c>GET /v1/responses</c>), and beside them the health probes. Returns the
