@@ -22,7 +22,7 @@ internal static class ConfigurationKeys
 {
     private static readonly Node Provider = Node.Object(
         ("enabled", Node.Leaf), ("kind", Node.Leaf), ("base-url", Node.Leaf), ("api-key-env", Node.Leaf), ("api-key", Node.Leaf),
-        ("accepts-stream-options", Node.Leaf), ("accepts-slash-models", Node.Leaf), ("transport", Node.Leaf),
+        ("accepts-stream-options", Node.Leaf), ("accepts-slash-models", Node.Leaf), ("transport", Node.Leaf), ("api-version", Node.Leaf),
         ("headers", Node.Map(Node.Leaf)), ("models", Node.Any));
 
     private static readonly Node Root = Node.Object(

@@ -67,6 +67,7 @@ internal static class RelayConfiguration
                 AcceptsStreamOptions = !bool.TryParse(section["accepts-stream-options"], out bool accepts) || accepts,
                 AcceptsSlashModels = bool.TryParse(section["accepts-slash-models"], out bool slashes) ? slashes : null,
                 Transport = transport,
+                ApiVersion = section["api-version"],
             };
             foreach (IConfigurationSection header in section.GetSection("headers").GetChildren())
             {
@@ -149,6 +150,7 @@ internal static class RelayConfiguration
         "openai" => ProviderKind.OpenAI,
         "openai-compatible" or "openaicompatible" => ProviderKind.OpenAICompatible,
         "anthropic" => ProviderKind.Anthropic,
-        _ => throw new InvalidOperationException($"{path}:kind is '{kind}'; use openai, openai-compatible or anthropic."),
+        "azure-openai" or "azureopenai" => ProviderKind.AzureOpenAI,
+        _ => throw new InvalidOperationException($"{path}:kind is '{kind}'; use openai, openai-compatible, anthropic or azure-openai."),
     };
 }

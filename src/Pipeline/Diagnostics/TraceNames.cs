@@ -7,11 +7,12 @@ namespace AkkaProxy.Pipeline.Diagnostics;
 /// <summary>The values of the spans' attributes that name things: lower-case, stable, documented in docs/observability.md.</summary>
 internal static class TraceNames
 {
-    /// <summary>The GenAI convention's provider: its well-known names for OpenAI and Anthropic, the configured name for any other.</summary>
+    /// <summary>The GenAI convention's provider: its well-known names for OpenAI, Anthropic and Azure OpenAI, the configured name for any other.</summary>
     public static string Provider(Provider provider) => provider.Kind switch
     {
         ProviderKind.OpenAI => "openai",
         ProviderKind.Anthropic => "anthropic",
+        ProviderKind.AzureOpenAI => "azure.ai.openai",
         _ => provider.Name,
     };
 

@@ -25,10 +25,12 @@ public sealed class Provider
         AcceptsStreamOptions = options.AcceptsStreamOptions && options.Kind != ProviderKind.Anthropic;
         AcceptsSlashModels = options.AcceptsSlashModels ?? options.Kind == ProviderKind.OpenAICompatible;
         Models = [.. options.Models];
-        Transport = options.Kind == ProviderKind.Anthropic && options.Transport == UpstreamTransport.WebSocket
-            ? throw new ArgumentException($"Provider '{options.Name}' is an Anthropic provider: transport = websocket is for the OpenAI Responses API; use http.")
+        HasWebSocketMode = options.Kind != ProviderKind.Anthropic;
+        Transport = !HasWebSocketMode && options.Transport == UpstreamTransport.WebSocket
+            ? throw new ArgumentException($"Provider '{options.Name}' is {KindName(options.Kind)} provider: transport = websocket is for the OpenAI Responses API's WebSocket mode, which it has not; use http.")
             : options.Transport;
-        BaseUri = NormaliseBase(baseUri);
+        ApiVersion = options.Kind == ProviderKind.AzureOpenAI && !string.IsNullOrWhiteSpace(options.ApiVersion) ? options.ApiVersion.Trim() : null;
+        BaseUri = NormaliseBase(baseUri, options.Kind);
     }
 
     /// <summary>The provider's name.</summary>
@@ -58,6 +60,12 @@ public sealed class Provider
     /// <summary>How streaming Responses requests reach it (see <see cref="UpstreamTransport"/>).</summary>
     public UpstreamTransport Transport { get; }
 
+    /// <summary>Whether it serves the Responses API's WebSocket mode (OpenAI, OpenAI-compatible servers and Azure OpenAI's v1 surface; not Anthropic).</summary>
+    public bool HasWebSocketMode { get; }
+
+    /// <summary>For Azure OpenAI, the <c>api-version</c> of its deployment URLs; null for the v1 surface and for other kinds.</summary>
+    public string? ApiVersion { get; }
+
     /// <summary>Models this provider lists.</summary>
     public IReadOnlyList<string> Models { get; }
 
@@ -75,12 +83,26 @@ public sealed class Provider
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    private static Uri NormaliseBase(Uri uri)
+    /// <summary>The kind with its article, for messages ("an Anthropic").</summary>
+    internal static string KindName(ProviderKind kind) => kind switch
+    {
+        ProviderKind.Anthropic => "an Anthropic",
+        ProviderKind.AzureOpenAI => "an Azure OpenAI",
+        ProviderKind.OpenAI => "an OpenAI",
+        _ => "an OpenAI-compatible",
+    };
+
+    private static Uri NormaliseBase(Uri uri, ProviderKind kind)
     {
         string path = uri.AbsolutePath.TrimEnd('/');
         if (path.EndsWith("/v1", StringComparison.OrdinalIgnoreCase))
         {
             path = path[..^3];
+        }
+
+        if (kind == ProviderKind.AzureOpenAI && path.EndsWith("/openai", StringComparison.OrdinalIgnoreCase))
+        {
+            path = path[..^7]; // the resource's endpoint: the relay adds /openai/... itself
         }
 
         return new UriBuilder(uri) { Path = path, Query = "", Fragment = "" }.Uri;

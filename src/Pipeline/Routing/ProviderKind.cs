@@ -11,4 +11,13 @@ public enum ProviderKind
 
     /// <summary>Anthropic: <c>x-api-key</c> and <c>anthropic-version</c> headers.</summary>
     Anthropic,
+
+    /// <summary>
+    /// Azure OpenAI: OpenAI's wire format at a resource's endpoint, with the <c>api-key</c> header; the
+    /// model is the deployment's name. With <see cref="ProviderOptions.ApiVersion"/> the deployment URLs
+    /// (<c>/openai/deployments/{deployment}/chat/completions?api-version=…</c>), without it the v1 surface
+    /// (<c>/openai/v1/chat/completions</c>, <c>/openai/v1/responses</c>). The WebSocket mode is on the v1
+    /// surface (<c>wss://…/openai/v1/responses</c>) either way.
+    /// </summary>
+    AzureOpenAI,
 }

@@ -40,6 +40,12 @@ public sealed class ProviderOptions
     /// </summary>
     public UpstreamTransport Transport { get; set; } = UpstreamTransport.Http;
 
+    /// <summary>
+    /// For <see cref="ProviderKind.AzureOpenAI"/>: the <c>api-version</c> of Azure's deployment URLs
+    /// (<c>2024-10-21</c>). Empty: the v1 surface, which takes none. Ignored for other kinds.
+    /// </summary>
+    public string? ApiVersion { get; set; }
+
     /// <summary>Models listed by <c>GET /v1/models</c> as <c>name/model</c>.</summary>
     public List<string> Models { get; set; } = [];
 }

@@ -107,12 +107,7 @@ public sealed class HttpRelay
     public ConnectionCounters Connections { get; } = new();
 
     /// <summary>The API path each API is served on.</summary>
-    public static string PathOf(ApiKind api) => api switch
-    {
-        ApiKind.ChatCompletions => "/v1/chat/completions",
-        ApiKind.Responses => "/v1/responses",
-        _ => "/v1/messages",
-    };
+    public static string PathOf(ApiKind api) => UpstreamUris.PathOf(api);
 
     /// <summary>Relays the request in <paramref name="context"/> as <paramref name="api"/>.</summary>
     /// <param name="context">The client's exchange.</param>
@@ -196,6 +191,13 @@ public sealed class HttpRelay
         if (!_router.TryResolve(info.Model, out ProviderRoute route, out string routeError))
         {
             await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "model_not_found", info), "invalid_request_error", routeError).ConfigureAwait(false);
+            return;
+        }
+
+        if (api == ApiKind.AnthropicMessages && route.Provider.Kind == ProviderKind.AzureOpenAI)
+        {
+            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "unsupported_provider", info, route), "invalid_request_error",
+                $"Provider '{route.Provider.Name}' is an Azure OpenAI provider: it serves Chat Completions and Responses, not Anthropic Messages. Use a model of an Anthropic provider here.").ConfigureAwait(false);
             return;
         }
 
@@ -568,7 +570,7 @@ public sealed class HttpRelay
 
     private HttpRequestMessage BuildUpstreamRequest(HttpContext context, ProxyExchange exchange)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, exchange.Provider.BuildUri(PathOf(exchange.Api), context.Request.QueryString.Value))
+        var request = new HttpRequestMessage(HttpMethod.Post, UpstreamUris.For(exchange.Provider, exchange.Api, exchange.Route.UpstreamModel, context.Request.QueryString.Value))
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,

@@ -189,7 +189,7 @@ public sealed class WebSocketRelay
             return null;
         }
 
-        bool usable = provider.Kind != ProviderKind.Anthropic && !provider.IsMissingKey && Factory.Admission?.MayUse(handshake.KeyId, provider) != false;
+        bool usable = provider.HasWebSocketMode && !provider.IsMissingKey && Factory.Admission?.MayUse(handshake.KeyId, provider) != false;
         return usable ? (provider, queryModel) : null;
     }
 }

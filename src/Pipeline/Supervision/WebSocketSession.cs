@@ -289,7 +289,7 @@ internal sealed class WebSocketSession : ISocketSession
             return TurnRefusal(new ClientError("model_not_found", routeError, "model"), info with { Model = model }, null);
         }
 
-        if (route.Provider.Kind == ProviderKind.Anthropic)
+        if (!route.Provider.HasWebSocketMode)
         {
             return TurnRefusal(ClientErrors.NoWebSocketMode(route.Provider), info, route);
         }

@@ -28,7 +28,7 @@ internal static class ClientErrors
         $"This socket already has {limit} response.create turns waiting for their results. Wait for some to finish, or open another socket.", null);
 
     public static ClientError NoWebSocketMode(Provider provider) => new("unsupported_provider",
-        $"Provider '{provider.Name}' is an Anthropic provider and has no Responses WebSocket mode. Use an OpenAI or OpenAI-compatible provider.", "model");
+        $"Provider '{provider.Name}' is {Provider.KindName(provider.Kind)} provider and has no Responses WebSocket mode. Use an OpenAI or OpenAI-compatible provider.", "model");
 
     public static ClientError ProviderSwitch(Provider requested, Provider current) => new("provider_mismatch",
         $"This socket is connected to provider '{current.Name}'; the model routes to '{requested.Name}'. Use a model of '{current.Name}' here, or open another socket.", "model");

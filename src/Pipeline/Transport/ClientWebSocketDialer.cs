@@ -51,7 +51,9 @@ public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpst
     /// <summary>The upstream socket URL for <paramref name="provider"/>.</summary>
     internal static Uri UpstreamUri(Provider provider, string? upstreamModel = null)
     {
-        Uri http = provider.BuildUri("/v1/responses", upstreamModel is null ? null : "model=" + Uri.EscapeDataString(upstreamModel));
+        // Azure OpenAI serves the WebSocket mode on its v1 surface, whatever api-version its HTTP calls use.
+        string path = provider.Kind == ProviderKind.AzureOpenAI ? "/openai/v1/responses" : "/v1/responses";
+        Uri http = provider.BuildUri(path, upstreamModel is null ? null : "model=" + Uri.EscapeDataString(upstreamModel));
         return new UriBuilder(http) { Scheme = http.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
     }
 
@@ -87,7 +89,14 @@ public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpst
 
             if (provider.ApiKey is not null)
             {
-                socket.Options.SetRequestHeader("Authorization", "Bearer " + provider.ApiKey);
+                if (provider.Kind == ProviderKind.AzureOpenAI)
+                {
+                    socket.Options.SetRequestHeader("api-key", provider.ApiKey);
+                }
+                else
+                {
+                    socket.Options.SetRequestHeader("Authorization", "Bearer " + provider.ApiKey);
+                }
             }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

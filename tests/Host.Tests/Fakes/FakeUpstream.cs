@@ -76,6 +76,12 @@ public sealed class FakeUpstream : IAsyncDisposable
         app.MapPost("/v1/chat/completions", ctx => fake.HandleAsync(ctx, Api.Chat));
         app.MapPost("/v1/responses", ctx => fake.HandleAsync(ctx, Api.Responses));
         app.MapPost("/v1/messages", ctx => fake.HandleAsync(ctx, Api.Messages));
+        // Azure OpenAI's two surfaces: deployment URLs (with api-version) and v1.
+        app.MapPost("/openai/deployments/{deployment}/chat/completions", ctx => fake.HandleAsync(ctx, Api.Chat));
+        app.MapPost("/openai/responses", ctx => fake.HandleAsync(ctx, Api.Responses));
+        app.MapPost("/openai/v1/chat/completions", ctx => fake.HandleAsync(ctx, Api.Chat));
+        app.MapPost("/openai/v1/responses", ctx => fake.HandleAsync(ctx, Api.Responses));
+        app.MapGet("/openai/v1/responses", fake.Socket.HandleAsync);
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First());
         return fake;
@@ -95,7 +101,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         using var body = new MemoryStream();
         await ctx.Request.Body.CopyToAsync(body);
         byte[] bytes = body.ToArray();
-        Requests.Enqueue(new RecordedRequest(ctx.Request.Path, ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), bytes));
+        Requests.Enqueue(new RecordedRequest(ctx.Request.Path, ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), bytes) { Query = ctx.Request.QueryString.Value ?? "" });
 
         using JsonDocument request = JsonDocument.Parse(bytes);
         string model = request.RootElement.GetProperty("model").GetString()!;
@@ -304,5 +310,8 @@ public sealed class FakeUpstream : IAsyncDisposable
 /// <summary>One request the fake received.</summary>
 public sealed record RecordedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)
 {
+    /// <summary>The query string, with its '?' (empty when there was none).</summary>
+    public string Query { get; init; } = "";
+
     public string BodyText => Encoding.UTF8.GetString(Body);
 }

@@ -1,0 +1,75 @@
+using AkkaProxy.Pipeline.Routing;
+using AkkaProxy.Pipeline.Transport;
+using AkkaProxy.Pipeline.Usage;
+
+namespace AkkaProxy.Pipeline.Tests.Transport;
+
+/// <summary>Where each API goes at each kind of provider; Azure OpenAI's two URL shapes above all.</summary>
+public sealed class UpstreamUrisTests
+{
+    private static Provider Azure(string baseUrl, string? apiVersion)
+    {
+        var router = new ModelRouter(new RoutingOptions { Providers = { new ProviderOptions { Name = "az", Kind = ProviderKind.AzureOpenAI, BaseUrl = baseUrl, ApiVersion = apiVersion } } });
+        router.TryGetProvider("az", out Provider provider);
+        return provider;
+    }
+
+    [Theory]
+    [InlineData("https://res.openai.azure.com")]
+    [InlineData("https://res.openai.azure.com/")]
+    [InlineData("https://res.openai.azure.com/openai")]
+    [InlineData("https://res.openai.azure.com/openai/v1/")]
+    public void Azure_WithAnApiVersion_ChatGoesToTheDeployment_ResponsesToTheResource(string baseUrl)
+    {
+        Provider azure = Azure(baseUrl, "2024-10-21");
+        Assert.Equal("https://res.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+            UpstreamUris.For(azure, ApiKind.ChatCompletions, "gpt-4o", null).AbsoluteUri);
+        Assert.Equal("https://res.openai.azure.com/openai/responses?api-version=2024-10-21",
+            UpstreamUris.For(azure, ApiKind.Responses, "gpt-4o", "").AbsoluteUri);
+    }
+
+    [Fact]
+    public void Azure_TheProvidersApiVersion_ReplacesTheClients_AndTheRestOfTheQueryStays()
+    {
+        Provider azure = Azure("https://res.openai.azure.com", "2024-10-21");
+        Assert.Equal("https://res.openai.azure.com/openai/deployments/my%20dep/chat/completions?trace=1&api-version=2024-10-21",
+            UpstreamUris.For(azure, ApiKind.ChatCompletions, "my dep", "?api-version=2023-05-15&trace=1").AbsoluteUri);
+    }
+
+    [Fact]
+    public void Azure_WithoutAnApiVersion_UsesTheV1Surface()
+    {
+        Provider azure = Azure("https://res.openai.azure.com/openai/v1", null);
+        Assert.Null(azure.ApiVersion);
+        Assert.Equal("https://res.openai.azure.com/openai/v1/chat/completions", UpstreamUris.For(azure, ApiKind.ChatCompletions, "gpt-4o", null).AbsoluteUri);
+        Assert.Equal("https://res.openai.azure.com/openai/v1/responses", UpstreamUris.For(azure, ApiKind.Responses, "gpt-4o", null).AbsoluteUri);
+    }
+
+    [Fact]
+    public void OtherKinds_KeepTheApisPath_AndIgnoreAnApiVersion()
+    {
+        var router = new ModelRouter(new RoutingOptions { Providers = { new ProviderOptions { Name = "o", Kind = ProviderKind.OpenAI, BaseUrl = "https://api.openai.com/v1", ApiVersion = "2024-10-21" } } });
+        router.TryGetProvider("o", out Provider openai);
+        Assert.Null(openai.ApiVersion);
+        Assert.True(openai.HasWebSocketMode);
+        Assert.Equal("https://api.openai.com/v1/responses", UpstreamUris.For(openai, ApiKind.Responses, "gpt-4o", null).AbsoluteUri);
+    }
+
+    [Fact]
+    public void Azure_ServesTheWebSocketMode_OnItsV1Surface_WhateverItsApiVersion()
+    {
+        Provider azure = Azure("https://res.openai.azure.com/openai", "2024-10-21");
+        Assert.True(azure.HasWebSocketMode);
+        Assert.Equal("wss://res.openai.azure.com/openai/v1/responses?model=gpt-4o", ClientWebSocketDialer.UpstreamUri(azure, "gpt-4o").AbsoluteUri);
+    }
+
+    [Fact]
+    public void Anthropic_HasNoWebSocketMode_AndRefusesTheWebSocketTransport()
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => new ModelRouter(new RoutingOptions
+        {
+            Providers = { new ProviderOptions { Name = "an", Kind = ProviderKind.Anthropic, BaseUrl = "https://api.anthropic.com", Transport = UpstreamTransport.WebSocket } },
+        }));
+        Assert.Contains("an Anthropic provider", ex.Message, StringComparison.Ordinal);
+    }
+}
