@@ -26,9 +26,13 @@ public static class AllocationProbe
         ProxyStreamFactory factory = new ProxyStreamBuilder().Build();
         var router = new ModelRouter(new RoutingOptions
         {
-            Providers = { new ProviderOptions { Name = "openai", Kind = ProviderKind.OpenAI, BaseUrl = "http://127.0.0.1:1/v1" } },
+            Providers =
+            {
+                new ProviderOptions { Name = "openai", Kind = ProviderKind.OpenAI, BaseUrl = "http://127.0.0.1:1/v1" },
+                new ProviderOptions { Name = "gemini", Kind = ProviderKind.Gemini, BaseUrl = "http://127.0.0.1:1" },
+            },
         });
-        if (!router.TryResolve("openai/gpt-4o", out ProviderRoute route, out string error))
+        if (!router.TryResolve("openai/gpt-4o", out ProviderRoute openai, out string error) || !router.TryResolve("gemini/gemini-2.5-flash", out ProviderRoute gemini, out error))
         {
             throw new InvalidOperationException(error);
         }
@@ -41,8 +45,10 @@ public static class AllocationProbe
             ("Responses", ApiKind.Responses, n => StreamShapes.Get(ApiKind.Responses, n)),
             ("Chat", ApiKind.ChatCompletions, n => StreamShapes.Get(ApiKind.ChatCompletions, n)),
             ("Chat, no model in chunks", ApiKind.ChatCompletions, n => WithoutModel(StreamShapes.Get(ApiKind.ChatCompletions, n))),
+            ("Gemini", ApiKind.GeminiGenerateContent, n => StreamShapes.Get(ApiKind.GeminiGenerateContent, n)),
         })
         {
+            ProviderRoute route = api == ApiKind.GeminiGenerateContent ? gemini : openai;
             foreach ((string path, Func<SseStream, bool> body) in new (string, Func<SseStream, bool>)[]
             {
                 ("DecodeTap_NewRun, 1 segment", s => DecodeTap(factory, NewExchange(api, route), new ReadOnlySequence<byte>(s.Bytes), s.Frames)),
@@ -67,7 +73,7 @@ public static class AllocationProbe
             }
         }
 
-        TracingProbe.Run(route);
+        TracingProbe.Run(openai);
     }
 
     private static double Measure(Func<bool> body)
@@ -90,6 +96,10 @@ public static class AllocationProbe
         return (double)(GC.GetAllocatedBytesForCurrentThread() - before) / Runs;
     }
 
+    /// <summary>Ended as its API ends: a terminal event, or (Chat without [DONE], Gemini always) a finish reason and then the end.</summary>
+    private static bool Completed(ProxyExchange exchange) =>
+        exchange.Terminal == TerminalKind.Completed || (exchange.Terminal == TerminalKind.None && exchange.Accumulator.FinishedImplicitly);
+
     private static ProxyExchange NewExchange(ApiKind api, ProviderRoute route) =>
         new("req_probe", api, route, ReadOnlyMemory<byte>.Empty, isStreaming: true, DateTimeOffset.UnixEpoch);
 
@@ -106,7 +116,7 @@ public static class AllocationProbe
             }
         }
 
-        return frames == expectedFrames && exchange.Terminal == TerminalKind.Completed && exchange.Usage.Status == UsageStatus.Reported;
+        return frames == expectedFrames && Completed(exchange) && exchange.Usage.Status == UsageStatus.Reported;
     }
 
     private static readonly DiscardPipeWriter Client = new();
@@ -118,7 +128,7 @@ public static class AllocationProbe
         PumpResult result = BenchGraphs.Pump(run, upstream, Client);
         run.Complete();
         upstream.Complete();
-        return result == PumpResult.UpstreamEnded && exchange.Terminal == TerminalKind.Completed
+        return result == PumpResult.UpstreamEnded && Completed(exchange)
             && exchange.Usage.Status == UsageStatus.Reported && Client.Written > before;
     }
 
@@ -131,7 +141,7 @@ public static class AllocationProbe
         run.Complete();
         upstream.Complete();
         client.Complete();
-        return result == PumpResult.UpstreamEnded && exchange.Terminal == TerminalKind.Completed && exchange.Usage.Status == UsageStatus.Reported;
+        return result == PumpResult.UpstreamEnded && Completed(exchange) && exchange.Usage.Status == UsageStatus.Reported;
     }
 
     private static readonly Dictionary<byte[], ReadOnlySequence<byte>> SegmentedCache = new(ReferenceEqualityComparer.Instance);

@@ -55,7 +55,7 @@ public class SseStreamBenchmarks
     private SseFrameDecoder _reusedDecoder = null!;
     private readonly DiscardPipeWriter _client = new();
 
-    [Params(ApiKind.Responses, ApiKind.ChatCompletions)]
+    [Params(ApiKind.Responses, ApiKind.ChatCompletions, ApiKind.GeminiGenerateContent)]
     public ApiKind Api { get; set; }
 
     /// <summary>Text-delta events per stream; Responses adds 8 lifecycle events, Chat 4 chunks.</summary>
@@ -68,9 +68,13 @@ public class SseStreamBenchmarks
         _factory = new ProxyStreamBuilder().Build();
         var router = new ModelRouter(new RoutingOptions
         {
-            Providers = { new ProviderOptions { Name = "openai", Kind = ProviderKind.OpenAI, BaseUrl = "http://127.0.0.1:1/v1" } },
+            Providers =
+            {
+                new ProviderOptions { Name = "openai", Kind = ProviderKind.OpenAI, BaseUrl = "http://127.0.0.1:1/v1" },
+                new ProviderOptions { Name = "gemini", Kind = ProviderKind.Gemini, BaseUrl = "http://127.0.0.1:1" },
+            },
         });
-        if (!router.TryResolve("openai/gpt-4o", out ProviderRoute route, out string error))
+        if (!router.TryResolve(Api == ApiKind.GeminiGenerateContent ? "gemini/gemini-2.5-flash" : "openai/gpt-4o", out ProviderRoute route, out string error))
         {
             throw new InvalidOperationException(error);
         }
@@ -171,7 +175,9 @@ public class SseStreamBenchmarks
     {
         TokenUsage usage = exchange.Usage;
         long output = Deltas + StreamShapes.ReasoningTokens;
-        if (frames != _stream.Frames || exchange.Terminal != TerminalKind.Completed || exchange.ResponseModel != StreamShapes.Model
+        // Gemini streams end without a terminal event: a candidate's finishReason, then the end, is their completion.
+        bool completed = exchange.Terminal == TerminalKind.Completed || (exchange.Terminal == TerminalKind.None && exchange.Accumulator.FinishedImplicitly);
+        if (frames != _stream.Frames || !completed || exchange.ResponseModel != StreamShapes.Model
             || exchange.ResponseId is null || usage.Status != UsageStatus.Reported || usage.InputTokens != StreamShapes.InputTokens
             || usage.CachedInputTokens != StreamShapes.CachedTokens || usage.OutputTokens != output
             || usage.ReasoningTokens != StreamShapes.ReasoningTokens)

@@ -39,7 +39,8 @@ public static class StreamShapes
                 {
                     ApiKind.Responses => Responses(deltas),
                     ApiKind.ChatCompletions => Chat(deltas),
-                    _ => throw new ArgumentOutOfRangeException(nameof(api), api, "Only Responses and Chat Completions streams are modelled."),
+                    ApiKind.GeminiGenerateContent => Gemini(deltas),
+                    _ => throw new ArgumentOutOfRangeException(nameof(api), api, "Only Responses, Chat Completions and Gemini streams are modelled."),
                 };
                 Cache[(api, deltas)] = stream;
             }
@@ -99,6 +100,27 @@ public static class StreamShapes
         Data(sb, head + $$"""[],"usage":{"prompt_tokens":{{InputTokens}},"completion_tokens":{{output}},"total_tokens":{{InputTokens + output}},"prompt_tokens_details":{"cached_tokens":{{CachedTokens}},"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":{{ReasoningTokens}},"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}""" + "}}");
         Data(sb, "[DONE]");
         return new SseStream(Encoding.UTF8.GetBytes(sb.ToString()), deltas + 4, deltas);
+    }
+
+    /// <summary>
+    /// Gemini's <c>streamGenerateContent?alt=sse</c> (docs/protocol-notes.md §G): <paramref name="deltas"/>
+    /// chunks, each with one text part and the <c>usageMetadata</c> so far, the last with <c>finishReason</c>
+    /// and the final counts (candidates = deltas, thoughts = the reasoning tokens); CRLF-framed, no
+    /// terminal event: <paramref name="deltas"/> events.
+    /// </summary>
+    public static SseStream Gemini(int deltas)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < deltas; i++)
+        {
+            bool last = i == deltas - 1;
+            string finish = last ? ",\"finishReason\":\"STOP\"" : "";
+            long candidates = i + 1;
+            string usage = $$"""{"promptTokenCount":{{InputTokens}},"candidatesTokenCount":{{candidates}},"totalTokenCount":{{InputTokens + candidates + ReasoningTokens}},"cachedContentTokenCount":{{CachedTokens}},"promptTokensDetails":[{"modality":"TEXT","tokenCount":{{InputTokens}}}],"thoughtsTokenCount":{{ReasoningTokens}}}""";
+            sb.Append("data: ").Append($$"""{"candidates":[{"content":{"parts":[{"text":"{{StreamVocabulary.Json(Tokens[i % Tokens.Length])}}"}],"role":"model"}{{finish}},"index":0}],"usageMetadata":{{usage}},"modelVersion":"{{Model}}","responseId":"{{ResponseId}}"}""").Append("\r\n\r\n");
+        }
+
+        return new SseStream(Encoding.UTF8.GetBytes(sb.ToString()), deltas, deltas);
     }
 
     private static string ResponseObject(string status, string output, string usage) =>

@@ -21,12 +21,12 @@ internal static class AuthFailure
             context.Request.Method, context.Request.Path.Value, context.Connection.RemoteIpAddress, presented ? "the relay key is not one of this relay's" : "no relay key");
     }
 
-    public const string Message = "Invalid or missing relay key. Send it as 'Authorization: Bearer <key>' (or 'x-api-key' for Anthropic clients).";
+    public const string Message = "Invalid or missing relay key. Send it as 'Authorization: Bearer <key>' (or 'x-api-key' for Anthropic clients, 'x-goog-api-key' for Gemini's).";
 
     public static async Task WriteAsync(HttpContext context, ApiKind api, bool presented)
     {
         Log(context, presented);
-        byte[] body = ErrorBodies.Json(api, api == ApiKind.AnthropicMessages ? "authentication_error" : "invalid_request_error", "invalid_api_key", Message);
+        byte[] body = ErrorBodies.Json(api, api is ApiKind.AnthropicMessages or ApiKind.GeminiGenerateContent ? "authentication_error" : "invalid_request_error", "invalid_api_key", Message);
         await ErrorResponses.WriteAsync(context.Response, StatusCodes.Status401Unauthorized, "invalid_api_key", body, context.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -30,7 +30,7 @@ internal sealed class RelayKeyValidator
 
     private byte[]? AdminDigest { get; }
 
-    /// <summary>The credential a client presented: <c>Authorization: Bearer</c>, else <c>x-api-key</c>, else <c>api-key</c>.</summary>
+    /// <summary>The credential a client presented: <c>Authorization: Bearer</c>, else <c>x-api-key</c>, else <c>api-key</c>, else <c>x-goog-api-key</c>, else (on Gemini's paths) the <c>key</c> query parameter.</summary>
     public static string? PresentedKey(HttpRequest request)
     {
         string? authorization = request.Headers.Authorization;
@@ -46,7 +46,21 @@ internal sealed class RelayKeyValidator
         }
 
         StringValues azureKey = request.Headers["api-key"];
-        return StringValues.IsNullOrEmpty(azureKey) ? null : azureKey.ToString();
+        if (!StringValues.IsNullOrEmpty(azureKey))
+        {
+            return azureKey.ToString();
+        }
+
+        StringValues googleKey = request.Headers["x-goog-api-key"];
+        if (!StringValues.IsNullOrEmpty(googleKey))
+        {
+            return googleKey.ToString();
+        }
+
+        // Gemini's clients may put the key in the query (?key=); on Gemini's paths only, where the
+        // relay takes it out of the query it sends upstream.
+        return request.Path.StartsWithSegments(AkkaProxy.Pipeline.Transport.GeminiPaths.Prefix.TrimEnd('/'), StringComparison.Ordinal)
+            && request.Query["key"] is { Count: > 0 } queryKey && !StringValues.IsNullOrEmpty(queryKey) ? queryKey.ToString() : null;
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ internal static class RelayConfiguration
     public static void BindPipeline(IConfiguration config, ProxyStreamOptions options) =>
         KebabBinder.Bind(config.GetSection($"{Root}:pipeline"), options);
 
-    /// <summary>Reads providers, the model map and the default provider.</summary>
+    /// <summary>Reads providers, the model map and the default provider; a provider with <c>enabled = false</c> is left out with its model-map entries.</summary>
     public static RoutingOptions ReadRouting(IConfiguration config)
     {
         IConfigurationSection routing = config.GetSection($"{Root}:routing");
@@ -35,6 +35,13 @@ internal static class RelayConfiguration
         {
             if (bool.TryParse(section["enabled"], out bool enabled) && !enabled)
             {
+                // A provider switched off takes its model-map entries with it (the host's "gemini-*" = gemini,
+                // say): its models are then unknown, as with no such provider, rather than a start-up error.
+                foreach (string pattern in options.ModelMap.Where(m => m.Value == section.Key).Select(m => m.Key).ToList())
+                {
+                    options.ModelMap.Remove(pattern);
+                }
+
                 continue;
             }
 
@@ -151,6 +158,7 @@ internal static class RelayConfiguration
         "openai-compatible" or "openaicompatible" => ProviderKind.OpenAICompatible,
         "anthropic" => ProviderKind.Anthropic,
         "azure-openai" or "azureopenai" => ProviderKind.AzureOpenAI,
-        _ => throw new InvalidOperationException($"{path}:kind is '{kind}'; use openai, openai-compatible, anthropic or azure-openai."),
+        "gemini" => ProviderKind.Gemini,
+        _ => throw new InvalidOperationException($"{path}:kind is '{kind}'; use openai, openai-compatible, anthropic, azure-openai or gemini."),
     };
 }

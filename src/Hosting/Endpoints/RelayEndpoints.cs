@@ -32,6 +32,8 @@ public static class RelayEndpoints
         app.MapPost(HttpRelay.PathOf(ApiKind.ChatCompletions), context => ForwardAsync(context, ApiKind.ChatCompletions));
         app.MapPost(HttpRelay.PathOf(ApiKind.Responses), context => ForwardAsync(context, ApiKind.Responses));
         app.MapPost(HttpRelay.PathOf(ApiKind.AnthropicMessages), context => ForwardAsync(context, ApiKind.AnthropicMessages));
+        // Gemini: /v1beta/models/{model}:generateContent and :streamGenerateContent, the model possibly with a '/'.
+        app.MapPost(HttpRelay.PathOf(ApiKind.GeminiGenerateContent) + "{**target}", context => ForwardAsync(context, ApiKind.GeminiGenerateContent));
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
     }
 

@@ -91,7 +91,7 @@ internal sealed class RelayMetrics : IBillingSink, IDisposable
         // routed has no provider or model, and an empty value would be a series of its own.
         var tags = new TagList
         {
-            { "gen_ai.operation.name", "chat" }, // the conventions' name for Chat Completions, Responses and Messages alike
+            { "gen_ai.operation.name", TraceNames.Operation(record.Api) },
             { "akkaproxy.api", TraceNames.Api(record.Api) },
         };
         if (!string.IsNullOrEmpty(record.Provider))

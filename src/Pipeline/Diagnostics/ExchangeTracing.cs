@@ -24,7 +24,7 @@ internal static class ExchangeTracing
     /// activity); without one, a child of the client's <c>traceparent</c>, if it sent one. The span
     /// becomes the current activity for the rest of the handler, so its logs carry its trace id.
     /// </summary>
-    public static Activity? StartHttp(ProviderRoute route, IHeaderDictionary requestHeaders)
+    public static Activity? StartHttp(ProviderRoute route, IHeaderDictionary requestHeaders, ApiKind api = ApiKind.ChatCompletions)
     {
         if (!RelayTracing.Source.HasListeners())
         {
@@ -37,7 +37,7 @@ internal static class ExchangeTracing
             parent = client;
         }
 
-        return Start(route, parent);
+        return Start(route, parent, api);
     }
 
     /// <summary>
@@ -53,7 +53,7 @@ internal static class ExchangeTracing
         }
 
         Activity? current = Activity.Current;
-        Activity? span = Start(route, parent);
+        Activity? span = Start(route, parent, ApiKind.Responses);
         Activity.Current = current;
         return span;
     }
@@ -119,12 +119,12 @@ internal static class ExchangeTracing
         span.Stop();
     }
 
-    private static Activity? Start(ProviderRoute route, ActivityContext parent)
+    private static Activity? Start(ProviderRoute route, ActivityContext parent, ApiKind api)
     {
         Provider provider = route.Provider;
         var tags = new TagList
         {
-            { TraceAttributes.OperationName, "chat" },
+            { TraceAttributes.OperationName, TraceNames.Operation(api) },
             { TraceAttributes.ProviderName, TraceNames.Provider(provider) },
             { TraceAttributes.RequestModel, route.UpstreamModel },
             { TraceAttributes.ServerAddress, provider.BaseUri.Host },
@@ -132,7 +132,7 @@ internal static class ExchangeTracing
             { TraceAttributes.Provider, provider.Name },
             { TraceAttributes.RequestedModel, route.RequestedModel },
         };
-        return RelayTracing.Source.StartActivity("chat " + route.UpstreamModel, ActivityKind.Client, parent, tags);
+        return RelayTracing.Source.StartActivity(TraceNames.Operation(api) + " " + route.UpstreamModel, ActivityKind.Client, parent, tags);
     }
 
     private static void SetResponse(Activity span, BillingRecord record)

@@ -22,10 +22,10 @@ public sealed class Provider
             : ApiKeyEnv is null ? null
             : environment(ApiKeyEnv) is { Length: > 0 } key ? key : null;
         Headers = new Dictionary<string, string>(options.Headers, StringComparer.OrdinalIgnoreCase);
-        AcceptsStreamOptions = options.AcceptsStreamOptions && options.Kind != ProviderKind.Anthropic;
+        AcceptsStreamOptions = options.AcceptsStreamOptions && options.Kind is not (ProviderKind.Anthropic or ProviderKind.Gemini);
         AcceptsSlashModels = options.AcceptsSlashModels ?? options.Kind == ProviderKind.OpenAICompatible;
         Models = [.. options.Models];
-        HasWebSocketMode = options.Kind != ProviderKind.Anthropic;
+        HasWebSocketMode = options.Kind is not (ProviderKind.Anthropic or ProviderKind.Gemini);
         Transport = !HasWebSocketMode && options.Transport == UpstreamTransport.WebSocket
             ? throw new ArgumentException($"Provider '{options.Name}' is {KindName(options.Kind)} provider: transport = websocket is for the OpenAI Responses API's WebSocket mode, which it has not; use http.")
             : options.Transport;
@@ -60,7 +60,7 @@ public sealed class Provider
     /// <summary>How streaming Responses requests reach it (see <see cref="UpstreamTransport"/>).</summary>
     public UpstreamTransport Transport { get; }
 
-    /// <summary>Whether it serves the Responses API's WebSocket mode (OpenAI, OpenAI-compatible servers and Azure OpenAI's v1 surface; not Anthropic).</summary>
+    /// <summary>Whether it serves the Responses API's WebSocket mode (OpenAI, OpenAI-compatible servers and Azure OpenAI's v1 surface; not Anthropic or Gemini).</summary>
     public bool HasWebSocketMode { get; }
 
     /// <summary>For Azure OpenAI, the <c>api-version</c> of its deployment URLs; null for the v1 surface and for other kinds.</summary>
@@ -88,6 +88,7 @@ public sealed class Provider
     {
         ProviderKind.Anthropic => "an Anthropic",
         ProviderKind.AzureOpenAI => "an Azure OpenAI",
+        ProviderKind.Gemini => "a Gemini",
         ProviderKind.OpenAI => "an OpenAI",
         _ => "an OpenAI-compatible",
     };

@@ -20,4 +20,7 @@ public enum ProviderKind
     /// surface (<c>wss://…/openai/v1/responses</c>) either way.
     /// </summary>
     AzureOpenAI,
+
+    /// <summary>Google Gemini (the Generative Language API): <c>x-goog-api-key</c>, the model in the URL's path.</summary>
+    Gemini,
 }

@@ -187,6 +187,26 @@ public sealed class HttpRelay
             return;
         }
 
+        RequestBodyInfo bodyInfo = info;
+        if (api == ApiKind.GeminiGenerateContent)
+        {
+            // Gemini names the model and the streaming in the path, not the body.
+            if (!GeminiPaths.TryParse(context.Request.Path.Value, out string pathModel, out bool streaming))
+            {
+                await RejectAsync(context, Rejection(StatusCodes.Status404NotFound, "unsupported_method"), "not_found_error",
+                    $"The relay serves {GeminiPaths.Prefix}{{model}}:{GeminiPaths.Method} and :{GeminiPaths.StreamMethod}; {context.Request.Path} is neither.").ConfigureAwait(false);
+                return;
+            }
+
+            info = info with { Model = pathModel, Stream = streaming };
+            if (streaming && !GeminiPaths.AsksForSse(context.Request.QueryString.Value))
+            {
+                await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "sse_required", info), "invalid_request_error",
+                    $"The relay streams Gemini responses as Server-Sent Events: call :{GeminiPaths.StreamMethod}?alt=sse.").ConfigureAwait(false);
+                return;
+            }
+        }
+
         // 2. Route, build the run, apply the request stages.
         if (!_router.TryResolve(info.Model, out ProviderRoute route, out string routeError))
         {
@@ -194,10 +214,9 @@ public sealed class HttpRelay
             return;
         }
 
-        if (api == ApiKind.AnthropicMessages && route.Provider.Kind == ProviderKind.AzureOpenAI)
+        if (ProviderApis.Refusal(route.Provider, api) is string unsupported)
         {
-            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "unsupported_provider", info, route), "invalid_request_error",
-                $"Provider '{route.Provider.Name}' is an Azure OpenAI provider: it serves Chat Completions and Responses, not Anthropic Messages. Use a model of an Anthropic provider here.").ConfigureAwait(false);
+            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "unsupported_provider", info, route), "invalid_request_error", unsupported).ConfigureAwait(false);
             return;
         }
 
@@ -221,7 +240,7 @@ public sealed class HttpRelay
         }
 
         var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId };
-        exchange.KnowRequestBody(info);
+        exchange.KnowRequestBody(bodyInfo); // the body as read (for Gemini without the path's model)
         // The connection's scope and supervisor, which bills the exchange; a request served without the
         // connection middleware gets a scope of its own, closed once the exchange's end was reported.
         ConnectionScope? shared = ConnectionScopeOf(context);
@@ -320,7 +339,7 @@ public sealed class HttpRelay
         }
 
         // The span starts once the request is ready to go upstream, and ends when it is billed.
-        ExchangeTracing.Attach(exchange, ExchangeTracing.StartHttp(route, context.Request.Headers));
+        ExchangeTracing.Attach(exchange, ExchangeTracing.StartHttp(route, context.Request.Headers, api));
         supervisor.Tell(new ConnectionSupervisor.ExchangeOpened(run));
         ExchangeVerdict outcome;
         try
@@ -570,7 +589,7 @@ public sealed class HttpRelay
 
     private HttpRequestMessage BuildUpstreamRequest(HttpContext context, ProxyExchange exchange)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, UpstreamUris.For(exchange.Provider, exchange.Api, exchange.Route.UpstreamModel, context.Request.QueryString.Value))
+        var request = new HttpRequestMessage(HttpMethod.Post, UpstreamUris.For(exchange.Provider, exchange.Api, exchange.Route.UpstreamModel, context.Request.QueryString.Value, exchange.IsStreaming))
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,

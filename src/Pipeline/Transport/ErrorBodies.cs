@@ -8,7 +8,8 @@ namespace AkkaProxy.Pipeline.Transport;
 /// <summary>
 /// Error bodies and terminal error events in each protocol's own shape, so an unmodified SDK reports
 /// them as errors: OpenAI's <c>{"error":{message,type,param,code}}</c>, Anthropic's
-/// <c>{"type":"error","error":{type,message}}</c>, the Responses <c>error</c> event.
+/// <c>{"type":"error","error":{type,message}}</c>, the Responses <c>error</c> event, Google's
+/// <c>{"error":{code,message,status,details}}</c> for Gemini.
 /// </summary>
 internal static class ErrorBodies
 {
@@ -22,7 +23,11 @@ internal static class ErrorBodies
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
             json.WriteStartObject();
-            if (api == ApiKind.AnthropicMessages)
+            if (api == ApiKind.GeminiGenerateContent)
+            {
+                WriteGoogleError(json, type, code, message);
+            }
+            else if (api == ApiKind.AnthropicMessages)
             {
                 json.WriteString("type", "error");
                 json.WriteStartObject("error");
@@ -52,7 +57,7 @@ internal static class ErrorBodies
         var buffer = new ArrayBufferWriter<byte>(256);
         // The leading line end closes an upstream event left without its blank line, so the error never
         // merges into it; where the stream was already at an event boundary it is an empty line, a no-op in SSE.
-        buffer.Write(api == ApiKind.ChatCompletions ? "\ndata: "u8 : "\nevent: error\ndata: "u8);
+        buffer.Write(api is ApiKind.ChatCompletions or ApiKind.GeminiGenerateContent ? "\ndata: "u8 : "\nevent: error\ndata: "u8);
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
             json.WriteStartObject();
@@ -60,6 +65,9 @@ internal static class ErrorBodies
             {
                 case ApiKind.ChatCompletions:
                     WriteOpenAIError(json, "server_error", code, message);
+                    break;
+                case ApiKind.GeminiGenerateContent:
+                    WriteGoogleError(json, "server_error", code, message);
                     break;
                 case ApiKind.Responses:
                     json.WriteString("type", "error");
@@ -91,6 +99,36 @@ internal static class ErrorBodies
         json.WriteString("type", type);
         json.WriteNull("param");
         json.WriteString("code", code);
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Google's error object: the HTTP status as <c>code</c>, its canonical name as <c>status</c>, and the
+    /// relay's own code as an <c>ErrorInfo</c> reason (domain <c>akkaproxy</c>), as Google's APIs carry theirs.
+    /// </summary>
+    private static void WriteGoogleError(Utf8JsonWriter json, string type, string code, string message)
+    {
+        (int status, string name) = type switch
+        {
+            "invalid_request_error" or "request_too_large" => (400, "INVALID_ARGUMENT"),
+            "authentication_error" => (401, "UNAUTHENTICATED"),
+            "permission_error" => (403, "PERMISSION_DENIED"),
+            "not_found_error" => (404, "NOT_FOUND"),
+            "rate_limit_error" or "requests" or "tokens" or "insufficient_quota" => (429, "RESOURCE_EXHAUSTED"),
+            _ when code == "relay_shutting_down" => (503, "UNAVAILABLE"),
+            _ => (500, "INTERNAL"),
+        };
+        json.WriteStartObject("error");
+        json.WriteNumber("code", status);
+        json.WriteString("message", message);
+        json.WriteString("status", name);
+        json.WriteStartArray("details");
+        json.WriteStartObject();
+        json.WriteString("@type", "type.googleapis.com/google.rpc.ErrorInfo");
+        json.WriteString("reason", code);
+        json.WriteString("domain", "akkaproxy");
+        json.WriteEndObject();
+        json.WriteEndArray();
         json.WriteEndObject();
     }
 

@@ -15,7 +15,7 @@ internal static class HeaderPolicy
         // The relay decodes a compressed request body and sends it plain (RequestDecoding).
         "Content-Encoding",
         // Credentials: the provider's key replaces the client's, and the relay key never leaves.
-        "Authorization", "x-api-key", "api-key", "Cookie",
+        "Authorization", "x-api-key", "api-key", "x-goog-api-key", "Cookie",
         // Tied to the client's own OpenAI account, which the provider key is not.
         "OpenAI-Organization", "OpenAI-Project",
         // The relay asks for identity so the usage tap reads plain bytes.

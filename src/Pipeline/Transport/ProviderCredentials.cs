@@ -30,6 +30,10 @@ internal static class ProviderCredentials
                 headers.TryAddWithoutValidation("anthropic-version", DefaultAnthropicVersion);
             }
         }
+        else if (provider.Kind == ProviderKind.Gemini)
+        {
+            headers.TryAddWithoutValidation("x-goog-api-key", provider.ApiKey);
+        }
         else if (provider.Kind == ProviderKind.AzureOpenAI)
         {
             headers.TryAddWithoutValidation("api-key", provider.ApiKey);

@@ -11,6 +11,7 @@ internal static class UpstreamUris
     {
         ApiKind.ChatCompletions => "/v1/chat/completions",
         ApiKind.Responses => "/v1/responses",
+        ApiKind.GeminiGenerateContent => GeminiPaths.Prefix,
         _ => "/v1/messages",
     };
 
@@ -20,8 +21,15 @@ internal static class UpstreamUris
     /// (<c>/openai/deployments/{model}/chat/completions</c>), Responses at <c>/openai/responses</c>, with
     /// the provider's <c>api-version</c> in place of any the client sent; without one, the v1 surface (<c>/openai/v1/...</c>).
     /// </summary>
-    public static Uri For(Provider provider, ApiKind api, string upstreamModel, string? query)
+    public static Uri For(Provider provider, ApiKind api, string upstreamModel, string? query, bool streaming = false)
     {
+        if (api == ApiKind.GeminiGenerateContent)
+        {
+            // The model in the path; the client's query without a key of its own (the relay's key went in a header).
+            string method = streaming ? GeminiPaths.StreamMethod : GeminiPaths.Method;
+            return provider.BuildUri($"{GeminiPaths.Prefix}{Uri.EscapeDataString(upstreamModel)}:{method}", Without(query, "key"));
+        }
+
         if (provider.Kind != ProviderKind.AzureOpenAI)
         {
             return provider.BuildUri(PathOf(api), query);
@@ -41,13 +49,19 @@ internal static class UpstreamUris
     private static string WithApiVersion(string? query, string apiVersion)
     {
         string version = "api-version=" + Uri.EscapeDataString(apiVersion);
+        string kept = Without(query, "api-version");
+        return kept.Length == 0 ? version : kept + "&" + version;
+    }
+
+    /// <summary>The query without the parameter <paramref name="name"/> (any case), without its '?'.</summary>
+    internal static string Without(string? query, string name)
+    {
         if (string.IsNullOrEmpty(query) || query == "?")
         {
-            return version;
+            return "";
         }
 
-        IEnumerable<string> kept = query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
-            .Where(pair => !pair.StartsWith("api-version=", StringComparison.OrdinalIgnoreCase) && !pair.Equals("api-version", StringComparison.OrdinalIgnoreCase));
-        return string.Join('&', kept.Append(version));
+        return string.Join('&', query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Where(pair => !(pair.Equals(name, StringComparison.OrdinalIgnoreCase) || (pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.OrdinalIgnoreCase)))));
     }
 }

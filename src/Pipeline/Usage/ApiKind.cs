@@ -11,4 +11,10 @@ public enum ApiKind
 
     /// <summary>Anthropic Messages, <c>POST /v1/messages</c>.</summary>
     AnthropicMessages,
+
+    /// <summary>
+    /// Google Gemini's <c>POST /v1beta/models/{model}:generateContent</c> and
+    /// <c>:streamGenerateContent?alt=sse</c>: the model is in the path, the usage in <c>usageMetadata</c>.
+    /// </summary>
+    GeminiGenerateContent,
 }

@@ -257,6 +257,8 @@ internal sealed class JsonEventScanner
                 JsonName.CacheCreationInputTokens => UsageFields.CacheCreation,
                 JsonName.CacheReadInputTokens => UsageFields.CacheRead,
                 JsonName.TotalTokens => UsageFields.Total,
+                JsonName.CachedContentTokenCount => UsageFields.Cached,
+                JsonName.ThoughtsTokenCount => UsageFields.Reasoning,
                 _ => UsageFields.None,
             },
             2 => (Parent(depth), name) switch

@@ -34,4 +34,10 @@ internal enum JsonName : byte
     CacheCreationInputTokens,
     CacheReadInputTokens,
     TotalTokens,
+
+    /// <summary>Gemini's <c>cachedContentTokenCount</c> (in <c>usageMetadata</c>).</summary>
+    CachedContentTokenCount,
+
+    /// <summary>Gemini's <c>thoughtsTokenCount</c> (in <c>usageMetadata</c>).</summary>
+    ThoughtsTokenCount,
 }

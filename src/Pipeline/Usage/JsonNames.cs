@@ -2,7 +2,12 @@ using System.Text.Json;
 
 namespace AkkaProxy.Pipeline.Usage;
 
-/// <summary>Maps a property-name token to <see cref="JsonName"/> by comparing UTF-8 bytes, never building a string.</summary>
+/// <summary>
+/// Maps a property-name token to <see cref="JsonName"/> by comparing UTF-8 bytes, never building a string.
+/// Gemini's names map onto the roles OpenAI's play (<c>usageMetadata</c> is the usage object,
+/// <c>candidates</c> the choices, <c>promptTokenCount</c> the prompt tokens, <c>responseId</c> the id,
+/// <c>modelVersion</c> the model): a document of one API never carries the other's names.
+/// </summary>
 internal static class JsonNames
 {
     private const int MaxKnownLength = 27;
@@ -39,13 +44,23 @@ internal static class JsonNames
         7 when name.SequenceEqual("choices"u8) => JsonName.Choices,
         8 when name.SequenceEqual("response"u8) => JsonName.Response,
         9 when name.SequenceEqual("stream_id"u8) => JsonName.StreamId,
+        10 when name.SequenceEqual("candidates"u8) => JsonName.Choices,
+        10 when name.SequenceEqual("responseId"u8) => JsonName.Id,
         11 when name.SequenceEqual("stop_reason"u8) => JsonName.StopReason,
         12 when name.SequenceEqual("input_tokens"u8) => JsonName.InputTokens,
         12 when name.SequenceEqual("total_tokens"u8) => JsonName.TotalTokens,
+        12 when name.SequenceEqual("finishReason"u8) => JsonName.FinishReason,
+        12 when name.SequenceEqual("modelVersion"u8) => JsonName.Model,
         13 when name.SequenceEqual("finish_reason"u8) => JsonName.FinishReason,
         13 when name.SequenceEqual("prompt_tokens"u8) => JsonName.PromptTokens,
         13 when name.SequenceEqual("output_tokens"u8) => JsonName.OutputTokens,
         13 when name.SequenceEqual("cached_tokens"u8) => JsonName.CachedTokens,
+        13 when name.SequenceEqual("usageMetadata"u8) => JsonName.Usage,
+        15 when name.SequenceEqual("totalTokenCount"u8) => JsonName.TotalTokens,
+        16 when name.SequenceEqual("promptTokenCount"u8) => JsonName.PromptTokens,
+        18 when name.SequenceEqual("thoughtsTokenCount"u8) => JsonName.ThoughtsTokenCount,
+        20 when name.SequenceEqual("candidatesTokenCount"u8) => JsonName.CompletionTokens,
+        23 when name.SequenceEqual("cachedContentTokenCount"u8) => JsonName.CachedContentTokenCount,
         15 when name.SequenceEqual("sequence_number"u8) => JsonName.SequenceNumber,
         16 when name.SequenceEqual("reasoning_tokens"u8) => JsonName.ReasoningTokens,
         17 when name.SequenceEqual("completion_tokens"u8) => JsonName.CompletionTokens,

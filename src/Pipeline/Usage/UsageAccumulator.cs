@@ -53,6 +53,9 @@ internal sealed class UsageAccumulator
             case ApiKind.Responses:
                 ApplyResponses(facts, isWholeBody);
                 break;
+            case ApiKind.GeminiGenerateContent:
+                ApplyGemini(facts, isWholeBody);
+                break;
             default:
                 ApplyAnthropic(facts, isWholeBody);
                 break;
@@ -114,7 +117,7 @@ internal sealed class UsageAccumulator
     }
 
     /// <summary>True when the stream ended in a way its API calls finished, even without an explicit terminal event.</summary>
-    public bool FinishedImplicitly => Api == ApiKind.ChatCompletions && _finishReasonSeen;
+    public bool FinishedImplicitly => (Api is ApiKind.ChatCompletions or ApiKind.GeminiGenerateContent) && _finishReasonSeen;
 
     public TokenUsage Snapshot()
     {
@@ -123,6 +126,19 @@ internal sealed class UsageAccumulator
         if (_totalOnly)
         {
             return new TokenUsage { TotalTokens = c.Total, Status = status };
+        }
+
+        if (Api == ApiKind.GeminiGenerateContent)
+        {
+            // Gemini counts thoughts apart from the candidates; both are output, billed as such.
+            return new TokenUsage
+            {
+                InputTokens = c.Input,
+                CachedInputTokens = c.Cached,
+                OutputTokens = c.Output + c.Reasoning,
+                ReasoningTokens = c.Reasoning,
+                Status = status,
+            };
         }
 
         return Api == ApiKind.AnthropicMessages
@@ -206,6 +222,33 @@ internal sealed class UsageAccumulator
         if (terminal != TerminalKind.None)
         {
             Terminal = terminal;
+        }
+    }
+
+    /// <summary>
+    /// Gemini: every chunk of a stream carries <c>usageMetadata</c> with the counts so far (cumulative:
+    /// the latest replaces); the chunk with a candidate's <c>finishReason</c> carries the final ones, and
+    /// the stream then ends without a terminal event. An <c>error</c> object is a failure.
+    /// </summary>
+    private void ApplyGemini(in EventFacts facts, bool isWholeBody)
+    {
+        _finishReasonSeen |= facts.FinishReasonSeen;
+        if (facts.UsageAt == UsageLocation.Root)
+        {
+            Replace(facts, isWholeBody || _finishReasonSeen ? UsageStatus.Reported : UsageStatus.Partial);
+        }
+        else if (facts.UsageMalformed)
+        {
+            _status = UsageStatus.Unknown;
+        }
+
+        if (facts.HasErrorObject)
+        {
+            Terminal = TerminalKind.Failed;
+        }
+        else if (isWholeBody)
+        {
+            Terminal = TerminalKind.Completed;
         }
     }
 

@@ -131,6 +131,23 @@ public sealed class ReferenceConfigurationTests
         Assert.True(router.TryResolve("ollama/llama3.1:8b", out route, out _));
         Assert.Equal("llama3.1:8b", route.UpstreamModel);
         Assert.EndsWith("11434/v1/chat/completions", route.Provider.BuildUri("/v1/chat/completions").AbsoluteUri, StringComparison.Ordinal);
+        Assert.True(router.TryResolve("gemini-2.5-flash", out route, out _));
+        Assert.Equal(ProviderKind.Gemini, route.Provider.Kind);
+        Assert.Equal("GEMINI_API_KEY", route.Provider.ApiKeyEnv);
+        Assert.Equal("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+            AkkaProxy.Pipeline.Transport.UpstreamUris.For(route.Provider, AkkaProxy.Pipeline.Usage.ApiKind.GeminiGenerateContent, route.UpstreamModel, "?alt=sse&key=relay-key", streaming: true).AbsoluteUri);
+    }
+
+    [Fact]
+    public void ADefaultProviderSwitchedOff_TakesItsModelMapEntriesWithIt()
+    {
+        IConfiguration config = Reference("akkaproxy.routing.providers.gemini.enabled = false");
+        var router = new ModelRouter(RelayConfiguration.ReadRouting(config), _ => null); // no error for "gemini-*" = gemini
+
+        Assert.False(router.TryGetProvider("gemini", out _));
+        Assert.False(router.TryResolve("gemini-2.5-flash", out _, out string error));
+        Assert.False(string.IsNullOrEmpty(error));
+        Assert.True(router.TryResolve("gpt-4o", out _, out _)); // the other entries stay
     }
 
     [Fact]

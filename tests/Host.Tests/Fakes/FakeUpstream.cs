@@ -82,12 +82,20 @@ public sealed class FakeUpstream : IAsyncDisposable
         app.MapPost("/openai/v1/chat/completions", ctx => fake.HandleAsync(ctx, Api.Chat));
         app.MapPost("/openai/v1/responses", ctx => fake.HandleAsync(ctx, Api.Responses));
         app.MapGet("/openai/v1/responses", fake.Socket.HandleAsync);
+        app.MapPost("/v1beta/models/{**target}", ctx => FakeGemini.HandleAsync(ctx, fake));
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First());
         return fake;
     }
 
     public RecordedRequest LastRequest => Requests.Last();
+
+    /// <summary>Records a request an endpoint of the fake's own parsed (see <see cref="FakeGemini"/>).</summary>
+    internal void Record(RecordedRequest request)
+    {
+        Interlocked.Increment(ref _started);
+        Requests.Enqueue(request);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -69,6 +69,7 @@ public sealed class RelayTestHost : IAsyncDisposable
                   nokey { kind = openai, base-url = "{{url}}", api-key-env = "AKKAPROXY_TEST_UNSET_KEY_VAR" }
                   deadend { kind = openai, base-url = "http://127.0.0.1:9/v1", api-key = "x" }
                   ollama { enabled = false }
+                  gemini { enabled = false }
                 }
               }
               pricing {

@@ -1,0 +1,44 @@
+namespace AkkaProxy.Pipeline.Transport;
+
+/// <summary>
+/// Gemini's generate-content paths: <c>/v1beta/models/{model}:generateContent</c> and
+/// <c>:streamGenerateContent</c>, the model (with the relay's provider prefix, which may hold a '/') before the last ':'.
+/// </summary>
+internal static class GeminiPaths
+{
+    public const string Prefix = "/v1beta/models/";
+    public const string Method = "generateContent";
+    public const string StreamMethod = "streamGenerateContent";
+
+    /// <summary>Reads the model and whether the call streams from a request path; false when it is no generate-content path.</summary>
+    public static bool TryParse(string? path, out string model, out bool streaming)
+    {
+        model = "";
+        streaming = false;
+        if (path is null || !path.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        string target = Uri.UnescapeDataString(path[Prefix.Length..]);
+        int colon = target.LastIndexOf(':');
+        if (colon <= 0)
+        {
+            return false;
+        }
+
+        string method = target[(colon + 1)..];
+        if (method != Method && method != StreamMethod)
+        {
+            return false;
+        }
+
+        model = target[..colon];
+        streaming = method == StreamMethod;
+        return true;
+    }
+
+    /// <summary>Whether the query asks for SSE (<c>alt=sse</c>), the only streaming shape the relay reads.</summary>
+    public static bool AsksForSse(string? query) =>
+        !string.IsNullOrEmpty(query) && query.TrimStart('?').Split('&').Any(pair => pair.Equals("alt=sse", StringComparison.OrdinalIgnoreCase));
+}
