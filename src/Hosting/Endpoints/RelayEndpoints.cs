@@ -6,7 +6,7 @@ using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Hosting.Endpoints;
 
-/// <summary>The relay's API (the three model endpoints, the model list, the WebSocket mode) and its health probes (<c>GET /healthz</c>: alive; <c>GET /readyz</c>: ready for requests, 503 with the failing checks otherwise).</summary>
+/// <summary>The relay's API (Chat Completions, Responses, Messages and Gemini's generateContent, the model list, the WebSocket mode) and its health probes (<c>GET /healthz</c>: alive; <c>GET /readyz</c>: ready for requests, 503 with the failing checks otherwise).</summary>
 public static class RelayEndpoints
 {
     /// <summary>

@@ -53,8 +53,9 @@ public sealed class MapAkkaProxyTests : IAsyncLifetime
         Endpoint[] endpoints = [.. _app.Services.GetRequiredService<EndpointDataSource>().Endpoints];
         string[] marked = [.. endpoints.Where(e => e.Metadata.GetMetadata<RelayApiMarker>() is not null).Select(e => e.DisplayName ?? "")];
 
-        Assert.Equal(5, marked.Length); // three model endpoints, the model list, the WebSocket mode
+        Assert.Equal(6, marked.Length); // four model endpoints (Gemini's one route for both methods), the model list, the WebSocket mode
         Assert.Contains(marked, name => name.Contains("/v1/chat/completions", StringComparison.Ordinal));
+        Assert.Contains(marked, name => name.Contains("/v1beta/models/", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/v1/messages", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/v1/models", StringComparison.Ordinal));
         Assert.Equal(2, marked.Count(name => name.Contains("/v1/responses", StringComparison.Ordinal))); // POST and the WebSocket GET
