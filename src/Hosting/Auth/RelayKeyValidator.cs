@@ -59,7 +59,7 @@ internal sealed class RelayKeyValidator
 
         // Gemini's clients may put the key in the query (?key=); on Gemini's paths only, where the
         // relay takes it out of the query it sends upstream.
-        return request.Path.StartsWithSegments(AkkaProxy.Pipeline.Transport.GeminiPaths.Prefix.TrimEnd('/'), StringComparison.Ordinal)
+        return AkkaProxy.Pipeline.Transport.GeminiPaths.PrefixOf(request.Path.Value) is not null
             && request.Query["key"] is { Count: > 0 } queryKey && !StringValues.IsNullOrEmpty(queryKey) ? queryKey.ToString() : null;
     }
 

@@ -2,6 +2,7 @@ using AkkaProxy.Hosting.Health;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using AkkaProxy.Hosting.Auth;
 using AkkaProxy.Pipeline.Supervision;
+using AkkaProxy.Pipeline.Transport;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Hosting.Endpoints;
@@ -34,6 +35,7 @@ public static class RelayEndpoints
         app.MapPost(HttpRelay.PathOf(ApiKind.AnthropicMessages), context => ForwardAsync(context, ApiKind.AnthropicMessages));
         // Gemini: /v1beta/models/{model}:generateContent and :streamGenerateContent, the model possibly with a '/'.
         app.MapPost(HttpRelay.PathOf(ApiKind.GeminiGenerateContent) + "{**target}", context => ForwardAsync(context, ApiKind.GeminiGenerateContent));
+        app.MapPost(GeminiPaths.StablePrefix + "{**target}", context => ForwardAsync(context, ApiKind.GeminiGenerateContent)); // Google's Gen AI SDKs call v1
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
     }
 

@@ -589,7 +589,7 @@ public sealed class HttpRelay
 
     private HttpRequestMessage BuildUpstreamRequest(HttpContext context, ProxyExchange exchange)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, UpstreamUris.For(exchange.Provider, exchange.Api, exchange.Route.UpstreamModel, context.Request.QueryString.Value, exchange.IsStreaming))
+        var request = new HttpRequestMessage(HttpMethod.Post, UpstreamUris.For(exchange.Provider, exchange.Api, exchange.Route.UpstreamModel, context.Request.QueryString.Value, exchange.IsStreaming, context.Request.Path.Value))
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,

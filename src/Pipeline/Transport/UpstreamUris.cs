@@ -21,13 +21,15 @@ internal static class UpstreamUris
     /// (<c>/openai/deployments/{model}/chat/completions</c>), Responses at <c>/openai/responses</c>, with
     /// the provider's <c>api-version</c> in place of any the client sent; without one, the v1 surface (<c>/openai/v1/...</c>).
     /// </summary>
-    public static Uri For(Provider provider, ApiKind api, string upstreamModel, string? query, bool streaming = false)
+    public static Uri For(Provider provider, ApiKind api, string upstreamModel, string? query, bool streaming = false, string? clientPath = null)
     {
         if (api == ApiKind.GeminiGenerateContent)
         {
-            // The model in the path; the client's query without a key of its own (the relay's key went in a header).
+            // The model in the path, under the API version the client called; the client's query without
+            // a key of its own (the relay's key goes in a header).
             string method = streaming ? GeminiPaths.StreamMethod : GeminiPaths.Method;
-            return provider.BuildUri($"{GeminiPaths.Prefix}{Uri.EscapeDataString(upstreamModel)}:{method}", Without(query, "key"));
+            string prefix = GeminiPaths.PrefixOf(clientPath) ?? GeminiPaths.Prefix;
+            return provider.BuildUri($"{prefix}{Uri.EscapeDataString(upstreamModel)}:{method}", Without(query, "key"));
         }
 
         if (provider.Kind != ProviderKind.AzureOpenAI)

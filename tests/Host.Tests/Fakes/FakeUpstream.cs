@@ -83,6 +83,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         app.MapPost("/openai/v1/responses", ctx => fake.HandleAsync(ctx, Api.Responses));
         app.MapGet("/openai/v1/responses", fake.Socket.HandleAsync);
         app.MapPost("/v1beta/models/{**target}", ctx => FakeGemini.HandleAsync(ctx, fake));
+        app.MapPost("/v1/models/{**target}", ctx => FakeGemini.HandleAsync(ctx, fake));
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First());
         return fake;

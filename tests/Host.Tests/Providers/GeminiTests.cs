@@ -64,6 +64,41 @@ public sealed class GeminiTests : RelayTestBase
     }
 
     [Fact]
+    public async Task GooglesGenAiSdk_StreamsAndCalls_ThroughTheRelay_WithTheUsageTheRelayBills()
+    {
+        JsonElement[] lines = await NodeScript.RunAsync("gemini-stream.mjs", new Dictionary<string, string>
+        {
+            ["RELAY_URL"] = Relay.BaseUrl.ToString().TrimEnd('/'),
+            ["RELAY_KEY"] = RelayTestHost.RelayKey,
+            ["MODEL"] = Model,
+        });
+
+        JsonElement stream = Assert.Single(lines, l => l.GetProperty("call").GetString() == "stream");
+        Assert.Equal(FakeUpstream.Deltas.Length, stream.GetProperty("chunks").GetInt32());
+        Assert.Equal(string.Concat(FakeUpstream.Deltas), stream.GetProperty("text").GetString());
+        Assert.Equal(FakeGemini.Thoughts, stream.GetProperty("usage").GetProperty("thoughtsTokenCount").GetInt32());
+        JsonElement json = Assert.Single(lines, l => l.GetProperty("call").GetString() == "json");
+        Assert.Equal(FakeUpstream.Text, json.GetProperty("text").GetString());
+
+        // The SDK's two calls, as the upstream saw them: the upstream model's paths, the provider's key.
+        RecordedRequest[] upstream = [.. Upstream.Requests];
+        // The SDK calls v1; the upstream gets the version the client called.
+        Assert.Equal(["/v1/models/gemini-2.5-flash:streamGenerateContent", "/v1/models/gemini-2.5-flash:generateContent"], upstream.Select(r => r.Path));
+        Assert.All(upstream, r => Assert.Equal(GeminiKey, r.Headers["x-goog-api-key"]));
+
+        await Relay.Billing.WaitForCountAsync(r => r.RequestedModel == Model, 2);
+        await Relay.Billing.DrainAsync();
+        BillingRecord[] records = [.. Relay.Billing.Records.Where(r => r.RequestedModel == Model)];
+        Assert.Equal([true, false], records.Select(r => r.Streaming));
+        Assert.All(records, r =>
+        {
+            Assert.Equal(ExchangeOutcome.Completed, r.Outcome);
+            Assert.Equal(FakeGemini.Prompt, r.Usage.InputTokens);
+            Assert.Equal(FakeGemini.Candidates + FakeGemini.Thoughts, r.Usage.OutputTokens);
+        });
+    }
+
+    [Fact]
     public async Task AJsonCall_IsBilledFromItsUsageMetadata()
     {
         using HttpResponseMessage response = await PostAsync($"/v1beta/models/{Model}:generateContent", Body);
