@@ -55,7 +55,10 @@ internal static class UpstreamUris
         return kept.Length == 0 ? version : kept + "&" + version;
     }
 
-    /// <summary>The query without the parameter <paramref name="name"/> (any case), without its '?'.</summary>
+    /// <summary>
+    /// The query without the parameter <paramref name="name"/>, without its '?'. Names are compared as a
+    /// server reads them: percent-decoded (and '+' as a space), in any case, so <c>%6Bey=</c> and <c>KEY=</c> go too.
+    /// </summary>
     internal static string Without(string? query, string name)
     {
         if (string.IsNullOrEmpty(query) || query == "?")
@@ -64,6 +67,20 @@ internal static class UpstreamUris
         }
 
         return string.Join('&', query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
-            .Where(pair => !(pair.Equals(name, StringComparison.OrdinalIgnoreCase) || (pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.OrdinalIgnoreCase)))));
+            .Where(pair => !string.Equals(DecodedName(pair), name, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    private static string DecodedName(string pair)
+    {
+        int equals = pair.IndexOf('=');
+        string raw = (equals < 0 ? pair : pair[..equals]).Replace('+', ' ');
+        try
+        {
+            return Uri.UnescapeDataString(raw).Trim();
+        }
+        catch (UriFormatException)
+        {
+            return raw;
+        }
     }
 }

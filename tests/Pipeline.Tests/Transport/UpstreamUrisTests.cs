@@ -72,4 +72,19 @@ public sealed class UpstreamUrisTests
         }));
         Assert.Contains("an Anthropic provider", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("?alt=sse&key=relay-secret", "alt=sse")]
+    [InlineData("?KEY=relay-secret&alt=sse", "alt=sse")]
+    [InlineData("?%6Bey=relay-secret&alt=sse", "alt=sse")]
+    [InlineData("?alt=sse&key", "alt=sse")]
+    [InlineData("?alt=sse&keys=1&monkey=2", "alt=sse&keys=1&monkey=2")]
+    public void Gemini_TheKeyParameter_NeverGoesUpstream_HoweverItIsSpelled(string query, string expected)
+    {
+        var router = new ModelRouter(new RoutingOptions { Providers = { new ProviderOptions { Name = "g", Kind = ProviderKind.Gemini, BaseUrl = "https://generativelanguage.googleapis.com" } } });
+        router.TryGetProvider("g", out Provider gemini);
+        Uri uri = UpstreamUris.For(gemini, ApiKind.GeminiGenerateContent, "gemini-2.5-flash", query, streaming: true, clientPath: "/v1/models/g/gemini-2.5-flash:streamGenerateContent");
+        Assert.Equal("https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:streamGenerateContent?" + expected, uri.AbsoluteUri);
+        Assert.DoesNotContain("relay-secret", uri.AbsoluteUri, StringComparison.Ordinal);
+    }
 }
