@@ -601,6 +601,11 @@ public sealed class HttpRelay
             : new MediaTypeHeaderValue("application/json");
         request.Headers.AcceptEncoding.Clear();
         request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
+        if (exchange.Api == ApiKind.GeminiGenerateContent)
+        {
+            request.Headers.Remove(GeminiPaths.FieldMaskHeader); // a field mask could leave the usage out of the response
+        }
+
         ProviderCredentials.Apply(exchange.Provider, request.Headers);
         TracePropagation.Inject(exchange.Activity, request.Headers);
         return request;
@@ -755,7 +760,7 @@ public sealed class HttpRelay
 
         try
         {
-            await ErrorResponses.WriteAsync(context.Response, status, code, ErrorBodies.Json(api, type, code, message), context.RequestAborted).ConfigureAwait(false);
+            await ErrorResponses.WriteAsync(context.Response, status, code, ErrorBodies.Json(api, type, code, message, status), context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {

@@ -17,7 +17,12 @@ internal static class ErrorBodies
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>A JSON error body for an HTTP response.</summary>
-    public static byte[] Json(ApiKind api, string type, string code, string message)
+    /// <param name="api">The API whose shape the body takes.</param>
+    /// <param name="type">OpenAI's error type (mapped to Anthropic's and Google's).</param>
+    /// <param name="code">The relay's stable code.</param>
+    /// <param name="message">What happened and what to do.</param>
+    /// <param name="status">The HTTP status sent with it: Google's body carries it (and its canonical name); without it, the one the type implies.</param>
+    public static byte[] Json(ApiKind api, string type, string code, string message, int? status = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
@@ -25,7 +30,7 @@ internal static class ErrorBodies
             json.WriteStartObject();
             if (api == ApiKind.GeminiGenerateContent)
             {
-                WriteGoogleError(json, type, code, message);
+                WriteGoogleError(json, type, code, message, status);
             }
             else if (api == ApiKind.AnthropicMessages)
             {
@@ -67,7 +72,7 @@ internal static class ErrorBodies
                     WriteOpenAIError(json, "server_error", code, message);
                     break;
                 case ApiKind.GeminiGenerateContent:
-                    WriteGoogleError(json, "server_error", code, message);
+                    WriteGoogleError(json, "server_error", code, message, null);
                     break;
                 case ApiKind.Responses:
                     json.WriteString("type", "error");
@@ -106,17 +111,32 @@ internal static class ErrorBodies
     /// Google's error object: the HTTP status as <c>code</c>, its canonical name as <c>status</c>, and the
     /// relay's own code as an <c>ErrorInfo</c> reason (domain <c>akkaproxy</c>), as Google's APIs carry theirs.
     /// </summary>
-    private static void WriteGoogleError(Utf8JsonWriter json, string type, string code, string message)
+    private static void WriteGoogleError(Utf8JsonWriter json, string type, string code, string message, int? httpStatus)
     {
-        (int status, string name) = type switch
+        int status = httpStatus ?? type switch
         {
-            "invalid_request_error" or "request_too_large" => (400, "INVALID_ARGUMENT"),
-            "authentication_error" => (401, "UNAUTHENTICATED"),
-            "permission_error" => (403, "PERMISSION_DENIED"),
-            "not_found_error" => (404, "NOT_FOUND"),
-            "rate_limit_error" or "requests" or "tokens" or "insufficient_quota" => (429, "RESOURCE_EXHAUSTED"),
-            _ when code == "relay_shutting_down" => (503, "UNAVAILABLE"),
-            _ => (500, "INTERNAL"),
+            "invalid_request_error" or "request_too_large" => 400,
+            "authentication_error" => 401,
+            "permission_error" => 403,
+            "not_found_error" => 404,
+            "rate_limit_error" or "requests" or "tokens" or "insufficient_quota" => 429,
+            _ when code == "relay_shutting_down" => 503,
+            _ => 500,
+        };
+        string name = status switch
+        {
+            400 or 413 or 415 => "INVALID_ARGUMENT",
+            401 => "UNAUTHENTICATED",
+            403 => "PERMISSION_DENIED",
+            404 => "NOT_FOUND",
+            409 => "ABORTED",
+            429 => "RESOURCE_EXHAUSTED",
+            499 => "CANCELLED",
+            501 => "UNIMPLEMENTED",
+            503 => "UNAVAILABLE",
+            504 => "DEADLINE_EXCEEDED",
+            _ when status is >= 400 and < 500 => "FAILED_PRECONDITION",
+            _ => "INTERNAL",
         };
         json.WriteStartObject("error");
         json.WriteNumber("code", status);

@@ -25,11 +25,13 @@ internal static class UpstreamUris
     {
         if (api == ApiKind.GeminiGenerateContent)
         {
-            // The model in the path, under the API version the client called; the client's query without
-            // a key of its own (the relay's key goes in a header).
+            // The model in the path, under the API version the client called. The query is the relay's own,
+            // not the client's: alt=sse for a stream, nothing else. Google's system parameters could
+            // otherwise leave the usage out of the response (fields, $fields), change its format ($alt)
+            // or carry a key (key, $key).
             string method = streaming ? GeminiPaths.StreamMethod : GeminiPaths.Method;
             string prefix = GeminiPaths.PrefixOf(clientPath) ?? GeminiPaths.Prefix;
-            return provider.BuildUri($"{prefix}{Uri.EscapeDataString(upstreamModel)}:{method}", Without(query, "key"));
+            return provider.BuildUri($"{prefix}{Uri.EscapeDataString(upstreamModel)}:{method}", streaming ? "alt=sse" : null);
         }
 
         if (provider.Kind != ProviderKind.AzureOpenAI)

@@ -224,6 +224,12 @@ internal sealed class JsonEventScanner
                 Facts.StopReasonSeen = true;
                 return;
             }
+
+            if (parent == JsonName.PromptFeedback && name == JsonName.BlockReason && isString)
+            {
+                Facts.FinishReasonSeen = true; // Gemini blocked the prompt: this chunk is the whole answer
+                return;
+            }
         }
 
         if (depth == 3 && name == JsonName.FinishReason && isString && Parent(3) == JsonName.ArrayItem && Parent(2) == JsonName.Choices)
@@ -259,6 +265,7 @@ internal sealed class JsonEventScanner
                 JsonName.TotalTokens => UsageFields.Total,
                 JsonName.CachedContentTokenCount => UsageFields.Cached,
                 JsonName.ThoughtsTokenCount => UsageFields.Reasoning,
+                JsonName.ToolUsePromptTokenCount => UsageFields.ToolUsePrompt,
                 _ => UsageFields.None,
             },
             2 => (Parent(depth), name) switch

@@ -40,4 +40,13 @@ internal enum JsonName : byte
 
     /// <summary>Gemini's <c>thoughtsTokenCount</c> (in <c>usageMetadata</c>).</summary>
     ThoughtsTokenCount,
+
+    /// <summary>Gemini's <c>toolUsePromptTokenCount</c> (in <c>usageMetadata</c>): input from tools (search, code execution), billed as input.</summary>
+    ToolUsePromptTokenCount,
+
+    /// <summary>Gemini's <c>promptFeedback</c>, whose <c>blockReason</c> ends a response blocked at its prompt.</summary>
+    PromptFeedback,
+
+    /// <summary>Gemini's <c>promptFeedback.blockReason</c>.</summary>
+    BlockReason,
 }

@@ -130,10 +130,10 @@ internal sealed class UsageAccumulator
 
         if (Api == ApiKind.GeminiGenerateContent)
         {
-            // Gemini counts thoughts apart from the candidates; both are output, billed as such.
+            // Gemini counts thoughts apart from the candidates, both output; and tools' input apart from the prompt.
             return new TokenUsage
             {
-                InputTokens = c.Input,
+                InputTokens = c.Input + c.ToolUsePrompt,
                 CachedInputTokens = c.Cached,
                 OutputTokens = c.Output + c.Reasoning,
                 ReasoningTokens = c.Reasoning,

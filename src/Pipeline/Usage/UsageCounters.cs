@@ -11,6 +11,7 @@ internal struct UsageCounters
     public long CacheCreation;
     public long CacheRead;
     public long Total;
+    public long ToolUsePrompt;
     public UsageFields Present;
 
     public readonly bool Has(UsageFields field) => (Present & field) != 0;
@@ -28,13 +29,14 @@ internal struct UsageCounters
             case UsageFields.CacheCreation: CacheCreation = value; break;
             case UsageFields.CacheRead: CacheRead = value; break;
             case UsageFields.Total: Total = value; break;
+            case UsageFields.ToolUsePrompt: ToolUsePrompt = value; break;
         }
     }
 }
 
 /// <summary>Which counters a usage object carried.</summary>
 [Flags]
-internal enum UsageFields : byte
+internal enum UsageFields : ushort
 {
     None = 0,
     Input = 1,
@@ -45,4 +47,5 @@ internal enum UsageFields : byte
     CacheCreation = 32,
     CacheRead = 64,
     Total = 128,
+    ToolUsePrompt = 256,
 }

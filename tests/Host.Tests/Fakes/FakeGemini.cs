@@ -9,7 +9,8 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// <c>GenerateContentResponse</c> separated by CRLF blank lines, each with the <c>usageMetadata</c> so far,
 /// the last with <c>finishReason</c> and the final counts; errors as <c>{"error":{code,message,status}}</c>.
 /// The model picks the behaviour: normal by default; <c>status-NNN</c> answers that error;
-/// <c>gem-cut</c> stops the stream after its first chunk (no finishing chunk).
+/// <c>gem-cut</c> stops the stream after its first chunk (no finishing chunk); <c>gem-blocked</c> answers as
+/// Gemini does a prompt it blocks (one chunk with <c>promptFeedback.blockReason</c>, no candidate).
 /// </summary>
 public static class FakeGemini
 {
@@ -46,6 +47,13 @@ public static class FakeGemini
         }
 
         ctx.Response.ContentType = "text/event-stream";
+        if (model == "gem-blocked")
+        {
+            // A prompt Gemini blocks: one chunk, its feedback and usage, no candidate.
+            await ctx.Response.WriteAsync($$$"""data: {"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":{{{Prompt}}},"totalTokenCount":{{{Prompt}}}},"modelVersion":"{{{model}}}","responseId":"{{{ResponseId}}}"}""" + "\r\n\r\n");
+            return;
+        }
+
         string[] deltas = FakeUpstream.Deltas;
         for (int i = 0; i < deltas.Length; i++)
         {

@@ -116,18 +116,22 @@ public sealed class GeminiTests : RelayTestBase
     }
 
     [Fact]
-    public async Task TheRelayKey_InTheKeyQueryParameter_IsAccepted_AndNeverSentUpstream()
+    public async Task TheRelayKey_InTheKeyQueryParameter_IsAccepted_AndNeverSentUpstream_NorAnyParameterThatCouldHideTheUsage()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1beta/models/{Model}:streamGenerateContent?alt=sse&key={RelayTestHost.RelayKey}")
+        // fields / $fields and the field mask header could leave usageMetadata out; $alt could change the format.
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1beta/models/{Model}:streamGenerateContent?alt=sse&key={RelayTestHost.RelayKey}&fields=candidates&%24alt=json")
         {
             Content = new StringContent(Body, Encoding.UTF8, "application/json"),
         };
+        request.Headers.Add("X-Goog-FieldMask", "candidates");
         using HttpResponseMessage response = await Relay.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await response.Content.ReadAsByteArrayAsync();
         Assert.Equal("?alt=sse", Upstream.LastRequest.Query);
+        Assert.False(Upstream.LastRequest.Headers.ContainsKey("X-Goog-FieldMask"));
         Assert.Equal(GeminiKey, Upstream.LastRequest.Headers["x-goog-api-key"]);
-        await Relay.Billing.SingleForAsync(Model);
+        BillingRecord record = await Relay.Billing.SingleForAsync(Model);
+        Assert.Equal(UsageStatus.Reported, record.Usage.Status);
     }
 
     [Fact]
@@ -140,6 +144,21 @@ public sealed class GeminiTests : RelayTestBase
         Assert.Equal(UsageStatus.Partial, record.Usage.Status);
         Assert.Equal(FakeGemini.Prompt, record.Usage.InputTokens);
         Assert.Equal(FakeGemini.UsageAt(1, final: false).Candidates + FakeGemini.Thoughts, record.Usage.OutputTokens);
+    }
+
+    [Fact]
+    public async Task APromptGeminiBlocks_IsRelayedAsItCame_AndBilledCompleted_WithItsPromptTokens()
+    {
+        using HttpResponseMessage response = await PostAsync("/v1beta/models/gemini/gem-blocked:streamGenerateContent?alt=sse", Body);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"blockReason\":\"SAFETY\"", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"error\"", body, StringComparison.Ordinal); // no truncation error appended
+        BillingRecord record = await Relay.Billing.SingleForAsync("gemini/gem-blocked");
+        Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
+        Assert.Equal(UsageStatus.Reported, record.Usage.Status);
+        Assert.Equal(FakeGemini.Prompt, record.Usage.InputTokens);
+        Assert.Equal(0, record.Usage.OutputTokens);
     }
 
     [Fact]

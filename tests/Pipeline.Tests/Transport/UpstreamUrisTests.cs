@@ -78,13 +78,20 @@ public sealed class UpstreamUrisTests
     [InlineData("?KEY=relay-secret&alt=sse", "alt=sse")]
     [InlineData("?%6Bey=relay-secret&alt=sse", "alt=sse")]
     [InlineData("?alt=sse&key", "alt=sse")]
-    [InlineData("?alt=sse&keys=1&monkey=2", "alt=sse&keys=1&monkey=2")]
-    public void Gemini_TheKeyParameter_NeverGoesUpstream_HoweverItIsSpelled(string query, string expected)
+    [InlineData("?%24key=relay-secret&alt=sse", "alt=sse")]
+    [InlineData("?alt=sse&keys=1&fields=candidates&%24fields=x&%24alt=json", "alt=sse")]
+    public void Gemini_TheUpstreamQuery_IsTheRelaysOwn_NoKeyNorSystemParameterOfTheClients(string query, string expected)
     {
         var router = new ModelRouter(new RoutingOptions { Providers = { new ProviderOptions { Name = "g", Kind = ProviderKind.Gemini, BaseUrl = "https://generativelanguage.googleapis.com" } } });
         router.TryGetProvider("g", out Provider gemini);
         Uri uri = UpstreamUris.For(gemini, ApiKind.GeminiGenerateContent, "gemini-2.5-flash", query, streaming: true, clientPath: "/v1/models/g/gemini-2.5-flash:streamGenerateContent");
         Assert.Equal("https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:streamGenerateContent?" + expected, uri.AbsoluteUri);
         Assert.DoesNotContain("relay-secret", uri.AbsoluteUri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheApiVersion_ReplacesTheClients_HoweverItIsSpelled()
+    {
+        Assert.Equal("trace=1&api-version=2024-10-21", UpstreamUris.Without("?API-Version=1&trace=1&api%2Dversion=2", "api-version") + "&api-version=2024-10-21");
     }
 }

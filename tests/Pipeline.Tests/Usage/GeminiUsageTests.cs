@@ -61,6 +61,24 @@ public sealed class GeminiUsageTests
     }
 
     [Fact]
+    public void APromptBlockedByGemini_EndsTheResponse_WithItsPromptTokensReported()
+    {
+        UsageAccumulator accumulator = Apply("""{"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[]},"usageMetadata":{"promptTokenCount":57,"totalTokenCount":57},"modelVersion":"gemini-2.5-flash","responseId":"r2"}""");
+        Assert.True(accumulator.FinishedImplicitly); // no candidate, no finishReason: the block is the answer, not a cut stream
+        Assert.Equal(UsageStatus.Reported, accumulator.Snapshot().Status);
+        Assert.Equal(57, accumulator.Snapshot().InputTokens);
+        Assert.Equal(0, accumulator.Snapshot().OutputTokens);
+    }
+
+    [Fact]
+    public void ToolUsePromptTokens_AreInput()
+    {
+        TokenUsage usage = Apply(Final.Replace("\"thoughtsTokenCount\":64", "\"thoughtsTokenCount\":64,\"toolUsePromptTokenCount\":90", StringComparison.Ordinal)).Snapshot();
+        Assert.Equal(412 + 90, usage.InputTokens);
+        Assert.Equal(38 + 64, usage.OutputTokens);
+    }
+
+    [Fact]
     public void AWholeBody_IsCompleted_AndAnErrorObject_Failed()
     {
         var accumulator = new UsageAccumulator(ApiKind.GeminiGenerateContent);
