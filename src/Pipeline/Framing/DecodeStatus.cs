@@ -11,4 +11,7 @@ internal enum DecodeStatus
 
     /// <summary>The frame being read is larger than the configured maximum.</summary>
     FrameTooLarge,
+
+    /// <summary>The bytes cannot be a frame (a binary framing's checksum or lengths fail): the stream cannot be read on.</summary>
+    Corrupt,
 }
