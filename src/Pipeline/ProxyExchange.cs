@@ -135,6 +135,12 @@ public sealed class ProxyExchange
     /// </summary>
     internal bool Billed { get; set; }
 
+    /// <summary>
+    /// Whether the client named the model in the URL, not the body (an Azure OpenAI client's
+    /// <c>/openai/deployments/{deployment}/...</c>): the model rewrite puts the upstream model into the body.
+    /// </summary>
+    internal bool ModelFromPath { get; set; }
+
     /// <summary>The exchange's request on the request side of its connection's graph, while it is there.</summary>
     internal RequestBinding? Request { get; set; }
 

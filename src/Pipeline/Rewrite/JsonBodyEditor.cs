@@ -22,6 +22,15 @@ internal static class JsonBodyEditor
         return Splice(body, info.ModelToken, encoded);
     }
 
+    /// <summary>Returns <paramref name="body"/> with a <c>model</c> member added first (it had none), keeping every other byte.</summary>
+    public static byte[] InsertModel(ReadOnlySpan<byte> body, RequestBodyInfo info, string model)
+    {
+        byte[] encoded = EncodeString(model);
+        byte[] member = [.. "\"model\":"u8, .. encoded, .. (info.RootIsEmpty ? ""u8 : ","u8)];
+        int at = info.RootStart + 1;
+        return Splice(body, new Range(at, at), member);
+    }
+
     /// <summary>Returns the body with <c>stream_options.include_usage</c> set to true, keeping every other byte.</summary>
     public static byte[] EnsureIncludeUsage(ReadOnlySpan<byte> body, RequestBodyInfo info)
     {

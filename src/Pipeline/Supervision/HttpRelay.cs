@@ -207,6 +207,21 @@ public sealed class HttpRelay
             }
         }
 
+        bool modelFromPath = false;
+        if (api == ApiKind.ChatCompletions && context.Request.Path.StartsWithSegments(AzurePaths.DeploymentsPrefix.TrimEnd('/'), StringComparison.Ordinal))
+        {
+            // An Azure OpenAI client: the deployment in the URL is the model (routed as any other, prefix and all).
+            if (!AzurePaths.TryParseDeployment(context.Request.Path.Value, out string deployment))
+            {
+                await RejectAsync(context, Rejection(StatusCodes.Status404NotFound, "unsupported_method"), "not_found_error",
+                    $"The relay serves {AzurePaths.DeploymentsPrefix}{{deployment}}{AzurePaths.ChatSuffix} of Azure's deployment URLs; {context.Request.Path} is not it.").ConfigureAwait(false);
+                return;
+            }
+
+            info = info with { Model = deployment };
+            modelFromPath = true;
+        }
+
         // 2. Route, build the run, apply the request stages.
         if (!_router.TryResolve(info.Model, out ProviderRoute route, out string routeError))
         {
@@ -239,7 +254,7 @@ public sealed class HttpRelay
             return;
         }
 
-        var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId };
+        var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId, ModelFromPath = modelFromPath };
         exchange.KnowRequestBody(bodyInfo); // the body as read (for Gemini without the path's model)
         // The connection's scope and supervisor, which bills the exchange; a request served without the
         // connection middleware gets a scope of its own, closed once the exchange's end was reported.

@@ -36,7 +36,8 @@ internal static class UpstreamUris
 
         if (provider.Kind != ProviderKind.AzureOpenAI)
         {
-            return provider.BuildUri(PathOf(api), query);
+            // An Azure client's api-version is for Azure: another provider gets the query without it.
+            return provider.BuildUri(PathOf(api), AzurePaths.IsAzureShaped(clientPath) ? Without(query, "api-version") : query);
         }
 
         if (provider.ApiVersion is null)

@@ -53,7 +53,10 @@ public sealed class MapAkkaProxyTests : IAsyncLifetime
         Endpoint[] endpoints = [.. _app.Services.GetRequiredService<EndpointDataSource>().Endpoints];
         string[] marked = [.. endpoints.Where(e => e.Metadata.GetMetadata<RelayApiMarker>() is not null).Select(e => e.DisplayName ?? "")];
 
-        Assert.Equal(7, marked.Length); // Chat, Responses, Messages, Gemini's v1beta and v1 (each for both methods), the model list, the WebSocket mode
+        // Chat, Responses, Messages, Gemini's v1beta and v1 (each for both methods), Azure's deployment
+        // form and its three v1 and Responses paths, the model list, the WebSocket mode.
+        Assert.Equal(11, marked.Length);
+        Assert.Contains(marked, name => name.Contains("/openai/deployments/", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/v1/chat/completions", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/v1beta/models/", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/v1/messages", StringComparison.Ordinal));

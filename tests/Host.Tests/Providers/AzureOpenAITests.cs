@@ -128,6 +128,62 @@ public sealed class AzureOpenAITests : RelayTestBase
         Assert.Equal(FakeResponsesSocket.Usage(1).Output, turn.Usage.OutputTokens);
     }
 
+    [Theory]
+    [InlineData("azure/gpt-4o", "/openai/deployments/gpt-4o/chat/completions", "?api-version=2024-10-21")] // the relay's Azure provider
+    [InlineData("openai/gpt-4o", "/v1/chat/completions", "")] // any other: the client's api-version stays behind
+    public async Task TheAzureSdkClient_PointedAtTheRelay_StreamsAChat_ToWhicheverProviderItsDeploymentNames(string deployment, string upstreamPath, string upstreamQuery)
+    {
+        JsonElement line = Assert.Single(await NodeScript.RunAsync("azure-chat.mjs", new Dictionary<string, string>
+        {
+            ["RELAY_URL"] = Relay.BaseUrl.ToString().TrimEnd('/'),
+            ["RELAY_KEY"] = RelayTestHost.RelayKey,
+            ["DEPLOYMENT"] = deployment,
+        }));
+        Assert.Equal(FakeUpstream.Text, line.GetProperty("text").GetString());
+        Assert.Equal(FakeStreams.ChatPrompt, line.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+
+        RecordedRequest upstream = Upstream.LastRequest;
+        Assert.Equal(upstreamPath, upstream.Path);
+        Assert.Equal(upstreamQuery, upstream.Query);
+        using (JsonDocument sent = JsonDocument.Parse(upstream.Body))
+        {
+            Assert.Equal("gpt-4o", sent.RootElement.GetProperty("model").GetString()); // the upstream model, in the body
+        }
+
+        Assert.DoesNotContain(RelayTestHost.RelayKey, string.Join("\n", upstream.Headers.Values), StringComparison.Ordinal);
+        BillingRecord record = await Relay.Billing.SingleForAsync(deployment);
+        Assert.Equal(ExchangeOutcome.Completed, record.Outcome);
+        Assert.Equal(FakeStreams.ChatPrompt, record.Usage.InputTokens);
+    }
+
+    [Fact]
+    public async Task ADeploymentPath_WithoutAModelInItsBody_GetsTheUpstreamModelAdded()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/openai%2Fgpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", RelayTestHost.RelayKey);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await response.Content.ReadAsStringAsync();
+        Assert.Equal("""{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}""", Upstream.LastRequest.BodyText);
+        await Relay.Billing.SingleForAsync("openai/gpt-4o");
+    }
+
+    [Fact]
+    public async Task ADeploymentPathOtherThanChat_IsRefused_AndNothingGoesUpstream()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/embeddings?api-version=2024-10-21")
+        {
+            Content = new StringContent("""{"input":"hi"}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", RelayTestHost.RelayKey);
+        using HttpResponseMessage response = await Relay.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Empty(Upstream.Requests);
+    }
+
     private Task<HttpResponseMessage> PostAsync(string path, string json)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
