@@ -61,7 +61,7 @@ public sealed class MapAkkaProxyTests : IAsyncLifetime
         Assert.Contains(marked, name => name.Contains("/v1beta/models/", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/v1/messages", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/v1/models", StringComparison.Ordinal));
-        Assert.Equal(2, marked.Count(name => name.Contains("/v1/responses", StringComparison.Ordinal))); // POST and the WebSocket GET
+        Assert.Equal(2, marked.Count(name => name.EndsWith(" /v1/responses", StringComparison.Ordinal))); // POST and the WebSocket GET
         Assert.DoesNotContain(marked, name => name.Contains("healthz", StringComparison.Ordinal) || name.Contains("readyz", StringComparison.Ordinal));
     }
 
