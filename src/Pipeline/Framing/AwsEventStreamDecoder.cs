@@ -184,11 +184,11 @@ internal sealed class AwsEventStreamDecoder
             reader.Advance(valueLength);
             if (type == 7)
             {
-                if (NameIs(name, ":message-type"u8))
+                if (ByteSequences.IsExactly(name, ":message-type"u8))
                 {
                     messageType = value;
                 }
-                else if (NameIs(name, ":event-type"u8) || NameIs(name, ":exception-type"u8))
+                else if (ByteSequences.IsExactly(name, ":event-type"u8) || ByteSequences.IsExactly(name, ":exception-type"u8))
                 {
                     eventType = value;
                 }
@@ -196,22 +196,5 @@ internal sealed class AwsEventStreamDecoder
         }
 
         return true;
-    }
-
-    private static bool NameIs(in ReadOnlySequence<byte> name, ReadOnlySpan<byte> expected)
-    {
-        if (name.Length != expected.Length)
-        {
-            return false;
-        }
-
-        if (name.IsSingleSegment)
-        {
-            return name.FirstSpan.SequenceEqual(expected);
-        }
-
-        Span<byte> copy = stackalloc byte[expected.Length];
-        name.CopyTo(copy);
-        return copy.SequenceEqual(expected);
     }
 }

@@ -155,11 +155,11 @@ internal sealed class SseFrameDecoder
         }
 
         ReadOnlySequence<byte> name = line.Slice(0, nameLength);
-        if (Is(name, "data"u8))
+        if (ByteSequences.IsExactly(name, "data"u8))
         {
             AddData(buffer, start + valueStart, length - valueStart);
         }
-        else if (Is(name, "event"u8))
+        else if (ByteSequences.IsExactly(name, "event"u8))
         {
             _eventNameStart = start + valueStart;
             _eventNameLength = length - valueStart;
@@ -195,23 +195,5 @@ internal sealed class SseFrameDecoder
         {
             _joined!.Write(segment.Span);
         }
-    }
-
-    private static bool Is(in ReadOnlySequence<byte> name, ReadOnlySpan<byte> expected)
-    {
-        if (name.Length != expected.Length)
-        {
-            return false;
-        }
-
-        if (name.IsSingleSegment)
-        {
-            return name.FirstSpan.SequenceEqual(expected);
-        }
-
-        // A field name split across segments: copy it to the stack (expected is a short field name), not to a new array per event.
-        Span<byte> copy = stackalloc byte[expected.Length];
-        name.CopyTo(copy);
-        return copy.SequenceEqual(expected);
     }
 }

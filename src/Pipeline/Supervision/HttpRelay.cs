@@ -616,11 +616,6 @@ public sealed class HttpRelay
             : new MediaTypeHeaderValue("application/json");
         request.Headers.AcceptEncoding.Clear();
         request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
-        if (exchange.Api == ApiKind.GeminiGenerateContent)
-        {
-            request.Headers.Remove(GeminiPaths.FieldMaskHeader); // a field mask could leave the usage out of the response
-        }
-
         ProviderCredentials.Apply(exchange.Provider, request.Headers);
         TracePropagation.Inject(exchange.Activity, request.Headers);
         return request;

@@ -14,9 +14,6 @@ internal static class GeminiPaths
     public const string Method = "generateContent";
     public const string StreamMethod = "streamGenerateContent";
 
-    /// <summary>Google's response field mask header, which the relay does not forward (it could drop <c>usageMetadata</c>).</summary>
-    public const string FieldMaskHeader = "X-Goog-FieldMask";
-
     /// <summary>Reads the model and whether the call streams from a request path; false when it is no generate-content path.</summary>
     public static bool TryParse(string? path, out string model, out bool streaming)
     {

@@ -20,6 +20,8 @@ internal static class HeaderPolicy
         "OpenAI-Organization", "OpenAI-Project",
         // The relay asks for identity so the usage tap reads plain bytes.
         "Accept-Encoding",
+        // Google's response field mask could leave usageMetadata out of the response: an unbillable call.
+        "X-Goog-FieldMask",
         "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol", "Sec-WebSocket-Accept",
     };
 
