@@ -51,7 +51,7 @@ internal sealed class RelayStartupCheck(IServiceProvider services, IConfiguratio
 
         foreach (Provider provider in router.Providers.Where(p => p.IsMissingKey))
         {
-            logger.LogWarning("Provider {Provider} has no API key: set {Variable}. Requests routed to it get an error.", provider.Name, provider.ApiKeyEnv);
+            logger.LogWarning("Provider {Provider} has no API key: set {Variable}. Requests routed to it get an error.", provider.Name, provider.MissingKeyHint);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
 using AkkaProxy.Pipeline.Streams;
@@ -140,6 +141,9 @@ public sealed class ProxyExchange
     /// <c>/openai/deployments/{deployment}/...</c>): the model rewrite puts the upstream model into the body.
     /// </summary>
     internal bool ModelFromPath { get; set; }
+
+    /// <summary>Why a binary event stream (Bedrock's) could not be read on, once it ended as <see cref="PumpResult.UpstreamCorrupt"/>.</summary>
+    internal EventStreamError StreamError { get; set; }
 
     /// <summary>The exchange's request on the request side of its connection's graph, while it is there.</summary>
     internal RequestBinding? Request { get; set; }

@@ -45,7 +45,7 @@ public sealed class ProxyStreamFactory
     /// the upstream.
     /// </summary>
     /// <param name="run">The exchange's run.</param>
-    /// <param name="framing"><see cref="FrameKind.SseEvent"/> for an event stream, <see cref="FrameKind.BodyChunk"/> for any other body.</param>
+    /// <param name="framing"><see cref="FrameKind.SseEvent"/> for an event stream, <see cref="FrameKind.EventStreamMessage"/> for AWS's binary event stream (Bedrock), <see cref="FrameKind.BodyChunk"/> for any other body.</param>
     public Flow<ByteString, ByteString, Task<ExchangeResult>> ResponseFlow(ProxyRun run, FrameKind framing)
     {
         ArgumentNullException.ThrowIfNull(run);

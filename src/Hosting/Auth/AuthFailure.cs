@@ -26,7 +26,7 @@ internal static class AuthFailure
     public static async Task WriteAsync(HttpContext context, ApiKind api, bool presented)
     {
         Log(context, presented);
-        byte[] body = ErrorBodies.Json(api, api is ApiKind.AnthropicMessages or ApiKind.GeminiGenerateContent ? "authentication_error" : "invalid_request_error", "invalid_api_key", Message, StatusCodes.Status401Unauthorized);
+        byte[] body = ErrorBodies.Json(api, api is ApiKind.AnthropicMessages or ApiKind.GeminiGenerateContent or ApiKind.BedrockConverse or ApiKind.BedrockInvoke ? "authentication_error" : "invalid_request_error", "invalid_api_key", Message, StatusCodes.Status401Unauthorized);
         await ErrorResponses.WriteAsync(context.Response, StatusCodes.Status401Unauthorized, "invalid_api_key", body, context.RequestAborted).ConfigureAwait(false);
     }
 }

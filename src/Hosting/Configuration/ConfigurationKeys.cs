@@ -23,6 +23,7 @@ internal static class ConfigurationKeys
     private static readonly Node Provider = Node.Object(
         ("enabled", Node.Leaf), ("kind", Node.Leaf), ("base-url", Node.Leaf), ("api-key-env", Node.Leaf), ("api-key", Node.Leaf),
         ("accepts-stream-options", Node.Leaf), ("accepts-slash-models", Node.Leaf), ("transport", Node.Leaf), ("api-version", Node.Leaf),
+        ("region", Node.Leaf), ("access-key-id-env", Node.Leaf), ("secret-access-key-env", Node.Leaf), ("session-token-env", Node.Leaf),
         ("headers", Node.Map(Node.Leaf)), ("models", Node.Any));
 
     private static readonly Node Root = Node.Object(

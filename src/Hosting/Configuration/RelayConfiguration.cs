@@ -75,6 +75,10 @@ internal static class RelayConfiguration
                 AcceptsSlashModels = bool.TryParse(section["accepts-slash-models"], out bool slashes) ? slashes : null,
                 Transport = transport,
                 ApiVersion = section["api-version"],
+                Region = section["region"],
+                AccessKeyIdEnv = section["access-key-id-env"],
+                SecretAccessKeyEnv = section["secret-access-key-env"],
+                SessionTokenEnv = section["session-token-env"],
             };
             foreach (IConfigurationSection header in section.GetSection("headers").GetChildren())
             {
@@ -159,6 +163,7 @@ internal static class RelayConfiguration
         "anthropic" => ProviderKind.Anthropic,
         "azure-openai" or "azureopenai" => ProviderKind.AzureOpenAI,
         "gemini" => ProviderKind.Gemini,
-        _ => throw new InvalidOperationException($"{path}:kind is '{kind}'; use openai, openai-compatible, anthropic, azure-openai or gemini."),
+        "bedrock" => ProviderKind.Bedrock,
+        _ => throw new InvalidOperationException($"{path}:kind is '{kind}'; use openai, openai-compatible, anthropic, azure-openai, gemini or bedrock."),
     };
 }

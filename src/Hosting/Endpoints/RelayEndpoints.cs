@@ -36,6 +36,8 @@ public static class RelayEndpoints
         // Gemini: /v1beta/models/{model}:generateContent and :streamGenerateContent, the model possibly with a '/'.
         app.MapPost(HttpRelay.PathOf(ApiKind.GeminiGenerateContent) + "{**target}", context => ForwardAsync(context, ApiKind.GeminiGenerateContent));
         app.MapPost(GeminiPaths.StablePrefix + "{**target}", context => ForwardAsync(context, ApiKind.GeminiGenerateContent)); // Google's Gen AI SDKs call v1
+        // Bedrock's runtime: /model/{modelId}/converse, /converse-stream, /invoke, /invoke-with-response-stream.
+        app.MapPost(BedrockPaths.Prefix + "{**target}", context => ForwardAsync(context, BedrockPaths.ApiOf(context.Request.Path.Value)));
         // Azure OpenAI's clients: the deployment form (the deployment is the model) and the v1 surface.
         app.MapPost(AzurePaths.DeploymentsPrefix + "{**target}", context => ForwardAsync(context, ApiKind.ChatCompletions));
         app.MapPost("/openai/v1/chat/completions", context => ForwardAsync(context, ApiKind.ChatCompletions));

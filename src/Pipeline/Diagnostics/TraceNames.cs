@@ -7,17 +7,18 @@ namespace AkkaProxy.Pipeline.Diagnostics;
 /// <summary>The values of the spans' attributes that name things: lower-case, stable, documented in docs/observability.md.</summary>
 internal static class TraceNames
 {
-    /// <summary>The GenAI convention's provider: its well-known names for OpenAI, Anthropic, Azure OpenAI and Gemini, the configured name for any other.</summary>
+    /// <summary>The GenAI convention's provider: its well-known names for OpenAI, Anthropic, Azure OpenAI, Gemini and Bedrock, the configured name for any other.</summary>
     public static string Provider(Provider provider) => provider.Kind switch
     {
         ProviderKind.OpenAI => "openai",
         ProviderKind.Anthropic => "anthropic",
         ProviderKind.AzureOpenAI => "azure.ai.openai",
         ProviderKind.Gemini => "gcp.gemini",
+        ProviderKind.Bedrock => "aws.bedrock",
         _ => provider.Name,
     };
 
-    /// <summary>The GenAI convention's <c>gen_ai.operation.name</c>: <c>generate_content</c> for Gemini's generateContent, <c>chat</c> for Chat Completions, Responses and Messages alike.</summary>
+    /// <summary>The GenAI convention's <c>gen_ai.operation.name</c>: <c>generate_content</c> for Gemini's generateContent, <c>chat</c> for Chat Completions, Responses, Messages and Bedrock's Converse and InvokeModel alike.</summary>
     public static string Operation(ApiKind api) => api == ApiKind.GeminiGenerateContent ? "generate_content" : "chat";
 
     public static string Api(ApiKind api) => api switch
@@ -25,6 +26,8 @@ internal static class TraceNames
         ApiKind.ChatCompletions => "chat_completions",
         ApiKind.Responses => "responses",
         ApiKind.GeminiGenerateContent => "generate_content",
+        ApiKind.BedrockConverse => "converse",
+        ApiKind.BedrockInvoke => "invoke_model",
         _ => "messages",
     };
 

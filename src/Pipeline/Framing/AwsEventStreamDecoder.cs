@@ -7,9 +7,13 @@ namespace AkkaProxy.Pipeline.Framing;
 /// <summary>One message of AWS's <c>application/vnd.amazon.eventstream</c> framing, as slices of the bytes read.</summary>
 /// <param name="Raw">The whole message: prelude, headers, payload and CRC, exactly as it came.</param>
 /// <param name="MessageType">The <c>:message-type</c> header: <c>event</c>, <c>exception</c> or <c>error</c>.</param>
-/// <param name="EventType">The <c>:event-type</c> header of an event (<c>metadata</c>, <c>contentBlockDelta</c>, <c>chunk</c>, …), or <c>:exception-type</c> of an exception.</param>
+/// <param name="EventType">The <c>:event-type</c> header of an event (<c>metadata</c>, <c>contentBlockDelta</c>, <c>chunk</c>, …), <c>:exception-type</c> of an exception, <c>:error-code</c> of an error.</param>
 /// <param name="Payload">The payload (JSON for Bedrock's events).</param>
-internal readonly record struct EventStreamMessage(ReadOnlySequence<byte> Raw, ReadOnlySequence<byte> MessageType, ReadOnlySequence<byte> EventType, ReadOnlySequence<byte> Payload);
+internal readonly record struct EventStreamMessage(ReadOnlySequence<byte> Raw, ReadOnlySequence<byte> MessageType, ReadOnlySequence<byte> EventType, ReadOnlySequence<byte> Payload)
+{
+    /// <summary>Whether it is an event (<c>:message-type</c> <c>event</c>, or none), not an exception or an error.</summary>
+    public bool IsEvent => MessageType.IsEmpty || ByteSequences.IsExactly(MessageType, "event"u8);
+}
 
 /// <summary>Why an event stream could not be read on.</summary>
 internal enum EventStreamError
@@ -188,7 +192,7 @@ internal sealed class AwsEventStreamDecoder
                 {
                     messageType = value;
                 }
-                else if (ByteSequences.IsExactly(name, ":event-type"u8) || ByteSequences.IsExactly(name, ":exception-type"u8))
+                else if (ByteSequences.IsExactly(name, ":event-type"u8) || ByteSequences.IsExactly(name, ":exception-type"u8) || ByteSequences.IsExactly(name, ":error-code"u8))
                 {
                     eventType = value;
                 }

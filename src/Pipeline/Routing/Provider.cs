@@ -22,15 +22,27 @@ public sealed class Provider
             : ApiKeyEnv is null ? null
             : environment(ApiKeyEnv) is { Length: > 0 } key ? key : null;
         Headers = new Dictionary<string, string>(options.Headers, StringComparer.OrdinalIgnoreCase);
-        AcceptsStreamOptions = options.AcceptsStreamOptions && options.Kind is not (ProviderKind.Anthropic or ProviderKind.Gemini);
+        AcceptsStreamOptions = options.AcceptsStreamOptions && options.Kind is not (ProviderKind.Anthropic or ProviderKind.Gemini or ProviderKind.Bedrock);
         AcceptsSlashModels = options.AcceptsSlashModels ?? options.Kind == ProviderKind.OpenAICompatible;
         Models = [.. options.Models];
-        HasWebSocketMode = options.Kind is not (ProviderKind.Anthropic or ProviderKind.Gemini);
+        HasWebSocketMode = options.Kind is not (ProviderKind.Anthropic or ProviderKind.Gemini or ProviderKind.Bedrock);
         Transport = !HasWebSocketMode && options.Transport == UpstreamTransport.WebSocket
             ? throw new ArgumentException($"Provider '{options.Name}' is {KindName(options.Kind)} provider: transport = websocket is for the OpenAI Responses API's WebSocket mode, which it has not; use http.")
             : options.Transport;
         ApiVersion = options.Kind == ProviderKind.AzureOpenAI && !string.IsNullOrWhiteSpace(options.ApiVersion) ? options.ApiVersion.Trim() : null;
         BaseUri = NormaliseBase(baseUri, options.Kind);
+        if (options.Kind == ProviderKind.Bedrock)
+        {
+            Region = !string.IsNullOrWhiteSpace(options.Region) ? options.Region.Trim()
+                : RegionOf(baseUri) ?? throw new ArgumentException($"Provider '{options.Name}' is a Bedrock provider without a region: set region (us-east-1), or a base URL https://bedrock-runtime.{{region}}.amazonaws.com.");
+            AccessKeyIdEnv = Or(options.AccessKeyIdEnv, "AWS_ACCESS_KEY_ID");
+            SecretAccessKeyEnv = Or(options.SecretAccessKeyEnv, "AWS_SECRET_ACCESS_KEY");
+            string sessionTokenEnv = Or(options.SessionTokenEnv, "AWS_SESSION_TOKEN");
+            if (ApiKey is null && environment(AccessKeyIdEnv) is { Length: > 0 } keyId && environment(SecretAccessKeyEnv) is { Length: > 0 } secret)
+            {
+                AwsCredentials = new AwsCredentials(keyId, secret, environment(sessionTokenEnv) is { Length: > 0 } token ? token : null);
+            }
+        }
     }
 
     /// <summary>The provider's name.</summary>
@@ -45,8 +57,16 @@ public sealed class Provider
     /// <summary>The environment variable the key comes from, if any.</summary>
     public string? ApiKeyEnv { get; }
 
-    /// <summary>Whether a key is required but absent (its environment variable is unset).</summary>
-    public bool IsMissingKey => ApiKey is null && ApiKeyEnv is not null;
+    /// <summary>Whether a key is required but absent (its environment variable is unset; for Bedrock, neither an API key nor AWS credentials).</summary>
+    public bool IsMissingKey => Kind == ProviderKind.Bedrock ? ApiKey is null && AwsCredentials is null : ApiKey is null && ApiKeyEnv is not null;
+
+    /// <summary>What to set for a missing key, for messages: the API key's variable, and for Bedrock the AWS credentials' ones.</summary>
+    public string MissingKeyHint => Kind == ProviderKind.Bedrock
+        ? $"the environment variables {AccessKeyIdEnv} and {SecretAccessKeyEnv}" + (ApiKeyEnv is null ? "" : $", or {ApiKeyEnv} with a Bedrock API key")
+        : $"the environment variable {ApiKeyEnv}";
+
+    /// <summary>For Bedrock, the AWS region requests are signed for; null for other kinds.</summary>
+    public string? Region { get; }
 
     /// <summary>Extra headers for every upstream request.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; }
@@ -71,6 +91,13 @@ public sealed class Provider
 
     internal string? ApiKey { get; }
 
+    /// <summary>For Bedrock without an API key: the credentials requests are signed with (read from the environment at start-up).</summary>
+    internal AwsCredentials? AwsCredentials { get; }
+
+    internal string? AccessKeyIdEnv { get; }
+
+    internal string? SecretAccessKeyEnv { get; }
+
     /// <summary>The upstream URL for an API path such as <c>/v1/chat/completions</c>, with the client's query string.</summary>
     public Uri BuildUri(string apiPath, string? query = null)
     {
@@ -89,9 +116,20 @@ public sealed class Provider
         ProviderKind.Anthropic => "an Anthropic",
         ProviderKind.AzureOpenAI => "an Azure OpenAI",
         ProviderKind.Gemini => "a Gemini",
+        ProviderKind.Bedrock => "a Bedrock",
         ProviderKind.OpenAI => "an OpenAI",
         _ => "an OpenAI-compatible",
     };
+
+    private static string Or(string? value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();
+
+    /// <summary>The region of an AWS endpoint such as <c>bedrock-runtime.us-east-1.amazonaws.com</c> (FIPS and China endpoints too), or null.</summary>
+    private static string? RegionOf(Uri uri)
+    {
+        string[] labels = uri.Host.Split('.');
+        int aws = Array.FindIndex(labels, label => label == "amazonaws");
+        return aws >= 2 && labels[0].StartsWith("bedrock-runtime", StringComparison.Ordinal) ? labels[aws - 1] : null;
+    }
 
     private static Uri NormaliseBase(Uri uri, ProviderKind kind)
     {

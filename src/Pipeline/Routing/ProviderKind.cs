@@ -23,4 +23,12 @@ public enum ProviderKind
 
     /// <summary>Google Gemini (the Generative Language API): <c>x-goog-api-key</c>, the model in the URL's path.</summary>
     Gemini,
+
+    /// <summary>
+    /// Amazon Bedrock's runtime (<c>bedrock-runtime.{region}.amazonaws.com</c>): Converse and
+    /// InvokeModel, streamed in AWS's binary event stream; requests signed with AWS Signature Version 4
+    /// from the provider's credentials, or sent with a Bedrock API key (<c>Authorization: Bearer</c>)
+    /// when <see cref="ProviderOptions.ApiKeyEnv"/> holds one.
+    /// </summary>
+    Bedrock,
 }

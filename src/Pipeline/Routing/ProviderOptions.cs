@@ -46,6 +46,21 @@ public sealed class ProviderOptions
     /// </summary>
     public string? ApiVersion { get; set; }
 
+    /// <summary>
+    /// For <see cref="ProviderKind.Bedrock"/>: the AWS region requests are signed for (<c>us-east-1</c>).
+    /// Empty: read from a base URL of the form <c>https://bedrock-runtime.{region}.amazonaws.com</c>.
+    /// </summary>
+    public string? Region { get; set; }
+
+    /// <summary>For <see cref="ProviderKind.Bedrock"/>: the environment variable holding the AWS access key id (default <c>AWS_ACCESS_KEY_ID</c>).</summary>
+    public string? AccessKeyIdEnv { get; set; }
+
+    /// <summary>For <see cref="ProviderKind.Bedrock"/>: the environment variable holding the AWS secret access key (default <c>AWS_SECRET_ACCESS_KEY</c>).</summary>
+    public string? SecretAccessKeyEnv { get; set; }
+
+    /// <summary>For <see cref="ProviderKind.Bedrock"/>: the environment variable holding the session token of temporary credentials (default <c>AWS_SESSION_TOKEN</c>; unset for long-term keys).</summary>
+    public string? SessionTokenEnv { get; set; }
+
     /// <summary>Models listed by <c>GET /v1/models</c> as <c>name/model</c>.</summary>
     public List<string> Models { get; set; } = [];
 }

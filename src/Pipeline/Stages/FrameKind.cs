@@ -11,4 +11,12 @@ public enum FrameKind
 
     /// <summary>One complete WebSocket message.</summary>
     WebSocketMessage,
+
+    /// <summary>
+    /// One message of AWS's binary event stream (Bedrock's <c>application/vnd.amazon.eventstream</c>), its
+    /// checksums checked: <see cref="ResponseFrame.Raw"/> is the whole message, <see cref="ResponseFrame.EventName"/>
+    /// its <c>:event-type</c> header (<c>:exception-type</c> for an exception), <see cref="ResponseFrame.Data"/> its payload.
+    /// A stage that replaces it must send a whole, valid message.
+    /// </summary>
+    EventStreamMessage,
 }

@@ -18,12 +18,18 @@ public readonly struct ResponseFrame
     /// <param name="data">The payload: SSE data lines joined by <c>\n</c>, the message, or the chunk.</param>
     /// <param name="hasData">Whether the frame has a payload (an SSE comment-only block has none).</param>
     public ResponseFrame(FrameKind kind, ReadOnlySequence<byte> raw, ReadOnlySequence<byte> eventName, ReadOnlySequence<byte> data, bool hasData)
+        : this(kind, raw, eventName, data, hasData, isException: false)
+    {
+    }
+
+    internal ResponseFrame(FrameKind kind, ReadOnlySequence<byte> raw, ReadOnlySequence<byte> eventName, ReadOnlySequence<byte> data, bool hasData, bool isException)
     {
         Kind = kind;
         Raw = raw;
         EventName = eventName;
         Data = data;
         HasData = hasData;
+        IsException = isException;
     }
 
     /// <summary>What the frame holds.</summary>
@@ -41,13 +47,16 @@ public readonly struct ResponseFrame
     /// <summary>Whether <see cref="Data"/> is meaningful.</summary>
     public bool HasData { get; }
 
+    /// <summary>For an event stream message: whether it is an exception (<c>:message-type</c> <c>exception</c> or <c>error</c>), which ends the stream.</summary>
+    public bool IsException { get; }
+
     /// <summary>True for the OpenAI stream terminator <c>data: [DONE]</c>.</summary>
     public bool IsDoneMarker => HasData && Data.Length == DoneMarker.Length && (Data.IsSingleSegment
         ? Data.FirstSpan.SequenceEqual(DoneMarker)
         : SequenceEquals(Data, DoneMarker));
 
     /// <summary>Returns a frame with the same kind and payload whose client bytes are <paramref name="raw"/>.</summary>
-    public ResponseFrame WithRaw(ReadOnlyMemory<byte> raw) => new(Kind, new ReadOnlySequence<byte>(raw), EventName, Data, HasData);
+    public ResponseFrame WithRaw(ReadOnlyMemory<byte> raw) => new(Kind, new ReadOnlySequence<byte>(raw), EventName, Data, HasData, IsException);
 
     private static bool SequenceEquals(ReadOnlySequence<byte> sequence, ReadOnlySpan<byte> expected)
     {

@@ -121,9 +121,12 @@ internal sealed class ChunkWrites : GraphStageWithMaterializedValue<FlowShape<Pr
                 return;
             }
 
-            (ExchangeOutcome outcome, string? code) = result == PumpResult.FrameTooLarge
-                ? (ExchangeOutcome.Failed, "event_too_large")
-                : Ending(binding);
+            (ExchangeOutcome outcome, string? code) = result switch
+            {
+                PumpResult.FrameTooLarge => (ExchangeOutcome.Failed, "event_too_large"),
+                PumpResult.UpstreamCorrupt => (ExchangeOutcome.Failed, "upstream_stream_corrupt"),
+                _ => Ending(binding),
+            };
             _result.TrySetResult(Result(binding, outcome, code));
             CompleteStage();
         }

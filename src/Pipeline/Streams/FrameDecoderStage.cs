@@ -8,7 +8,8 @@ namespace AkkaProxy.Pipeline.Streams;
 
 /// <summary>
 /// Splits each upstream read into frames: SSE events for event streams (byte-exact, the event size
-/// limit enforced), the read itself as one chunk for any other body. After the frames of a read it
+/// limit enforced), AWS event stream messages for Bedrock's (checksums checked: a corrupt message ends
+/// the exchange), the read itself as one chunk for any other body. After the frames of a read it
 /// emits a flush point, and at the end of the exchange an end element, so the sink flushes once per
 /// read and reports each exchange's end exactly once.
 /// </summary>
@@ -49,12 +50,14 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
         private readonly ProxyFrame _element = new();
         private ExchangeBinding? _binding;
         private SseFrameDecoder? _sse;
+        private AwsEventStreamDecoder? _events;
         private UpstreamRead? _read;
         private ReadOnlySequence<byte> _buffer;
         private bool _chunkSent;
         private bool _wrote;
         private bool _flushPending;
         private bool _tooLarge;
+        private bool _corrupt;
         private bool _finishing;
 
         public Logic(FrameDecoderStage stage) : base(stage.Shape)
@@ -78,6 +81,7 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
             {
                 _binding = binding;
                 _sse = binding.Framing == FrameKind.SseEvent ? new SseFrameDecoder(_stage._maxEventBytes) : null;
+                _events = binding.Framing == FrameKind.EventStreamMessage ? new AwsEventStreamDecoder(Math.Max(_stage._maxEventBytes, 16)) : null;
             }
 
             _read = read;
@@ -125,6 +129,12 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
         private void Step()
         {
             ExchangeBinding binding = _read!.Binding;
+            if (_events is not null)
+            {
+                StepEvents(binding);
+                return;
+            }
+
             if (_sse is null)
             {
                 if (!_chunkSent && !_buffer.IsEmpty)
@@ -170,6 +180,41 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
             FinishRead();
         }
 
+        /// <summary>The next message of an AWS event stream; a corrupt one ends the exchange (the messages before it were relayed).</summary>
+        private void StepEvents(ExchangeBinding binding)
+        {
+            while (true)
+            {
+                switch (_events!.TryRead(ref _buffer, _read!.IsCompleted, out EventStreamMessage message))
+                {
+                    case DecodeStatus.Frame:
+                        var frame = new ResponseFrame(FrameKind.EventStreamMessage, message.Raw, message.EventType, message.Payload, hasData: true, isException: !message.IsEvent);
+                        if (!PassInner(binding, ref frame))
+                        {
+                            continue;
+                        }
+
+                        _wrote = true;
+                        Push(_stage.Out, _element.AsFrame(binding, frame));
+                        return;
+                    case DecodeStatus.FrameTooLarge:
+                        _buffer = _buffer.Slice(_buffer.End);
+                        _tooLarge = true;
+                        break;
+                    case DecodeStatus.Corrupt:
+                        // Nothing past a failed checksum can be trusted to be a message: the stream ends here.
+                        binding.Exchange.StreamError = _events.Error;
+                        _buffer = _buffer.Slice(_buffer.End);
+                        _corrupt = true;
+                        break;
+                }
+
+                break;
+            }
+
+            FinishRead();
+        }
+
         /// <summary>The innermost stages' hooks on one frame (none once the client is gone, as in a stage flow); false when one dropped it.</summary>
         private bool PassInner(ExchangeBinding binding, ref ResponseFrame frame) =>
             _stage._inner.Length == 0 || binding.ClientEnded || StageHooks.Pass(_stage._inner, binding.Exchange, ref frame);
@@ -197,6 +242,10 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
             {
                 End(read.Binding, PumpResult.FrameTooLarge, null);
             }
+            else if (_corrupt)
+            {
+                End(read.Binding, PumpResult.UpstreamCorrupt, null);
+            }
             else if (read.IsCompleted)
             {
                 End(read.Binding, PumpResult.UpstreamEnded, null);
@@ -219,7 +268,9 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
             _buffer = default;
             _binding = null;
             _sse = null;
+            _events = null;
             _tooLarge = false;
+            _corrupt = false;
             _wrote = false;
             Push(_stage.Out, _element.AsEnd(binding, result, failure));
         }

@@ -11,4 +11,7 @@ internal enum PumpResult
 
     /// <summary>An event exceeded <see cref="ProxyStreamOptions.MaxEventBytes"/>.</summary>
     FrameTooLarge,
+
+    /// <summary>A binary event stream failed its checks (a CRC, a length): nothing after it could be read.</summary>
+    UpstreamCorrupt,
 }

@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Streams;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Diagnostics;
+using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Pooling;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
@@ -207,6 +208,19 @@ public sealed class HttpRelay
             }
         }
 
+        if (api is ApiKind.BedrockConverse or ApiKind.BedrockInvoke)
+        {
+            // Bedrock names the model and the operation in the path; the body is the model's or Converse's, without either.
+            if (!BedrockPaths.TryParse(context.Request.Path.Value, out string pathModel, out ApiKind pathApi, out bool streaming) || pathApi != api)
+            {
+                await RejectAsync(context, Rejection(StatusCodes.Status404NotFound, "unsupported_method"), "not_found_error",
+                    $"The relay serves {BedrockPaths.Prefix}{{modelId}}/{BedrockPaths.Converse}, /{BedrockPaths.ConverseStream}, /{BedrockPaths.Invoke} and /{BedrockPaths.InvokeStream}; {context.Request.Path} is none of them.").ConfigureAwait(false);
+                return;
+            }
+
+            info = info with { Model = pathModel, Stream = streaming };
+        }
+
         bool modelFromPath = false;
         if (api == ApiKind.ChatCompletions && context.Request.Path.StartsWithSegments(AzurePaths.DeploymentsPrefix.TrimEnd('/'), StringComparison.Ordinal))
         {
@@ -237,7 +251,7 @@ public sealed class HttpRelay
 
         if (route.Provider.IsMissingKey)
         {
-            string message = $"Provider '{route.Provider.Name}' has no API key: set the environment variable {route.Provider.ApiKeyEnv} for the relay.";
+            string message = $"Provider '{route.Provider.Name}' has no API key: set {route.Provider.MissingKeyHint} for the relay.";
             await RejectAsync(context, Rejection(StatusCodes.Status500InternalServerError, "provider_key_missing", info, route), "server_error", message).ConfigureAwait(false);
             return;
         }
@@ -484,7 +498,7 @@ public sealed class HttpRelay
                 activity.Reset(_factory.Options.IdleTimeout);
                 try
                 {
-                    return await PumpAsync(context, run, graph, turn.Reader, isEventStream: true, StatusCodes.Status200OK, activity, linked.Token).ConfigureAwait(false);
+                    return await PumpAsync(context, run, graph, turn.Reader, FrameKind.SseEvent, StatusCodes.Status200OK, activity, linked.Token).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -523,8 +537,14 @@ public sealed class HttpRelay
             Stream upstreamBody = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
             upstreamBody = ContentDecoding.Decode(upstreamBody, response.Content.Headers, out ContentCoding coding);
             // An event stream in a coding the relay cannot read is relayed as opaque bytes, not parsed.
-            bool isEventStream = coding != ContentCoding.Unknown
-                && string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+            FrameKind framing = coding == ContentCoding.Unknown ? FrameKind.BodyChunk : FramingOf(response.Content.Headers.ContentType?.MediaType);
+            bool isEventStream = framing != FrameKind.BodyChunk;
+            if (exchange.Api == ApiKind.BedrockInvoke && !isEventStream)
+            {
+                // InvokeModel's body is the model's own JSON; Bedrock reports its tokens in headers.
+                BedrockUsage.FromHeaders(response.Headers, exchange.Accumulator);
+            }
+
             // The upstream's length holds only for the upstream's bytes: a decoded body, an event stream
             // (stages may drop events) or a body a custom stage may rewrite is sent chunked instead.
             bool bodyMayChange = coding == ContentCoding.Decoded || isEventStream || _factory.MayChangeResponseBodies;
@@ -535,18 +555,25 @@ public sealed class HttpRelay
             }
 
             PipeReader reader = PipeReader.Create(upstreamBody, new StreamPipeReaderOptions(bufferSize: _factory.Options.ReadBufferBytes, leaveOpen: false));
-            return await PumpAsync(context, run, graph, reader, isEventStream, status, activity, linked.Token).ConfigureAwait(false);
+            return await PumpAsync(context, run, graph, reader, framing, status, activity, linked.Token).ConfigureAwait(false);
         }
     }
 
+    /// <summary>How a response body of <paramref name="mediaType"/> is framed: SSE, AWS's event stream, or opaque chunks.</summary>
+    private static FrameKind FramingOf(string? mediaType) =>
+        string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase) ? FrameKind.SseEvent
+        : string.Equals(mediaType, BedrockPaths.EventStreamMediaType, StringComparison.OrdinalIgnoreCase) ? FrameKind.EventStreamMessage
+        : FrameKind.BodyChunk;
+
     /// <summary>4–5. Pumps an upstream body (an HTTP body, or a socket turn's SSE) through the connection's graph, then completes the reader.</summary>
-    private async Task<ExchangeVerdict> PumpAsync(HttpContext context, ProxyRun run, ConnectionGraph graph, PipeReader reader, bool isEventStream, int status, ActivityTimeout activity, CancellationToken cancellationToken)
+    private async Task<ExchangeVerdict> PumpAsync(HttpContext context, ProxyRun run, ConnectionGraph graph, PipeReader reader, FrameKind framing, int status, ActivityTimeout activity, CancellationToken cancellationToken)
     {
+        bool isEventStream = framing != FrameKind.BodyChunk;
         try
         {
             // Inside the try: a graph stopped meanwhile (PumpAsync throws) still completes the reader, so a
             // socket turn's pump is never left writing into a pipe nobody reads.
-            PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, isEventStream ? FrameKind.SseEvent : FrameKind.BodyChunk, activity, _time, cancellationToken).ConfigureAwait(false);
+            PumpResult result = await graph.PumpAsync(run, reader, context.Response.BodyWriter, framing, activity, _time, cancellationToken).ConfigureAwait(false);
             return await PumpEndedAsync(context, run, result, isEventStream, status).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException or InvalidDataException)
@@ -618,6 +645,7 @@ public sealed class HttpRelay
         request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
         ProviderCredentials.Apply(exchange.Provider, request.Headers);
         TracePropagation.Inject(exchange.Activity, request.Headers);
+        BedrockSigning.Sign(request, exchange.Provider, exchange.RequestBody, _time.GetUtcNow()); // last: it signs the headers as sent
         return request;
     }
 
@@ -676,6 +704,11 @@ public sealed class HttpRelay
                 string tooLarge = $"The upstream sent an event larger than the relay's limit of {_factory.Options.MaxEventBytes} bytes.";
                 await FailStreamAsync(context, exchange, isEventStream, "event_too_large", tooLarge).ConfigureAwait(false);
                 return new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, status, "event_too_large");
+            case PumpResult.UpstreamCorrupt:
+                string corrupt = $"The upstream's event stream is corrupt ({AwsEventStreamEncoder.Describe(exchange.StreamError)}); the messages before it were relayed.";
+                _logger.LogWarning("Exchange {RequestId}: provider {Provider} sent a corrupt event stream ({Error}).", exchange.RequestId, exchange.Provider.Name, exchange.StreamError);
+                await FailStreamAsync(context, exchange, isEventStream, "upstream_stream_corrupt", corrupt).ConfigureAwait(false);
+                return new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_stream_corrupt");
         }
 
         // The upstream ended its body. A stream must have said it finished; a body must be whole JSON.

@@ -34,7 +34,7 @@ internal static class ClientErrors
         $"This socket is connected to provider '{current.Name}'; the model routes to '{requested.Name}'. Use a model of '{current.Name}' here, or open another socket.", "model");
 
     public static ClientError MissingKey(Provider provider) => new("provider_key_missing",
-        $"Provider '{provider.Name}' has no API key: set the environment variable {provider.ApiKeyEnv} for the relay.", null);
+        $"Provider '{provider.Name}' has no API key: set {provider.MissingKeyHint} for the relay.", null);
 
     public static ClientError Unreachable(Provider provider, string requestId) => new("upstream_unreachable",
         $"Provider '{provider.Name}' could not be reached over WebSocket (request id {requestId}).", null);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Transport;
@@ -9,7 +10,8 @@ namespace AkkaProxy.Pipeline.Transport;
 /// Error bodies and terminal error events in each protocol's own shape, so an unmodified SDK reports
 /// them as errors: OpenAI's <c>{"error":{message,type,param,code}}</c>, Anthropic's
 /// <c>{"type":"error","error":{type,message}}</c>, the Responses <c>error</c> event, Google's
-/// <c>{"error":{code,message,status,details}}</c> for Gemini.
+/// <c>{"error":{code,message,status,details}}</c> for Gemini, AWS's <c>{"__type","message"}</c> and an
+/// event stream exception message for Bedrock.
 /// </summary>
 internal static class ErrorBodies
 {
@@ -31,6 +33,14 @@ internal static class ErrorBodies
             if (api == ApiKind.GeminiGenerateContent)
             {
                 WriteGoogleError(json, type, code, message, status);
+            }
+            else if (api is ApiKind.BedrockConverse or ApiKind.BedrockInvoke)
+            {
+                // AWS's JSON error: the exception's name in __type (which AWS's SDKs read when the
+                // x-amzn-ErrorType header is absent), its message, and the relay's code beside them.
+                json.WriteString("__type", AwsExceptionName(type, code, status));
+                json.WriteString("message", message);
+                json.WriteString("reason", code);
             }
             else if (api == ApiKind.AnthropicMessages)
             {
@@ -59,6 +69,11 @@ internal static class ErrorBodies
     /// <param name="lastSequenceNumber">For Responses, the last <c>sequence_number</c> relayed (the error gets the next one).</param>
     public static byte[] StreamEvent(ApiKind api, string code, string message, long lastSequenceNumber)
     {
+        if (api is ApiKind.BedrockConverse or ApiKind.BedrockInvoke)
+        {
+            return BedrockStreamException(code, message);
+        }
+
         var buffer = new ArrayBufferWriter<byte>(256);
         // The leading line end closes an upstream event left without its blank line, so the error never
         // merges into it; where the stream was already at an event boundary it is an empty line, a no-op in SSE.
@@ -96,6 +111,41 @@ internal static class ErrorBodies
         buffer.Write("\n\n"u8);
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>
+    /// An exception message of AWS's event stream, as Bedrock ends a stream it cannot finish: the relay's
+    /// failures are <c>internalServerException</c>, an upstream stream the relay could not read on is
+    /// <c>modelStreamErrorException</c>. The relay only ever writes it at a message boundary.
+    /// </summary>
+    private static byte[] BedrockStreamException(string code, string message)
+    {
+        string exceptionType = code is "upstream_truncated" or "upstream_stream_corrupt" or "upstream_reset" ? "modelStreamErrorException" : "internalServerException";
+        var payload = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(payload, WriterOptions))
+        {
+            json.WriteStartObject();
+            json.WriteString("message", message);
+            json.WriteString("reason", code);
+            json.WriteEndObject();
+        }
+
+        return AwsEventStreamEncoder.Encode(
+            [new(":message-type", "exception"), new(":exception-type", exceptionType), new(":content-type", "application/json")],
+            payload.WrittenSpan);
+    }
+
+    /// <summary>The Bedrock exception a relay refusal corresponds to, by its HTTP status.</summary>
+    private static string AwsExceptionName(string type, string code, int? status) => (status ?? 0, type) switch
+    {
+        (401, _) or (_, "authentication_error") => "UnrecognizedClientException",
+        (403, _) or (_, "permission_error") => "AccessDeniedException",
+        (404, _) or (_, "not_found_error") => "ResourceNotFoundException",
+        (429, _) or (_, "rate_limit_error" or "requests" or "tokens" or "insufficient_quota") => "ThrottlingException",
+        (503, _) => "ServiceUnavailableException",
+        (>= 400 and < 500, _) or (_, "invalid_request_error" or "request_too_large") => "ValidationException",
+        _ when code == "relay_shutting_down" => "ServiceUnavailableException",
+        _ => "InternalServerException",
+    };
 
     private static void WriteOpenAIError(Utf8JsonWriter json, string type, string code, string message)
     {

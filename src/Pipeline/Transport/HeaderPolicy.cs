@@ -16,6 +16,8 @@ internal static class HeaderPolicy
         "Content-Encoding",
         // Credentials: the provider's key replaces the client's, and the relay key never leaves.
         "Authorization", "x-api-key", "api-key", "x-goog-api-key", "Cookie",
+        // An AWS client's own Signature V4 (the relay signs for Bedrock with the provider's credentials).
+        "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256",
         // Tied to the client's own OpenAI account, which the provider key is not.
         "OpenAI-Organization", "OpenAI-Project",
         // The relay asks for identity so the usage tap reads plain bytes.

@@ -13,6 +13,10 @@ internal static class ProviderApis
             $"Provider '{provider.Name}' is a Gemini provider: it serves {GeminiPaths.Prefix}{{model}}:{GeminiPaths.Method} and :{GeminiPaths.StreamMethod}, not {UpstreamUris.PathOf(api)}. Call Gemini's API for its models.",
         (not ProviderKind.Gemini, ApiKind.GeminiGenerateContent) =>
             $"Provider '{provider.Name}' is {Provider.KindName(provider.Kind)} provider: Gemini's generateContent is for a Gemini provider's models.",
+        (ProviderKind.Bedrock, not (ApiKind.BedrockConverse or ApiKind.BedrockInvoke)) =>
+            $"Provider '{provider.Name}' is a Bedrock provider: it serves {BedrockPaths.Prefix}{{modelId}}/{BedrockPaths.Converse}, /{BedrockPaths.ConverseStream}, /{BedrockPaths.Invoke} and /{BedrockPaths.InvokeStream}, not {UpstreamUris.PathOf(api)}. Call Bedrock's runtime API for its models.",
+        (not ProviderKind.Bedrock, ApiKind.BedrockConverse or ApiKind.BedrockInvoke) =>
+            $"Provider '{provider.Name}' is {Provider.KindName(provider.Kind)} provider: Bedrock's Converse and InvokeModel are for a Bedrock provider's models.",
         (ProviderKind.AzureOpenAI, ApiKind.AnthropicMessages) =>
             $"Provider '{provider.Name}' is an Azure OpenAI provider: it serves Chat Completions and Responses, not Anthropic Messages. Use a model of an Anthropic provider here.",
         _ => null,

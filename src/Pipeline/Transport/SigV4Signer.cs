@@ -1,11 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using AkkaProxy.Pipeline.Routing;
 
 namespace AkkaProxy.Pipeline.Transport;
-
-/// <summary>AWS credentials: an access key, its secret, and a session token for temporary ones.</summary>
-internal sealed record AwsCredentials(string AccessKeyId, string SecretAccessKey, string? SessionToken = null);
 
 /// <summary>A request as AWS Signature Version 4 sees it: the path as sent (each segment is encoded once more), the query, the headers (Host among them), the body.</summary>
 internal sealed record SigV4Request(string Method, string Path, string Query, IReadOnlyList<KeyValuePair<string, string>> Headers, ReadOnlyMemory<byte> Body);
@@ -31,8 +29,10 @@ internal static class SigV4Signer
 {
     public const string Algorithm = "AWS4-HMAC-SHA256";
 
-    public static SigV4Result Sign(SigV4Request request, AwsCredentials credentials, string region, string service, DateTimeOffset at, SigV4Options options = default)
+    public static SigV4Result Sign(SigV4Request request, AwsCredentials credentials, string region, string service, DateTimeOffset at, SigV4Options? choices = null)
     {
+        // Not "= default": a default record struct has every choice false, not the documented defaults.
+        SigV4Options options = choices ?? new SigV4Options();
         string amzDate = at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         string date = amzDate[..8];
         string payloadHash = Convert.ToHexStringLower(SHA256.HashData(request.Body.Span));

@@ -12,6 +12,7 @@ internal static class UpstreamUris
         ApiKind.ChatCompletions => "/v1/chat/completions",
         ApiKind.Responses => "/v1/responses",
         ApiKind.GeminiGenerateContent => GeminiPaths.Prefix,
+        ApiKind.BedrockConverse or ApiKind.BedrockInvoke => BedrockPaths.Prefix,
         _ => "/v1/messages",
     };
 
@@ -32,6 +33,12 @@ internal static class UpstreamUris
             string method = streaming ? GeminiPaths.StreamMethod : GeminiPaths.Method;
             string prefix = GeminiPaths.PrefixOf(clientPath) ?? GeminiPaths.Prefix;
             return provider.BuildUri($"{prefix}{Uri.EscapeDataString(upstreamModel)}:{method}", streaming ? "alt=sse" : null);
+        }
+
+        if (api is ApiKind.BedrockConverse or ApiKind.BedrockInvoke)
+        {
+            // The model id in the path, the operation after it; Bedrock's runtime takes no query.
+            return provider.BuildUri(BedrockPaths.For(upstreamModel, api, streaming));
         }
 
         if (provider.Kind != ProviderKind.AzureOpenAI)

@@ -16,4 +16,7 @@ internal enum EventType : byte
     MessageDelta,
     MessageStop,
     Message,
+
+    /// <summary>Bedrock ConverseStream's <c>metadata</c> event (its usage), named by the message's <c>:event-type</c> header.</summary>
+    Metadata,
 }

@@ -136,7 +136,12 @@ internal sealed class JsonEventScanner
             Facts.ChoiceCount++;
         }
 
-        if (name == JsonName.Usage)
+        if (name == JsonName.InvocationMetrics && depth == 1 && !isArray)
+        {
+            _usageDepth = depth;
+            Facts.UsageAt = UsageLocation.InvocationMetrics;
+        }
+        else if (name == JsonName.Usage)
         {
             UsageLocation at = UsageLocationAt(depth);
             if (at != UsageLocation.None)

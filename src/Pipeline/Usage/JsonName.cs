@@ -49,4 +49,7 @@ internal enum JsonName : byte
 
     /// <summary>Gemini's <c>promptFeedback.blockReason</c>.</summary>
     BlockReason,
+
+    /// <summary>Bedrock's <c>amazon-bedrock-invocationMetrics</c>, the usage of an InvokeModel stream's last chunk.</summary>
+    InvocationMetrics,
 }

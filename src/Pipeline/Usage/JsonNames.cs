@@ -6,11 +6,13 @@ namespace AkkaProxy.Pipeline.Usage;
 /// Maps a property-name token to <see cref="JsonName"/> by comparing UTF-8 bytes, never building a string.
 /// Gemini's names map onto the roles OpenAI's play (<c>usageMetadata</c> is the usage object,
 /// <c>candidates</c> the choices, <c>promptTokenCount</c> the prompt tokens, <c>responseId</c> the id,
-/// <c>modelVersion</c> the model): a document of one API never carries the other's names.
+/// <c>modelVersion</c> the model), and so do Bedrock's (<c>inputTokens</c>, <c>cacheWriteInputTokens</c> as
+/// Anthropic's cache creation, <c>amazon-bedrock-invocationMetrics</c>' <c>inputTokenCount</c>): a document
+/// of one API never carries the other's names.
 /// </summary>
 internal static class JsonNames
 {
-    private const int MaxKnownLength = 27;
+    private const int MaxKnownLength = 32;
 
     public static JsonName Identify(ref Utf8JsonReader reader)
     {
@@ -46,6 +48,17 @@ internal static class JsonNames
         9 when name.SequenceEqual("stream_id"u8) => JsonName.StreamId,
         10 when name.SequenceEqual("candidates"u8) => JsonName.Choices,
         10 when name.SequenceEqual("responseId"u8) => JsonName.Id,
+        10 when name.SequenceEqual("stopReason"u8) => JsonName.StopReason,
+        11 when name.SequenceEqual("inputTokens"u8) => JsonName.InputTokens,
+        11 when name.SequenceEqual("totalTokens"u8) => JsonName.TotalTokens,
+        12 when name.SequenceEqual("outputTokens"u8) => JsonName.OutputTokens,
+        15 when name.SequenceEqual("inputTokenCount"u8) => JsonName.InputTokens,
+        16 when name.SequenceEqual("outputTokenCount"u8) => JsonName.OutputTokens,
+        20 when name.SequenceEqual("cacheReadInputTokens"u8) => JsonName.CacheReadInputTokens,
+        21 when name.SequenceEqual("cacheWriteInputTokens"u8) => JsonName.CacheCreationInputTokens,
+        24 when name.SequenceEqual("cacheReadInputTokenCount"u8) => JsonName.CacheReadInputTokens,
+        25 when name.SequenceEqual("cacheWriteInputTokenCount"u8) => JsonName.CacheCreationInputTokens,
+        32 when name.SequenceEqual("amazon-bedrock-invocationMetrics"u8) => JsonName.InvocationMetrics,
         11 when name.SequenceEqual("stop_reason"u8) => JsonName.StopReason,
         11 when name.SequenceEqual("blockReason"u8) => JsonName.BlockReason,
         12 when name.SequenceEqual("input_tokens"u8) => JsonName.InputTokens,

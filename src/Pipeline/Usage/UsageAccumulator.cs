@@ -56,6 +56,12 @@ internal sealed class UsageAccumulator
             case ApiKind.GeminiGenerateContent:
                 ApplyGemini(facts, isWholeBody);
                 break;
+            case ApiKind.BedrockConverse:
+                ApplyBedrockConverse(facts, isWholeBody);
+                break;
+            case ApiKind.BedrockInvoke:
+                ApplyBedrockInvoke(facts, isWholeBody);
+                break;
             default:
                 ApplyAnthropic(facts, isWholeBody);
                 break;
@@ -93,6 +99,22 @@ internal sealed class UsageAccumulator
 
     /// <summary>Records that a whole JSON body could not be read; its usage is unknown.</summary>
     public void MarkUnreadable() => _status = UsageStatus.Unknown;
+
+    /// <summary>Records an exception message in a Bedrock event stream: the response failed; the usage read before it stays.</summary>
+    public void MarkStreamException() => Terminal = TerminalKind.Failed;
+
+    /// <summary>
+    /// Usage Bedrock reported outside the body (InvokeModel's <c>X-Amzn-Bedrock-*-Token-Count</c> headers):
+    /// final, since the headers come with the whole response. Without an input or output count it is left missing.
+    /// </summary>
+    public void ApplyReported(in UsageCounters counters)
+    {
+        if (counters.Has(UsageFields.Input) || counters.Has(UsageFields.Output))
+        {
+            _counters = counters;
+            _status = UsageStatus.Reported;
+        }
+    }
 
     /// <summary>The warnings a billing record carries: what the relay saw but could not account.</summary>
     public IReadOnlyList<string> Warnings()
@@ -141,7 +163,8 @@ internal sealed class UsageAccumulator
             };
         }
 
-        return Api == ApiKind.AnthropicMessages
+        // Bedrock counts as Anthropic does: cache reads and writes outside inputTokens.
+        return Api is ApiKind.AnthropicMessages or ApiKind.BedrockConverse or ApiKind.BedrockInvoke
             ? new TokenUsage
             {
                 InputTokens = c.Input + c.CacheCreation + c.CacheRead,
@@ -247,6 +270,55 @@ internal sealed class UsageAccumulator
             Terminal = TerminalKind.Failed;
         }
         else if (isWholeBody)
+        {
+            Terminal = TerminalKind.Completed;
+        }
+    }
+
+    /// <summary>
+    /// Bedrock Converse: a body's <c>usage</c> is final; a stream's <c>messageStop</c> ends the response and
+    /// the <c>metadata</c> event after it carries the usage (docs/protocol-notes.md §H).
+    /// </summary>
+    private void ApplyBedrockConverse(in EventFacts facts, bool isWholeBody)
+    {
+        if (facts.UsageAt == UsageLocation.Root)
+        {
+            Replace(facts, UsageStatus.Reported);
+        }
+        else if (facts.UsageMalformed)
+        {
+            _status = UsageStatus.Unknown;
+        }
+
+        if (isWholeBody || facts.Type == EventType.MessageStop)
+        {
+            Terminal = TerminalKind.Completed;
+        }
+    }
+
+    /// <summary>
+    /// Bedrock InvokeModel: the body is the model's own, whatever its shape. Bedrock's
+    /// <c>amazon-bedrock-invocationMetrics</c> in a stream's last chunk is the final usage, and a body's
+    /// comes in headers (<see cref="ApplyReported"/>). Until then, a usage object of the model's own in
+    /// Anthropic's or OpenAI's shape (Claude's <c>message_start</c>) is kept as partial, so a stream cut
+    /// short still bills what it read.
+    /// </summary>
+    private void ApplyBedrockInvoke(in EventFacts facts, bool isWholeBody)
+    {
+        if (facts.UsageAt == UsageLocation.InvocationMetrics)
+        {
+            Replace(facts, UsageStatus.Reported);
+            Terminal = TerminalKind.Completed; // Bedrock adds the metrics to the stream's last chunk
+            return;
+        }
+
+        if (_status != UsageStatus.Reported && !facts.UsageMalformed && facts.UsageAt is UsageLocation.Root or UsageLocation.Message)
+        {
+            Overlay(facts.Usage);
+            _status = isWholeBody ? UsageStatus.Reported : UsageStatus.Partial;
+        }
+
+        if (isWholeBody)
         {
             Terminal = TerminalKind.Completed;
         }

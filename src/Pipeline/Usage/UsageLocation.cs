@@ -13,4 +13,7 @@ internal enum UsageLocation : byte
 
     /// <summary><c>{"message":{"usage":…}}</c>: Anthropic's <c>message_start</c>.</summary>
     Message,
+
+    /// <summary><c>{"amazon-bedrock-invocationMetrics":…}</c>: the last chunk of a Bedrock InvokeModel stream.</summary>
+    InvocationMetrics,
 }

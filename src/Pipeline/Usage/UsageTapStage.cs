@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Stages;
 
 namespace AkkaProxy.Pipeline.Usage;
@@ -26,6 +27,8 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
                 exchange.Scanner.CaptureIdentity = exchange.Accumulator.WantsIdentity;
                 BodyScan(exchange).Feed(frame.Data, exchange.Scanner);
                 return FrameDecision.Forward;
+            case FrameKind.EventStreamMessage:
+                return ScanEventStreamMessage(exchange, frame);
             case FrameKind.SseEvent when !frame.HasData || IsBlank(frame.Data):
                 // WHATWG SSE dispatches no event for an empty data buffer, and a blank one holds no JSON
                 // document: nothing to account and nothing malformed, so it passes without ending the stream.
@@ -71,7 +74,61 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         scan.Dispose();
     }
 
-    private static FrameDecision ScanEvent(ProxyExchange exchange, in ResponseFrame frame)
+    /// <summary>
+    /// One message of a Bedrock event stream: an exception ends the response as failed; a Converse event's
+    /// payload is scanned as JSON, its kind taken from the <c>:event-type</c> header; an InvokeModel
+    /// <c>chunk</c>'s model JSON is scanned out of its base64 <c>bytes</c>.
+    /// </summary>
+    private static FrameDecision ScanEventStreamMessage(ProxyExchange exchange, in ResponseFrame frame)
+    {
+        if (frame.IsException)
+        {
+            exchange.CurrentFacts = default;
+            exchange.Accumulator.MarkStreamException();
+            return FrameDecision.Forward;
+        }
+
+        if (exchange.Api != ApiKind.BedrockInvoke)
+        {
+            return ScanEvent(exchange, frame, ConverseEventType(frame.EventName));
+        }
+
+        if (!ByteSequences.IsExactly(frame.EventName, "chunk"u8))
+        {
+            exchange.CurrentFacts = default;
+            return FrameDecision.Forward;
+        }
+
+        JsonEventScanner scanner = exchange.Scanner;
+        scanner.CaptureId = exchange.Accumulator.ResponseId is null;
+        scanner.CaptureModel = exchange.Accumulator.ResponseModel is null;
+        try
+        {
+            if (!BedrockUsage.ScanChunk(frame.Data, scanner))
+            {
+                exchange.CurrentFacts = default;
+                exchange.Accumulator.MarkUnreadableEvent();
+                return FrameDecision.Forward;
+            }
+        }
+        catch (JsonException)
+        {
+            exchange.CurrentFacts = default;
+            exchange.Accumulator.MarkUnreadableEvent();
+            return FrameDecision.Forward;
+        }
+
+        exchange.CurrentFacts = scanner.Facts;
+        exchange.Accumulator.Apply(scanner.Facts, scanner, isWholeBody: false);
+        return FrameDecision.Forward;
+    }
+
+    private static EventType ConverseEventType(in ReadOnlySequence<byte> eventName) =>
+        ByteSequences.IsExactly(eventName, "messageStop"u8) ? EventType.MessageStop
+        : ByteSequences.IsExactly(eventName, "metadata"u8) ? EventType.Metadata
+        : EventType.Other;
+
+    private static FrameDecision ScanEvent(ProxyExchange exchange, in ResponseFrame frame, EventType headerType = EventType.None)
     {
         JsonEventScanner scanner = exchange.Scanner;
         // Copy out only what is still unknown: a stream whose events carry an id but never a model
@@ -81,6 +138,10 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         try
         {
             scanner.ScanDocument(frame.Data);
+            if (headerType != EventType.None)
+            {
+                scanner.Facts.Type = headerType; // the framing names the event; the payload does not
+            }
         }
         catch (JsonException)
         {

@@ -145,30 +145,5 @@ public sealed class AwsEventStreamDecoderTests
         Assert.Equal(0, allocated);
     }
 
-    /// <summary>A message encoded as the format says (the test's own encoder): string headers :message-type, :event-type, :content-type.</summary>
-    private static byte[] Message(string messageType, string eventType, string json)
-    {
-        var headers = new List<byte>();
-        foreach ((string name, string value) in new[] { (":message-type", messageType), (":event-type", eventType), (":content-type", "application/json") })
-        {
-            headers.Add((byte)name.Length);
-            headers.AddRange(Encoding.UTF8.GetBytes(name));
-            headers.Add(7);
-            byte[] v = Encoding.UTF8.GetBytes(value);
-            headers.Add((byte)(v.Length >> 8));
-            headers.Add((byte)v.Length);
-            headers.AddRange(v);
-        }
-
-        byte[] payload = Encoding.UTF8.GetBytes(json);
-        int total = 12 + headers.Count + payload.Length + 4;
-        byte[] message = new byte[total];
-        BinaryPrimitives.WriteUInt32BigEndian(message, (uint)total);
-        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(4), (uint)headers.Count);
-        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(8), Crc32.HashToUInt32(message.AsSpan(0, 8)));
-        headers.CopyTo(message, 12);
-        payload.CopyTo(message, 12 + headers.Count);
-        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(total - 4), Crc32.HashToUInt32(message.AsSpan(0, total - 4)));
-        return message;
-    }
+    private static byte[] Message(string messageType, string eventType, string json) => EventStreams.Message(messageType, eventType, json);
 }

@@ -16,6 +16,7 @@ public static class Exchanges
             new ProviderOptions { Name = "openai", Kind = ProviderKind.OpenAI, BaseUrl = "http://127.0.0.1:1/v1", ApiKey = "k" },
             new ProviderOptions { Name = "anthropic", Kind = ProviderKind.Anthropic, BaseUrl = "http://127.0.0.1:1", ApiKey = "k" },
             new ProviderOptions { Name = "compat", Kind = ProviderKind.OpenAICompatible, BaseUrl = "http://127.0.0.1:1", AcceptsStreamOptions = false },
+            new ProviderOptions { Name = "bedrock", Kind = ProviderKind.Bedrock, BaseUrl = "http://127.0.0.1:1", Region = "us-east-1", ApiKey = "k" },
         },
     });
 

@@ -1,3 +1,4 @@
+using AkkaProxy.Pipeline.Routing;
 using System.Text;
 using System.Text.Json;
 using AkkaProxy.Pipeline.Transport;
