@@ -84,6 +84,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         app.MapGet("/openai/v1/responses", fake.Socket.HandleAsync);
         app.MapPost("/v1beta/models/{**target}", ctx => FakeGemini.HandleAsync(ctx, fake));
         app.MapPost("/v1/models/{**target}", ctx => FakeGemini.HandleAsync(ctx, fake));
+        app.MapPost("/model/{**target}", ctx => FakeBedrock.HandleAsync(ctx, fake));
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First());
         return fake;
@@ -321,6 +322,9 @@ public sealed record RecordedRequest(string Path, IReadOnlyDictionary<string, st
 {
     /// <summary>The query string, with its '?' (empty when there was none).</summary>
     public string Query { get; init; } = "";
+
+    /// <summary>The request target exactly as it arrived (percent-encoding kept), where an endpoint recorded it.</summary>
+    public string RawTarget { get; init; } = "";
 
     public string BodyText => Encoding.UTF8.GetString(Body);
 }
