@@ -196,6 +196,42 @@ public sealed class BedrockTests : RelayTestBase
     }
 
     [Fact]
+    public async Task AwssOfficialSdk_Converses_Streams_AndInvokes_ThroughTheRelay_AndSeesACorruptStreamAsAnError()
+    {
+        JsonElement[] lines = await NodeScript.RunAsync("bedrock-stream.mjs", new Dictionary<string, string>
+        {
+            ["RELAY_URL"] = Relay.BaseUrl.ToString().TrimEnd('/'),
+            ["RELAY_KEY"] = RelayTestHost.RelayKey,
+            ["MODEL"] = Model,
+            ["BROKEN_MODEL"] = "bedrock/bdk-corrupt",
+        });
+
+        JsonElement stream = Assert.Single(lines, l => l.GetProperty("call").GetString() == "converse-stream");
+        Assert.Equal(string.Concat(FakeUpstream.Deltas), stream.GetProperty("text").GetString());
+        Assert.Equal("end_turn", stream.GetProperty("stopReason").GetString());
+        Assert.Equal(FakeBedrock.CacheRead, stream.GetProperty("usage").GetProperty("cacheReadInputTokens").GetInt32());
+        JsonElement converse = Assert.Single(lines, l => l.GetProperty("call").GetString() == "converse");
+        Assert.Equal(FakeUpstream.Text, converse.GetProperty("text").GetString());
+        JsonElement invoke = Assert.Single(lines, l => l.GetProperty("call").GetString() == "invoke-stream");
+        Assert.Equal(FakeUpstream.Deltas.Length + 3, invoke.GetProperty("chunks").GetInt32());
+        Assert.Equal(FakeBedrock.Output, invoke.GetProperty("metrics").GetProperty("outputTokenCount").GetInt32());
+
+        // The SDK checks every CRC: it read the good messages and then the relay's exception, never the broken one.
+        JsonElement corrupt = Assert.Single(lines, l => l.GetProperty("call").GetString() == "corrupt");
+        Assert.Equal(1, corrupt.GetProperty("deltas").GetInt32());
+        Assert.Equal("ModelStreamErrorException", corrupt.GetProperty("error").GetString());
+        Assert.Contains("corrupt", corrupt.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // The SDK's path (the model id percent-encoded, '/' and ':' both) reached the upstream model's path, signed.
+        Assert.Contains(Upstream.Requests, r => r.RawTarget == "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse-stream");
+        Assert.DoesNotContain(Upstream.Requests, r => string.Join("\n", r.Headers.Values).Contains(RelayTestHost.RelayKey, StringComparison.Ordinal));
+        BillingRecord[] records = await Relay.Billing.WaitForCountAsync(r => r.RequestedModel == Model, 3);
+        Assert.Equal(3, records.Length);
+        Assert.All(records, r => Assert.Equal(ExchangeOutcome.Completed, r.Outcome));
+        Assert.Equal(ExchangeOutcome.Failed, (await Relay.Billing.SingleForAsync("bedrock/bdk-corrupt")).Outcome);
+    }
+
+    [Fact]
     public async Task TheModelList_HasTheProvidersModels()
     {
         using HttpRequestMessage request = new(HttpMethod.Get, "/v1/models");
