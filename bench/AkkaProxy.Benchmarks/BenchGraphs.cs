@@ -33,6 +33,6 @@ internal static class BenchGraphs
     }
 
     /// <summary>One exchange through <paramref name="factory"/>'s long-lived graph, waited for.</summary>
-    public static PumpResult Pump(ProxyRun run, PipeReader upstream, PipeWriter client) =>
-        For(run.Factory).PumpAsync(run, upstream, client, FrameKind.SseEvent, null, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
+    public static PumpResult Pump(ProxyRun run, PipeReader upstream, PipeWriter client, FrameKind framing = FrameKind.SseEvent) =>
+        For(run.Factory).PumpAsync(run, upstream, client, framing, null, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
 }

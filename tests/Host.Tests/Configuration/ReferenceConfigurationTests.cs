@@ -136,6 +136,14 @@ public sealed class ReferenceConfigurationTests
         Assert.Equal("GEMINI_API_KEY", route.Provider.ApiKeyEnv);
         Assert.Equal("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
             AkkaProxy.Pipeline.Transport.UpstreamUris.For(route.Provider, AkkaProxy.Pipeline.Usage.ApiKind.GeminiGenerateContent, route.UpstreamModel, "?alt=sse&key=relay-key", streaming: true).AbsoluteUri);
+        Assert.True(router.TryResolve("anthropic.claude-3-5-haiku-20241022-v1:0", out route, out _));
+        Assert.Equal(ProviderKind.Bedrock, route.Provider.Kind);
+        Assert.Equal("us-east-1", route.Provider.Region);
+        Assert.True(route.Provider.IsMissingKey); // no AWS credentials nor Bedrock API key in this environment
+        Assert.Equal("https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse-stream",
+            AkkaProxy.Pipeline.Transport.UpstreamUris.For(route.Provider, AkkaProxy.Pipeline.Usage.ApiKind.BedrockConverse, route.UpstreamModel, null, streaming: true).AbsoluteUri);
+        Assert.True(router.TryResolve("us.amazon.nova-pro-v1:0", out route, out _));
+        Assert.Equal("bedrock", route.Provider.Name);
     }
 
     [Fact]

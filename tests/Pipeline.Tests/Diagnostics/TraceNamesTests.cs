@@ -12,6 +12,8 @@ public sealed class TraceNamesTests
     [InlineData(ApiKind.Responses, "chat", "responses")]
     [InlineData(ApiKind.AnthropicMessages, "chat", "messages")]
     [InlineData(ApiKind.GeminiGenerateContent, "generate_content", "generate_content")]
+    [InlineData(ApiKind.BedrockConverse, "chat", "converse")]
+    [InlineData(ApiKind.BedrockInvoke, "chat", "invoke_model")]
     public void EachApi_HasItsOperationAndItsName(ApiKind api, string operation, string name)
     {
         Assert.Equal(operation, TraceNames.Operation(api));
@@ -23,10 +25,11 @@ public sealed class TraceNamesTests
     [InlineData(ProviderKind.Anthropic, "anthropic")]
     [InlineData(ProviderKind.AzureOpenAI, "azure.ai.openai")]
     [InlineData(ProviderKind.Gemini, "gcp.gemini")]
+    [InlineData(ProviderKind.Bedrock, "aws.bedrock")]
     [InlineData(ProviderKind.OpenAICompatible, "mine")]
     public void EachProviderKind_HasTheConventionsName_OrItsConfiguredOne(ProviderKind kind, string expected)
     {
-        var router = new ModelRouter(new RoutingOptions { Providers = { new ProviderOptions { Name = "mine", Kind = kind, BaseUrl = "https://example.com" } } });
+        var router = new ModelRouter(new RoutingOptions { Providers = { new ProviderOptions { Name = "mine", Kind = kind, BaseUrl = "https://example.com", Region = "us-east-1" } } });
         router.TryGetProvider("mine", out Provider provider);
         Assert.Equal(expected, TraceNames.Provider(provider));
     }
