@@ -54,8 +54,10 @@ public sealed class MapAkkaProxyTests : IAsyncLifetime
         string[] marked = [.. endpoints.Where(e => e.Metadata.GetMetadata<RelayApiMarker>() is not null).Select(e => e.DisplayName ?? "")];
 
         // Chat, Responses, Messages, Gemini's v1beta and v1 (each for both methods), Azure's deployment
-        // form and its three v1 and Responses paths, the model list, the WebSocket mode.
-        Assert.Equal(11, marked.Length);
+        // form and its three v1 and Responses paths, Bedrock's runtime (/model/, its four operations),
+        // the model list, the WebSocket mode.
+        Assert.Equal(12, marked.Length);
+        Assert.Contains(marked, name => name.Contains("/model/", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/openai/deployments/", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/v1/chat/completions", StringComparison.Ordinal));
         Assert.Contains(marked, name => name.Contains("/v1beta/models/", StringComparison.Ordinal));
