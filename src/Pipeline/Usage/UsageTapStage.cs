@@ -99,28 +99,7 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
             return FrameDecision.Forward;
         }
 
-        JsonEventScanner scanner = exchange.Scanner;
-        scanner.CaptureId = exchange.Accumulator.ResponseId is null;
-        scanner.CaptureModel = exchange.Accumulator.ResponseModel is null;
-        try
-        {
-            if (!BedrockUsage.ScanChunk(frame.Data, scanner))
-            {
-                exchange.CurrentFacts = default;
-                exchange.Accumulator.MarkUnreadableEvent();
-                return FrameDecision.Forward;
-            }
-        }
-        catch (JsonException)
-        {
-            exchange.CurrentFacts = default;
-            exchange.Accumulator.MarkUnreadableEvent();
-            return FrameDecision.Forward;
-        }
-
-        exchange.CurrentFacts = scanner.Facts;
-        exchange.Accumulator.Apply(scanner.Facts, scanner, isWholeBody: false);
-        return FrameDecision.Forward;
+        return Scan(exchange, frame, EventType.None, static (in ResponseFrame f, JsonEventScanner scanner) => BedrockUsage.ScanChunk(f.Data, scanner));
     }
 
     private static EventType ConverseEventType(in ReadOnlySequence<byte> eventName) =>
@@ -128,22 +107,32 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         : ByteSequences.IsExactly(eventName, "metadata"u8) ? EventType.Metadata
         : EventType.Other;
 
-    private static FrameDecision ScanEvent(ProxyExchange exchange, in ResponseFrame frame, EventType headerType = EventType.None)
+    private static FrameDecision ScanEvent(ProxyExchange exchange, in ResponseFrame frame, EventType headerType = EventType.None) =>
+        Scan(exchange, frame, headerType, static (in ResponseFrame f, JsonEventScanner scanner) =>
+        {
+            scanner.ScanDocument(f.Data);
+            return true;
+        });
+
+    /// <summary>Reads one event's JSON with <paramref name="read"/> (false: nothing to read) and folds what it said into the exchange.</summary>
+    private static FrameDecision Scan(ProxyExchange exchange, in ResponseFrame frame, EventType headerType, DocumentReader read)
     {
         JsonEventScanner scanner = exchange.Scanner;
         // Copy out only what is still unknown: a stream whose events carry an id but never a model
         // (or the reverse) would otherwise allocate the known one again on every event.
         scanner.CaptureId = exchange.Accumulator.ResponseId is null;
         scanner.CaptureModel = exchange.Accumulator.ResponseModel is null;
+        bool readable;
         try
         {
-            scanner.ScanDocument(frame.Data);
-            if (headerType != EventType.None)
-            {
-                scanner.Facts.Type = headerType; // the framing names the event; the payload does not
-            }
+            readable = read(frame, scanner);
         }
         catch (JsonException)
+        {
+            readable = false;
+        }
+
+        if (!readable)
         {
             // Relayed as it came: the client decides what to make of it, and the rest of the stream
             // (its later usage and terminal event above all) still arrives and is billed.
@@ -152,10 +141,17 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
             return FrameDecision.Forward;
         }
 
+        if (headerType != EventType.None)
+        {
+            scanner.Facts.Type = headerType; // the framing names the event; the payload does not
+        }
+
         exchange.CurrentFacts = scanner.Facts;
         exchange.Accumulator.Apply(scanner.Facts, scanner, isWholeBody: false);
         return FrameDecision.Forward;
     }
+
+    private delegate bool DocumentReader(in ResponseFrame frame, JsonEventScanner scanner);
 
     private static bool IsBlank(in ReadOnlySequence<byte> data)
     {

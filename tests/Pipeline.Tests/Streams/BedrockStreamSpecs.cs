@@ -146,19 +146,6 @@ public sealed class BedrockStreamSpecs : Akka.TestKit.Xunit2.TestKit
         }, _materializer);
     }
 
-    private static async Task<(PumpResult Result, ProxyExchange Exchange, byte[] Client)> PumpAsync(ConnectionGraph graph, ProxyStreamFactory factory, ApiKind api, PipeReader upstream)
-    {
-        ProxyExchange exchange = Exchanges.Create(api, "{}", model: "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", streaming: true);
-        ProxyRun run = factory.CreateRun(exchange);
-        var client = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
-        PumpResult result = await graph.PumpAsync(run, upstream, client.Writer, FrameKind.EventStreamMessage, null, TimeProvider.System, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        run.Complete();
-        await upstream.CompleteAsync();
-        await client.Writer.CompleteAsync();
-        ReadResult read = await client.Reader.ReadAsync();
-        byte[] bytes = System.Buffers.BuffersExtensions.ToArray(read.Buffer);
-        client.Reader.AdvanceTo(read.Buffer.End);
-        await client.Reader.CompleteAsync();
-        return (result, exchange, bytes);
-    }
+    private static Task<(PumpResult Result, ProxyExchange Exchange, byte[] Client)> PumpAsync(ConnectionGraph graph, ProxyStreamFactory factory, ApiKind api, PipeReader upstream) =>
+        GraphPumps.PumpAsync(graph, factory, Exchanges.Create(api, "{}", model: "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", streaming: true), upstream, FrameKind.EventStreamMessage);
 }

@@ -241,19 +241,6 @@ public sealed class ConnectionGraphSpecs : Akka.TestKit.Xunit2.TestKit
         }, _materializer);
     }
 
-    private static async Task<(PumpResult Result, ProxyExchange Exchange, byte[] Client)> PumpAsync(ConnectionGraph graph, ProxyStreamFactory factory, ApiKind api, PipeReader upstream, FrameKind framing)
-    {
-        ProxyExchange exchange = Exchanges.Create(api, "{}", streaming: framing == FrameKind.SseEvent);
-        ProxyRun run = factory.CreateRun(exchange);
-        var client = new Pipe(new PipeOptions(pauseWriterThreshold: 0)); // never pushes back
-        PumpResult result = await graph.PumpAsync(run, upstream, client.Writer, framing, null, TimeProvider.System, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        run.Complete();
-        await upstream.CompleteAsync();
-        await client.Writer.CompleteAsync();
-        ReadResult read = await client.Reader.ReadAsync();
-        byte[] bytes = System.Buffers.BuffersExtensions.ToArray(read.Buffer);
-        client.Reader.AdvanceTo(read.Buffer.End);
-        await client.Reader.CompleteAsync();
-        return (result, exchange, bytes);
-    }
+    private static Task<(PumpResult Result, ProxyExchange Exchange, byte[] Client)> PumpAsync(ConnectionGraph graph, ProxyStreamFactory factory, ApiKind api, PipeReader upstream, FrameKind framing) =>
+        GraphPumps.PumpAsync(graph, factory, Exchanges.Create(api, "{}", streaming: framing == FrameKind.SseEvent), upstream, framing);
 }
