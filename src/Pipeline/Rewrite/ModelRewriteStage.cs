@@ -1,4 +1,5 @@
 using AkkaProxy.Pipeline.Stages;
+using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Rewrite;
 
@@ -19,8 +20,11 @@ internal sealed class ModelRewriteStage : ProxyStage
             return;
         }
 
-        if (exchange.Route.UpstreamModel == exchange.Route.RequestedModel)
+        if (exchange.Route.UpstreamModel == exchange.Route.RequestedModel
+            || exchange.Api is ApiKind.GeminiGenerateContent or ApiKind.BedrockConverse or ApiKind.BedrockInvoke)
         {
+            // Gemini and Bedrock name the model in the path: the body is the provider's (InvokeModel's, the
+            // model's own), and a "model" member in it is the model's business, never the relay's route.
             return;
         }
 

@@ -3,6 +3,7 @@ using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using AkkaProxy.Pipeline.Billing;
+using AkkaProxy.Pipeline.Framing;
 using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Streams;
@@ -124,7 +125,7 @@ internal sealed class ChunkWrites : GraphStageWithMaterializedValue<FlowShape<Pr
             (ExchangeOutcome outcome, string? code) = result switch
             {
                 PumpResult.FrameTooLarge => (ExchangeOutcome.Failed, "event_too_large"),
-                PumpResult.UpstreamCorrupt => (ExchangeOutcome.Failed, "upstream_stream_corrupt"),
+                PumpResult.UpstreamCorrupt => (ExchangeOutcome.Failed, binding.Exchange.StreamError == EventStreamError.Truncated ? "upstream_truncated" : "upstream_stream_corrupt"),
                 _ => Ending(binding),
             };
             _result.TrySetResult(Result(binding, outcome, code));

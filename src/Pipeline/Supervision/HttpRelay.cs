@@ -704,6 +704,11 @@ public sealed class HttpRelay
                 string tooLarge = $"The upstream sent an event larger than the relay's limit of {_factory.Options.MaxEventBytes} bytes.";
                 await FailStreamAsync(context, exchange, isEventStream, "event_too_large", tooLarge).ConfigureAwait(false);
                 return new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, status, "event_too_large");
+            case PumpResult.UpstreamCorrupt when exchange.StreamError == EventStreamError.Truncated:
+                // Cut inside a message: as any stream that ends before it finished.
+                const string cut = "The upstream closed the stream inside a message, before it finished.";
+                await FailStreamAsync(context, exchange, isEventStream, "upstream_truncated", cut).ConfigureAwait(false);
+                return new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Upstream, status, "upstream_truncated");
             case PumpResult.UpstreamCorrupt:
                 string corrupt = $"The upstream's event stream is corrupt ({AwsEventStreamEncoder.Describe(exchange.StreamError)}); the messages before it were relayed.";
                 _logger.LogWarning("Exchange {RequestId}: provider {Provider} sent a corrupt event stream ({Error}).", exchange.RequestId, exchange.Provider.Name, exchange.StreamError);

@@ -45,6 +45,9 @@ internal sealed class JsonEventScanner
     public string? Model { get; private set; }
 
 
+    /// <summary>Whether Bedrock's <c>amazon-bedrock-invocationMetrics</c> is usage (an InvokeModel stream's chunks); other APIs' documents never name it.</summary>
+    public bool ReadsInvocationMetrics { get; set; }
+
     /// <summary>Whether the document's top-level object or array has been closed.</summary>
     public bool RootClosed { get; private set; }
 
@@ -136,12 +139,15 @@ internal sealed class JsonEventScanner
             Facts.ChoiceCount++;
         }
 
-        if (name == JsonName.InvocationMetrics && depth == 1 && !isArray)
+        if (name == JsonName.InvocationMetrics && depth == 1 && !isArray && ReadsInvocationMetrics)
         {
+            // Bedrock's own count: it replaces whatever a usage object of the model's said before it.
             _usageDepth = depth;
+            Facts.Usage = default;
+            Facts.UsageMalformed = false;
             Facts.UsageAt = UsageLocation.InvocationMetrics;
         }
-        else if (name == JsonName.Usage)
+        else if (name == JsonName.Usage && Facts.UsageAt != UsageLocation.InvocationMetrics)
         {
             UsageLocation at = UsageLocationAt(depth);
             if (at != UsageLocation.None)

@@ -11,6 +11,7 @@ internal sealed class UsageAccumulator
     private UsageStatus _status;
     private bool _finishReasonSeen;
     private bool _totalOnly;
+    private bool _reportedOutsideBody;
 
     public UsageAccumulator(ApiKind api) => Api = api;
 
@@ -97,8 +98,14 @@ internal sealed class UsageAccumulator
     /// </summary>
     public void MarkUnreadableEvent() => UnreadableEvents++;
 
-    /// <summary>Records that a whole JSON body could not be read; its usage is unknown.</summary>
-    public void MarkUnreadable() => _status = UsageStatus.Unknown;
+    /// <summary>Records that a whole JSON body could not be read; its usage is unknown, unless it came from outside the body (<see cref="ApplyReported"/>).</summary>
+    public void MarkUnreadable()
+    {
+        if (!_reportedOutsideBody)
+        {
+            _status = UsageStatus.Unknown;
+        }
+    }
 
     /// <summary>Records an exception message in a Bedrock event stream: the response failed; the usage read before it stays.</summary>
     public void MarkStreamException() => Terminal = TerminalKind.Failed;
@@ -113,6 +120,7 @@ internal sealed class UsageAccumulator
         {
             _counters = counters;
             _status = UsageStatus.Reported;
+            _reportedOutsideBody = true;
         }
     }
 
@@ -163,12 +171,13 @@ internal sealed class UsageAccumulator
             };
         }
 
-        // Bedrock counts as Anthropic does: cache reads and writes outside inputTokens.
+        // Bedrock counts as Anthropic does: cache reads and writes outside inputTokens. An InvokeModel
+        // model's own usage may be OpenAI's shape instead (cached tokens inside the prompt's): both add up.
         return Api is ApiKind.AnthropicMessages or ApiKind.BedrockConverse or ApiKind.BedrockInvoke
             ? new TokenUsage
             {
                 InputTokens = c.Input + c.CacheCreation + c.CacheRead,
-                CachedInputTokens = c.CacheRead,
+                CachedInputTokens = c.CacheRead + c.Cached,
                 CacheWriteTokens = c.CacheCreation,
                 OutputTokens = c.Output,
                 ReasoningTokens = c.Reasoning,

@@ -122,6 +122,7 @@ internal sealed class UsageTapStage(long maxCarryBytes) : ProxyStage
         // (or the reverse) would otherwise allocate the known one again on every event.
         scanner.CaptureId = exchange.Accumulator.ResponseId is null;
         scanner.CaptureModel = exchange.Accumulator.ResponseModel is null;
+        scanner.ReadsInvocationMetrics = exchange.Api == ApiKind.BedrockInvoke;
         bool readable;
         try
         {

@@ -15,7 +15,8 @@ namespace AkkaProxy.Host.Tests.Fakes;
 /// usage), InvokeModel's body with the token-count headers, or its stream of base64 chunks (Claude's own
 /// events, Bedrock's invocationMetrics on the last). The model picks the behaviour: <c>bdk-corrupt</c>
 /// breaks the CRC of the stream's third message; <c>bdk-throttled</c> ends the stream with a
-/// <c>throttlingException</c> after two messages; <c>status-NNN</c> answers that error in AWS's JSON.
+/// <c>throttlingException</c> after two messages; <c>bdk-cut</c> ends the connection inside the stream's
+/// third message (or inside InvokeModel's JSON, its token headers sent); <c>status-NNN</c> answers that error in AWS's JSON.
 /// </summary>
 public static class FakeBedrock
 {
@@ -60,6 +61,14 @@ public static class FakeBedrock
                 return;
             case BedrockPaths.Invoke:
                 ctx.Response.ContentType = "application/json";
+                if (model == "bdk-cut")
+                {
+                    ctx.Response.Headers["X-Amzn-Bedrock-Input-Token-Count"] = "7";
+                    ctx.Response.Headers["X-Amzn-Bedrock-Output-Token-Count"] = "3";
+                    await ctx.Response.WriteAsync("""{"id":"msg_cut","type":"message","content":[{"type":"text","text":"Hel""");
+                    return; // a clean end inside the JSON
+                }
+
                 ctx.Response.Headers["X-Amzn-Bedrock-Input-Token-Count"] = Input.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 ctx.Response.Headers["X-Amzn-Bedrock-Output-Token-Count"] = Output.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 ctx.Response.Headers["X-Amzn-Bedrock-Cache-Read-Input-Token-Count"] = CacheRead.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -78,6 +87,12 @@ public static class FakeBedrock
             {
                 message = Message("exception", "throttlingException", """{"message":"Too many tokens, please wait before trying again."}""");
                 await ctx.Response.Body.WriteAsync(message);
+                return;
+            }
+
+            if (model == "bdk-cut" && i == 2)
+            {
+                await ctx.Response.Body.WriteAsync(message.AsMemory(0, message.Length / 2)); // the connection ends inside a message
                 return;
             }
 
@@ -109,9 +124,9 @@ public static class FakeBedrock
     /// <summary>InvokeModelWithResponseStream for a Claude model: its own events in base64 chunks, Bedrock's metrics on the last.</summary>
     public static List<byte[]> InvokeStream()
     {
-        var messages = new List<byte[]> { Chunk($$$"""{"type":"message_start","message":{"id":"msg_bdrk_fake","type":"message","role":"assistant","model":"claude","content":[],"usage":{"input_tokens":{{{Input}}},"cache_read_input_tokens":{{{CacheRead}}},"cache_creation_input_tokens":{{{CacheWrite}}},"output_tokens":1}}""" + "}") };
+        var messages = new List<byte[]> { Chunk($$$"""{"type":"message_start","message":{"id":"msg_bdrk_fake","type":"message","role":"assistant","model":"claude","content":[],"usage":{"input_tokens":{{{Input - 1}}},"cache_read_input_tokens":{{{CacheRead}}},"cache_creation_input_tokens":{{{CacheWrite}}},"output_tokens":1}}""" + "}") };
         messages.AddRange(FakeUpstream.Deltas.Select(delta => Chunk($$$"""{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"{{{delta}}}"}}""")));
-        messages.Add(Chunk($$$"""{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":{{{Output}}}}}"""));
+        messages.Add(Chunk($$$"""{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":{{{Output - 2}}}}}"""));
         messages.Add(Chunk($$$"""{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":{{{Input}}},"outputTokenCount":{{{Output}}},"invocationLatency":500,"firstByteLatency":120,"cacheReadInputTokenCount":{{{CacheRead}}},"cacheWriteInputTokenCount":{{{CacheWrite}}}}}"""));
         return messages;
     }
@@ -146,6 +161,11 @@ public static class FakeBedrock
         if (scope[0] != AccessKeyId || scope[2] != Region || scope[3] != "bedrock")
         {
             return $"The credential scope {parts[0]} is not the fake's.";
+        }
+
+        if (!signedNames.Contains("host") || !signedNames.Contains("x-amz-date"))
+        {
+            return "SignedHeaders must include host and x-amz-date.";
         }
 
         // Signed with only the headers the request names, as the server reads them; the signer adds x-amz-date and the token itself.

@@ -42,7 +42,10 @@ public sealed class BedrockTests : RelayTestBase
           }
           bedrock-keyed { kind = bedrock, base-url = "{{Upstream.BaseUrl.ToString().TrimEnd('/')}}", region = {{FakeBedrock.Region}}, api-key = "{{FakeBedrock.ApiKey}}" }
         }
-        akkaproxy.pricing { "bedrock/anthropic.claude-3-5-haiku*" { input = 0.80, cached-input = 0.08, cache-write = 1.00, output = 4.00 } }
+        akkaproxy.pricing {
+          "bedrock/anthropic.claude-3-5-haiku*" { input = 0.80, cached-input = 0.08, cache-write = 1.00, output = 4.00 }
+          "bedrock/bdk-*" { input = 1.00, output = 2.00 }
+        }
         """;
 
     private static string PathOf(string model, string operation) => $"/model/{Uri.EscapeDataString(model)}/{operation}";
@@ -151,7 +154,41 @@ public sealed class BedrockTests : RelayTestBase
         Assert.Equal("upstream_stream_corrupt", record.ErrorCode);
         Assert.Equal(EndedBy.Upstream, record.EndedBy);
         Assert.Equal(UsageStatus.Partial, record.Usage.Status); // message_start's counts: what the stream said before it broke
-        Assert.Equal(FakeBedrock.Input + FakeBedrock.CacheRead + FakeBedrock.CacheWrite, record.Usage.InputTokens);
+        Assert.Equal(FakeBedrock.Input - 1 + FakeBedrock.CacheRead + FakeBedrock.CacheWrite, record.Usage.InputTokens);
+    }
+
+    [Fact]
+    public async Task AStreamCutInsideAMessage_EndsWithTheRelaysException_AndIsBilledTruncated()
+    {
+        const string model = "bedrock/bdk-cut";
+        using HttpResponseMessage response = await Relay.Http.SendAsync(Post(PathOf(model, "converse-stream"), Body));
+        List<(string Type, string Name, byte[] Payload)> messages = Decode(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(3, messages.Count); // two whole messages, then the relay's exception; nothing of the half message
+        Assert.Equal(("exception", "modelStreamErrorException"), (messages[2].Type, messages[2].Name));
+        using (JsonDocument error = JsonDocument.Parse(messages[2].Payload))
+        {
+            Assert.Equal("upstream_truncated", error.RootElement.GetProperty("reason").GetString());
+        }
+
+        BillingRecord record = await Relay.Billing.SingleForAsync(model);
+        Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
+        Assert.Equal("upstream_truncated", record.ErrorCode);
+    }
+
+    [Fact]
+    public async Task AnInvokeModelBodyCutShort_KeepsTheUsageBedrocksHeadersReported()
+    {
+        const string model = "bedrock/bdk-cut";
+        using HttpResponseMessage response = await Relay.Http.SendAsync(Post(PathOf(model, "invoke"), InvokeBody));
+        _ = await response.Content.ReadAsByteArrayAsync();
+
+        BillingRecord record = await Relay.Billing.SingleForAsync(model);
+        Assert.Equal(ExchangeOutcome.Failed, record.Outcome);
+        Assert.Equal("upstream_truncated", record.ErrorCode);
+        Assert.Equal(UsageStatus.Reported, record.Usage.Status); // Bedrock charged for these whatever became of the body
+        Assert.Equal(7, record.Usage.InputTokens);
+        Assert.Equal(3, record.Usage.OutputTokens);
+        Assert.Equal((7 * 1.00m + 3 * 2.00m) / 1_000_000m, record.Cost);
     }
 
     [Fact]

@@ -28,9 +28,9 @@ public sealed class BedrockStreamSpecs : Akka.TestKit.Xunit2.TestKit
     // Claude's own stream inside InvokeModel's chunks; Bedrock adds its metrics to the last one.
     private static readonly byte[] Invoke =
     [
-        .. EventStreams.Chunk("""{"type":"message_start","message":{"id":"msg_bdrk_1","model":"claude-3-5-haiku-20241022","usage":{"input_tokens":31,"output_tokens":1}}}"""),
+        .. EventStreams.Chunk("""{"type":"message_start","message":{"id":"msg_bdrk_1","model":"claude-3-5-haiku-20241022","usage":{"input_tokens":30,"output_tokens":1}}}"""),
         .. EventStreams.Chunk("""{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"""),
-        .. EventStreams.Chunk("""{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}"""),
+        .. EventStreams.Chunk("""{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":8}}"""),
         .. EventStreams.Chunk("""{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":31,"outputTokenCount":9,"invocationLatency":512,"firstByteLatency":200,"cacheReadInputTokenCount":64,"cacheWriteInputTokenCount":0}}"""),
     ];
 
@@ -119,6 +119,29 @@ public sealed class BedrockStreamSpecs : Akka.TestKit.Xunit2.TestKit
             (PumpResult next, _, byte[] nextClient) = await PumpAsync(graph, factory, ApiKind.BedrockConverse, new ScriptedReader(Converse, [Converse.Length]));
             Assert.Equal(PumpResult.UpstreamEnded, next);
             Assert.Equal(Converse, nextClient);
+
+            graph.Shutdown();
+            await graph.Stopped.WaitAsync(TimeSpan.FromSeconds(10));
+        }, _materializer);
+    }
+
+    [Fact]
+    public async Task AStreamCutInsideAMessage_EndsAsTruncated_WithTheWholeMessagesBeforeItRelayed()
+    {
+        await this.AssertAllStagesStoppedAsync(async () =>
+        {
+            ProxyStreamFactory factory = new ProxyStreamBuilder().Build();
+            var graph = new ConnectionGraph(factory, _materializer);
+            int cut = Converse.Length - 20; // inside the metadata message
+            int whole = Converse.AsSpan().IndexOf(EventStreams.Event("metadata", """{"metrics":{"latencyMs":412},"p":"abc","usage":{"inputTokens":25,"outputTokens":15,"totalTokens":1240,"cacheReadInputTokens":1100,"cacheWriteInputTokens":100}}"""));
+
+            (PumpResult result, ProxyExchange exchange, byte[] client) = await PumpAsync(graph, factory, ApiKind.BedrockConverse, new ScriptedReader(Converse[..cut], [cut]));
+
+            Assert.Equal(PumpResult.UpstreamCorrupt, result);
+            Assert.Equal(EventStreamError.Truncated, exchange.StreamError);
+            Assert.Equal(Converse[..whole], client);
+            Assert.Equal(TerminalKind.Completed, exchange.Terminal); // messageStop came: the answer is whole, its usage is not
+            Assert.Equal(UsageStatus.Missing, exchange.Usage.Status);
 
             graph.Shutdown();
             await graph.Stopped.WaitAsync(TimeSpan.FromSeconds(10));

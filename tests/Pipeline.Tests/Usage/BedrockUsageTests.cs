@@ -75,4 +75,46 @@ public sealed class BedrockUsageTests
         BedrockUsage.FromHeaders(response.Headers, accumulator);
         Assert.Equal(UsageStatus.Missing, accumulator.Snapshot().Status);
     }
+
+    [Theory]
+    [InlineData("""{"id":"c1","usage":{"prompt_tokens":99,"completion_tokens":88,"prompt_tokens_details":{"cached_tokens":50}},"amazon-bedrock-invocationMetrics":{"inputTokenCount":40,"outputTokenCount":12}}""")]
+    [InlineData("""{"amazon-bedrock-invocationMetrics":{"inputTokenCount":40,"outputTokenCount":12},"usage":{"prompt_tokens":99,"completion_tokens":88,"prompt_tokens_details":{"cached_tokens":50}}}""")]
+    public void InvocationMetrics_WinOverTheModelsOwnUsage_InTheSameChunk_WhicheverComesFirst(string chunk)
+    {
+        var accumulator = new UsageAccumulator(ApiKind.BedrockInvoke);
+        var scanner = new JsonEventScanner { ReadsInvocationMetrics = true };
+        scanner.ScanDocument(Encoding.UTF8.GetBytes(chunk));
+        accumulator.Apply(scanner.Facts, scanner, isWholeBody: false);
+
+        TokenUsage usage = accumulator.Snapshot();
+        Assert.Equal(TerminalKind.Completed, accumulator.Terminal);
+        Assert.Equal(UsageStatus.Reported, usage.Status);
+        Assert.Equal(40, usage.InputTokens);
+        Assert.Equal(0, usage.CachedInputTokens);
+        Assert.Equal(12, usage.OutputTokens);
+    }
+
+    [Fact]
+    public void AnOpenAiShapedModelsOwnUsage_KeepsItsCachedTokens_AsPartialUsage()
+    {
+        var accumulator = new UsageAccumulator(ApiKind.BedrockInvoke);
+        var scanner = new JsonEventScanner { ReadsInvocationMetrics = true };
+        scanner.ScanDocument("""{"choices":[],"usage":{"prompt_tokens":99,"completion_tokens":8,"prompt_tokens_details":{"cached_tokens":50}}}"""u8);
+        accumulator.Apply(scanner.Facts, scanner, isWholeBody: false);
+
+        TokenUsage usage = accumulator.Snapshot();
+        Assert.Equal(UsageStatus.Partial, usage.Status);
+        Assert.Equal(99, usage.InputTokens);
+        Assert.Equal(50, usage.CachedInputTokens);
+    }
+
+    [Fact]
+    public void OtherApis_NeverReadInvocationMetrics()
+    {
+        var accumulator = new UsageAccumulator(ApiKind.ChatCompletions);
+        var scanner = new JsonEventScanner(); // the tap reads them for InvokeModel only
+        scanner.ScanDocument("""{"choices":[],"amazon-bedrock-invocationMetrics":{"inputTokenCount":1,"outputTokenCount":1},"usage":{"prompt_tokens":70,"completion_tokens":5}}"""u8);
+        accumulator.Apply(scanner.Facts, scanner, isWholeBody: false);
+        Assert.Equal(70, accumulator.Snapshot().InputTokens);
+    }
 }
