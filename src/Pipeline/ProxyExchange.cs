@@ -142,6 +142,9 @@ public sealed class ProxyExchange
     /// </summary>
     internal bool ModelFromPath { get; set; }
 
+    /// <summary>Whether the API names the model in the path only (Gemini's, Bedrock's): the body is the provider's, and the relay never edits it.</summary>
+    internal bool ModelInPathOnly => Api is ApiKind.GeminiGenerateContent or ApiKind.BedrockConverse or ApiKind.BedrockInvoke;
+
     /// <summary>Why a binary event stream (Bedrock's) could not be read on, once it ended as <see cref="PumpResult.UpstreamCorrupt"/>.</summary>
     internal EventStreamError StreamError { get; set; }
 

@@ -1,5 +1,4 @@
 using AkkaProxy.Pipeline.Stages;
-using AkkaProxy.Pipeline.Usage;
 
 namespace AkkaProxy.Pipeline.Rewrite;
 
@@ -21,7 +20,7 @@ internal sealed class ModelRewriteStage : ProxyStage
         }
 
         if (exchange.Route.UpstreamModel == exchange.Route.RequestedModel
-            || exchange.Api is ApiKind.GeminiGenerateContent or ApiKind.BedrockConverse or ApiKind.BedrockInvoke)
+            || exchange.ModelInPathOnly)
         {
             // Gemini and Bedrock name the model in the path: the body is the provider's (InvokeModel's, the
             // model's own), and a "model" member in it is the model's business, never the relay's route.
