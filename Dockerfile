@@ -11,6 +11,7 @@ COPY src/Pipeline/AkkaProxy.Pipeline.csproj src/Pipeline/
 COPY src/Hosting/AkkaProxy.Hosting.csproj src/Hosting/
 COPY src/Ledger.Sqlite/AkkaProxy.Ledger.Sqlite.csproj src/Ledger.Sqlite/
 COPY src/Ledger.Postgres/AkkaProxy.Ledger.Postgres.csproj src/Ledger.Postgres/
+COPY src/Cluster/AkkaProxy.Cluster.csproj src/Cluster/
 COPY src/Host/AkkaProxy.Host.csproj src/Host/
 RUN dotnet restore src/Host/AkkaProxy.Host.csproj
 COPY hocon/ hocon/

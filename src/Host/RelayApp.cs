@@ -45,7 +45,7 @@ internal static class RelayApp
         StartupValidation.ThrowIfInvalid(builder.Configuration); // before the build too: the command line's errors, at once
         // The same call as a service that embeds the relay; here it builds the actor system itself,
         // and both ledger stores are there for akkaproxy.ledger.store to pick.
-        builder.AddAkkaProxy(relay => relay.UseSqliteLedger().UsePostgresLedger());
+        builder.AddAkkaProxy(relay => relay.UseSqliteLedger().UsePostgresLedger().UseCluster());
         services?.Invoke(builder.Services);
 
         WebApplication app = builder.Build();

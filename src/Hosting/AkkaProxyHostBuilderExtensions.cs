@@ -52,13 +52,13 @@ public static class AkkaProxyHostBuilderExtensions
         {
             // The service's system: its builder, then the relay's part of it.
             joined = ServiceDescriptor.Singleton(typeof(AkkaConfigurationBuilder), sp =>
-                RelayServices.JoinRelay((AkkaConfigurationBuilder)serviceFactory(sp), sp, config, ownsSystem: false));
+                RelayServices.JoinRelay((AkkaConfigurationBuilder)serviceFactory(sp), sp, config, options, ownsSystem: false));
             services[services.IndexOf(existing)] = joined;
             StartBeforeActorSystem(services, first);
         }
         else
         {
-            services.AddAkka(RelayServices.ActorSystemName, (akka, sp) => RelayServices.JoinRelay(akka, sp, config, ownsSystem: true));
+            services.AddAkka(RelayServices.ActorSystemName, (akka, sp) => RelayServices.JoinRelay(akka, sp, config, options, ownsSystem: true));
             joined = services.Last(descriptor => descriptor.ServiceType == typeof(AkkaConfigurationBuilder));
         }
 

@@ -50,6 +50,16 @@ public sealed class AkkaProxyOptions
         return this;
     }
 
+    /// <summary>Adds what makes the relay's own actor system a cluster node (the cluster package's <c>UseCluster</c>).</summary>
+    internal AkkaProxyOptions UseClusterSetup(Action<Akka.Hosting.AkkaConfigurationBuilder, AkkaProxy.Hosting.Cluster.RelayClusterOptions> join)
+    {
+        ClusterSetup = join;
+        return this;
+    }
+
+    /// <summary>The cluster package's setup, when it was added; <c>akkaproxy.cluster.enabled</c> needs it.</summary>
+    internal Action<Akka.Hosting.AkkaConfigurationBuilder, AkkaProxy.Hosting.Cluster.RelayClusterOptions>? ClusterSetup { get; private set; }
+
     /// <summary>The ledger stores added, of which <c>akkaproxy.ledger.store</c> picks one.</summary>
     internal IReadOnlyList<LedgerStoreRegistration> LedgerStores => _ledgerStores;
 

@@ -140,7 +140,7 @@ public static class RelayServices
     /// to .NET logging; in a service's own system they are a fallback beneath the service's settings,
     /// and its loggers stay as the service made them.
     /// </summary>
-    internal static AkkaConfigurationBuilder JoinRelay(AkkaConfigurationBuilder akka, IServiceProvider sp, IConfiguration config, bool ownsSystem)
+    internal static AkkaConfigurationBuilder JoinRelay(AkkaConfigurationBuilder akka, IServiceProvider sp, IConfiguration config, AkkaProxyOptions options, bool ownsSystem)
     {
         // The akka section of the configuration (files, environment, command line) is Akka's,
         // converted by AkkaSection: Akka.Hosting's converter lower-cases keys and splits quoted ones at dots.
@@ -158,6 +158,13 @@ public static class RelayServices
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             });
+        }
+
+        AkkaProxy.Hosting.Cluster.RelayClusterOptions cluster = RelayConfiguration.ReadCluster(config);
+        if (ownsSystem && cluster.Enabled)
+        {
+            (options.ClusterSetup ?? throw new RelayConfigurationException([
+                "akkaproxy.cluster.enabled = true, but the relay has no cluster support: reference the AkkaProxy.Cluster package and call relay.UseCluster() in AddAkkaProxy."]))(akka, cluster);
         }
 
         akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());

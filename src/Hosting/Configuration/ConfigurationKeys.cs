@@ -35,6 +35,7 @@ internal static class ConfigurationKeys
         ("auth", Node.Of<RelayAuthOptions>(("keys", Node.Map(Node.Of<RelayKeyOptions>(("id", null)))))),
         ("billing", Node.Of<BillingOptions>()),
         ("ledger", Node.Of<LedgerOptions>()),
+        ("cluster", Node.Of<AkkaProxy.Hosting.Cluster.RelayClusterOptions>()),
         ("observability", Node.Of<ObservabilityOptions>()),
         ("shutdown", Node.Of<ShutdownOptions>()));
 

@@ -137,6 +137,15 @@ internal static class RelayConfiguration
     public static AkkaProxy.Hosting.Lifecycle.ShutdownOptions ReadShutdown(IConfiguration config) =>
         KebabBinder.Bind(config.GetSection($"{Root}:shutdown"), new AkkaProxy.Hosting.Lifecycle.ShutdownOptions());
 
+    /// <summary>Reads the cluster's settings (<c>akkaproxy.cluster</c>).</summary>
+    public static AkkaProxy.Hosting.Cluster.RelayClusterOptions ReadCluster(IConfiguration config)
+    {
+        IConfigurationSection section = config.GetSection($"{Root}:cluster");
+        var options = KebabBinder.Bind(section, new AkkaProxy.Hosting.Cluster.RelayClusterOptions());
+        options.SeedNodes.AddRange(Strings(section.GetSection("seed-nodes")));
+        return options;
+    }
+
     /// <summary>Reads the usage ledger's settings.</summary>
     public static LedgerOptions ReadLedger(IConfiguration config) =>
         KebabBinder.Bind(config.GetSection($"{Root}:ledger"), new LedgerOptions());

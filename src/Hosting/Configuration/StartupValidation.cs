@@ -31,6 +31,24 @@ internal static class StartupValidation
         });
         Check(problems, "akkaproxy.billing", () => RelayConfiguration.ReadBilling(config));
         Check(problems, "akkaproxy.ledger", () => RelayConfiguration.ReadLedger(config).Validate());
+        Check(problems, "akkaproxy.cluster", () =>
+        {
+            AkkaProxy.Hosting.Ledger.LedgerOptions? ledger = null;
+            try
+            {
+                ledger = RelayConfiguration.ReadLedger(config);
+            }
+            catch (InvalidOperationException)
+            {
+                // reported by the ledger's check above; the cluster's own settings are still checked
+            }
+
+            string[] cluster = [.. RelayConfiguration.ReadCluster(config).Problems(ledger?.Enabled == true, ledger?.Store.ToString() ?? "")];
+            if (cluster.Length > 0)
+            {
+                throw new InvalidOperationException(string.Join('\n', cluster));
+            }
+        });
         Check(problems, "akkaproxy.websocket", () => RelayConfiguration.ReadWebSocket(config).Validate());
         Check(problems, "akkaproxy.upstream-websocket", () => RelayConfiguration.ReadUpstreamSockets(config).Validate());
         Check(problems, "akkaproxy.shutdown", () => RelayConfiguration.ReadShutdown(config).Validate());

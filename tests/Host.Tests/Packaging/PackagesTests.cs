@@ -19,7 +19,7 @@ namespace AkkaProxy.Host.Tests.Packaging;
 [Collection(DotnetBuilds.Name)]
 public sealed class PackagesTests : IAsyncLifetime
 {
-    private static readonly string[] Packages = ["AkkaProxy.Pipeline", "AkkaProxy.Hosting", "AkkaProxy.Ledger.Sqlite", "AkkaProxy.Ledger.Postgres"];
+    private static readonly string[] Packages = ["AkkaProxy.Pipeline", "AkkaProxy.Hosting", "AkkaProxy.Ledger.Sqlite", "AkkaProxy.Ledger.Postgres", "AkkaProxy.Cluster"];
 
     // A version of this run's own, so the machine's package cache never serves an earlier build's package.
     private readonly string _version = "0.0.0-sample." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
@@ -156,7 +156,7 @@ public sealed class PackagesTests : IAsyncLifetime
         string? requires = id switch
         {
             "AkkaProxy.Hosting" => "AkkaProxy.Pipeline",
-            "AkkaProxy.Ledger.Sqlite" or "AkkaProxy.Ledger.Postgres" => "AkkaProxy.Hosting",
+            "AkkaProxy.Ledger.Sqlite" or "AkkaProxy.Ledger.Postgres" or "AkkaProxy.Cluster" => "AkkaProxy.Hosting",
             _ => null,
         };
         if (requires is not null)
@@ -166,6 +166,7 @@ public sealed class PackagesTests : IAsyncLifetime
 
         Assert.Equal(id == "AkkaProxy.Ledger.Sqlite", dependencies.Any(d => d.StartsWith("Microsoft.Data.Sqlite ", StringComparison.Ordinal)));
         Assert.Equal(id == "AkkaProxy.Ledger.Postgres", dependencies.Any(d => d.StartsWith("Npgsql ", StringComparison.Ordinal)));
+        Assert.Equal(id == "AkkaProxy.Cluster", dependencies.Any(d => d.StartsWith("Akka.Cluster", StringComparison.Ordinal))); // a single node carries no cluster
     }
 
     private static async Task WaitUntilListeningAsync(HttpClient http, Process app, StringBuilder output)

@@ -3,7 +3,7 @@ using AkkaProxy.Tests.Shared;
 
 namespace AkkaProxy.Host.Tests.PublicApi;
 
-/// <summary>The public API of the AkkaProxy.Hosting package and of the two ledger store packages, each against its snapshot (see <see cref="PublicApiSnapshot"/>).</summary>
+/// <summary>The public API of the AkkaProxy.Hosting package of the two ledger store packages and of the cluster package, each against its snapshot (see <see cref="PublicApiSnapshot"/>).</summary>
 public sealed class PublicApiTests
 {
     [Fact]
@@ -17,4 +17,8 @@ public sealed class PublicApiTests
     [Fact]
     public void LedgerPostgres_MatchesTheApprovedSnapshot() =>
         PublicApiSnapshot.Verify(typeof(PostgresLedgerExtensions).Assembly, RepoPaths.Root, "tests/Host.Tests/PublicApi");
+
+    [Fact]
+    public void Cluster_MatchesTheApprovedSnapshot() =>
+        PublicApiSnapshot.Verify(typeof(ClusterExtensions).Assembly, RepoPaths.Root, "tests/Host.Tests/PublicApi");
 }

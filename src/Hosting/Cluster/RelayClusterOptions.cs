@@ -1,0 +1,56 @@
+namespace AkkaProxy.Hosting.Cluster;
+
+/// <summary>
+/// Running several relay nodes as one Akka.Cluster (<c>akkaproxy.cluster</c>). Off by default: a single
+/// node starts no remoting and no cluster, exactly as before.
+/// </summary>
+internal sealed class RelayClusterOptions
+{
+    /// <summary>Whether this node joins a cluster.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The address the node binds for the cluster's own traffic (Akka.Remote).</summary>
+    public string Hostname { get; set; } = "127.0.0.1";
+
+    /// <summary>The name other nodes reach this one by, when it differs from <see cref="Hostname"/> (a container's host name behind <c>0.0.0.0</c>). Empty: <see cref="Hostname"/>.</summary>
+    public string PublicHostname { get; set; } = "";
+
+    /// <summary>The TCP port of the cluster's traffic; 0 picks a free one (a node that is no seed).</summary>
+    public int Port { get; set; } = 4053;
+
+    /// <summary>The nodes a starting node contacts, as <c>akka.tcp://akkaproxy@host:port</c>; the first one lists itself first.</summary>
+    public List<string> SeedNodes { get; set; } = [];
+
+    /// <summary>How long membership must be stable before the split-brain resolver downs the unreachable side (keep-majority).</summary>
+    public TimeSpan DownStableAfter { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The problems of these settings, one line each (empty when they are sound).</summary>
+    public IEnumerable<string> Problems(bool ledgerEnabled, string ledgerStore)
+    {
+        if (!Enabled)
+        {
+            yield break;
+        }
+
+        if (SeedNodes.Count == 0)
+        {
+            yield return "akkaproxy.cluster.seed-nodes is empty: list the nodes to join (akka.tcp://akkaproxy@host:port), this one first on the first node.";
+        }
+
+        foreach (string seed in SeedNodes.Where(s => !s.StartsWith("akka.tcp://" + RelayServices.ActorSystemName + "@", StringComparison.Ordinal)))
+        {
+            yield return $"akkaproxy.cluster.seed-nodes has '{seed}': a seed node is akka.tcp://{RelayServices.ActorSystemName}@host:port.";
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            yield return $"akkaproxy.cluster.port = {Port} is no TCP port.";
+        }
+
+        if (ledgerEnabled && !string.Equals(ledgerStore, "Postgresql", StringComparison.OrdinalIgnoreCase))
+        {
+            // Nodes on one SQLite file would each keep their own view of budgets over one shared ledger.
+            yield return "akkaproxy.cluster is enabled with the SQLite ledger: every node of a cluster writes one PostgreSQL ledger (akkaproxy.ledger.store = postgresql), or none (akkaproxy.ledger.enabled = false).";
+        }
+    }
+}
