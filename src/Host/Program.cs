@@ -19,7 +19,9 @@ if (args is ["--check-ready", .. var probe])
 try
 {
     await RelayApp.Create(args).RunAsync();
-    return 0;
+    // 0 after a normal stop; not 0 when the actor system ended the host (a cluster downed this node), so a
+    // supervisor that restarts on failure starts it again.
+    return Environment.ExitCode;
 }
 catch (Exception refused) when (refused is RelayConfigurationException or AkkaProxy.Ledger.Sqlite.LedgerInUseException)
 {

@@ -133,6 +133,36 @@ public static class RelayServices
     }
 
     /// <summary>
+    /// With <c>akkaproxy.cluster.enabled</c>, the cluster package's setup; and, should the cluster end this
+    /// node's actor system (downed by the split-brain resolver, or removed), the host stops too, draining
+    /// as on SIGTERM, instead of serving HTTP without its actors.
+    /// </summary>
+    private static void JoinCluster(AkkaConfigurationBuilder akka, IServiceProvider sp, IConfiguration config, AkkaProxyOptions options)
+    {
+        AkkaProxy.Hosting.Cluster.RelayClusterOptions cluster = RelayConfiguration.ReadCluster(config);
+        if (!cluster.Enabled)
+        {
+            return;
+        }
+
+        (options.ClusterSetup ?? throw new RelayConfigurationException([
+            "akkaproxy.cluster.enabled = true, but the relay has no cluster support: reference the AkkaProxy.Cluster package and call relay.UseCluster() in AddAkkaProxy."]))(akka, cluster);
+        akka.AddStartup((system, _) => CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "akkaproxy-stop-host", () =>
+        {
+            IHostApplicationLifetime lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
+            if (!lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RelayServices).FullName!)
+                    .LogWarning("The actor system is shutting down ({Reason}): the host stops with it.", CoordinatedShutdown.Get(system).ShutdownReason);
+                Environment.ExitCode = 1; // not a normal stop: a supervisor restarts the node
+                lifetime.StopApplication(); // the drain: new requests get 503, open ones finish
+            }
+
+            return Task.FromResult(Akka.Done.Instance);
+        }));
+    }
+
+    /// <summary>
     /// The relay's part of an actor system built with Akka.Hosting: the <c>akka</c> section of the
     /// configuration, the relay's actors (<see cref="AkkaProxyHostingExtensions.WithAkkaProxy"/>), and a
     /// <c>CoordinatedShutdown</c> task that waits for the relay's open requests and sessions. In a system
@@ -144,6 +174,12 @@ public static class RelayServices
     {
         // The akka section of the configuration (files, environment, command line) is Akka's,
         // converted by AkkaSection: Akka.Hosting's converter lower-cases keys and splits quoted ones at dots.
+        if (ownsSystem)
+        {
+            // First: the akka section added below stays on top of what the cluster settings write.
+            JoinCluster(akka, sp, config, options);
+        }
+
         Akka.Configuration.Config akkaSection = AkkaSection.ToConfig(config);
         if (!akkaSection.IsEmpty)
         {
@@ -158,13 +194,6 @@ public static class RelayServices
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             });
-        }
-
-        AkkaProxy.Hosting.Cluster.RelayClusterOptions cluster = RelayConfiguration.ReadCluster(config);
-        if (ownsSystem && cluster.Enabled)
-        {
-            (options.ClusterSetup ?? throw new RelayConfigurationException([
-                "akkaproxy.cluster.enabled = true, but the relay has no cluster support: reference the AkkaProxy.Cluster package and call relay.UseCluster() in AddAkkaProxy."]))(akka, cluster);
         }
 
         akka.WithAkkaProxy(sp.GetRequiredService<BillingGateway>());

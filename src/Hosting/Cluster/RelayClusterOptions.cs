@@ -24,6 +24,14 @@ internal sealed class RelayClusterOptions
     /// <summary>How long membership must be stable before the split-brain resolver downs the unreachable side (keep-majority).</summary>
     public TimeSpan DownStableAfter { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Whether <paramref name="seed"/> is a node of the relay's actor system with a host and a port.</summary>
+    private static bool IsSeedAddress(string seed) =>
+        Akka.Actor.Address.TryParse(seed, out Akka.Actor.Address? address)
+        && address.Protocol is "akka.tcp" or "akka.ssl.tcp"
+        && address.System == RelayServices.ActorSystemName
+        && !string.IsNullOrEmpty(address.Host)
+        && address.Port is > 0 and <= 65535;
+
     /// <summary>The problems of these settings, one line each (empty when they are sound).</summary>
     public IEnumerable<string> Problems(bool ledgerEnabled, string ledgerStore)
     {
@@ -37,9 +45,14 @@ internal sealed class RelayClusterOptions
             yield return "akkaproxy.cluster.seed-nodes is empty: list the nodes to join (akka.tcp://akkaproxy@host:port), this one first on the first node.";
         }
 
-        foreach (string seed in SeedNodes.Where(s => !s.StartsWith("akka.tcp://" + RelayServices.ActorSystemName + "@", StringComparison.Ordinal)))
+        foreach (string seed in SeedNodes.Where(s => !IsSeedAddress(s)))
         {
-            yield return $"akkaproxy.cluster.seed-nodes has '{seed}': a seed node is akka.tcp://{RelayServices.ActorSystemName}@host:port.";
+            yield return $"akkaproxy.cluster.seed-nodes has '{seed}': a seed node is akka.tcp://{RelayServices.ActorSystemName}@host:port (or akka.ssl.tcp:// with TLS on).";
+        }
+
+        if (DownStableAfter < TimeSpan.FromMilliseconds(1))
+        {
+            yield return $"akkaproxy.cluster.down-stable-after = {DownStableAfter} must be positive.";
         }
 
         if (Port is < 0 or > 65535)

@@ -142,7 +142,9 @@ internal static class RelayConfiguration
     {
         IConfigurationSection section = config.GetSection($"{Root}:cluster");
         var options = KebabBinder.Bind(section, new AkkaProxy.Hosting.Cluster.RelayClusterOptions());
-        options.SeedNodes.AddRange(Strings(section.GetSection("seed-nodes")));
+        // As the binder reads names: PascalCase first (AKKAPROXY__CLUSTER__SEEDNODES__0), then kebab-case.
+        IConfigurationSection seeds = section.GetSection("SeedNodes").Exists() ? section.GetSection("SeedNodes") : section.GetSection("seed-nodes");
+        options.SeedNodes.AddRange(Strings(seeds));
         return options;
     }
 

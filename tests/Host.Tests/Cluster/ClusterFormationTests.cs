@@ -41,13 +41,20 @@ public sealed class ClusterFormationTests
             foreach (RelayTestHost node in nodes)
             {
                 Akka.Cluster.Cluster cluster = Akka.Cluster.Cluster.Get(node.App.Services.GetRequiredService<ActorSystem>());
-                await WaitUntilAsync(() => cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == 3, $"{cluster.SelfAddress} sees {cluster.State.Members.Count} members");
+                await WaitUntilAsync(() => cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == 3, () => $"{cluster.SelfAddress} sees {cluster.State.Members.Count} members");
                 Assert.Contains("relay", cluster.SelfRoles);
             }
 
             // Each node still relays on its own.
             using HttpResponseMessage response = await nodes[2].Http.GetAsync("/healthz");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+            // A node the cluster downs stops its host too (draining), instead of serving HTTP without its actors.
+            var lifetime = nodes[2].App.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+            Akka.Cluster.Cluster first = Akka.Cluster.Cluster.Get(nodes[0].App.Services.GetRequiredService<ActorSystem>());
+            first.Down(Akka.Cluster.Cluster.Get(nodes[2].App.Services.GetRequiredService<ActorSystem>()).SelfAddress);
+            await WaitUntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, () => "the downed node's host did not stop");
+            await WaitUntilAsync(() => first.State.Members.Count(m => m.Status == MemberStatus.Up) == 2, () => $"the others still see {first.State.Members.Count} members");
         }
         finally
         {
@@ -71,6 +78,9 @@ public sealed class ClusterFormationTests
     [InlineData("akkaproxy.cluster { enabled = true, seed-nodes = [\"akka.tcp://akkaproxy@127.0.0.1:4053\"] }", "PostgreSQL ledger")]
     [InlineData("akkaproxy.ledger.enabled = false\nakkaproxy.cluster { enabled = true }", "seed-nodes is empty")]
     [InlineData("akkaproxy.ledger.enabled = false\nakkaproxy.cluster { enabled = true, seed-nodes = [\"127.0.0.1:4053\"] }", "a seed node is akka.tcp://akkaproxy@host:port")]
+    [InlineData("akkaproxy.ledger.enabled = false\nakkaproxy.cluster { enabled = true, seed-nodes = [\"akka.tcp://akkaproxy@10.0.0.5\"] }", "a seed node is akka.tcp://akkaproxy@host:port")]
+    [InlineData("akkaproxy.ledger.enabled = false\nakkaproxy.cluster { enabled = true, seed-nodes = [\"akka.tcp://other@10.0.0.5:4053\"] }", "a seed node is akka.tcp://akkaproxy@host:port")]
+    [InlineData("akkaproxy.ledger.enabled = false\nakkaproxy.cluster { enabled = true, seed-nodes = [\"akka.tcp://akkaproxy@10.0.0.5:4053\"], down-stable-after = 0s }", "down-stable-after")]
     public void AClusterThatCannotWork_IsRefusedAtStartUp(string hocon, string expected)
     {
         IConfiguration config = new ConfigurationBuilder().AddEmbeddedReferenceHocon().AddHoconText(hocon).Build();
@@ -96,6 +106,15 @@ public sealed class ClusterFormationTests
         Assert.Contains("relay.UseCluster()", problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void SeedNodes_ReadAsTheBinderReadsNames_PascalCaseFromTheEnvironmentToo()
+    {
+        IConfiguration config = new ConfigurationBuilder().AddEmbeddedReferenceHocon()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["akkaproxy:cluster:SeedNodes:0"] = "akka.tcp://akkaproxy@10.0.0.5:4053" })
+            .Build();
+        Assert.Equal(["akka.tcp://akkaproxy@10.0.0.5:4053"], RelayConfiguration.ReadCluster(config).SeedNodes);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -103,7 +122,7 @@ public sealed class ClusterFormationTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> what)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (!condition())
@@ -114,7 +133,7 @@ public sealed class ClusterFormationTests
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException(what);
+                throw new TimeoutException(what());
             }
         }
     }
