@@ -20,7 +20,9 @@ internal static class StartupValidation
             RelayConfiguration.BindPipeline(config, pipeline);
             pipeline.Validate();
         });
-        Check(problems, "akkaproxy.routing", () => RelayConfiguration.ReadRouting(config));
+        // Built, not only read: a provider's own checks (a Bedrock provider's region, a transport its kind
+        // has not) are start-up errors with the others, not an exception when the router is first resolved.
+        Check(problems, "akkaproxy.routing", () => _ = new AkkaProxy.Pipeline.Routing.ModelRouter(RelayConfiguration.ReadRouting(config), _ => null));
         Check(problems, "akkaproxy.pricing", () => RelayConfiguration.ReadPricing(config));
         // Read once: a bad value is reported here, not again by the checks below that need the keys.
         RelayAuthOptions? auth = null;

@@ -33,6 +33,19 @@ public sealed class StartupValidationTests
         Assert.Contains("akkaproxy.websocket: MaxOpenTurns must be at least 1.", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AProvidersOwnCheck_IsAStartUpError_WithTheOthers()
+    {
+        // A Bedrock provider whose base URL does not name a region, and no region set.
+        string hocon = """akkaproxy.routing.providers.aws { kind = bedrock, base-url = "http://127.0.0.1:9" }""";
+
+        RelayConfigurationException refused = Assert.Throws<RelayConfigurationException>(() =>
+            RelayApp.Create(["--urls", "http://127.0.0.1:0"], config => config.AddHoconText(hocon, "aws.conf")));
+
+        Assert.StartsWith("The relay's configuration has 1 error:", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Provider 'aws' is a Bedrock provider without a region", refused.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("http://0.0.0.0:8080", true)]
     [InlineData("http://*:8080", true)]
