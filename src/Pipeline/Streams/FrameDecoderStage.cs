@@ -56,8 +56,7 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
         private bool _chunkSent;
         private bool _wrote;
         private bool _flushPending;
-        private bool _tooLarge;
-        private bool _corrupt;
+        private PumpResult? _ending; // a frame too large or a corrupt message: the exchange ends after this read
         private bool _finishing;
 
         public Logic(FrameDecoderStage stage) : base(stage.Shape)
@@ -129,13 +128,7 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
         private void Step()
         {
             ExchangeBinding binding = _read!.Binding;
-            if (_events is not null)
-            {
-                StepEvents(binding);
-                return;
-            }
-
-            if (_sse is null)
+            if (_sse is null && _events is null)
             {
                 if (!_chunkSent && !_buffer.IsEmpty)
                 {
@@ -157,7 +150,7 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
 
             while (true)
             {
-                switch (_sse.TryRead(ref _buffer, _read.IsCompleted, out ResponseFrame frame))
+                switch (Decode(out ResponseFrame frame))
                 {
                     case DecodeStatus.Frame:
                         if (!PassInner(binding, ref frame))
@@ -170,7 +163,13 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
                         return;
                     case DecodeStatus.FrameTooLarge:
                         _buffer = _buffer.Slice(_buffer.End);
-                        _tooLarge = true;
+                        _ending = PumpResult.FrameTooLarge;
+                        break;
+                    case DecodeStatus.Corrupt:
+                        // Nothing past a failed checksum can be trusted to be a message: the stream ends here.
+                        binding.Exchange.StreamError = _events!.Error;
+                        _buffer = _buffer.Slice(_buffer.End);
+                        _ending = PumpResult.UpstreamCorrupt;
                         break;
                 }
 
@@ -180,39 +179,19 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
             FinishRead();
         }
 
-        /// <summary>The next message of an AWS event stream; a corrupt one ends the exchange (the messages before it were relayed).</summary>
-        private void StepEvents(ExchangeBinding binding)
+        /// <summary>The next frame of the read: an SSE event, or an AWS event stream message (its checksums checked).</summary>
+        private DecodeStatus Decode(out ResponseFrame frame)
         {
-            while (true)
+            if (_sse is not null)
             {
-                switch (_events!.TryRead(ref _buffer, _read!.IsCompleted, out EventStreamMessage message))
-                {
-                    case DecodeStatus.Frame:
-                        var frame = new ResponseFrame(FrameKind.EventStreamMessage, message.Raw, message.EventType, message.Payload, hasData: true, isException: !message.IsEvent);
-                        if (!PassInner(binding, ref frame))
-                        {
-                            continue;
-                        }
-
-                        _wrote = true;
-                        Push(_stage.Out, _element.AsFrame(binding, frame));
-                        return;
-                    case DecodeStatus.FrameTooLarge:
-                        _buffer = _buffer.Slice(_buffer.End);
-                        _tooLarge = true;
-                        break;
-                    case DecodeStatus.Corrupt:
-                        // Nothing past a failed checksum can be trusted to be a message: the stream ends here.
-                        binding.Exchange.StreamError = _events.Error;
-                        _buffer = _buffer.Slice(_buffer.End);
-                        _corrupt = true;
-                        break;
-                }
-
-                break;
+                return _sse.TryRead(ref _buffer, _read!.IsCompleted, out frame);
             }
 
-            FinishRead();
+            DecodeStatus status = _events!.TryRead(ref _buffer, _read!.IsCompleted, out EventStreamMessage message);
+            frame = status == DecodeStatus.Frame
+                ? new ResponseFrame(FrameKind.EventStreamMessage, message.Raw, message.EventType, message.Payload, hasData: true, isException: !message.IsEvent)
+                : default;
+            return status;
         }
 
         /// <summary>The innermost stages' hooks on one frame (none once the client is gone, as in a stage flow); false when one dropped it.</summary>
@@ -238,13 +217,9 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
         private void AfterFlush()
         {
             UpstreamRead read = _read!;
-            if (_tooLarge)
+            if (_ending is PumpResult ending)
             {
-                End(read.Binding, PumpResult.FrameTooLarge, null);
-            }
-            else if (_corrupt)
-            {
-                End(read.Binding, PumpResult.UpstreamCorrupt, null);
+                End(read.Binding, ending, null);
             }
             else if (read.IsCompleted)
             {
@@ -269,8 +244,7 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
             _binding = null;
             _sse = null;
             _events = null;
-            _tooLarge = false;
-            _corrupt = false;
+            _ending = null;
             _wrote = false;
             Push(_stage.Out, _element.AsEnd(binding, result, failure));
         }
