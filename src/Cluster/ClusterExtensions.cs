@@ -1,4 +1,5 @@
 using AkkaProxy.Cluster;
+using AkkaProxy.Cluster.Limits;
 
 namespace AkkaProxy.Hosting;
 
@@ -17,6 +18,6 @@ public static class ClusterExtensions
     public static AkkaProxyOptions UseCluster(this AkkaProxyOptions relay)
     {
         ArgumentNullException.ThrowIfNull(relay);
-        return relay.UseClusterSetup(RelayCluster.Join);
+        return relay.UseClusterSetup(RelayCluster.Join, KeyLimitsSharding.AddServices);
     }
 }

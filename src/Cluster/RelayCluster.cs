@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using AkkaProxy.Cluster.Limits;
 using AkkaProxy.Hosting.Cluster;
 
 namespace AkkaProxy.Cluster;
@@ -27,6 +28,7 @@ internal static class RelayCluster
             Roles = ["relay"],
             SplitBrainResolver = new KeepMajorityOption(),
         });
+        KeyLimitsSharding.Add(akka); // the keys' budgets and rate limits, one entity per key across the nodes
         akka.AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)options.DownStableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend);
     }
 }

@@ -51,11 +51,15 @@ public sealed class AkkaProxyOptions
     }
 
     /// <summary>Adds what makes the relay's own actor system a cluster node (the cluster package's <c>UseCluster</c>).</summary>
-    internal AkkaProxyOptions UseClusterSetup(Action<Akka.Hosting.AkkaConfigurationBuilder, AkkaProxy.Hosting.Cluster.RelayClusterOptions> join)
+    internal AkkaProxyOptions UseClusterSetup(Action<Akka.Hosting.AkkaConfigurationBuilder, AkkaProxy.Hosting.Cluster.RelayClusterOptions> join, Action<IServiceCollection>? services = null)
     {
         ClusterSetup = join;
+        ClusterServices = services;
         return this;
     }
+
+    /// <summary>The cluster package's services (the keys' shared counts), added when <c>akkaproxy.cluster.enabled</c>.</summary>
+    internal Action<IServiceCollection>? ClusterServices { get; private set; }
 
     /// <summary>The cluster package's setup, when it was added; <c>akkaproxy.cluster.enabled</c> needs it.</summary>
     internal Action<Akka.Hosting.AkkaConfigurationBuilder, AkkaProxy.Hosting.Cluster.RelayClusterOptions>? ClusterSetup { get; private set; }

@@ -42,7 +42,12 @@ public static class RelayServices
         services.AddSingleton(_ => RelayConfiguration.ReadPricing(config));
         services.AddSingleton(_ => RelayConfiguration.ReadAuth(config));
         services.AddSingleton(sp => new RelayKeyValidator(sp.GetRequiredService<RelayAuthOptions>()));
-        services.AddSingleton(sp => new KeyPolicy(sp.GetRequiredService<RelayAuthOptions>(), sp.GetRequiredService<PricingTable>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new KeyPolicy(sp.GetRequiredService<RelayAuthOptions>(), sp.GetRequiredService<PricingTable>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ISharedKeyLimits>()));
+        if (options.ClusterServices is { } clusterServices && RelayConfiguration.ReadCluster(config).Enabled)
+        {
+            clusterServices(services); // the keys' counts shared by the nodes
+        }
+
         services.AddSingleton(_ => RelayConfiguration.ReadBilling(config));
         services.AddSingleton(sp => new RecentRecordsSink(sp.GetRequiredService<BillingOptions>().RecentRecords));
         services.AddSingleton<IBillingSink>(sp => sp.GetRequiredService<RecentRecordsSink>());

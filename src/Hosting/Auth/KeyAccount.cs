@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Collections.Frozen;
 using AkkaProxy.Hosting.Configuration;
 using AkkaProxy.Pipeline.Admission;
@@ -32,37 +31,29 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
     public RelayKeyOptions Key => key;
 
     /// <summary>Admits the request and counts it, or says which limit refuses it.</summary>
-    public AdmissionRefusal? Admit(ProviderRoute route, string requestedModel, Func<ProviderRoute, bool> isPriced, DateTimeOffset now)
-    {
-        if (NotAllowed(route, requestedModel, isPriced) is { } forbidden)
-        {
-            return forbidden;
-        }
+    public AdmissionRefusal? Admit(ProviderRoute route, string requestedModel, Func<ProviderRoute, bool> isPriced, DateTimeOffset now) =>
+        Forbids(route, requestedModel, isPriced) ?? Count(now);
 
+    /// <summary>Counts the request against this process's own limits, or says which limit refuses it.</summary>
+    public AdmissionRefusal? Count(DateTimeOffset now)
+    {
         lock (_gate)
         {
             Roll(now);
             if (key.Budget is decimal budget && _spent >= budget)
             {
-                DateTimeOffset reset = BudgetPeriods.Next(key.BudgetPeriod, _periodStart);
-                return new AdmissionRefusal(429, "budget_exceeded",
-                    $"Relay key '{key.Id}' has used its {BudgetPeriods.Adjective(key.BudgetPeriod)} budget: {Money(_spent)} spent of {Money(budget)}. It resets at {Stamp(reset)}.",
-                    reset - now, "insufficient_quota");
+                return KeyRefusals.Budget(key, _spent, BudgetPeriods.Next(key.BudgetPeriod, _periodStart), now);
             }
 
             DateTimeOffset windowEnd = _window + Minute;
             if (key.TokensPerMinute is long tokenLimit && _tokens >= tokenLimit)
             {
-                return new AdmissionRefusal(429, "rate_limit_exceeded",
-                    $"Rate limit reached for relay key '{key.Id}': {tokenLimit} tokens per minute ({_tokens} used). It resets at {Stamp(windowEnd)}.",
-                    windowEnd - now, "tokens");
+                return KeyRefusals.Tokens(key, _tokens, windowEnd, now);
             }
 
-            if (key.RequestsPerMinute is int requestLimit && _requests >= requestLimit)
+            if (key.RequestsPerMinute is int && _requests >= key.RequestsPerMinute)
             {
-                return new AdmissionRefusal(429, "rate_limit_exceeded",
-                    $"Rate limit reached for relay key '{key.Id}': {requestLimit} requests per minute. It resets at {Stamp(windowEnd)}.",
-                    windowEnd - now, "requests");
+                return KeyRefusals.Requests(key, windowEnd, now);
             }
 
             _requests++;
@@ -102,7 +93,8 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
     /// <summary>Whether the key's allowed providers include <paramref name="provider"/> (all, when it lists none).</summary>
     public bool MayUse(Provider provider) => _providers is null || _providers.Contains(provider.Name);
 
-    private AdmissionRefusal? NotAllowed(ProviderRoute route, string requestedModel, Func<ProviderRoute, bool> isPriced)
+    /// <summary>What the key may not use at all (a provider or model it is not allowed, an unpriced model under a budget): the same on every node, counts nothing.</summary>
+    public AdmissionRefusal? Forbids(ProviderRoute route, string requestedModel, Func<ProviderRoute, bool> isPriced)
     {
         string provider = route.Provider.Name;
         if (_providers is not null && !_providers.Contains(provider))
@@ -161,10 +153,8 @@ internal sealed class KeyAccount(RelayKeyOptions key, DateTimeOffset now)
         }
     }
 
-    private static DateTimeOffset MinuteOf(DateTimeOffset at) =>
+    /// <summary>The UTC minute <paramref name="at"/> falls in: the rate limits' window.</summary>
+    public static DateTimeOffset MinuteOf(DateTimeOffset at) =>
         new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
 
-    private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    private static string Money(decimal amount) => amount.ToString("0.00####", CultureInfo.InvariantCulture);
 }

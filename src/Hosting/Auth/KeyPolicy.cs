@@ -20,17 +20,24 @@ internal sealed class KeyPolicy : IRequestAdmission
     private volatile bool _restored;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Provider, string Model), bool> _priced = new();
     private readonly Func<ProviderRoute, bool> _isPriced;
+    private readonly ISharedKeyLimits? _shared;
 
     /// <summary>Most (provider, model) pairs whose pricing is remembered; models come from clients, so the memory is bounded.</summary>
     private const int PricedCapacity = 4096;
 
-    public KeyPolicy(RelayAuthOptions auth, PricingTable pricing, TimeProvider time)
+    /// <param name="auth">The keys.</param>
+    /// <param name="pricing">The prices (a key with a budget is refused models without one).</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="shared">The cluster's shared counts of the keys, when nodes share them; null counts in this process.</param>
+    public KeyPolicy(RelayAuthOptions auth, PricingTable pricing, TimeProvider time, ISharedKeyLimits? shared = null)
     {
+        _shared = shared;
         _pricing = pricing;
         _time = time;
         DateTimeOffset now = time.GetUtcNow();
         _accounts = auth.Keys.Where(k => k.HasLimits).ToFrozenDictionary(k => k.Id, k => new KeyAccount(k, now), StringComparer.Ordinal);
-        _restored = !_accounts.Values.Any(a => a.Key.Budget is not null);
+        // Shared counts are rebuilt from the ledger by the cluster's entity of each key, not read here.
+        _restored = shared is not null || !_accounts.Values.Any(a => a.Key.Budget is not null);
         _isPriced = IsPriced;
     }
 
@@ -47,22 +54,41 @@ internal sealed class KeyPolicy : IRequestAdmission
     public bool MayUse(string? keyId, Provider provider) =>
         keyId is null || !_accounts.TryGetValue(keyId, out KeyAccount? account) || account.MayUse(provider);
 
+    /// <summary>Whether the keys' counts are the cluster's, shared by its nodes.</summary>
+    public bool IsShared => _shared is not null;
+
     /// <inheritdoc />
+    /// <remarks>With counts shared by a cluster, a decision that needs the key's entity (this node holds no lease of the key) is not waited for here: it is a 503 to retry. The relay itself calls <see cref="AdmitAsync"/>.</remarks>
     public AdmissionRefusal? Admit(in AdmissionRequest request)
+    {
+        ValueTask<AdmissionRefusal?> decision = AdmitAsync(request, CancellationToken.None);
+        return decision.IsCompletedSuccessfully ? decision.Result : Pending;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<AdmissionRefusal?> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         if (request.KeyId is null || !_accounts.TryGetValue(request.KeyId, out KeyAccount? account))
         {
-            return null;
+            return default;
         }
 
         if (!_restored && account.Key.Budget is not null)
         {
-            return new AdmissionRefusal(503, "relay_starting",
-                "The relay is still reading this key's spend back from its usage ledger; retry in a moment.", TimeSpan.FromSeconds(1), "server_error");
+            return new(new AdmissionRefusal(503, "relay_starting",
+                "The relay is still reading this key's spend back from its usage ledger; retry in a moment.", TimeSpan.FromSeconds(1), "server_error"));
         }
 
-        return account.Admit(request.Route, request.RequestedModel, _isPriced, _time.GetUtcNow());
+        if (account.Forbids(request.Route, request.RequestedModel, _isPriced) is { } forbidden)
+        {
+            return new(forbidden);
+        }
+
+        return _shared is null ? new(account.Count(_time.GetUtcNow())) : _shared.AdmitAsync(account.Key, cancellationToken);
     }
+
+    private static readonly AdmissionRefusal Pending = new(503, "limits_pending",
+        "The relay is asking the cluster for this key's limits; retry in a moment.", TimeSpan.FromSeconds(1), "server_error");
 
     /// <summary>Whether the route's model has a price; remembered per (provider, model), up to <see cref="PricedCapacity"/> pairs, since the table's lookup matches every pattern.</summary>
     private bool IsPriced(ProviderRoute route)
@@ -87,7 +113,14 @@ internal sealed class KeyPolicy : IRequestAdmission
     {
         if (record.KeyId is not null && _accounts.TryGetValue(record.KeyId, out KeyAccount? account))
         {
-            account.Billed(record, _time.GetUtcNow());
+            if (_shared is null)
+            {
+                account.Billed(record, _time.GetUtcNow());
+            }
+            else
+            {
+                _shared.Billed(account.Key, record);
+            }
         }
     }
 

@@ -27,6 +27,17 @@ public interface IRequestAdmission
     /// <returns>Null to admit it; otherwise the refusal the client gets.</returns>
     AdmissionRefusal? Admit(in AdmissionRequest request);
 
+    /// <summary>
+    /// Whether the request may go upstream, for an admission that may have to ask elsewhere first (a
+    /// cluster's shared count of a key). The relay calls this one; the default answers with
+    /// <see cref="Admit"/>. An implementation completes synchronously whenever it can: the request
+    /// waits for it.
+    /// </summary>
+    /// <param name="request">Who asks for what.</param>
+    /// <param name="cancellationToken">Cancelled when the client is gone.</param>
+    /// <returns>Null to admit it; otherwise the refusal the client gets.</returns>
+    ValueTask<AdmissionRefusal?> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken) => new(Admit(request));
+
     /// <summary>Told every billing record as the relay hands it to billing, refused ones included.</summary>
     /// <param name="record">The record.</param>
     void Billed(BillingRecord record);

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using AkkaProxy.Pipeline.Admission;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Rewrite;
 using AkkaProxy.Pipeline.Routing;
@@ -19,6 +20,9 @@ internal enum ClientStepKind
 
     /// <summary>Dial the upstream for <see cref="ClientStep.Route"/>, then open the turn.</summary>
     Dial,
+
+    /// <summary>Wait for <see cref="ClientStep.Admission"/> (a key's shared limits), then ask the session again (<see cref="WebSocketSession.AfterAdmission"/>).</summary>
+    Admit,
 }
 
 /// <summary>One decision of the session about a client message; the turn stage carries it out.</summary>
@@ -38,9 +42,14 @@ internal readonly record struct ClientStep(ClientStepKind Kind)
 
     public string? Model { get; init; }
 
+    public Task<AdmissionRefusal?>? Admission { get; init; }
+
     public static ClientStep Forward(ReadOnlyMemory<byte> payload, WebSocketMessageType type) => new(ClientStepKind.Forward) { Payload = payload, Type = type };
 
     public static ClientStep Refuse(byte[] payload, BillingRecord? billAfterSent = null) => new(ClientStepKind.Refuse) { Payload = payload, BillAfterSent = billAfterSent };
+
+    public static ClientStep Admit(Task<AdmissionRefusal?> admission, ProviderRoute route, RequestBodyInfo info, string model) =>
+        new(ClientStepKind.Admit) { Admission = admission, Route = route, Info = info, Model = model };
 
     public static ClientStep Dial(ProviderRoute route, RequestBodyInfo info, string model) => new(ClientStepKind.Dial) { Route = route, Info = info, Model = model };
 }

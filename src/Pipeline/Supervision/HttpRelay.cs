@@ -256,7 +256,8 @@ public sealed class HttpRelay
             return;
         }
 
-        if (_factory.Admission?.Admit(new AdmissionRequest(keyId, api, route, info.Model!)) is { } refusal)
+        if (_factory.Admission is { } admission
+            && await admission.AdmitAsync(new AdmissionRequest(keyId, api, route, info.Model!), context.RequestAborted).ConfigureAwait(false) is { } refusal)
         {
             // A budget or rate limit of the key (or a model it may not use): nothing goes upstream.
             if (refusal.RetryAfter is TimeSpan retryAfter)

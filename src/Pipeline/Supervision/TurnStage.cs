@@ -46,13 +46,16 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
     /// <summary>A dial finished: its result, and the client message that asked for it (still the source's loan).</summary>
     private sealed record Dialled(Task<bool> Dial, ClientStep Step, ReadOnlyMemory<byte> Message);
 
+    /// <summary>An admission the stage waited for answered; the client message that asked is still the source's loan.</summary>
+    private sealed record Decided(ClientStep Step, ReadOnlyMemory<byte> Message);
+
     private sealed class Logic : GraphStageLogic
     {
         private readonly TurnStage _stage;
         private readonly WebSocketSession _session;
         private readonly SocketMessage _outbound = new();
         private readonly ProxyFrame _element = new();
-        private readonly Action<object> _clientStepDone; // a refusal's send (a Task) or a dial (a Dialled); one callback for both
+        private readonly Action<object> _clientStepDone; // a refusal's send (a Task), a dial (a Dialled) or an admission (a Decided); one callback for all
         private readonly Action<Task> _passedOn;
         private bool _clientBusy;   // a refusal is being sent or the upstream dialled: the next client message waits
         private bool _upstreamGone; // the upstream sink stopped: forwards are dropped
@@ -67,6 +70,13 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
                 if (done is Dialled dialled)
                 {
                     OnDialled(dialled);
+                    return;
+                }
+
+                if (done is Decided decided)
+                {
+                    _clientBusy = false;
+                    Carry(_session.AfterAdmission(decided.Step.Admission!, decided.Step, decided.Message), decided.Message);
                     return;
                 }
 
@@ -122,6 +132,12 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
                     Task<bool> dial = _session.DialAsync(step.Route!, step.Info);
                     dial.ContinueWith(
                         (task, state) => ((Action<object>)state!)(new Dialled(task, step, message)),
+                        _clientStepDone, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    return;
+                case ClientStepKind.Admit:
+                    _clientBusy = true;
+                    step.Admission!.ContinueWith(
+                        (_, state) => ((Action<object>)state!)(new Decided(step, message)),
                         _clientStepDone, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     return;
                 default:

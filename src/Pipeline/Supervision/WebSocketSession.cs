@@ -304,14 +304,51 @@ internal sealed class WebSocketSession : ISocketSession
             return TurnRefusal(ClientErrors.MissingKey(route.Provider), info, route, status: 500);
         }
 
-        if (_relay.Factory.Admission?.Admit(new AdmissionRequest(_handshake.KeyId, ApiKind.Responses, route, model)) is { } refusal)
+        if (_relay.Factory.Admission is { } admission)
         {
-            // A budget or rate limit of the key: this turn is refused, the socket stays open for later ones.
-            return TurnRefusal(new ClientError(refusal.Code, refusal.Message, null), info with { Model = model }, route, refusal.Status, refusal.Type);
+            ValueTask<AdmissionRefusal?> decision = admission.AdmitAsync(new AdmissionRequest(_handshake.KeyId, ApiKind.Responses, route, model), _ended.Token);
+            if (!decision.IsCompletedSuccessfully)
+            {
+                return ClientStep.Admit(decision.AsTask(), route, info, model); // the turn stage waits, then asks Admitted
+            }
+
+            if (decision.Result is { } refusal)
+            {
+                return AdmissionRefusal(refusal, info, model, route);
+            }
         }
 
-        return _upstream is null ? ClientStep.Dial(route, info, model) : OpenTurn(route, message.Payload, info, model);
+        return Admitted(route, message.Payload, info, model);
     }
+
+    /// <summary>The turn was admitted (or needs no admission): dial the upstream once, or open the turn on it.</summary>
+    internal ClientStep Admitted(ProviderRoute route, ReadOnlyMemory<byte> message, RequestBodyInfo info, string model) =>
+        _upstream is null ? ClientStep.Dial(route, info, model) : OpenTurn(route, message, info, model);
+
+    /// <summary>An admission the turn stage waited for has answered: its refusal, or the turn goes on (unless the session ended meanwhile).</summary>
+    internal ClientStep AfterAdmission(Task<AdmissionRefusal?> decision, ClientStep asked, ReadOnlyMemory<byte> message)
+    {
+        if (_end.Task.IsCompleted)
+        {
+            return ClientStep.Nothing;
+        }
+
+        if (!decision.IsCompletedSuccessfully)
+        {
+            return AdmissionRefusal(LimitsUnavailable, asked.Info, asked.Model!, asked.Route!);
+        }
+
+        return decision.Result is { } refusal
+            ? AdmissionRefusal(refusal, asked.Info, asked.Model!, asked.Route!)
+            : Admitted(asked.Route!, message, asked.Info, asked.Model!);
+    }
+
+    private static readonly AdmissionRefusal LimitsUnavailable = new(503, "limits_unavailable",
+        "The relay could not reach this key's limits; retry in a moment.", TimeSpan.FromSeconds(1), "server_error");
+
+    /// <summary>A budget or rate limit of the key: this turn is refused, the socket stays open for later ones.</summary>
+    private ClientStep AdmissionRefusal(AdmissionRefusal refusal, RequestBodyInfo info, string model, ProviderRoute route) =>
+        TurnRefusal(new ClientError(refusal.Code, refusal.Message, null), info with { Model = model }, route, refusal.Status, refusal.Type);
 
     /// <summary>Refuses a <c>response.create</c> with an error event, and records it: outcome rejected, cost 0, nothing went upstream.</summary>
     private ClientStep TurnRefusal(ClientError error, RequestBodyInfo info, ProviderRoute? route, int status = 400, string type = "invalid_request_error") =>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
 using AkkaProxy.Host.Tests.Fakes;
@@ -25,44 +24,19 @@ public sealed class ClusterFormationTests
     public async Task ThreeNodes_JoinThroughTheirSeedNode_AndEachSeesThreeUp()
     {
         await using FakeUpstream upstream = await FakeUpstream.StartAsync();
-        int seedPort = FreePort();
-        string seed = $"akka.tcp://akkaproxy@127.0.0.1:{seedPort}";
-        var nodes = new List<RelayTestHost>();
-        try
-        {
-            foreach (int port in new[] { seedPort, 0, 0 })
-            {
-                nodes.Add(await RelayTestHost.StartAsync(upstream, $$"""
-                    akkaproxy.ledger.enabled = false
-                    akkaproxy.cluster { enabled = true, hostname = "127.0.0.1", port = {{port}}, seed-nodes = ["{{seed}}"], down-stable-after = 5s }
-                    """));
-            }
+        await using ClusterNodes nodes = await ClusterNodes.StartAsync(upstream, 3);
+        Assert.All(nodes.Hosts, node => Assert.Contains("relay", ClusterNodes.ClusterOf(node).SelfRoles));
 
-            foreach (RelayTestHost node in nodes)
-            {
-                Akka.Cluster.Cluster cluster = Akka.Cluster.Cluster.Get(node.App.Services.GetRequiredService<ActorSystem>());
-                await WaitUntilAsync(() => cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == 3, () => $"{cluster.SelfAddress} sees {cluster.State.Members.Count} members");
-                Assert.Contains("relay", cluster.SelfRoles);
-            }
+        // Each node still relays on its own.
+        using HttpResponseMessage response = await nodes[2].Http.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-            // Each node still relays on its own.
-            using HttpResponseMessage response = await nodes[2].Http.GetAsync("/healthz");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-
-            // A node the cluster downs stops its host too (draining), instead of serving HTTP without its actors.
-            var lifetime = nodes[2].App.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
-            Akka.Cluster.Cluster first = Akka.Cluster.Cluster.Get(nodes[0].App.Services.GetRequiredService<ActorSystem>());
-            first.Down(Akka.Cluster.Cluster.Get(nodes[2].App.Services.GetRequiredService<ActorSystem>()).SelfAddress);
-            await WaitUntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, () => "the downed node's host did not stop");
-            await WaitUntilAsync(() => first.State.Members.Count(m => m.Status == MemberStatus.Up) == 2, () => $"the others still see {first.State.Members.Count} members");
-        }
-        finally
-        {
-            foreach (RelayTestHost node in Enumerable.Reverse(nodes))
-            {
-                await node.DisposeAsync();
-            }
-        }
+        // A node the cluster downs stops its host too (draining), instead of serving HTTP without its actors.
+        var lifetime = nodes[2].App.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        Akka.Cluster.Cluster first = ClusterNodes.ClusterOf(nodes[0]);
+        first.Down(ClusterNodes.ClusterOf(nodes[2]).SelfAddress);
+        await ClusterNodes.WaitUntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, () => "the downed node's host did not stop");
+        await ClusterNodes.WaitUntilAsync(() => first.State.Members.Count(m => m.Status == MemberStatus.Up) == 2, () => $"the others still see {first.State.Members.Count} members");
     }
 
     [Fact]
@@ -95,7 +69,7 @@ public sealed class ClusterFormationTests
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Configuration.AddHoconText($$"""
             akkaproxy.ledger.enabled = false
-            akkaproxy.cluster { enabled = true, port = {{FreePort()}}, seed-nodes = ["akka.tcp://akkaproxy@127.0.0.1:4053"] }
+            akkaproxy.cluster { enabled = true, port = {{ClusterNodes.FreePort()}}, seed-nodes = ["akka.tcp://akkaproxy@127.0.0.1:4053"] }
             """, "relay.conf");
         builder.AddAkkaProxy(); // no relay.UseCluster()
         await using WebApplication app = builder.Build();
@@ -113,28 +87,5 @@ public sealed class ClusterFormationTests
             .AddInMemoryCollection(new Dictionary<string, string?> { ["akkaproxy:cluster:SeedNodes:0"] = "akka.tcp://akkaproxy@10.0.0.5:4053" })
             .Build();
         Assert.Equal(["akka.tcp://akkaproxy@10.0.0.5:4053"], RelayConfiguration.ReadCluster(config).SeedNodes);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> what)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(50, cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException(what());
-            }
-        }
     }
 }

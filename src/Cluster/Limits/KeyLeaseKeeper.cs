@@ -1,0 +1,156 @@
+using Akka.Actor;
+using AkkaProxy.Pipeline.Admission;
+
+namespace AkkaProxy.Cluster.Limits;
+
+/// <summary>
+/// This node's side of the keys' leases: asks a key's entity (through the shard region) when a lease
+/// cannot decide, one ask per key at a time for all the requests waiting on it; applies what the
+/// entity grants, closes or reclaims; and passes the node's billed usage on to the entities. One per
+/// node; the requests themselves never wait on it while their lease decides.
+/// </summary>
+internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
+{
+    private readonly IActorRef _region;
+    private readonly ShardedKeyLimits _limits;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _askTimeout;
+    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+
+    public KeyLeaseKeeper(IActorRef region, ShardedKeyLimits limits, TimeProvider time, TimeSpan askTimeout)
+    {
+        _region = region;
+        _limits = limits;
+        _time = time;
+        _askTimeout = askTimeout;
+        Receive<Need>(need =>
+        {
+            Pending pending = PendingOf(need.Lease.Key.Id);
+            pending.Waiters.Add(need.Waiter);
+            if (!pending.Asking)
+            {
+                Ask(need.Lease, pending, need.Lease.RequestsWanted(_time.GetUtcNow(), pending.Waiters.Count), prefetch: false);
+            }
+        });
+        Receive<Prefetch>(prefetch =>
+        {
+            Pending pending = PendingOf(prefetch.Lease.Key.Id);
+            if (!pending.Asking)
+            {
+                Ask(prefetch.Lease, pending, prefetch.Lease.PrefetchWanted, prefetch: true);
+            }
+        });
+        Receive<Spent>(spent => _region.Tell(new KeySpend(spent.KeyId, Self, spent.StartedAt, spent.Tokens, spent.Cost)));
+        Receive<LeaseGrant>(grant =>
+        {
+            if (_limits.Find(grant.KeyId) is { } lease)
+            {
+                lease.Apply(grant);
+                Answered(lease);
+            }
+        });
+        Receive<LeaseClosed>(closed =>
+        {
+            if (_limits.Find(closed.KeyId) is { } lease)
+            {
+                lease.Apply(closed);
+                Answered(lease);
+            }
+        });
+        Receive<LeaseReclaim>(reclaim =>
+        {
+            LeaseReturnParts parts = _limits.Find(reclaim.KeyId)?.Reclaim(reclaim.Window) ?? default;
+            _region.Tell(new LeaseReturn(reclaim.KeyId, Self, reclaim.Window, parts.Requests, parts.Budget, parts.Tokens));
+        });
+        Receive<AskTimedOut>(timedOut =>
+        {
+            if (_pending.TryGetValue(timedOut.KeyId, out Pending? pending) && pending.Asking && pending.Generation == timedOut.Generation)
+            {
+                pending.Asking = false;
+                foreach (TaskCompletionSource<AdmissionRefusal?> waiter in pending.Waiters)
+                {
+                    waiter.TrySetResult(Unavailable);
+                }
+
+                pending.Waiters.Clear();
+            }
+        });
+    }
+
+    /// <summary>The refusal of a request whose key's entity did not answer in time (it is moving, or its node is gone).</summary>
+    public static readonly AdmissionRefusal Unavailable = new(503, "limits_unavailable",
+        "The relay could not reach this key's limits in the cluster in time; retry in a moment.", TimeSpan.FromSeconds(1), "server_error");
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef region, ShardedKeyLimits limits, TimeProvider time, TimeSpan askTimeout) =>
+        Akka.Actor.Props.Create(() => new KeyLeaseKeeper(region, limits, time, askTimeout));
+
+    private Pending PendingOf(string keyId)
+    {
+        if (!_pending.TryGetValue(keyId, out Pending? pending))
+        {
+            _pending[keyId] = pending = new Pending();
+        }
+
+        return pending;
+    }
+
+    private void Ask(KeyLease lease, Pending pending, int wanted, bool prefetch)
+    {
+        pending.Asking = true;
+        pending.Generation++;
+        _region.Tell(new LeaseAsk(lease.Key.Id, Self, wanted, prefetch));
+        Timers.StartSingleTimer("ask:" + lease.Key.Id, new AskTimedOut(lease.Key.Id, pending.Generation), _askTimeout);
+    }
+
+    /// <summary>The entity answered (or pushed): the waiting requests are decided on the lease as it now is; those it still cannot decide ask again.</summary>
+    private void Answered(KeyLease lease)
+    {
+        if (!_pending.TryGetValue(lease.Key.Id, out Pending? pending))
+        {
+            return;
+        }
+
+        pending.Asking = false;
+        DateTimeOffset now = _time.GetUtcNow();
+        int decided = 0;
+        foreach (TaskCompletionSource<AdmissionRefusal?> waiter in pending.Waiters)
+        {
+            LeaseAnswer answer = lease.TryAdmit(now, acceptLate: true, out AdmissionRefusal? refusal, out _);
+            if (answer == LeaseAnswer.Miss)
+            {
+                break; // the lease is out again: the rest wait for the next answer
+            }
+
+            waiter.TrySetResult(answer == LeaseAnswer.Admitted ? null : refusal);
+            decided++;
+        }
+
+        pending.Waiters.RemoveRange(0, decided);
+        if (pending.Waiters.Count > 0)
+        {
+            Ask(lease, pending, lease.RequestsWanted(now, pending.Waiters.Count), prefetch: false);
+        }
+    }
+
+    private sealed class Pending
+    {
+        public List<TaskCompletionSource<AdmissionRefusal?>> Waiters { get; } = [];
+
+        public bool Asking { get; set; }
+
+        public int Generation { get; set; }
+    }
+
+    /// <summary>A request the key's lease could not decide waits for the entity's answer.</summary>
+    internal sealed record Need(KeyLease Lease, TaskCompletionSource<AdmissionRefusal?> Waiter);
+
+    /// <summary>The key's lease runs low: ask for more before it is out.</summary>
+    internal sealed record Prefetch(KeyLease Lease);
+
+    /// <summary>This node billed a request of the key.</summary>
+    internal sealed record Spent(string KeyId, DateTimeOffset StartedAt, long Tokens, decimal? Cost);
+
+    private sealed record AskTimedOut(string KeyId, int Generation);
+}

@@ -1,0 +1,73 @@
+using Akka.Actor;
+
+namespace AkkaProxy.Cluster.Limits;
+
+/// <summary>A message to or from a key's limits entity: crosses nodes, serialized by <see cref="KeyLimitsSerializer"/>.</summary>
+internal interface IKeyLimitsMessage
+{
+    /// <summary>The relay key's id: which entity (and shard) the message is for.</summary>
+    string KeyId { get; }
+}
+
+/// <summary>Which of a key's limits a lease or a refusal is about.</summary>
+internal enum KeyLimit : byte
+{
+    /// <summary>Spend per budget period.</summary>
+    Budget = 1,
+
+    /// <summary>Tokens per minute.</summary>
+    Tokens = 2,
+
+    /// <summary>Requests per minute.</summary>
+    Requests = 3,
+}
+
+/// <summary>
+/// A node asks the key's entity for a lease: requests it may admit on its own this minute, and
+/// slices of the budget and of the minute's tokens it may spend on its own.
+/// </summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="Holder">The node's lease keeper, to which the entity answers and later pushes.</param>
+/// <param name="Wanted">Requests the node wants (those waiting on it for an answer, or a prefetch's); 0 when it still holds some and asks for a slice only.</param>
+/// <param name="Prefetch">The node still holds some: grant what is free, reclaim nothing, refuse nothing.</param>
+internal sealed record LeaseAsk(string KeyId, IActorRef Holder, int Wanted, bool Prefetch) : IKeyLimitsMessage;
+
+/// <summary>
+/// The entity grants a node a lease, added to what the node holds for the same window.
+/// </summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="Window">The minute (UTC) the lease is for; it ends with it.</param>
+/// <param name="PeriodStart">The budget period the spend counts in.</param>
+/// <param name="Requests">Requests the node may admit; -1 when the key has no request limit.</param>
+/// <param name="Budget">Spend the node may bill; -1 when the key has no budget.</param>
+/// <param name="Tokens">Tokens the node may bill this minute; -1 when the key has no token limit.</param>
+internal sealed record LeaseGrant(string KeyId, DateTimeOffset Window, DateTimeOffset PeriodStart, int Requests, decimal Budget, long Tokens) : IKeyLimitsMessage;
+
+/// <summary>The entity refuses: a limit is used up across the nodes, until <paramref name="Until"/>.</summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="Limit">Which limit.</param>
+/// <param name="Used">What the nodes used of it: the spend, or the tokens (0 for requests).</param>
+/// <param name="Until">When it resets: the end of the budget period or of the minute.</param>
+internal sealed record LeaseClosed(string KeyId, KeyLimit Limit, decimal Used, DateTimeOffset Until) : IKeyLimitsMessage;
+
+/// <summary>The entity asks a node to give back what it holds unused of the window's lease: another node needs it.</summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="Window">The minute whose lease is reclaimed; a node holding another one gives back nothing.</param>
+internal sealed record LeaseReclaim(string KeyId, DateTimeOffset Window) : IKeyLimitsMessage;
+
+/// <summary>A node gives back what it held unused (and stops using it).</summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="Holder">The node's lease keeper.</param>
+/// <param name="Window">The minute of the lease given back.</param>
+/// <param name="Requests">Requests not admitted.</param>
+/// <param name="Budget">Budget slice not spent (0 when it was overrun).</param>
+/// <param name="Tokens">Token slice not used (0 when it was overrun).</param>
+internal sealed record LeaseReturn(string KeyId, IActorRef Holder, DateTimeOffset Window, int Requests, decimal Budget, long Tokens) : IKeyLimitsMessage;
+
+/// <summary>A node billed a request of the key: what it used.</summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="Holder">The node's lease keeper (whose slices it spent).</param>
+/// <param name="StartedAt">When the request started: its spend counts in the budget period it started in.</param>
+/// <param name="Tokens">Its tokens.</param>
+/// <param name="Cost">Its cost, when priced.</param>
+internal sealed record KeySpend(string KeyId, IActorRef Holder, DateTimeOffset StartedAt, long Tokens, decimal? Cost) : IKeyLimitsMessage;

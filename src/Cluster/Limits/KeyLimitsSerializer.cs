@@ -1,0 +1,126 @@
+using Akka.Actor;
+using System.Runtime.Serialization;
+using Akka.Serialization;
+
+namespace AkkaProxy.Cluster.Limits;
+
+/// <summary>
+/// The wire form of the key limits' messages (<see cref="IKeyLimitsMessage"/>) between nodes: a
+/// one-letter manifest per message and its fields in a fixed binary order; actor references as
+/// their serialized paths. Bound to the messages in the cluster's configuration.
+/// </summary>
+internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
+{
+    private const string Ask = "A", Grant = "G", Closed = "C", Reclaim = "R", Return = "T", Spend = "S";
+
+    /// <summary>Created by Akka's serialization, with the system it serves.</summary>
+    public KeyLimitsSerializer(ExtendedActorSystem system) : base(system)
+    {
+    }
+
+    /// <inheritdoc />
+    public override int Identifier => 1_744_017;
+
+    /// <inheritdoc />
+    public override string Manifest(object o) => o switch
+    {
+        LeaseAsk => Ask,
+        LeaseGrant => Grant,
+        LeaseClosed => Closed,
+        LeaseReclaim => Reclaim,
+        LeaseReturn => Return,
+        KeySpend => Spend,
+        _ => throw new ArgumentException($"{o.GetType()} is not a key limits message.", nameof(o)),
+    };
+
+    /// <inheritdoc />
+    public override byte[] ToBinary(object obj)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            switch (obj)
+            {
+                case LeaseAsk ask:
+                    writer.Write(ask.KeyId);
+                    WriteRef(writer, ask.Holder);
+                    writer.Write(ask.Wanted);
+                    writer.Write(ask.Prefetch);
+                    break;
+                case LeaseGrant grant:
+                    writer.Write(grant.KeyId);
+                    WriteTime(writer, grant.Window);
+                    WriteTime(writer, grant.PeriodStart);
+                    writer.Write(grant.Requests);
+                    writer.Write(grant.Budget);
+                    writer.Write(grant.Tokens);
+                    break;
+                case LeaseClosed closed:
+                    writer.Write(closed.KeyId);
+                    writer.Write((byte)closed.Limit);
+                    writer.Write(closed.Used);
+                    WriteTime(writer, closed.Until);
+                    break;
+                case LeaseReclaim reclaim:
+                    writer.Write(reclaim.KeyId);
+                    WriteTime(writer, reclaim.Window);
+                    break;
+                case LeaseReturn returned:
+                    writer.Write(returned.KeyId);
+                    WriteRef(writer, returned.Holder);
+                    WriteTime(writer, returned.Window);
+                    writer.Write(returned.Requests);
+                    writer.Write(returned.Budget);
+                    writer.Write(returned.Tokens);
+                    break;
+                case KeySpend spend:
+                    writer.Write(spend.KeyId);
+                    WriteRef(writer, spend.Holder);
+                    WriteTime(writer, spend.StartedAt);
+                    writer.Write(spend.Tokens);
+                    writer.Write(spend.Cost.HasValue);
+                    writer.Write(spend.Cost.GetValueOrDefault());
+                    break;
+                default:
+                    throw new ArgumentException($"{obj.GetType()} is not a key limits message.", nameof(obj));
+            }
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
+        string keyId = reader.ReadString();
+        return manifest switch
+        {
+            Ask => new LeaseAsk(keyId, ReadRef(reader), reader.ReadInt32(), reader.ReadBoolean()),
+            Grant => new LeaseGrant(keyId, ReadTime(reader), ReadTime(reader), reader.ReadInt32(), reader.ReadDecimal(), reader.ReadInt64()),
+            Closed => new LeaseClosed(keyId, (KeyLimit)reader.ReadByte(), reader.ReadDecimal(), ReadTime(reader)),
+            Reclaim => new LeaseReclaim(keyId, ReadTime(reader)),
+            Return => new LeaseReturn(keyId, ReadRef(reader), ReadTime(reader), reader.ReadInt32(), reader.ReadDecimal(), reader.ReadInt64()),
+            Spend => ReadSpend(keyId, reader),
+            _ => throw new SerializationException($"Unknown key limits message manifest '{manifest}'."),
+        };
+    }
+
+    private KeySpend ReadSpend(string keyId, BinaryReader reader)
+    {
+        IActorRef holder = ReadRef(reader);
+        DateTimeOffset startedAt = ReadTime(reader);
+        long tokens = reader.ReadInt64();
+        bool priced = reader.ReadBoolean();
+        decimal cost = reader.ReadDecimal();
+        return new KeySpend(keyId, holder, startedAt, tokens, priced ? cost : null);
+    }
+
+    private static void WriteRef(BinaryWriter writer, IActorRef actor) => writer.Write(Akka.Serialization.Serialization.SerializedActorPath(actor));
+
+    private IActorRef ReadRef(BinaryReader reader) => system.Provider.ResolveActorRef(reader.ReadString());
+
+    private static void WriteTime(BinaryWriter writer, DateTimeOffset at) => writer.Write(at.UtcTicks);
+
+    private static DateTimeOffset ReadTime(BinaryReader reader) => new(reader.ReadInt64(), TimeSpan.Zero);
+}

@@ -1,0 +1,72 @@
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using AkkaProxy.Hosting.Auth;
+using AkkaProxy.Hosting.Configuration;
+using AkkaProxy.Hosting.Ledger;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AkkaProxy.Cluster.Limits;
+
+/// <summary>
+/// The keys' limits as a sharded entity per key: the shard region on every node, this node's lease
+/// keeper, the messages' serializer, and the shared limits admission asks.
+/// </summary>
+internal static class KeyLimitsSharding
+{
+    /// <summary>The shard region's type name.</summary>
+    public const string TypeName = "akkaproxy-key-limits";
+
+    private const int Shards = 64;
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ReclaimTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Binds the messages that cross nodes to <see cref="KeyLimitsSerializer"/>.</summary>
+    public static readonly string SerializationHocon = $$"""
+        akka.actor {
+          serializers.akkaproxy-key-limits = "{{typeof(KeyLimitsSerializer).FullName}}, {{typeof(KeyLimitsSerializer).Assembly.GetName().Name}}"
+          serialization-bindings { "{{typeof(IKeyLimitsMessage).FullName}}, {{typeof(IKeyLimitsMessage).Assembly.GetName().Name}}" = akkaproxy-key-limits }
+        }
+        """;
+
+    /// <summary>The shared limits admission asks, registered in the relay's services.</summary>
+    public static void AddServices(IServiceCollection services) =>
+        services.AddSingleton(sp => new ShardedKeyLimits(sp.GetRequiredService<TimeProvider>()))
+            .AddSingleton<ISharedKeyLimits>(sp => sp.GetRequiredService<ShardedKeyLimits>());
+
+    /// <summary>The region, the keeper and the serializer, in the relay's actor system.</summary>
+    public static void Add(AkkaConfigurationBuilder akka)
+    {
+        akka.AddHocon(SerializationHocon, HoconAddMode.Append);
+        akka.WithShardRegion<KeyLimitsEntity>(TypeName, (_, _, resolver) =>
+        {
+            RelayAuthOptions auth = resolver.GetService<RelayAuthOptions>();
+            Dictionary<string, RelayKeyOptions> keys = auth.Keys.Where(k => k.HasLimits).ToDictionary(k => k.Id, StringComparer.Ordinal);
+            KeyUsageReader? reader = resolver.GetService<IServiceProvider>().GetService<ILedgerStore>() is { } ledger ? (id, period, window, ct) => ReadUsageAsync(ledger, id, period, window, ct) : null;
+            TimeProvider time = resolver.GetService<TimeProvider>();
+            return id => KeyLimitsEntity.Props(keys.GetValueOrDefault(id), reader, time, ReclaimTimeout);
+        }, new KeyLimitsExtractor(Shards), new ShardOptions { Role = "relay", StateStoreMode = StateStoreMode.DData });
+        akka.WithActors((system, registry, resolver) =>
+        {
+            ShardedKeyLimits limits = resolver.GetService<ShardedKeyLimits>();
+            var keeper = system.ActorOf(KeyLeaseKeeper.Props(registry.Get<KeyLimitsEntity>(), limits, resolver.GetService<TimeProvider>(), AskTimeout), "key-leases");
+            limits.Attach(keeper);
+        });
+    }
+
+    /// <summary>The key's spend since the period's start and its tokens since the minute's, from the ledger.</summary>
+    private static async Task<(decimal Spent, long Tokens)> ReadUsageAsync(ILedgerStore ledger, string keyId, DateTimeOffset periodStart, DateTimeOffset window, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<LedgerSummaryRow> period = await ledger.SummarizeAsync(LedgerGrouping.Key, new LedgerRange(periodStart, null), cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<LedgerSummaryRow> minute = await ledger.SummarizeAsync(LedgerGrouping.Key, new LedgerRange(window, null), cancellationToken).ConfigureAwait(false);
+        LedgerSummaryRow? spent = period.FirstOrDefault(r => r.Group == keyId);
+        LedgerSummaryRow? tokens = minute.FirstOrDefault(r => r.Group == keyId);
+        return (spent?.Cost ?? 0m, tokens is null ? 0 : tokens.InputTokens + tokens.OutputTokens);
+    }
+
+    /// <summary>A message's entity is its key; its shard, a hash of the key.</summary>
+    private sealed class KeyLimitsExtractor(int shards) : HashCodeMessageExtractor(shards)
+    {
+        public override string? EntityId(object message) => (message as IKeyLimitsMessage)?.KeyId;
+    }
+}

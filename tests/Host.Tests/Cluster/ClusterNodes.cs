@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Cluster;
+using AkkaProxy.Host.Tests.Fakes;
+using AkkaProxy.Host.Tests.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AkkaProxy.Host.Tests.Cluster;
+
+/// <summary>Relay hosts on loopback as one cluster: the first is the seed, the others join it on free ports.</summary>
+internal sealed class ClusterNodes : IAsyncDisposable
+{
+    private ClusterNodes(List<RelayTestHost> hosts) => Hosts = hosts;
+
+    public List<RelayTestHost> Hosts { get; }
+
+    public RelayTestHost this[int index] => Hosts[index];
+
+    /// <summary>Starts <paramref name="count"/> nodes with <paramref name="extraHocon"/> and waits until each sees all of them up.</summary>
+    public static async Task<ClusterNodes> StartAsync(FakeUpstream upstream, int count, string extraHocon = "akkaproxy.ledger.enabled = false")
+    {
+        int seedPort = FreePort();
+        string seed = $"akka.tcp://akkaproxy@127.0.0.1:{seedPort}";
+        var nodes = new ClusterNodes([]);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                nodes.Hosts.Add(await RelayTestHost.StartAsync(upstream, $$"""
+                    {{extraHocon}}
+                    akkaproxy.cluster { enabled = true, hostname = "127.0.0.1", port = {{(i == 0 ? seedPort : 0)}}, seed-nodes = ["{{seed}}"], down-stable-after = 5s }
+                    """));
+            }
+
+            foreach (RelayTestHost node in nodes.Hosts)
+            {
+                Akka.Cluster.Cluster cluster = ClusterOf(node);
+                await WaitUntilAsync(() => cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == count, () => $"{cluster.SelfAddress} sees {cluster.State.Members.Count} members");
+            }
+
+            return nodes;
+        }
+        catch
+        {
+            await nodes.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static Akka.Cluster.Cluster ClusterOf(RelayTestHost node) => Akka.Cluster.Cluster.Get(node.App.Services.GetRequiredService<ActorSystem>());
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task WaitUntilAsync(Func<bool> condition, Func<string> what)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(50, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException(what());
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (RelayTestHost node in Enumerable.Reverse(Hosts))
+        {
+            await node.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Serialization;
+using AkkaProxy.Cluster.Limits;
+
+namespace AkkaProxy.Host.Tests.Cluster;
+
+/// <summary>
+/// Every message of the keys' limits that crosses nodes goes through the relay's own serializer (not
+/// Akka's JSON fallback) and comes back equal, actor references included, in a system with remoting
+/// as a cluster node has it.
+/// </summary>
+public sealed class KeyLimitsSerializationTests : IAsyncLifetime
+{
+    private ActorSystem _system = null!;
+
+    public Task InitializeAsync()
+    {
+        _system = ActorSystem.Create("akkaproxy", ConfigurationFactory.ParseString("""
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+            """).WithFallback(ConfigurationFactory.ParseString(KeyLimitsSharding.SerializationHocon)));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _system.Terminate();
+
+    [Fact]
+    public void EveryMessage_RoundTripsThroughTheRelaysSerializer()
+    {
+        IActorRef holder = _system.ActorOf(Props.Empty, "key-leases");
+        var at = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero);
+        IKeyLimitsMessage[] messages =
+        [
+            new LeaseAsk("team-a", holder, 3, Prefetch: true),
+            new LeaseGrant("team-a", at, at.AddHours(-10), 7, 0.125m, -1),
+            new LeaseGrant("team-b", at, at, -1, -1, 4_000_000_000L),
+            new LeaseClosed("team-a", KeyLimit.Budget, 12.345678m, at.AddDays(1)),
+            new LeaseClosed("team-a", KeyLimit.Requests, 0, at.AddMinutes(1)),
+            new LeaseReclaim("team-a", at),
+            new LeaseReturn("team-a", holder, at, 2, 0.01m, 15),
+            new KeySpend("team-a", holder, at.AddSeconds(3), 1234, 0.0042m),
+            new KeySpend("team-ü", holder, at, 0, null),
+        ];
+        // Every message type of the protocol is among them.
+        Type[] types = [.. typeof(IKeyLimitsMessage).Assembly.GetTypes().Where(t => typeof(IKeyLimitsMessage).IsAssignableFrom(t) && !t.IsInterface)];
+        Assert.Equal(types.OrderBy(t => t.Name), messages.Select(m => m.GetType()).Distinct().OrderBy(t => t.Name));
+
+        Serialization serialization = _system.Serialization;
+        foreach (IKeyLimitsMessage message in messages)
+        {
+            Serializer serializer = serialization.FindSerializerFor(message);
+            Assert.IsType<KeyLimitsSerializer>(serializer);
+            byte[] bytes = serializer.ToBinary(message);
+            string manifest = Serialization.ManifestFor(serializer, message);
+            object back = serialization.Deserialize(bytes, serializer.Identifier, manifest);
+            Assert.Equal(message, back);
+        }
+    }
+}
