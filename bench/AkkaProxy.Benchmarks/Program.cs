@@ -15,6 +15,12 @@ if (args is ["--supervisor-probe"])
     return;
 }
 
+if (args is ["--limits-probe"])
+{
+    await ClusterLimitsProbe.RunAsync();
+    return;
+}
+
 if (args is ["--ledger", ..])
 {
     await LedgerWriterRun.RunAsync(

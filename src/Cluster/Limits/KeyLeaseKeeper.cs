@@ -16,6 +16,10 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
     private readonly TimeProvider _time;
     private readonly TimeSpan _askTimeout;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SpendBatch> _spends = new(StringComparer.Ordinal);
+
+    /// <summary>Longest a billed record's usage waits on this node before it is passed on.</summary>
+    internal static readonly TimeSpan SpendBatchWindow = TimeSpan.FromMilliseconds(5);
 
     public KeyLeaseKeeper(IActorRef region, ShardedKeyLimits limits, TimeProvider time, TimeSpan askTimeout)
     {
@@ -40,7 +44,8 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
                 Ask(prefetch.Lease, pending, prefetch.Lease.PrefetchWanted, prefetch: true);
             }
         });
-        Receive<Spent>(spent => _region.Tell(new KeySpend(spent.KeyId, Self, spent.StartedAt, spent.Tokens, spent.Cost)));
+        Receive<Spent>(OnSpent);
+        Receive<FlushSpends>(_ => FlushAll());
         Receive<LeaseGrant>(grant =>
         {
             if (_limits.Find(grant.KeyId) is { } lease)
@@ -60,6 +65,7 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         Receive<LeaseReclaim>(reclaim =>
         {
             LeaseReturnParts parts = _limits.Find(reclaim.KeyId)?.Reclaim(reclaim.Window) ?? default;
+            Flush(reclaim.KeyId); // what it billed first, then what it gives back
             _region.Tell(new LeaseReturn(reclaim.KeyId, Self, reclaim.Window, parts.Requests, parts.Budget, parts.Tokens));
         });
         Receive<AskTimedOut>(timedOut =>
@@ -96,8 +102,50 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         return pending;
     }
 
+    /// <summary>
+    /// Billed usage is passed on in batches, one message per key every few milliseconds rather than
+    /// one per record: moving a node's spend from its slice to the used total leaves what is free
+    /// unchanged, so the entity decides the same; a batch is sent before any ask or return of its key.
+    /// </summary>
+    private void OnSpent(Spent spent)
+    {
+        if (_spends.TryGetValue(spent.KeyId, out SpendBatch? batch) && batch.PeriodStart != spent.PeriodStart)
+        {
+            Flush(spent.KeyId); // a record of another budget period: its own batch
+            batch = null;
+        }
+
+        if (batch is null)
+        {
+            _spends[spent.KeyId] = batch = new SpendBatch(spent.PeriodStart);
+        }
+
+        batch.Add(spent);
+        if (!Timers.IsTimerActive(nameof(FlushSpends)))
+        {
+            Timers.StartSingleTimer(nameof(FlushSpends), FlushSpends.Instance, SpendBatchWindow);
+        }
+    }
+
+    private void Flush(string keyId)
+    {
+        if (_spends.Remove(keyId, out SpendBatch? batch))
+        {
+            _region.Tell(new KeySpend(keyId, Self, batch.StartedAt, batch.Tokens, batch.Cost));
+        }
+    }
+
+    private void FlushAll()
+    {
+        foreach (string keyId in _spends.Keys.ToArray())
+        {
+            Flush(keyId);
+        }
+    }
+
     private void Ask(KeyLease lease, Pending pending, int wanted, bool prefetch)
     {
+        Flush(lease.Key.Id); // the entity sees what this node billed before what it asks
         pending.Asking = true;
         pending.Generation++;
         _region.Tell(new LeaseAsk(lease.Key.Id, Self, wanted, prefetch));
@@ -134,6 +182,33 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>A key's billed usage not yet passed on: records of one budget period.</summary>
+    private sealed class SpendBatch(DateTimeOffset periodStart)
+    {
+        public DateTimeOffset PeriodStart => periodStart;
+
+        public DateTimeOffset StartedAt { get; private set; }
+
+        public long Tokens { get; private set; }
+
+        public decimal? Cost { get; private set; }
+
+        public void Add(Spent spent)
+        {
+            StartedAt = spent.StartedAt > StartedAt ? spent.StartedAt : StartedAt;
+            Tokens += spent.Tokens;
+            if (spent.Cost is decimal cost)
+            {
+                Cost = (Cost ?? 0m) + cost;
+            }
+        }
+    }
+
+    private sealed class FlushSpends
+    {
+        public static readonly FlushSpends Instance = new();
+    }
+
     private sealed class Pending
     {
         public List<TaskCompletionSource<AdmissionRefusal?>> Waiters { get; } = [];
@@ -149,8 +224,8 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
     /// <summary>The key's lease runs low: ask for more before it is out.</summary>
     internal sealed record Prefetch(KeyLease Lease);
 
-    /// <summary>This node billed a request of the key.</summary>
-    internal sealed record Spent(string KeyId, DateTimeOffset StartedAt, long Tokens, decimal? Cost);
+    /// <summary>This node billed a request of the key, started at <paramref name="StartedAt"/> in the budget period starting at <paramref name="PeriodStart"/>.</summary>
+    internal sealed record Spent(string KeyId, DateTimeOffset StartedAt, DateTimeOffset PeriodStart, long Tokens, decimal? Cost);
 
     private sealed record AskTimedOut(string KeyId, int Generation);
 }

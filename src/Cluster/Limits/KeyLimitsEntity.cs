@@ -21,6 +21,7 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     private readonly KeyUsageReader? _reader;
     private readonly TimeProvider _time;
     private readonly TimeSpan _reclaimTimeout;
+    private readonly bool _shareLeases;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<IActorRef> _holders = [];
     private readonly HashSet<IActorRef> _reclaiming = [];
@@ -31,8 +32,9 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     private DateTimeOffset _window;
     private DateTimeOffset _periodStart;
 
-    public KeyLimitsEntity(RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout)
+    public KeyLimitsEntity(RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true)
     {
+        _shareLeases = shareLeases;
         _key = key;
         _reader = reader;
         _time = time;
@@ -49,8 +51,13 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout) =>
-        Akka.Actor.Props.Create(() => new KeyLimitsEntity(key, reader, time, reclaimTimeout));
+    /// <param name="key">The key's limits (null: a key this node does not know, granted without limit).</param>
+    /// <param name="reader">Reads the key's usage back from the ledger; null without a ledger.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="reclaimTimeout">How long the nodes have to give back what they hold.</param>
+    /// <param name="shareLeases">Grant leases of a share of what is left (the design); false grants each node only the requests it asks for, so every request is a round trip (the benchmark's comparison).</param>
+    public static Props Props(RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true) =>
+        Akka.Actor.Props.Create(() => new KeyLimitsEntity(key, reader, time, reclaimTimeout, shareLeases));
 
     protected override void PreStart()
     {
@@ -181,6 +188,12 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
             return;
         }
 
+        if (ask.Prefetch && !_shareLeases)
+        {
+            GrantNothing(ask); // every request a round trip: no lease ahead of them
+            return;
+        }
+
         // What the node is short of: requests when it asks for some, a slice when its own is spent.
         bool needsRequests = _requests is not null && ask.Wanted > 0;
         bool needsBudget = _budget is not null && _budget.HeldBy(ask.Holder) <= 0;
@@ -194,7 +207,8 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
         {
             if (ask.Prefetch)
             {
-                return; // it still holds some: it asks again when it has none
+                GrantNothing(ask); // it still holds some: it asks again when it has none
+                return;
             }
 
             List<IActorRef> others = [.. quota.Holders(ask.Holder)];
@@ -210,19 +224,18 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
         }
 
         int holders = _holders.Count;
-        int requests = _requests is null ? -1 : needsRequests ? (int)_requests.Grant(ask.Holder, ask.Wanted, holders, whole: true) : 0;
+        int requests = _requests is null ? -1 : needsRequests ? (int)_requests.Grant(ask.Holder, ask.Wanted, holders, whole: true, _shareLeases) : 0;
         decimal budget = _budget is null ? -1 : needsBudget ? _budget.Grant(ask.Holder, 0, holders, whole: false) : 0;
         long tokens = _tokens is null ? -1 : needsTokens ? (long)_tokens.Grant(ask.Holder, 0, holders, whole: true) : 0;
         ask.Holder.Tell(new LeaseGrant(ask.KeyId, _window, _periodStart, requests, budget, tokens));
     }
 
-    private void Close(LeaseAsk ask, KeyLimit limit, decimal used, DateTimeOffset until)
-    {
-        if (!ask.Prefetch)
-        {
-            ask.Holder.Tell(new LeaseClosed(ask.KeyId, limit, used, until));
-        }
-    }
+    private void Close(LeaseAsk ask, KeyLimit limit, decimal used, DateTimeOffset until) =>
+        ask.Holder.Tell(new LeaseClosed(ask.KeyId, limit, used, until));
+
+    /// <summary>Every ask is answered (its node asks nothing more of the key until it is): here with a grant of nothing.</summary>
+    private void GrantNothing(LeaseAsk ask) =>
+        ask.Holder.Tell(new LeaseGrant(ask.KeyId, _window, _periodStart, _requests is null ? -1 : 0, _budget is null ? -1 : 0, _tokens is null ? -1 : 0));
 
     private void Spent(KeySpend spend, DateTimeOffset now)
     {

@@ -65,7 +65,7 @@ internal static class KeyLimitsSharding
     }
 
     /// <summary>A message's entity is its key; its shard, a hash of the key.</summary>
-    private sealed class KeyLimitsExtractor(int shards) : HashCodeMessageExtractor(shards)
+    internal sealed class KeyLimitsExtractor(int shards) : HashCodeMessageExtractor(shards)
     {
         public override string? EntityId(object message) => (message as IKeyLimitsMessage)?.KeyId;
     }

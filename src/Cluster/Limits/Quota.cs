@@ -51,7 +51,12 @@ internal sealed class Quota(decimal limit, bool prepaid)
     /// <paramref name="holders"/>; never less than a sixty-fourth of the limit while that much is free,
     /// so a node asks a bounded number of times. Zero when nothing is free.
     /// </summary>
-    public decimal Grant(IActorRef holder, decimal wanted, int holders, bool whole)
+    /// <param name="holder">The node.</param>
+    /// <param name="wanted">What it asked for.</param>
+    /// <param name="holders">The nodes holding leases of the key.</param>
+    /// <param name="whole">Grant whole units (requests, tokens).</param>
+    /// <param name="share">Grant a share of what is free; false grants only what was asked (every request a round trip, for comparison).</param>
+    public decimal Grant(IActorRef holder, decimal wanted, int holders, bool whole, bool share = true)
     {
         decimal free = Free;
         if (free <= 0)
@@ -59,8 +64,7 @@ internal sealed class Quota(decimal limit, bool prepaid)
             return 0;
         }
 
-        decimal share = free / (2 * Math.Max(1, holders));
-        decimal amount = Math.Min(free, Math.Max(wanted, Math.Max(share, limit / 64)));
+        decimal amount = share ? Math.Min(free, Math.Max(wanted, Math.Max(free / (2 * Math.Max(1, holders)), limit / 64))) : Math.Min(free, wanted);
         if (whole)
         {
             amount = Math.Max(1, Math.Floor(amount));

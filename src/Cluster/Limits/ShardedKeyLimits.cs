@@ -67,6 +67,6 @@ internal sealed class ShardedKeyLimits(TimeProvider time) : ISharedKeyLimits
         }
 
         LeaseOf(key).Billed(record.StartedAt, tokens, record.Cost);
-        Volatile.Read(ref _keeper)?.Tell(new KeyLeaseKeeper.Spent(key.Id, record.StartedAt, tokens, record.Cost));
+        Volatile.Read(ref _keeper)?.Tell(new KeyLeaseKeeper.Spent(key.Id, record.StartedAt, BudgetPeriods.StartOf(key.BudgetPeriod, record.StartedAt), tokens, record.Cost));
     }
 }

@@ -69,6 +69,22 @@ public sealed class KeyLimitsLeaseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANodeThatPrefetchesWhenNothingIsLeft_IsStillAnswered_AndItsNextRequestIsRefusedAtOnce()
+    {
+        var key = new RelayKeyOptions { Id = "rpm-prefetch", RequestsPerMinute = 8 };
+        ShardedKeyLimits node = Nodes(key, 1)[0];
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.Null(await node.AdmitAsync(key, default)); // leases of a share, topped up ahead by prefetches
+        }
+
+        // The last prefetch found nothing free; the ninth asks again and is refused (not left waiting for a timeout).
+        Task<AdmissionRefusal?> ninth = node.AdmitAsync(key, default).AsTask();
+        Assert.Same(ninth, await Task.WhenAny(ninth, Task.Delay(TimeSpan.FromSeconds(3))));
+        Assert.Equal("rate_limit_exceeded", (await ninth)?.Code);
+    }
+
+    [Fact]
     public async Task ABudget_RefusesOnlyOnceTheNodesBilledIt_AndTheOverrunIsAtMostARequestPerNode()
     {
         const decimal cost = 0.3m;
