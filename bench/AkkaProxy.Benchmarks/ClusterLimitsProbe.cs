@@ -133,11 +133,11 @@ internal static class ClusterLimitsProbe
                 ActorSystem system = ActorSystem.Create("akkaproxy", config);
                 nodes._systems.Add(system);
                 IActorRef region = await ClusterSharding.Get(system).StartAsync(KeyLimitsSharding.TypeName,
-                    _ => KeyLimitsEntity.Props(key, null, TimeProvider.System, TimeSpan.FromSeconds(1), share),
+                    id => KeyLimitsEntity.Props(id, key, null, TimeProvider.System, TimeSpan.FromSeconds(1), share),
                     ClusterShardingSettings.Create(system).WithRole("relay"), new KeyLimitsSharding.KeyLimitsExtractor(64));
                 IActorRef counting = system.ActorOf(Props.Create(() => new CountingForwarder(region, nodes)));
                 var limits = new ShardedKeyLimits(TimeProvider.System);
-                limits.Attach(system.ActorOf(KeyLeaseKeeper.Props(counting, limits, TimeProvider.System, TimeSpan.FromSeconds(5))));
+                limits.Attach(system.ActorOf(KeyLeaseKeeper.Props(counting, limits, TimeSpan.FromSeconds(5))));
                 nodes.Limits.Add(limits);
             }
 

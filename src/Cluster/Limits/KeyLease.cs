@@ -10,28 +10,38 @@ internal enum LeaseAnswer
     /// <summary>Admitted (and counted) on the lease.</summary>
     Admitted,
 
-    /// <summary>Refused: a limit the key's entity said is used up.</summary>
+    /// <summary>Refused: a limit the key's entity said is used up (or held by other nodes, for a moment).</summary>
     Refused,
 
-    /// <summary>The lease cannot say (none, or its minute is over, or it is used up): the entity must be asked.</summary>
+    /// <summary>The lease cannot say (none, or its minute is over, or a part is used up): the entity must be asked.</summary>
     Miss,
 }
+
+/// <summary>What a node asks its key's entity for.</summary>
+/// <param name="Requests">Requests wanted; 0 when the lease still has some.</param>
+/// <param name="Budget">Whether its budget slice is spent (or it has none).</param>
+/// <param name="Tokens">Whether its token slice is spent (or it has none).</param>
+internal readonly record struct LeaseNeeds(int Requests, bool Budget, bool Tokens);
 
 /// <summary>
 /// What this node holds of a key's limits (a <see cref="LeaseGrant"/> of its entity, added up), and
 /// what it admitted and billed on it since: the hot path's decision, one short lock, no message.
+/// Times the entity sends are turned into this node's clock when they arrive (a lease lasts
+/// <see cref="LeaseGrant.ValidFor"/> from then), so nodes whose clocks disagree by a little agree.
 /// </summary>
-internal sealed class KeyLease(RelayKeyOptions key)
+internal sealed class KeyLease(RelayKeyOptions key, TimeProvider time)
 {
     private readonly Lock _gate = new();
     private bool _held;
-    private DateTimeOffset _window;
+    private DateTimeOffset _window;       // the entity's minute
+    private DateTimeOffset _validUntil;   // this node's clock
     private DateTimeOffset _periodStart;
     private int _requests;   // -1: no request limit
     private decimal? _budget;
     private long? _tokens;
     private int _lastGrant;
     private LeaseClosed? _closed;
+    private DateTimeOffset _closedUntil;  // this node's clock
 
     /// <summary>The key.</summary>
     public RelayKeyOptions Key => key;
@@ -40,19 +50,19 @@ internal sealed class KeyLease(RelayKeyOptions key)
     /// Admits one request on the lease, refuses it on a closed limit, or says the entity must be
     /// asked. <paramref name="prefetch"/> says the lease is running low: ask for more before it is out.
     /// </summary>
-    /// <param name="now">The node's clock.</param>
-    /// <param name="acceptLate">Take a lease for a minute this node's clock has just left (the entity's clock decides the window; a grant that arrives across the minute still serves the requests it was asked for).</param>
+    /// <param name="acceptLate">Take a lease whose time has just run out (a grant that arrives across the minute still serves the requests it was asked for).</param>
     /// <param name="refusal">The refusal, when refused.</param>
     /// <param name="prefetch">Whether to ask for more now.</param>
-    public LeaseAnswer TryAdmit(DateTimeOffset now, bool acceptLate, out AdmissionRefusal? refusal, out bool prefetch)
+    public LeaseAnswer TryAdmit(bool acceptLate, out AdmissionRefusal? refusal, out bool prefetch)
     {
         refusal = null;
         prefetch = false;
+        DateTimeOffset now = time.GetUtcNow();
         lock (_gate)
         {
             if (_closed is { } closed)
             {
-                if (now < closed.Until)
+                if (now < _closedUntil)
                 {
                     refusal = Refusal(closed, now);
                     return LeaseAnswer.Refused;
@@ -62,7 +72,7 @@ internal sealed class KeyLease(RelayKeyOptions key)
                 _held = false;
             }
 
-            if (!_held || (!acceptLate && KeyAccount.MinuteOf(now) != _window) || _budget <= 0 || _tokens <= 0 || _requests == 0)
+            if (!_held || (!acceptLate && now >= _validUntil) || _budget <= 0 || _tokens <= 0 || _requests == 0)
             {
                 return LeaseAnswer.Miss;
             }
@@ -77,24 +87,28 @@ internal sealed class KeyLease(RelayKeyOptions key)
         }
     }
 
-    /// <summary>How many requests to ask for when <paramref name="waiting"/> wait: 0 when the lease still has some and only a slice ran out.</summary>
-    public int RequestsWanted(DateTimeOffset now, int waiting)
+    /// <summary>What to ask for when <paramref name="waiting"/> requests wait on the lease.</summary>
+    public LeaseNeeds Needs(int waiting)
     {
+        DateTimeOffset now = time.GetUtcNow();
         lock (_gate)
         {
-            bool has = _held && KeyAccount.MinuteOf(now) == _window && _requests != 0;
-            return key.RequestsPerMinute is null || has ? 0 : Math.Max(1, waiting);
+            bool current = _held && now < _validUntil;
+            return new LeaseNeeds(
+                key.RequestsPerMinute is null || (current && _requests != 0) ? 0 : Math.Max(1, waiting),
+                key.Budget is not null && (!current || _budget <= 0),
+                key.TokensPerMinute is not null && (!current || _tokens <= 0));
         }
     }
 
-    /// <summary>A prefetch asks for as many as the last grant gave.</summary>
-    public int PrefetchWanted
+    /// <summary>What a prefetch asks for: as many requests as the last grant gave, and no slice.</summary>
+    public LeaseNeeds PrefetchNeeds
     {
         get
         {
             lock (_gate)
             {
-                return key.RequestsPerMinute is null ? 0 : Math.Max(1, _lastGrant);
+                return new LeaseNeeds(key.RequestsPerMinute is null ? 0 : Math.Max(1, _lastGrant), false, false);
             }
         }
     }
@@ -116,11 +130,21 @@ internal sealed class KeyLease(RelayKeyOptions key)
         }
     }
 
-    /// <summary>Adds a grant to the lease, or starts a new one for a new minute.</summary>
+    /// <summary>
+    /// Adds a grant to the lease, or starts a new one for a new minute; a grant for a minute older
+    /// than the lease's is stale and ignored. A slice overrun by requests in flight starts again from
+    /// the grant (the overrun is counted in the entity's total already), as the entity counts it.
+    /// </summary>
     public void Apply(LeaseGrant grant)
     {
+        DateTimeOffset now = time.GetUtcNow();
         lock (_gate)
         {
+            if (_held && grant.Window < _window)
+            {
+                return;
+            }
+
             _closed = null;
             if (!_held || grant.Window != _window)
             {
@@ -134,10 +158,11 @@ internal sealed class KeyLease(RelayKeyOptions key)
             else
             {
                 _requests = _requests < 0 || grant.Requests < 0 ? grant.Requests : _requests + grant.Requests;
-                _budget = grant.Budget < 0 ? null : (_budget ?? 0) + grant.Budget;
-                _tokens = grant.Tokens < 0 ? null : (_tokens ?? 0) + grant.Tokens;
+                _budget = grant.Budget < 0 ? null : grant.Budget > 0 ? Math.Max(0m, _budget ?? 0m) + grant.Budget : _budget ?? 0m;
+                _tokens = grant.Tokens < 0 ? null : grant.Tokens > 0 ? Math.Max(0L, _tokens ?? 0L) + grant.Tokens : _tokens ?? 0L;
             }
 
+            _validUntil = now + grant.ValidFor;
             if (grant.Requests > 0)
             {
                 _lastGrant = grant.Requests;
@@ -145,40 +170,63 @@ internal sealed class KeyLease(RelayKeyOptions key)
         }
     }
 
-    /// <summary>The entity closed a limit: refused here until it resets.</summary>
+    /// <summary>The entity closed a limit: refused here for <see cref="LeaseClosed.ResetsIn"/>.</summary>
     public void Apply(LeaseClosed closed)
     {
+        DateTimeOffset now = time.GetUtcNow();
         lock (_gate)
         {
             _closed = closed;
+            _closedUntil = now + closed.ResetsIn;
         }
     }
 
-    /// <summary>Gives back what the lease of <paramref name="window"/> holds unused, and stops using it.</summary>
-    public LeaseReturnParts Reclaim(DateTimeOffset window)
+    /// <summary>Gives back what the lease of <paramref name="window"/> holds unused of <paramref name="limit"/>, and stops using it.</summary>
+    public LeaseReturn Reclaim(DateTimeOffset window, KeyLimit limit, Akka.Actor.IActorRef holder)
     {
         lock (_gate)
         {
             if (!_held || _window != window)
             {
-                return default;
+                return new LeaseReturn(key.Id, holder, window, limit, 0, 0, 0);
             }
 
-            var parts = new LeaseReturnParts(Math.Max(0, _requests), Math.Max(0m, _budget ?? 0m), Math.Max(0L, _tokens ?? 0L));
-            _requests = _requests < 0 ? -1 : 0;
-            _budget = _budget is null ? null : Math.Min(0m, _budget.Value);
-            _tokens = _tokens is null ? null : Math.Min(0L, _tokens.Value);
-            return parts;
+            switch (limit)
+            {
+                case KeyLimit.Requests:
+                    int requests = Math.Max(0, _requests);
+                    _requests = _requests < 0 ? -1 : 0;
+                    return new LeaseReturn(key.Id, holder, window, limit, requests, 0, 0);
+                case KeyLimit.Budget:
+                    decimal budget = Math.Max(0m, _budget ?? 0m);
+                    _budget = _budget is null ? null : 0m;
+                    return new LeaseReturn(key.Id, holder, window, limit, 0, budget, 0);
+                default:
+                    long tokens = Math.Max(0L, _tokens ?? 0L);
+                    _tokens = _tokens is null ? null : 0L;
+                    return new LeaseReturn(key.Id, holder, window, limit, 0, 0, tokens);
+            }
         }
     }
 
-    private AdmissionRefusal Refusal(LeaseClosed closed, DateTimeOffset now) => closed.Limit switch
+    private AdmissionRefusal Refusal(LeaseClosed closed, DateTimeOffset now)
     {
-        KeyLimit.Budget => KeyRefusals.Budget(key, closed.Used, closed.Until, now),
-        KeyLimit.Tokens => KeyRefusals.Tokens(key, (long)closed.Used, closed.Until, now),
-        _ => KeyRefusals.Requests(key, closed.Until, now),
-    };
-}
+        decimal? limit = closed.Limit switch
+        {
+            KeyLimit.Budget => key.Budget,
+            KeyLimit.Tokens => key.TokensPerMinute,
+            _ => key.RequestsPerMinute,
+        };
+        if (limit is decimal whole && closed.Used < whole)
+        {
+            return KeyRefusals.HeldElsewhere(key, _closedUntil - now);
+        }
 
-/// <summary>What a lease gives back when reclaimed.</summary>
-internal readonly record struct LeaseReturnParts(int Requests, decimal Budget, long Tokens);
+        return closed.Limit switch
+        {
+            KeyLimit.Budget => KeyRefusals.Budget(key, closed.Used, closed.Until, now),
+            KeyLimit.Tokens => KeyRefusals.Tokens(key, (long)closed.Used, closed.Until, now),
+            _ => KeyRefusals.Requests(key, closed.Until, now),
+        };
+    }
+}

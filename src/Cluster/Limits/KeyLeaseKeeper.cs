@@ -6,34 +6,38 @@ namespace AkkaProxy.Cluster.Limits;
 /// <summary>
 /// This node's side of the keys' leases: asks a key's entity (through the shard region) when a lease
 /// cannot decide, one ask per key at a time for all the requests waiting on it; applies what the
-/// entity grants, closes or reclaims; and passes the node's billed usage on to the entities. One per
-/// node; the requests themselves never wait on it while their lease decides.
+/// entity grants, closes or reclaims; and passes the node's billed usage on to the entities, in
+/// batches. One per node; the requests themselves never wait on it while their lease decides.
 /// </summary>
 internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
 {
+    /// <summary>Longest a billed record's usage waits on this node before it is passed on.</summary>
+    internal static readonly TimeSpan SpendBatchWindow = TimeSpan.FromMilliseconds(5);
+
     private readonly IActorRef _region;
     private readonly ShardedKeyLimits _limits;
-    private readonly TimeProvider _time;
     private readonly TimeSpan _askTimeout;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SpendBatch> _spends = new(StringComparer.Ordinal);
 
-    /// <summary>Longest a billed record's usage waits on this node before it is passed on.</summary>
-    internal static readonly TimeSpan SpendBatchWindow = TimeSpan.FromMilliseconds(5);
-
-    public KeyLeaseKeeper(IActorRef region, ShardedKeyLimits limits, TimeProvider time, TimeSpan askTimeout)
+    public KeyLeaseKeeper(IActorRef region, ShardedKeyLimits limits, TimeSpan askTimeout)
     {
         _region = region;
         _limits = limits;
-        _time = time;
         _askTimeout = askTimeout;
         Receive<Need>(need =>
         {
+            // A grant may have arrived since the request missed: the lease first.
+            if (Decide(need.Lease, need.Waiter))
+            {
+                return;
+            }
+
             Pending pending = PendingOf(need.Lease.Key.Id);
             pending.Waiters.Add(need.Waiter);
             if (!pending.Asking)
             {
-                Ask(need.Lease, pending, need.Lease.RequestsWanted(_time.GetUtcNow(), pending.Waiters.Count), prefetch: false);
+                Ask(need.Lease, pending, need.Lease.Needs(pending.Waiters.Count), prefetch: false);
             }
         });
         Receive<Prefetch>(prefetch =>
@@ -41,7 +45,7 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
             Pending pending = PendingOf(prefetch.Lease.Key.Id);
             if (!pending.Asking)
             {
-                Ask(prefetch.Lease, pending, prefetch.Lease.PrefetchWanted, prefetch: true);
+                Ask(prefetch.Lease, pending, prefetch.Lease.PrefetchNeeds, prefetch: true);
             }
         });
         Receive<Spent>(OnSpent);
@@ -51,7 +55,7 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
             if (_limits.Find(grant.KeyId) is { } lease)
             {
                 lease.Apply(grant);
-                Answered(lease);
+                Answered(lease, grantedNothing: grant.Requests <= 0 && grant.Budget <= 0 && grant.Tokens <= 0);
             }
         });
         Receive<LeaseClosed>(closed =>
@@ -59,26 +63,22 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
             if (_limits.Find(closed.KeyId) is { } lease)
             {
                 lease.Apply(closed);
-                Answered(lease);
+                Answered(lease, grantedNothing: false);
             }
         });
         Receive<LeaseReclaim>(reclaim =>
         {
-            LeaseReturnParts parts = _limits.Find(reclaim.KeyId)?.Reclaim(reclaim.Window) ?? default;
+            LeaseReturn returned = _limits.Find(reclaim.KeyId)?.Reclaim(reclaim.Window, reclaim.Limit, Self)
+                ?? new LeaseReturn(reclaim.KeyId, Self, reclaim.Window, reclaim.Limit, 0, 0, 0);
             Flush(reclaim.KeyId); // what it billed first, then what it gives back
-            _region.Tell(new LeaseReturn(reclaim.KeyId, Self, reclaim.Window, parts.Requests, parts.Budget, parts.Tokens));
+            _region.Tell(returned);
         });
         Receive<AskTimedOut>(timedOut =>
         {
             if (_pending.TryGetValue(timedOut.KeyId, out Pending? pending) && pending.Asking && pending.Generation == timedOut.Generation)
             {
                 pending.Asking = false;
-                foreach (TaskCompletionSource<AdmissionRefusal?> waiter in pending.Waiters)
-                {
-                    waiter.TrySetResult(Unavailable);
-                }
-
-                pending.Waiters.Clear();
+                FailAll(pending);
             }
         });
     }
@@ -89,8 +89,19 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef region, ShardedKeyLimits limits, TimeProvider time, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create(() => new KeyLeaseKeeper(region, limits, time, askTimeout));
+    public static Props Props(IActorRef region, ShardedKeyLimits limits, TimeSpan askTimeout) =>
+        Akka.Actor.Props.Create(() => new KeyLeaseKeeper(region, limits, askTimeout));
+
+    /// <summary>Stopped or restarted, no request is left waiting on it.</summary>
+    protected override void PostStop()
+    {
+        foreach (Pending pending in _pending.Values)
+        {
+            FailAll(pending);
+        }
+
+        _pending.Clear();
+    }
 
     private Pending PendingOf(string keyId)
     {
@@ -100,6 +111,84 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         }
 
         return pending;
+    }
+
+    private void Ask(KeyLease lease, Pending pending, LeaseNeeds needs, bool prefetch)
+    {
+        Flush(lease.Key.Id); // the entity sees what this node billed before what it asks
+        pending.Asking = true;
+        pending.Prefetching = prefetch;
+        pending.Generation++;
+        _region.Tell(new LeaseAsk(lease.Key.Id, Self, needs.Requests, prefetch, needs.Budget, needs.Tokens, KeyLimits.Of(lease.Key)));
+        Timers.StartSingleTimer("ask:" + lease.Key.Id, new AskTimedOut(lease.Key.Id, pending.Generation), _askTimeout);
+    }
+
+    /// <summary>Decides one request on the lease as it now is; false when the lease still cannot.</summary>
+    private static bool Decide(KeyLease lease, TaskCompletionSource<AdmissionRefusal?> waiter)
+    {
+        if (waiter.Task.IsCompleted)
+        {
+            return true; // its client is gone: it takes nothing of the lease
+        }
+
+        LeaseAnswer answer = lease.TryAdmit(acceptLate: true, out AdmissionRefusal? refusal, out _);
+        if (answer == LeaseAnswer.Miss)
+        {
+            return false;
+        }
+
+        waiter.TrySetResult(answer == LeaseAnswer.Admitted ? null : refusal);
+        return true;
+    }
+
+    /// <summary>
+    /// The entity answered (or pushed): the waiting requests are decided on the lease as it now is.
+    /// Those it still cannot decide ask again, unless the entity had just granted nothing to a real
+    /// ask: then they are refused for now rather than asking in a loop.
+    /// </summary>
+    private void Answered(KeyLease lease, bool grantedNothing)
+    {
+        if (!_pending.TryGetValue(lease.Key.Id, out Pending? pending))
+        {
+            return;
+        }
+
+        bool wasPrefetch = pending.Prefetching;
+        pending.Asking = false;
+        int decided = 0;
+        foreach (TaskCompletionSource<AdmissionRefusal?> waiter in pending.Waiters)
+        {
+            if (!Decide(lease, waiter))
+            {
+                break; // the lease is out again: the rest wait for the next answer
+            }
+
+            decided++;
+        }
+
+        pending.Waiters.RemoveRange(0, decided);
+        if (pending.Waiters.Count == 0)
+        {
+            return;
+        }
+
+        if (grantedNothing && !wasPrefetch)
+        {
+            FailAll(pending);
+            return;
+        }
+
+        Ask(lease, pending, lease.Needs(pending.Waiters.Count), prefetch: false);
+    }
+
+    private static void FailAll(Pending pending)
+    {
+        foreach (TaskCompletionSource<AdmissionRefusal?> waiter in pending.Waiters)
+        {
+            waiter.TrySetResult(Unavailable);
+        }
+
+        pending.Waiters.Clear();
     }
 
     /// <summary>
@@ -143,45 +232,6 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         }
     }
 
-    private void Ask(KeyLease lease, Pending pending, int wanted, bool prefetch)
-    {
-        Flush(lease.Key.Id); // the entity sees what this node billed before what it asks
-        pending.Asking = true;
-        pending.Generation++;
-        _region.Tell(new LeaseAsk(lease.Key.Id, Self, wanted, prefetch));
-        Timers.StartSingleTimer("ask:" + lease.Key.Id, new AskTimedOut(lease.Key.Id, pending.Generation), _askTimeout);
-    }
-
-    /// <summary>The entity answered (or pushed): the waiting requests are decided on the lease as it now is; those it still cannot decide ask again.</summary>
-    private void Answered(KeyLease lease)
-    {
-        if (!_pending.TryGetValue(lease.Key.Id, out Pending? pending))
-        {
-            return;
-        }
-
-        pending.Asking = false;
-        DateTimeOffset now = _time.GetUtcNow();
-        int decided = 0;
-        foreach (TaskCompletionSource<AdmissionRefusal?> waiter in pending.Waiters)
-        {
-            LeaseAnswer answer = lease.TryAdmit(now, acceptLate: true, out AdmissionRefusal? refusal, out _);
-            if (answer == LeaseAnswer.Miss)
-            {
-                break; // the lease is out again: the rest wait for the next answer
-            }
-
-            waiter.TrySetResult(answer == LeaseAnswer.Admitted ? null : refusal);
-            decided++;
-        }
-
-        pending.Waiters.RemoveRange(0, decided);
-        if (pending.Waiters.Count > 0)
-        {
-            Ask(lease, pending, lease.RequestsWanted(now, pending.Waiters.Count), prefetch: false);
-        }
-    }
-
     /// <summary>A key's billed usage not yet passed on: records of one budget period.</summary>
     private sealed class SpendBatch(DateTimeOffset periodStart)
     {
@@ -214,6 +264,8 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         public List<TaskCompletionSource<AdmissionRefusal?>> Waiters { get; } = [];
 
         public bool Asking { get; set; }
+
+        public bool Prefetching { get; set; }
 
         public int Generation { get; set; }
     }

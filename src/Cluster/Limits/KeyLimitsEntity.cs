@@ -17,7 +17,11 @@ namespace AkkaProxy.Cluster.Limits;
 internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
 {
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
-    private readonly RelayKeyOptions? _key;
+
+    /// <summary>How long a node refuses when what is left is held by other nodes that did not give it back.</summary>
+    private static readonly TimeSpan HeldElsewhereRetry = TimeSpan.FromSeconds(1);
+
+    private readonly string _keyId;
     private readonly KeyUsageReader? _reader;
     private readonly TimeProvider _time;
     private readonly TimeSpan _reclaimTimeout;
@@ -26,45 +30,89 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     private readonly HashSet<IActorRef> _holders = [];
     private readonly HashSet<IActorRef> _reclaiming = [];
     private readonly List<LeaseAsk> _parked = [];
-    private readonly Quota? _budget;
-    private readonly Quota? _tokens;
-    private readonly Quota? _requests;
+    private RelayKeyOptions? _key;
+    private Quota? _budget;
+    private Quota? _tokens;
+    private Quota? _requests;
     private DateTimeOffset _window;
     private DateTimeOffset _periodStart;
 
-    public KeyLimitsEntity(RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true)
+    public KeyLimitsEntity(string keyId, RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true)
     {
-        _shareLeases = shareLeases;
-        _key = key;
+        _keyId = keyId;
         _reader = reader;
         _time = time;
         _reclaimTimeout = reclaimTimeout;
-        _budget = key?.Budget is decimal budget ? new Quota(budget, prepaid: false) : null;
-        _tokens = key?.TokensPerMinute is long tokens ? new Quota(tokens, prepaid: false) : null;
-        _requests = key?.RequestsPerMinute is int requests ? new Quota(requests, prepaid: true) : null;
-        DateTimeOffset now = time.GetUtcNow();
-        _window = KeyAccount.MinuteOf(now);
-        _periodStart = key is null ? _window : BudgetPeriods.StartOf(key.BudgetPeriod, now);
+        _shareLeases = shareLeases;
+        if (key is not null)
+        {
+            Know(key);
+        }
     }
 
     public IStash Stash { get; set; } = null!;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <param name="key">The key's limits (null: a key this node does not know, granted without limit).</param>
+    /// <param name="keyId">The key's id (the entity's).</param>
+    /// <param name="key">The key's limits as this node has them; null when it does not know the key (then the first ask's are used).</param>
     /// <param name="reader">Reads the key's usage back from the ledger; null without a ledger.</param>
     /// <param name="time">The clock.</param>
     /// <param name="reclaimTimeout">How long the nodes have to give back what they hold.</param>
     /// <param name="shareLeases">Grant leases of a share of what is left (the design); false grants each node only the requests it asks for, so every request is a round trip (the benchmark's comparison).</param>
-    public static Props Props(RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true) =>
-        Akka.Actor.Props.Create(() => new KeyLimitsEntity(key, reader, time, reclaimTimeout, shareLeases));
+    public static Props Props(string keyId, RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true) =>
+        Akka.Actor.Props.Create(() => new KeyLimitsEntity(keyId, key, reader, time, reclaimTimeout, shareLeases));
 
     protected override void PreStart()
     {
-        if (_reader is not null && _key is not null && (_budget is not null || _tokens is not null))
+        if (_key is not null)
+        {
+            StartRebuild();
+        }
+        else
+        {
+            Become(Unknown);
+        }
+    }
+
+    /// <summary>The key's limits: the quotas, the current minute and period.</summary>
+    private void Know(RelayKeyOptions key)
+    {
+        _key = key;
+        _budget = key.Budget is decimal budget ? new Quota(budget, prepaid: false) : null;
+        _tokens = key.TokensPerMinute is long tokens ? new Quota(tokens, prepaid: false) : null;
+        _requests = key.RequestsPerMinute is int requests ? new Quota(requests, prepaid: true) : null;
+        DateTimeOffset now = _time.GetUtcNow();
+        _window = KeyAccount.MinuteOf(now);
+        _periodStart = BudgetPeriods.StartOf(key.BudgetPeriod, now);
+    }
+
+    /// <summary>This node's configuration does not have the key: the first ask's limits are taken, not none.</summary>
+    private void Unknown(object message)
+    {
+        if (message is LeaseAsk ask)
+        {
+            _log.Warning("Relay key {0} is not in this node's configuration: its limits are taken from the node that asked. The nodes' akkaproxy.auth.keys differ.", _keyId);
+            Know(ask.Limits.ToOptions(_keyId));
+            Stash.Stash();
+            Become(OnReceive);
+            StartRebuild();
+            return;
+        }
+
+        Stash.Stash();
+    }
+
+    private void StartRebuild()
+    {
+        if (_reader is not null && (_budget is not null || _tokens is not null))
         {
             Rebuild();
             Become(Rebuilding);
+        }
+        else
+        {
+            Stash.UnstashAll();
         }
     }
 
@@ -96,9 +144,18 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
             case LeaseReturn returned:
                 if (returned.Window == _window)
                 {
-                    _requests?.Return(returned.Holder, returned.Requests);
-                    _budget?.Return(returned.Holder, returned.Budget);
-                    _tokens?.Return(returned.Holder, returned.Tokens);
+                    switch (returned.Limit)
+                    {
+                        case KeyLimit.Requests:
+                            _requests?.Return(returned.Holder, returned.Requests);
+                            break;
+                        case KeyLimit.Budget:
+                            _budget?.Return(returned.Holder, returned.Budget);
+                            break;
+                        default:
+                            _tokens?.Return(returned.Holder, returned.Tokens);
+                            break;
+                    }
                 }
 
                 if (_reclaiming.Remove(returned.Holder) && _reclaiming.Count == 0)
@@ -108,7 +165,7 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
 
                 break;
             case ReclaimTimedOut:
-                _log.Warning("Relay key {0}: {1} node(s) did not give back their leases in time; their parts stay theirs until the minute ends.", _key?.Id, _reclaiming.Count);
+                _log.Warning("Relay key {0}: {1} node(s) did not give back their leases in time; their parts stay theirs until the minute ends.", _keyId, _reclaiming.Count);
                 _reclaiming.Clear();
                 FinishReclaim(now);
                 break;
@@ -117,6 +174,7 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
                 _holders.Remove(gone.ActorRef);
                 _budget?.Return(gone.ActorRef, 0);
                 _tokens?.Return(gone.ActorRef, 0);
+                _requests?.Forget(gone.ActorRef);
                 if (_reclaiming.Remove(gone.ActorRef) && _reclaiming.Count == 0)
                 {
                     FinishReclaim(now);
@@ -146,12 +204,12 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
                     _tokens?.Spend(ActorRefs.Nobody, rebuilt.Tokens);
                 }
 
-                _log.Info("Relay key {0}: read back from the ledger, {1} spent since {2:o}, {3} tokens this minute.", _key!.Id, rebuilt.Spent, rebuilt.PeriodStart, rebuilt.Tokens);
+                _log.Info("Relay key {0}: read back from the ledger, {1} spent since {2:o}, {3} tokens this minute.", _keyId, rebuilt.Spent, rebuilt.PeriodStart, rebuilt.Tokens);
                 Become(OnReceive);
                 Stash.UnstashAll();
                 break;
             case RebuildFailed failed:
-                _log.Warning(failed.Cause, "Relay key {0}: the usage ledger could not be read; retrying in a second (its requests wait).", _key!.Id);
+                _log.Warning(failed.Cause, "Relay key {0}: the usage ledger could not be read; retrying in a second (its requests wait).", _keyId);
                 Timers.StartSingleTimer(nameof(RetryRebuild), RetryRebuild.Instance, TimeSpan.FromSeconds(1));
                 break;
             case RetryRebuild:
@@ -168,7 +226,7 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
         DateTimeOffset now = _time.GetUtcNow();
         DateTimeOffset period = BudgetPeriods.StartOf(_key!.BudgetPeriod, now);
         DateTimeOffset window = KeyAccount.MinuteOf(now);
-        _reader!(_key.Id, period, window, CancellationToken.None).PipeTo(Self,
+        _reader!(_keyId, period, window, CancellationToken.None).PipeTo(Self,
             success: usage => new Rebuilt(period, usage.Spent, window, usage.Tokens),
             failure: cause => new RebuildFailed(cause));
     }
@@ -176,28 +234,29 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     private void Answer(LeaseAsk ask, bool mayReclaim, DateTimeOffset now)
     {
         DateTimeOffset windowEnd = _window + Minute;
+        DateTimeOffset periodEnd = BudgetPeriods.Next(_key!.BudgetPeriod, _periodStart);
         if (_budget is { IsUsedUp: true })
         {
-            Close(ask, KeyLimit.Budget, _budget.Used, BudgetPeriods.Next(_key!.BudgetPeriod, _periodStart));
+            Close(ask, KeyLimit.Budget, _budget.Used, periodEnd, now);
             return;
         }
 
         if (_tokens is { IsUsedUp: true })
         {
-            Close(ask, KeyLimit.Tokens, _tokens.Used, windowEnd);
+            Close(ask, KeyLimit.Tokens, _tokens.Used, windowEnd, now);
             return;
         }
 
         if (ask.Prefetch && !_shareLeases)
         {
-            GrantNothing(ask); // every request a round trip: no lease ahead of them
+            GrantNothing(ask, now); // every request a round trip: no lease ahead of them
             return;
         }
 
-        // What the node is short of: requests when it asks for some, a slice when its own is spent.
+        // What the node is short of, as it says: requests when it asks for some, a slice when its own is spent.
         bool needsRequests = _requests is not null && ask.Wanted > 0;
-        bool needsBudget = _budget is not null && _budget.HeldBy(ask.Holder) <= 0;
-        bool needsTokens = _tokens is not null && _tokens.HeldBy(ask.Holder) <= 0;
+        bool needsBudget = _budget is not null && ask.NeedsBudget;
+        bool needsTokens = _tokens is not null && ask.NeedsTokens;
         (Quota Quota, KeyLimit Limit)? short_ =
             needsRequests && _requests!.Free <= 0 ? (_requests, KeyLimit.Requests)
             : needsBudget && _budget!.Free <= 0 ? (_budget, KeyLimit.Budget)
@@ -207,19 +266,21 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
         {
             if (ask.Prefetch)
             {
-                GrantNothing(ask); // it still holds some: it asks again when it has none
+                GrantNothing(ask, now); // it still holds some: it asks again when it has none
                 return;
             }
 
             List<IActorRef> others = [.. quota.Holders(ask.Holder)];
             if (mayReclaim && others.Count > 0)
             {
-                Reclaim(others);
+                Reclaim(others, limit);
                 _parked.Add(ask);
                 return;
             }
 
-            Close(ask, limit, limit == KeyLimit.Requests ? 0 : quota.Used, limit == KeyLimit.Budget ? BudgetPeriods.Next(_key!.BudgetPeriod, _periodStart) : windowEnd);
+            // Used up: refused until it resets. Not used up, but held by nodes that kept it: refused for a moment.
+            DateTimeOffset until = quota.IsUsedUp ? (limit == KeyLimit.Budget ? periodEnd : windowEnd) : now + HeldElsewhereRetry;
+            Close(ask, limit, quota.Used, until, now);
             return;
         }
 
@@ -227,15 +288,15 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
         int requests = _requests is null ? -1 : needsRequests ? (int)_requests.Grant(ask.Holder, ask.Wanted, holders, whole: true, _shareLeases) : 0;
         decimal budget = _budget is null ? -1 : needsBudget ? _budget.Grant(ask.Holder, 0, holders, whole: false) : 0;
         long tokens = _tokens is null ? -1 : needsTokens ? (long)_tokens.Grant(ask.Holder, 0, holders, whole: true) : 0;
-        ask.Holder.Tell(new LeaseGrant(ask.KeyId, _window, _periodStart, requests, budget, tokens));
+        ask.Holder.Tell(new LeaseGrant(_keyId, _window, _periodStart, requests, budget, tokens, windowEnd - now));
     }
 
-    private void Close(LeaseAsk ask, KeyLimit limit, decimal used, DateTimeOffset until) =>
-        ask.Holder.Tell(new LeaseClosed(ask.KeyId, limit, used, until));
+    private void Close(LeaseAsk ask, KeyLimit limit, decimal used, DateTimeOffset until, DateTimeOffset now) =>
+        ask.Holder.Tell(new LeaseClosed(_keyId, limit, used, until, until - now));
 
     /// <summary>Every ask is answered (its node asks nothing more of the key until it is): here with a grant of nothing.</summary>
-    private void GrantNothing(LeaseAsk ask) =>
-        ask.Holder.Tell(new LeaseGrant(ask.KeyId, _window, _periodStart, _requests is null ? -1 : 0, _budget is null ? -1 : 0, _tokens is null ? -1 : 0));
+    private void GrantNothing(LeaseAsk ask, DateTimeOffset now) =>
+        ask.Holder.Tell(new LeaseGrant(_keyId, _window, _periodStart, _requests is null ? -1 : 0, _budget is null ? -1 : 0, _tokens is null ? -1 : 0, _window + Minute - now));
 
     private void Spent(KeySpend spend, DateTimeOffset now)
     {
@@ -245,7 +306,7 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
             _tokens.Spend(spend.Holder, spend.Tokens);
             if (wasOpen && _tokens.IsUsedUp)
             {
-                Broadcast(new LeaseClosed(spend.KeyId, KeyLimit.Tokens, _tokens.Used, _window + Minute));
+                Broadcast(KeyLimit.Tokens, _tokens.Used, _window + Minute, now);
             }
         }
 
@@ -255,26 +316,27 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
             _budget.Spend(spend.Holder, cost);
             if (wasOpen && _budget.IsUsedUp)
             {
-                Broadcast(new LeaseClosed(spend.KeyId, KeyLimit.Budget, _budget.Used, BudgetPeriods.Next(_key!.BudgetPeriod, _periodStart)));
+                Broadcast(KeyLimit.Budget, _budget.Used, BudgetPeriods.Next(_key!.BudgetPeriod, _periodStart), now);
             }
         }
     }
 
     /// <summary>A limit is used up: every node holding a lease stops admitting on it now, not when it next asks.</summary>
-    private void Broadcast(LeaseClosed closed)
+    private void Broadcast(KeyLimit limit, decimal used, DateTimeOffset until, DateTimeOffset now)
     {
+        var closed = new LeaseClosed(_keyId, limit, used, until, until - now);
         foreach (IActorRef holder in _holders)
         {
             holder.Tell(closed);
         }
     }
 
-    private void Reclaim(List<IActorRef> holders)
+    private void Reclaim(List<IActorRef> holders, KeyLimit limit)
     {
         foreach (IActorRef holder in holders)
         {
             _reclaiming.Add(holder);
-            holder.Tell(new LeaseReclaim(_key!.Id, _window));
+            holder.Tell(new LeaseReclaim(_keyId, _window, limit));
         }
 
         Timers.StartSingleTimer(nameof(ReclaimTimedOut), ReclaimTimedOut.Instance, _reclaimTimeout);
@@ -294,6 +356,11 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     /// <summary>A new minute ends the rate limits' counts and every node's lease; a new budget period ends the spend.</summary>
     private void Roll(DateTimeOffset now)
     {
+        if (_key is null)
+        {
+            return;
+        }
+
         DateTimeOffset window = KeyAccount.MinuteOf(now);
         if (window != _window)
         {
@@ -303,14 +370,11 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
             _budget?.EndSlices();
         }
 
-        if (_key is not null)
+        DateTimeOffset period = BudgetPeriods.StartOf(_key.BudgetPeriod, now);
+        if (period != _periodStart)
         {
-            DateTimeOffset period = BudgetPeriods.StartOf(_key.BudgetPeriod, now);
-            if (period != _periodStart)
-            {
-                _periodStart = period;
-                _budget?.Reset();
-            }
+            _periodStart = period;
+            _budget?.Reset();
         }
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using System.Runtime.Serialization;
 using Akka.Serialization;
+using AkkaProxy.Hosting.Configuration;
 
 namespace AkkaProxy.Cluster.Limits;
 
@@ -46,6 +47,12 @@ internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
                     WriteRef(writer, ask.Holder);
                     writer.Write(ask.Wanted);
                     writer.Write(ask.Prefetch);
+                    writer.Write(ask.NeedsBudget);
+                    writer.Write(ask.NeedsTokens);
+                    writer.Write(ask.Limits.RequestsPerMinute);
+                    writer.Write(ask.Limits.TokensPerMinute);
+                    writer.Write(ask.Limits.Budget);
+                    writer.Write((byte)ask.Limits.BudgetPeriod);
                     break;
                 case LeaseGrant grant:
                     writer.Write(grant.KeyId);
@@ -54,21 +61,25 @@ internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
                     writer.Write(grant.Requests);
                     writer.Write(grant.Budget);
                     writer.Write(grant.Tokens);
+                    writer.Write(grant.ValidFor.Ticks);
                     break;
                 case LeaseClosed closed:
                     writer.Write(closed.KeyId);
                     writer.Write((byte)closed.Limit);
                     writer.Write(closed.Used);
                     WriteTime(writer, closed.Until);
+                    writer.Write(closed.ResetsIn.Ticks);
                     break;
                 case LeaseReclaim reclaim:
                     writer.Write(reclaim.KeyId);
                     WriteTime(writer, reclaim.Window);
+                    writer.Write((byte)reclaim.Limit);
                     break;
                 case LeaseReturn returned:
                     writer.Write(returned.KeyId);
                     WriteRef(writer, returned.Holder);
                     WriteTime(writer, returned.Window);
+                    writer.Write((byte)returned.Limit);
                     writer.Write(returned.Requests);
                     writer.Write(returned.Budget);
                     writer.Write(returned.Tokens);
@@ -96,11 +107,12 @@ internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
         string keyId = reader.ReadString();
         return manifest switch
         {
-            Ask => new LeaseAsk(keyId, ReadRef(reader), reader.ReadInt32(), reader.ReadBoolean()),
-            Grant => new LeaseGrant(keyId, ReadTime(reader), ReadTime(reader), reader.ReadInt32(), reader.ReadDecimal(), reader.ReadInt64()),
-            Closed => new LeaseClosed(keyId, (KeyLimit)reader.ReadByte(), reader.ReadDecimal(), ReadTime(reader)),
-            Reclaim => new LeaseReclaim(keyId, ReadTime(reader)),
-            Return => new LeaseReturn(keyId, ReadRef(reader), ReadTime(reader), reader.ReadInt32(), reader.ReadDecimal(), reader.ReadInt64()),
+            Ask => new LeaseAsk(keyId, ReadRef(reader), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadBoolean(), reader.ReadBoolean(),
+                new KeyLimits(reader.ReadInt32(), reader.ReadInt64(), reader.ReadDecimal(), (BudgetPeriod)reader.ReadByte())),
+            Grant => new LeaseGrant(keyId, ReadTime(reader), ReadTime(reader), reader.ReadInt32(), reader.ReadDecimal(), reader.ReadInt64(), new TimeSpan(reader.ReadInt64())),
+            Closed => new LeaseClosed(keyId, (KeyLimit)reader.ReadByte(), reader.ReadDecimal(), ReadTime(reader), new TimeSpan(reader.ReadInt64())),
+            Reclaim => new LeaseReclaim(keyId, ReadTime(reader), (KeyLimit)reader.ReadByte()),
+            Return => new LeaseReturn(keyId, ReadRef(reader), ReadTime(reader), (KeyLimit)reader.ReadByte(), reader.ReadInt32(), reader.ReadDecimal(), reader.ReadInt64()),
             Spend => ReadSpend(keyId, reader),
             _ => throw new SerializationException($"Unknown key limits message manifest '{manifest}'."),
         };

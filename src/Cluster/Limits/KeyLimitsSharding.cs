@@ -19,7 +19,7 @@ internal static class KeyLimitsSharding
 
     private const int Shards = 64;
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan ReclaimTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ReclaimTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>Binds the messages that cross nodes to <see cref="KeyLimitsSerializer"/>.</summary>
     public static readonly string SerializationHocon = $$"""
@@ -44,12 +44,19 @@ internal static class KeyLimitsSharding
             Dictionary<string, RelayKeyOptions> keys = auth.Keys.Where(k => k.HasLimits).ToDictionary(k => k.Id, StringComparer.Ordinal);
             KeyUsageReader? reader = resolver.GetService<IServiceProvider>().GetService<ILedgerStore>() is { } ledger ? (id, period, window, ct) => ReadUsageAsync(ledger, id, period, window, ct) : null;
             TimeProvider time = resolver.GetService<TimeProvider>();
-            return id => KeyLimitsEntity.Props(keys.GetValueOrDefault(id), reader, time, ReclaimTimeout);
-        }, new KeyLimitsExtractor(Shards), new ShardOptions { Role = "relay", StateStoreMode = StateStoreMode.DData });
+            return id => KeyLimitsEntity.Props(id, keys.GetValueOrDefault(id), reader, time, ReclaimTimeout);
+        }, new KeyLimitsExtractor(Shards), new ShardOptions
+        {
+            Role = "relay",
+            StateStoreMode = StateStoreMode.DData,
+            // An entity's count lives as long as its node: a passivated entity would forget the requests
+            // admitted this minute and the leases the nodes hold (with the ledger off, the spend too).
+            ShouldPassivateIdleEntities = false,
+        });
         akka.WithActors((system, registry, resolver) =>
         {
             ShardedKeyLimits limits = resolver.GetService<ShardedKeyLimits>();
-            var keeper = system.ActorOf(KeyLeaseKeeper.Props(registry.Get<KeyLimitsEntity>(), limits, resolver.GetService<TimeProvider>(), AskTimeout), "key-leases");
+            var keeper = system.ActorOf(KeyLeaseKeeper.Props(registry.Get<KeyLimitsEntity>(), limits, AskTimeout), "key-leases");
             limits.Attach(keeper);
         });
     }

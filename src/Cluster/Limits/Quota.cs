@@ -98,6 +98,9 @@ internal sealed class Quota(decimal limit, bool prepaid)
         }
     }
 
+    /// <summary>A node is gone: it holds nothing more; requests it was granted stay used (it may have admitted them).</summary>
+    public void Forget(IActorRef holder) => _held.Remove(holder);
+
     /// <summary>The nodes' slices end (their leases were for a window that is over).</summary>
     public void EndSlices() => _held.Clear();
 

@@ -17,6 +17,9 @@ internal sealed class ShardedKeyLimits(TimeProvider time) : ISharedKeyLimits
     private static readonly AdmissionRefusal Starting = new(503, "relay_starting",
         "The relay is still joining its cluster; retry in a moment.", TimeSpan.FromSeconds(1), "server_error");
 
+    private static readonly AdmissionRefusal Pending = new(503, "limits_pending",
+        "The relay is asking the cluster for this key's limits; retry in a moment.", TimeSpan.FromSeconds(1), "server_error");
+
     private readonly ConcurrentDictionary<string, KeyLease> _leases = new(StringComparer.Ordinal);
     private IActorRef? _keeper;
 
@@ -24,7 +27,7 @@ internal sealed class ShardedKeyLimits(TimeProvider time) : ISharedKeyLimits
     public void Attach(IActorRef keeper) => Volatile.Write(ref _keeper, keeper);
 
     /// <summary>This node's lease of the key (an empty one, until the entity grants).</summary>
-    public KeyLease LeaseOf(RelayKeyOptions key) => _leases.GetOrAdd(key.Id, static (_, k) => new KeyLease(k), key);
+    public KeyLease LeaseOf(RelayKeyOptions key) => _leases.GetOrAdd(key.Id, static (_, state) => new KeyLease(state.key, state.time), (key, time));
 
     /// <summary>This node's lease of the key named <paramref name="keyId"/>, if it ever asked for one.</summary>
     public KeyLease? Find(string keyId) => _leases.GetValueOrDefault(keyId);
@@ -33,29 +36,30 @@ internal sealed class ShardedKeyLimits(TimeProvider time) : ISharedKeyLimits
     public ValueTask<AdmissionRefusal?> AdmitAsync(RelayKeyOptions key, CancellationToken cancellationToken)
     {
         KeyLease lease = LeaseOf(key);
-        IActorRef? keeper = Volatile.Read(ref _keeper);
-        switch (lease.TryAdmit(time.GetUtcNow(), acceptLate: false, out AdmissionRefusal? refusal, out bool prefetch))
+        if (Decide(lease, out AdmissionRefusal? refusal))
         {
-            case LeaseAnswer.Admitted:
-                if (prefetch)
-                {
-                    keeper?.Tell(new KeyLeaseKeeper.Prefetch(lease));
-                }
-
-                return default;
-            case LeaseAnswer.Refused:
-                return new(refusal);
+            return new(refusal);
         }
 
-        if (keeper is null)
+        if (Volatile.Read(ref _keeper) is not { } keeper)
         {
             return new(Starting);
         }
 
         var waiter = new TaskCompletionSource<AdmissionRefusal?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (cancellationToken.CanBeCanceled)
+        {
+            // A client that leaves takes nothing of the lease when the answer comes.
+            CancellationTokenRegistration registration = cancellationToken.Register(static state => ((TaskCompletionSource<AdmissionRefusal?>)state!).TrySetResult(KeyLeaseKeeper.Unavailable), waiter);
+            waiter.Task.ContinueWith(static (_, state) => ((CancellationTokenRegistration)state!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
         keeper.Tell(new KeyLeaseKeeper.Need(lease, waiter));
         return new(waiter.Task);
     }
+
+    /// <inheritdoc />
+    public AdmissionRefusal? TryAdmit(RelayKeyOptions key) => Decide(LeaseOf(key), out AdmissionRefusal? refusal) ? refusal : Pending;
 
     /// <inheritdoc />
     public void Billed(RelayKeyOptions key, BillingRecord record)
@@ -68,5 +72,24 @@ internal sealed class ShardedKeyLimits(TimeProvider time) : ISharedKeyLimits
 
         LeaseOf(key).Billed(record.StartedAt, tokens, record.Cost);
         Volatile.Read(ref _keeper)?.Tell(new KeyLeaseKeeper.Spent(key.Id, record.StartedAt, BudgetPeriods.StartOf(key.BudgetPeriod, record.StartedAt), tokens, record.Cost));
+    }
+
+    /// <summary>Decides on the lease: true with the answer (null: admitted), false when the entity must be asked.</summary>
+    private bool Decide(KeyLease lease, out AdmissionRefusal? refusal)
+    {
+        switch (lease.TryAdmit(acceptLate: false, out refusal, out bool prefetch))
+        {
+            case LeaseAnswer.Admitted:
+                if (prefetch)
+                {
+                    Volatile.Read(ref _keeper)?.Tell(new KeyLeaseKeeper.Prefetch(lease));
+                }
+
+                return true;
+            case LeaseAnswer.Refused:
+                return true;
+            default:
+                return false;
+        }
     }
 }

@@ -14,6 +14,9 @@ internal interface ISharedKeyLimits
     /// <summary>Counts the request against the key's shared limits, or says which limit refuses it. Completes synchronously while this node holds a lease of the key.</summary>
     ValueTask<AdmissionRefusal?> AdmitAsync(RelayKeyOptions key, CancellationToken cancellationToken);
 
+    /// <summary>Decides on what this node holds only, never waiting: null to admit, a refusal, or a 503 to retry when only the key's entity could say.</summary>
+    AdmissionRefusal? TryAdmit(RelayKeyOptions key);
+
     /// <summary>Counts what a billed request of the key used.</summary>
     void Billed(RelayKeyOptions key, BillingRecord record);
 }

@@ -58,15 +58,13 @@ internal sealed class KeyPolicy : IRequestAdmission
     public bool IsShared => _shared is not null;
 
     /// <inheritdoc />
-    /// <remarks>With counts shared by a cluster, a decision that needs the key's entity (this node holds no lease of the key) is not waited for here: it is a 503 to retry. The relay itself calls <see cref="AdmitAsync"/>.</remarks>
-    public AdmissionRefusal? Admit(in AdmissionRequest request)
-    {
-        ValueTask<AdmissionRefusal?> decision = AdmitAsync(request, CancellationToken.None);
-        return decision.IsCompletedSuccessfully ? decision.Result : Pending;
-    }
+    /// <remarks>With counts shared by a cluster, a decision that needs the key's entity (this node's lease of the key cannot decide) is not waited for here: it is a 503 to retry. The relay itself calls <see cref="AdmitAsync"/>.</remarks>
+    public AdmissionRefusal? Admit(in AdmissionRequest request) => Decide(request, wait: false).Result;
 
     /// <inheritdoc />
-    public ValueTask<AdmissionRefusal?> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    public ValueTask<AdmissionRefusal?> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken) => Decide(request, wait: true, cancellationToken);
+
+    private ValueTask<AdmissionRefusal?> Decide(in AdmissionRequest request, bool wait, CancellationToken cancellationToken = default)
     {
         if (request.KeyId is null || !_accounts.TryGetValue(request.KeyId, out KeyAccount? account))
         {
@@ -84,11 +82,19 @@ internal sealed class KeyPolicy : IRequestAdmission
             return new(forbidden);
         }
 
-        return _shared is null ? new(account.Count(_time.GetUtcNow())) : _shared.AdmitAsync(account.Key, cancellationToken);
-    }
+        if (_shared is null)
+        {
+            return new(account.Count(_time.GetUtcNow()));
+        }
 
-    private static readonly AdmissionRefusal Pending = new(503, "limits_pending",
-        "The relay is asking the cluster for this key's limits; retry in a moment.", TimeSpan.FromSeconds(1), "server_error");
+        RelayKeyOptions key = account.Key;
+        if (key.RequestsPerMinute is null && key.TokensPerMinute is null && key.Budget is null)
+        {
+            return default; // only allowed providers or models: nothing the cluster counts
+        }
+
+        return wait ? _shared.AdmitAsync(key, cancellationToken) : new(_shared.TryAdmit(key));
+    }
 
     /// <summary>Whether the route's model has a price; remembered per (provider, model), up to <see cref="PricedCapacity"/> pairs, since the table's lookup matches every pattern.</summary>
     private bool IsPriced(ProviderRoute route)

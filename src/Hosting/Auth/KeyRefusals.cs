@@ -28,6 +28,12 @@ internal static class KeyRefusals
             $"Rate limit reached for relay key '{key.Id}': {key.RequestsPerMinute} requests per minute. It resets at {Stamp(windowEnd)}.",
             windowEnd - now, "requests");
 
+    /// <summary>What is left of a limit is held by other relay nodes for the moment (a cluster's shared count): retry shortly.</summary>
+    public static AdmissionRefusal HeldElsewhere(RelayKeyOptions key, TimeSpan retryAfter) =>
+        new(429, "rate_limit_exceeded",
+            $"Relay key '{key.Id}' is at its limit on this relay node: what is left of it is held by other nodes of the cluster. Retry in a moment.",
+            retryAfter, "requests");
+
     private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static string Money(decimal amount) => amount.ToString("0.00####", CultureInfo.InvariantCulture);

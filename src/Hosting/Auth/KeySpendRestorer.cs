@@ -11,6 +11,11 @@ internal sealed class KeySpendRestorer(KeyPolicy policy, IServiceProvider servic
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (policy.IsShared)
+        {
+            return; // the cluster's entity of each key reads its spend back when it starts
+        }
+
         if (services.GetService<ILedgerStore>() is not { } ledger)
         {
             logger.LogWarning("The usage ledger is off: relay key budgets count only this process's spend and start again from zero after a restart.");

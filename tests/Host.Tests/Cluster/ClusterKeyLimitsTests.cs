@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AkkaProxy.Host.Tests.Cluster;
 
@@ -29,11 +31,10 @@ public sealed class ClusterKeyLimitsTests
     public async Task ARateLimit_HoldsAcrossTheNodes_AndABudgetSpentOnOneIsRefusedOnAll()
     {
         await using FakeUpstream upstream = await FakeUpstream.StartAsync();
-        await using ClusterNodes nodes = await ClusterNodes.StartAsync(upstream, 3, Keys);
+        await using ClusterNodes nodes = await ClusterNodes.StartAsync(upstream, 3, Keys, Clock());
         foreach (var node in nodes.Hosts)
         {
-            // The shard region of each node has found the coordinator before the load starts.
-            Assert.Equal(HttpStatusCode.OK, await StatusAsync(node.Http, "k-warm-secret"));
+            await WarmUpAsync(node.Http);
         }
 
         // 60 requests at once, spread over the three nodes, against 20 per minute: 20 pass, wherever they land.
@@ -58,7 +59,7 @@ public sealed class ClusterKeyLimitsTests
     {
         const string create = """{"type":"response.create","model":"openai/gpt-4o","store":false,"input":[]}""";
         await using FakeUpstream upstream = await FakeUpstream.StartAsync();
-        await using ClusterNodes nodes = await ClusterNodes.StartAsync(upstream, 3, Keys);
+        await using ClusterNodes nodes = await ClusterNodes.StartAsync(upstream, 3, Keys, Clock());
 
         // Node 0 takes two of the three, over HTTP.
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(nodes[0].Http, "k-ws-secret"));
@@ -77,6 +78,26 @@ public sealed class ClusterKeyLimitsTests
         // The socket stays open; its refused turn is billed as rejected, once.
         await nodes[1].Billing.WaitForAsync(r => r.KeyId == "sockets" && r.ErrorCode == "rate_limit_exceeded");
         Assert.Equal(System.Net.WebSockets.WebSocketState.Open, socket.Socket.State);
+    }
+
+    /// <summary>One clock for the three nodes, in the middle of a minute: a burst never crosses into the next one.</summary>
+    private static FakeTimeProvider Clock() => new(new DateTimeOffset(2026, 12, 1, 10, 0, 30, TimeSpan.Zero));
+
+    /// <summary>The node's shard region has found the coordinator (a 503 while the cluster's sharding starts) before the load starts.</summary>
+    private static async Task WarmUpAsync(HttpClient http)
+    {
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            HttpStatusCode status = await StatusAsync(http, "k-warm-secret");
+            if (status == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        }
+
+        Assert.Fail("the node's shard region never answered");
     }
 
     private static async Task<HttpStatusCode> StatusAsync(HttpClient http, string key)

@@ -18,7 +18,11 @@ internal sealed class ClusterNodes : IAsyncDisposable
     public RelayTestHost this[int index] => Hosts[index];
 
     /// <summary>Starts <paramref name="count"/> nodes with <paramref name="extraHocon"/> and waits until each sees all of them up.</summary>
-    public static async Task<ClusterNodes> StartAsync(FakeUpstream upstream, int count, string extraHocon = "akkaproxy.ledger.enabled = false")
+    /// <param name="upstream">The fake provider.</param>
+    /// <param name="count">How many nodes.</param>
+    /// <param name="extraHocon">Configuration of every node.</param>
+    /// <param name="clock">One clock for every node, when the test sets the time.</param>
+    public static async Task<ClusterNodes> StartAsync(FakeUpstream upstream, int count, string extraHocon = "akkaproxy.ledger.enabled = false", TimeProvider? clock = null)
     {
         int seedPort = FreePort();
         string seed = $"akka.tcp://akkaproxy@127.0.0.1:{seedPort}";
@@ -30,7 +34,7 @@ internal sealed class ClusterNodes : IAsyncDisposable
                 nodes.Hosts.Add(await RelayTestHost.StartAsync(upstream, $$"""
                     {{extraHocon}}
                     akkaproxy.cluster { enabled = true, hostname = "127.0.0.1", port = {{(i == 0 ? seedPort : 0)}}, seed-nodes = ["{{seed}}"], down-stable-after = 5s }
-                    """));
+                    """, clock is null ? null : services => services.AddSingleton(clock)));
             }
 
             foreach (RelayTestHost node in nodes.Hosts)

@@ -32,13 +32,13 @@ public sealed class KeyLimitsSerializationTests : IAsyncLifetime
         var at = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero);
         IKeyLimitsMessage[] messages =
         [
-            new LeaseAsk("team-a", holder, 3, Prefetch: true),
-            new LeaseGrant("team-a", at, at.AddHours(-10), 7, 0.125m, -1),
-            new LeaseGrant("team-b", at, at, -1, -1, 4_000_000_000L),
-            new LeaseClosed("team-a", KeyLimit.Budget, 12.345678m, at.AddDays(1)),
-            new LeaseClosed("team-a", KeyLimit.Requests, 0, at.AddMinutes(1)),
-            new LeaseReclaim("team-a", at),
-            new LeaseReturn("team-a", holder, at, 2, 0.01m, 15),
+            new LeaseAsk("team-a", holder, 3, Prefetch: true, NeedsBudget: false, NeedsTokens: true, new KeyLimits(60, -1, 12.5m, AkkaProxy.Hosting.Configuration.BudgetPeriod.Week)),
+            new LeaseGrant("team-a", at, at.AddHours(-10), 7, 0.125m, -1, TimeSpan.FromSeconds(29.5)),
+            new LeaseGrant("team-b", at, at, -1, -1, 4_000_000_000L, TimeSpan.FromMilliseconds(1)),
+            new LeaseClosed("team-a", KeyLimit.Budget, 12.345678m, at.AddDays(1), TimeSpan.FromHours(13)),
+            new LeaseClosed("team-a", KeyLimit.Requests, 20, at.AddMinutes(1), TimeSpan.FromSeconds(1)),
+            new LeaseReclaim("team-a", at, KeyLimit.Tokens),
+            new LeaseReturn("team-a", holder, at, KeyLimit.Budget, 0, 0.01m, 0),
             new KeySpend("team-a", holder, at.AddSeconds(3), 1234, 0.0042m),
             new KeySpend("team-ü", holder, at, 0, null),
         ];
