@@ -1,4 +1,5 @@
 using AkkaProxy.Cluster;
+using AkkaProxy.Cluster.Affinity;
 using AkkaProxy.Cluster.Limits;
 
 namespace AkkaProxy.Hosting;
@@ -18,6 +19,10 @@ public static class ClusterExtensions
     public static AkkaProxyOptions UseCluster(this AkkaProxyOptions relay)
     {
         ArgumentNullException.ThrowIfNull(relay);
-        return relay.UseClusterSetup(RelayCluster.Join, KeyLimitsSharding.AddServices);
+        return relay.UseClusterSetup(RelayCluster.Join, services =>
+        {
+            KeyLimitsSharding.AddServices(services);
+            SocketAffinitySharding.AddServices(services);
+        });
     }
 }

@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using AkkaProxy.Cluster.Affinity;
 using AkkaProxy.Cluster.Limits;
 using AkkaProxy.Hosting.Cluster;
 
@@ -29,6 +30,7 @@ internal static class RelayCluster
             SplitBrainResolver = new KeepMajorityOption(),
         });
         KeyLimitsSharding.Add(akka); // the keys' budgets and rate limits, one entity per key across the nodes
+        SocketAffinitySharding.Add(akka); // which node's pool holds the socket a continuation needs
         akka.AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)options.DownStableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend);
     }
 }

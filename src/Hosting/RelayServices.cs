@@ -98,7 +98,10 @@ public static class RelayServices
             sp.GetRequiredService<UpstreamSocketPoolOptions>(),
             sp.GetRequiredService<WebSocketRelayOptions>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<UpstreamSocketPools>>()));
+            sp.GetRequiredService<ILogger<UpstreamSocketPools>>())
+        {
+            Directory = sp.GetService<ISocketAffinityDirectory>(), // the cluster's, across nodes
+        });
         services.AddSingleton(_ => RelayConfiguration.ReadWebSocket(config));
         services.AddSingleton<IUpstreamWebSocketDialer>(sp => new ClientWebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()));
         services.AddSingleton(sp => new WebSocketRelay(

@@ -34,10 +34,12 @@ internal sealed class SocketPoolActor : ReceiveActor
     private readonly List<PooledSocket> _idle;
     private readonly HashSet<PooledSocket> _out; // leased: disposed if the pool stops before they come back
     private readonly LinkedList<Lease> _waiting;
+    private readonly ISocketAffinityDirectory? _directory;
     private ITimer? _sweep;
 
-    public SocketPoolActor(SocketPoolState state, Provider provider, IUpstreamWebSocketDialer dialer, UpstreamSocketPoolOptions options, WebSocketRelayOptions limits, TimeProvider time, SocketPoolCounters counters, ILogger logger)
+    public SocketPoolActor(SocketPoolState state, Provider provider, IUpstreamWebSocketDialer dialer, UpstreamSocketPoolOptions options, WebSocketRelayOptions limits, TimeProvider time, SocketPoolCounters counters, ILogger logger, ISocketAffinityDirectory? directory = null)
     {
+        _directory = directory;
         // The state outlives this incarnation: a restart (RelayStrategies.SocketPools) builds the actor anew over it.
         _state = state;
         _idle = state.Idle;
@@ -197,6 +199,7 @@ internal sealed class SocketPoolActor : ReceiveActor
         {
             _state.Leased++;
             _out.Add(socket);
+            Forget(socket); // its next turn replaces the response it held
         }
         else
         {
@@ -258,6 +261,10 @@ internal sealed class SocketPoolActor : ReceiveActor
         {
             socket.LastUsedAt = _time.GetUtcNow();
             _idle.Add(socket);
+            if (socket.LastResponseId is { } held)
+            {
+                _directory?.Holds(held); // other relay nodes send its continuations here
+            }
         }
         else if (release.Reusable)
         {
@@ -350,14 +357,25 @@ internal sealed class SocketPoolActor : ReceiveActor
         _ = CloseAsync(socket, WebSocketCloseStatus.NormalClosure, expired ? "lifetime reached" : "idle");
     }
 
+    /// <summary>The socket no longer holds its last response for a continuation from another node.</summary>
+    private void Forget(PooledSocket socket)
+    {
+        if (socket.LastResponseId is { } held)
+        {
+            _directory?.Released(held);
+        }
+    }
+
     private Task CloseAsync(PooledSocket socket, WebSocketCloseStatus status, string reason)
     {
+        Forget(socket);
         _counters.SocketClosed();
         return socket.CloseAsync(status, reason, _limits.CloseTimeout);
     }
 
     private void Discard(PooledSocket socket)
     {
+        Forget(socket);
         _counters.SocketClosed();
         socket.Dispose();
     }

@@ -38,6 +38,9 @@ internal sealed class UpstreamSocketPools : IAsyncDisposable
 
     public SocketPoolCounters Counters { get; } = new();
 
+    /// <summary>Where the pools tell which response ids their idle sockets hold, for affinity across relay nodes; null on one node.</summary>
+    public ISocketAffinityDirectory? Directory { get; init; }
+
     /// <summary>
     /// Leases a socket of <paramref name="provider"/>'s pool, waiting at most the lease timeout.
     /// The caller owns it until <see cref="Release"/>.
@@ -136,7 +139,7 @@ internal sealed class UpstreamSocketPools : IAsyncDisposable
                 var state = new SocketPoolState();
                 return RelayActors.SpawnUnder(
                     RelayActors.For(_system).SocketPools,
-                    Props.Create(() => new SocketPoolActor(state, provider, _dialer, Options, _limits, Time, Counters, _logger)),
+                    Props.Create(() => new SocketPoolActor(state, provider, _dialer, Options, _limits, Time, Counters, _logger, Directory)),
                     $"upstream-websocket-{++_started}");
             });
         }

@@ -256,6 +256,13 @@ public sealed class HttpRelay
             return;
         }
 
+        if (SocketPools?.Directory is { } directory && api == ApiKind.Responses && info.Stream && info.PreviousResponseId is { } previous
+            && route.Provider.Transport == UpstreamTransport.WebSocket && !context.Request.Headers.ContainsKey(AffinityHeaders.Forwarded)
+            && await directory.TryForwardAsync(context, previous, body, context.RequestAborted).ConfigureAwait(false))
+        {
+            return; // served by the relay node whose pool holds the socket of the response it continues; that node bills it
+        }
+
         if (_factory.Admission is { } admission
             && await admission.AdmitAsync(new AdmissionRequest(keyId, api, route, info.Model!), context.RequestAborted).ConfigureAwait(false) is { } refusal)
         {

@@ -25,6 +25,8 @@ internal static class HeaderPolicy
         // Google's response field mask could leave usageMetadata out of the response: an unbillable call.
         "X-Goog-FieldMask",
         "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol", "Sec-WebSocket-Accept",
+        // Between the relay's own nodes (a continuation sent on to the node holding its socket).
+        AffinityHeaders.Forwarded,
     };
 
     private static readonly HashSet<string> DroppedResponseHeaders = new(StringComparer.OrdinalIgnoreCase)

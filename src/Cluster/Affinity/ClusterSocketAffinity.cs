@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using AkkaProxy.Pipeline.Pooling;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaProxy.Cluster.Affinity;
+
+/// <summary>
+/// Conversation affinity across the cluster's nodes: this node's pools tell the directory (a sharded
+/// bucket per hash of the response id) which responses their idle sockets hold; a continuation of a
+/// response held elsewhere is sent on to that node (<see cref="NodeForwarder"/>), which serves and
+/// bills it over its socket. A response this node holds is decided here without a message.
+/// </summary>
+internal sealed class ClusterSocketAffinity(NodeForwarder forwarder, ILogger<ClusterSocketAffinity> logger) : ISocketAffinityDirectory
+{
+    /// <summary>Longest a request waits for the directory's answer before it is served where it is.</summary>
+    internal static readonly TimeSpan LookupTimeout = TimeSpan.FromMilliseconds(500);
+
+    private readonly ConcurrentDictionary<string, byte> _here = new(StringComparer.Ordinal);
+    private IActorRef? _directory;
+
+    /// <summary>The directory's shard region, once the actor system started it.</summary>
+    public void Attach(IActorRef directory) => Volatile.Write(ref _directory, directory);
+
+    /// <inheritdoc />
+    public void Holds(string responseId)
+    {
+        _here[responseId] = 0;
+        if (Volatile.Read(ref _directory) is { } directory && forwarder.SelfUrl is { } self)
+        {
+            directory.Tell(new SocketHeld(responseId, self));
+        }
+    }
+
+    /// <inheritdoc />
+    public void Released(string responseId)
+    {
+        if (_here.TryRemove(responseId, out _) && Volatile.Read(ref _directory) is { } directory && forwarder.SelfUrl is { } self)
+        {
+            directory.Tell(new SocketReleased(responseId, self));
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> TryForwardAsync(HttpContext context, string previousResponseId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        if (_here.ContainsKey(previousResponseId) || Volatile.Read(ref _directory) is not { } directory || forwarder.SelfUrl is not { } self)
+        {
+            return false; // here, or no directory yet: served here
+        }
+
+        string owner;
+        try
+        {
+            owner = (await directory.Ask<SocketAt>(new WhereIsSocket(previousResponseId), LookupTimeout, cancellationToken).ConfigureAwait(false)).Node;
+        }
+        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+        {
+            logger.LogDebug("The directory did not say in time which node holds {ResponseId}; served here.", previousResponseId);
+            return false;
+        }
+
+        if (owner.Length == 0 || owner == self)
+        {
+            return false;
+        }
+
+        return await forwarder.TryForwardAsync(context, new Uri(owner), body, cancellationToken).ConfigureAwait(false);
+    }
+}
