@@ -10,7 +10,8 @@ internal interface IAffinityMessage
 /// <summary>An idle pooled socket of the node at <paramref name="Node"/> holds <paramref name="ResponseId"/>.</summary>
 /// <param name="ResponseId">The response its last turn ended with.</param>
 /// <param name="Node">The node's relay URL (<c>http://host:port</c>), where its continuations go.</param>
-internal sealed record SocketHeld(string ResponseId, string Node) : IAffinityMessage;
+/// <param name="Member">The node's cluster address: its entries go when it leaves the cluster.</param>
+internal sealed record SocketHeld(string ResponseId, string Node, string Member) : IAffinityMessage;
 
 /// <summary>The node at <paramref name="Node"/> no longer holds <paramref name="ResponseId"/> (its socket started another turn, or closed).</summary>
 /// <param name="ResponseId">The response.</param>

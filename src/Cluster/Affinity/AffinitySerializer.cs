@@ -7,7 +7,7 @@ namespace AkkaProxy.Cluster.Affinity;
 
 /// <summary>
 /// The wire form of the response directory's messages (<see cref="IAffinityMessage"/>) between nodes:
-/// a one-letter manifest and two length-prefixed UTF-8 strings.
+/// a one-letter manifest and its strings, length-prefixed UTF-8.
 /// </summary>
 internal sealed class AffinitySerializer : SerializerWithStringManifest
 {
@@ -34,12 +34,12 @@ internal sealed class AffinitySerializer : SerializerWithStringManifest
     /// <inheritdoc />
     public override byte[] ToBinary(object obj)
     {
-        (string id, string? node) = obj switch
+        (string id, string? node, string? member) = obj switch
         {
-            SocketHeld held => (held.ResponseId, held.Node),
-            SocketReleased released => (released.ResponseId, released.Node),
-            WhereIsSocket where => (where.ResponseId, (string?)null),
-            SocketAt at => (at.ResponseId, at.Node),
+            SocketHeld held => (held.ResponseId, held.Node, held.Member),
+            SocketReleased released => (released.ResponseId, released.Node, (string?)null),
+            WhereIsSocket where => (where.ResponseId, (string?)null, (string?)null),
+            SocketAt at => (at.ResponseId, at.Node, (string?)null),
             _ => throw new ArgumentException($"{obj.GetType()} is not a response directory message.", nameof(obj)),
         };
         using var stream = new MemoryStream();
@@ -49,6 +49,11 @@ internal sealed class AffinitySerializer : SerializerWithStringManifest
             if (node is not null)
             {
                 writer.Write(node);
+            }
+
+            if (member is not null)
+            {
+                writer.Write(member);
             }
         }
 
@@ -62,7 +67,7 @@ internal sealed class AffinitySerializer : SerializerWithStringManifest
         string id = reader.ReadString();
         return manifest switch
         {
-            Held => new SocketHeld(id, reader.ReadString()),
+            Held => new SocketHeld(id, reader.ReadString(), reader.ReadString()),
             Released => new SocketReleased(id, reader.ReadString()),
             Where => new WhereIsSocket(id),
             At => new SocketAt(id, reader.ReadString()),

@@ -14,6 +14,8 @@ namespace AkkaProxy.Cluster.Affinity;
 /// </summary>
 internal sealed class ClusterSocketAffinity(NodeForwarder forwarder, ILogger<ClusterSocketAffinity> logger) : ISocketAffinityDirectory
 {
+    private string _member = "";
+
     /// <summary>Longest a request waits for the directory's answer before it is served where it is.</summary>
     internal static readonly TimeSpan LookupTimeout = TimeSpan.FromMilliseconds(500);
 
@@ -21,7 +23,13 @@ internal sealed class ClusterSocketAffinity(NodeForwarder forwarder, ILogger<Clu
     private IActorRef? _directory;
 
     /// <summary>The directory's shard region, once the actor system started it.</summary>
-    public void Attach(IActorRef directory) => Volatile.Write(ref _directory, directory);
+    /// <param name="directory">The region.</param>
+    /// <param name="member">This node's cluster address.</param>
+    public void Attach(IActorRef directory, string member)
+    {
+        _member = member;
+        Volatile.Write(ref _directory, directory);
+    }
 
     /// <inheritdoc />
     public void Holds(string responseId)
@@ -29,7 +37,7 @@ internal sealed class ClusterSocketAffinity(NodeForwarder forwarder, ILogger<Clu
         _here[responseId] = 0;
         if (Volatile.Read(ref _directory) is { } directory && forwarder.SelfUrl is { } self)
         {
-            directory.Tell(new SocketHeld(responseId, self));
+            directory.Tell(new SocketHeld(responseId, self, _member));
         }
     }
 
@@ -55,17 +63,21 @@ internal sealed class ClusterSocketAffinity(NodeForwarder forwarder, ILogger<Clu
         {
             owner = (await directory.Ask<SocketAt>(new WhereIsSocket(previousResponseId), LookupTimeout, cancellationToken).ConfigureAwait(false)).Node;
         }
-        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return true; // the client is gone: nothing to serve anywhere
+        }
+        catch (Exception ex) when (ex is AskTimeoutException or OperationCanceledException)
         {
             logger.LogDebug("The directory did not say in time which node holds {ResponseId}; served here.", previousResponseId);
             return false;
         }
 
-        if (owner.Length == 0 || owner == self)
+        if (owner.Length == 0 || owner == self || !Uri.TryCreate(owner, UriKind.Absolute, out Uri? node) || node.Scheme is not ("http" or "https"))
         {
             return false;
         }
 
-        return await forwarder.TryForwardAsync(context, new Uri(owner), body, cancellationToken).ConfigureAwait(false);
+        return await forwarder.TryForwardAsync(context, node, body, cancellationToken).ConfigureAwait(false);
     }
 }

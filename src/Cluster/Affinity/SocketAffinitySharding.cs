@@ -48,7 +48,8 @@ internal static class SocketAffinitySharding
             TimeSpan maxAge = resolver.GetService<UpstreamSocketPoolOptions>().IdleTimeout;
             return _ => ResponseDirectoryEntity.Props(time, maxAge);
         }, new BucketExtractor(Shards), new ShardOptions { Role = "relay", StateStoreMode = StateStoreMode.DData, ShouldPassivateIdleEntities = false });
-        akka.WithActors((_, registry, resolver) => resolver.GetService<ClusterSocketAffinity>().Attach(registry.Get<ResponseDirectoryEntity>()));
+        akka.WithActors((system, registry, resolver) => resolver.GetService<ClusterSocketAffinity>()
+            .Attach(registry.Get<ResponseDirectoryEntity>(), Akka.Cluster.Cluster.Get(system).SelfAddress.ToString()));
     }
 
     /// <summary>The bucket of a response id: a stable hash (FNV-1a over its UTF-16 code units), the same on every node.</summary>

@@ -15,6 +15,13 @@ internal sealed class RelayClusterOptions
     /// <summary>The name other nodes reach this one by, when it differs from <see cref="Hostname"/> (a container's host name behind <c>0.0.0.0</c>). Empty: <see cref="Hostname"/>.</summary>
     public string PublicHostname { get; set; } = "";
 
+    /// <summary>
+    /// This node's relay URL as the other nodes reach it (<c>http://10.0.0.5:8080</c>), for sending a
+    /// continuation on to the node holding its socket. Empty: the server's first http address, with
+    /// <see cref="PublicHostname"/> (or <see cref="Hostname"/>) for a host that listens on every address.
+    /// </summary>
+    public string HttpUrl { get; set; } = "";
+
     /// <summary>The TCP port of the cluster's traffic; 0 picks a free one (a node that is no seed).</summary>
     public int Port { get; set; } = 4053;
 
@@ -58,6 +65,11 @@ internal sealed class RelayClusterOptions
         if (Port is < 0 or > 65535)
         {
             yield return $"akkaproxy.cluster.port = {Port} is no TCP port.";
+        }
+
+        if (HttpUrl.Length > 0 && !(Uri.TryCreate(HttpUrl, UriKind.Absolute, out Uri? url) && url.Scheme is "http" or "https" && url.AbsolutePath == "/"))
+        {
+            yield return $"akkaproxy.cluster.http-url = '{HttpUrl}' is no http or https URL of a host (http://10.0.0.5:8080).";
         }
 
         if (ledgerEnabled && !string.Equals(ledgerStore, "Postgresql", StringComparison.OrdinalIgnoreCase))

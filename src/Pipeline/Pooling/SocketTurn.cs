@@ -170,7 +170,28 @@ internal sealed class SocketTurn
                 SocketEvent facts = SocketEvent.Read(payload.Span);
                 if (!draining)
                 {
-                    SseFraming.Write(writer, facts, payload.Span);
+                    SseFraming.Write(writer, facts, payload.Span); // copied into the pipe: the socket's buffer is free after this
+                }
+
+                if (facts.IsTerminal)
+                {
+                    // The provider keeps the socket's latest response (protocol-notes §A); a failed turn keeps none.
+                    // Back to the pool before the client has the terminal event: a continuation the client sends at
+                    // once finds the socket idle here, and the other relay nodes' directory knows where it is.
+                    _socket.LastResponseId = facts.ResponseId;
+                    released = true;
+                    _pools.Release(_provider, _socket, reusable: !facts.EndsSocket(payload.Span));
+                    if (!draining)
+                    {
+                        await writer.FlushAsync().ConfigureAwait(false);
+                    }
+
+                    await writer.CompleteAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                if (!draining)
+                {
                     // No timeout on the flush: a client that stops reading is the relay's idle timeout's to end (it completes the reader).
                     FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
                     if (flushed.IsCompleted)
@@ -179,16 +200,6 @@ internal sealed class SocketTurn
                         draining = true;
                         timer.CancelAfter(_pools.Options.DrainTimeout);
                     }
-                }
-
-                if (facts.IsTerminal)
-                {
-                    // The provider keeps the socket's latest response (protocol-notes §A); a failed turn keeps none.
-                    _socket.LastResponseId = facts.ResponseId;
-                    released = true;
-                    _pools.Release(_provider, _socket, reusable: !facts.EndsSocket(payload.Span));
-                    await writer.CompleteAsync().ConfigureAwait(false);
-                    return;
                 }
 
                 if (!draining)

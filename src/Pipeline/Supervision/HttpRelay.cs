@@ -143,6 +143,14 @@ public sealed class HttpRelay
         {
             // Draining: what is in flight finishes, nothing new starts. The client retries elsewhere.
             context.Response.Headers.Connection = "close";
+            if (context.Request.Headers.ContainsKey(AffinityHeaders.Forwarded))
+            {
+                // Sent on by another relay node, which serves it itself on this answer: its record is that node's.
+                context.Response.Headers[AffinityHeaders.Draining] = "1";
+                await WriteErrorAsync(context, api, StatusCodes.Status503ServiceUnavailable, "server_error", "relay_shutting_down", "The relay is shutting down.").ConfigureAwait(false);
+                return;
+            }
+
             await RejectAsync(context, Rejection(StatusCodes.Status503ServiceUnavailable, "relay_shutting_down"), "server_error",
                 "The relay is shutting down and takes no new requests; retry the request.").ConfigureAwait(false);
             return;
@@ -256,7 +264,7 @@ public sealed class HttpRelay
             return;
         }
 
-        if (SocketPools?.Directory is { } directory && api == ApiKind.Responses && info.Stream && info.PreviousResponseId is { } previous
+        if (SocketPools is { Directory: { } directory, Options.Affinity: true } && api == ApiKind.Responses && info.Stream && info.PreviousResponseId is { } previous
             && route.Provider.Transport == UpstreamTransport.WebSocket && !context.Request.Headers.ContainsKey(AffinityHeaders.Forwarded)
             && await directory.TryForwardAsync(context, previous, body, context.RequestAborted).ConfigureAwait(false))
         {

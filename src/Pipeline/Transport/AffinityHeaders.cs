@@ -9,4 +9,7 @@ internal static class AffinityHeaders
     /// Never sent upstream.
     /// </summary>
     public const string Forwarded = "X-AkkaProxy-Forwarded";
+
+    /// <summary>On a draining node's 503: nothing was admitted or billed, so the node that sent the request on serves it itself.</summary>
+    public const string Draining = "X-AkkaProxy-Draining";
 }

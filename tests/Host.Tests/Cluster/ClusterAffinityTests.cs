@@ -43,7 +43,11 @@ public sealed partial class ClusterAffinityTests
         // One socket carried the whole conversation; node 0 served and billed every turn, the others none.
         Assert.Equal(1, upstream.Pooled.Connections);
         await nodes[0].Billing.WaitForCountAsync(r => r.RequestedModel == "wsp/pool", 4);
-        await nodes[0].Billing.DrainAsync();
+        foreach (RelayTestHost node in nodes.Hosts)
+        {
+            await node.Billing.DrainAsync();
+        }
+
         Assert.Equal(4, nodes[0].Billing.Records.Count(r => r.RequestedModel == "wsp/pool"));
         Assert.Empty(nodes[1].Billing.Records);
         Assert.Empty(nodes[2].Billing.Records);
@@ -63,9 +67,17 @@ public sealed partial class ClusterAffinityTests
     {
         IActorRef region = asking.App.Services.GetRequiredService<IRequiredActor<ResponseDirectoryEntity>>().ActorRef;
         string expected = holder.BaseUrl.ToString().TrimEnd('/');
-        await ClusterNodes.WaitUntilAsync(
-            () => region.Ask<SocketAt>(new WhereIsSocket(responseId), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult().Node == expected,
-            () => $"the directory never said {responseId} is at {expected}");
+        await ClusterNodes.WaitUntilAsync(() =>
+        {
+            try
+            {
+                return region.Ask<SocketAt>(new WhereIsSocket(responseId), TimeSpan.FromSeconds(2)).GetAwaiter().GetResult().Node == expected;
+            }
+            catch (AskTimeoutException)
+            {
+                return false; // the bucket's shard is still being allocated
+            }
+        }, () => $"the directory never said {responseId} is at {expected}");
     }
 
     private static string Body(string? previous = null) =>

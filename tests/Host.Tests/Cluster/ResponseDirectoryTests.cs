@@ -27,17 +27,17 @@ public sealed class ResponseDirectoryTests : IAsyncLifetime
     [Fact]
     public async Task TheLastHolderWins_AReleaseByAnotherNodeChangesNothing_AndOldEntriesAreGone()
     {
-        _bucket.Tell(new SocketHeld("resp_1", "http://a:1"));
+        _bucket.Tell(new SocketHeld("resp_1", "http://a:1", "akka.tcp://akkaproxy@a:1"));
         Assert.Equal("http://a:1", await WhereAsync("resp_1"));
 
-        _bucket.Tell(new SocketHeld("resp_1", "http://b:2")); // a later turn elsewhere produced it again (a retried id)
+        _bucket.Tell(new SocketHeld("resp_1", "http://b:2", "akka.tcp://akkaproxy@b:2")); // a later turn elsewhere produced it again (a retried id)
         _bucket.Tell(new SocketReleased("resp_1", "http://a:1"));
         Assert.Equal("http://b:2", await WhereAsync("resp_1"));
 
         _bucket.Tell(new SocketReleased("resp_1", "http://b:2"));
         Assert.Equal("", await WhereAsync("resp_1"));
 
-        _bucket.Tell(new SocketHeld("resp_2", "http://a:1"));
+        _bucket.Tell(new SocketHeld("resp_2", "http://a:1", "akka.tcp://akkaproxy@a:1"));
         Assert.Equal("http://a:1", await WhereAsync("resp_2")); // written at this time
         _clock.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal("", await WhereAsync("resp_2")); // its socket was closed as idle by now
@@ -48,7 +48,7 @@ public sealed class ResponseDirectoryTests : IAsyncLifetime
     {
         for (int i = 0; i <= ResponseDirectoryEntity.Capacity; i++)
         {
-            _bucket.Tell(new SocketHeld($"resp_{i}", "http://a:1"));
+            _bucket.Tell(new SocketHeld($"resp_{i}", "http://a:1", "akka.tcp://akkaproxy@a:1"));
         }
 
         Assert.Equal("", await WhereAsync("resp_0"));
