@@ -5,7 +5,7 @@ namespace AkkaProxy.LoadHarness;
 /// <summary>
 /// Command line of <c>run</c> (all optional):
 /// <c>--warmup S</c> (1), <c>--duration S</c> (5) per run; <c>--only a,b</c> scenario names;
-/// <c>--extras a,b</c> (of one-socket, many-sockets, logging, idle-sockets, service-costs, conversation; default all), <c>--service-rounds 7</c> or <c>--no-extras</c>;
+/// <c>--extras a,b</c> (of one-socket, many-sockets, logging, idle-sockets, service-costs, conversation, cluster-conversation, nodes; default all), <c>--service-rounds 7</c> or <c>--no-extras</c>;
 /// <c>--relay-env NAME=VALUE</c> (repeatable; for the relay processes only); <c>--no-grid</c> (skip the scenario grid); <c>--concurrency 1,32</c>; <c>--targets direct,nginx,yarp,relay-before,relay</c> (narrow the grid and the WebSocket extras, e.g. to profile one);
 /// <c>--baseline REV</c> (also build the relay at git revision REV in a temporary worktree and run it as <c>relay-before</c>; scripts/bench.sh passes one); <c>--no-baseline</c>;
 /// <c>--no-write</c> (print only);
@@ -33,7 +33,7 @@ public sealed record HarnessOptions
     /// <summary>The extra measurements to run: one-socket, many-sockets, logging, idle-sockets.</summary>
     public IReadOnlySet<string> Extras { get; init; } = AllExtras;
 
-    public static IReadOnlySet<string> AllExtras { get; } = new HashSet<string>(["one-socket", "many-sockets", "logging", "idle-sockets", "service-costs", "conversation"], StringComparer.Ordinal);
+    public static IReadOnlySet<string> AllExtras { get; } = new HashSet<string>(["one-socket", "many-sockets", "logging", "idle-sockets", "service-costs", "conversation", "cluster-conversation", "nodes"], StringComparer.Ordinal);
 
     public bool Runs(string extra) => Extras.Contains(extra);
 

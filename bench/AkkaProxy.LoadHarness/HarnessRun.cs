@@ -127,6 +127,23 @@ public sealed class HarnessRun(HarnessOptions options)
             }
         }
 
+        if (options.Runs("cluster-conversation"))
+        {
+            results.ClusterConversations.AddRange(await ClusterConversationsAsync(fake, workDir.FullName));
+            foreach (ConversationFigures nodes in results.ClusterConversations)
+            {
+                Log($"cluster conversation {nodes.Transport,-28} turn 1 {nodes.MedianMs(0),7:0.0} ms, turns 2-{nodes.TurnCount} median {nodes.ContinuationMedianMs,7:0.0} ms; upstream: {nodes.Connections} new connections, {nodes.Misses} cache misses in {nodes.Turns} turns");
+            }
+        }
+
+        if (options.Runs("nodes"))
+        {
+            foreach (RunFigures run in await NodesAsync(fake, workDir.FullName, fakePids))
+            {
+                Print(run);
+            }
+        }
+
         if (options.Runs("idle-sockets"))
         {
             var builds = new List<(string Name, string Dll)>();
@@ -316,6 +333,110 @@ public sealed class HarnessRun(HarnessOptions options)
 
             (long connections, long misses, long turns) after = await StatsAsync(stats);
             figures.Add(new ConversationFigures(name, rounds, after.connections - before.connections, after.misses - before.misses, after.turns - before.turns));
+        }
+
+        return figures;
+    }
+
+    /// <summary>
+    /// Affinity across relay nodes: the same conversations over pooled WebSockets with affinity, on one
+    /// relay; on two relays that know nothing of each other, every turn on the other one (each
+    /// continuation misses its socket); and on two relays as one cluster, every turn on the other one
+    /// (each continuation sent on to the node holding its socket). A first round warms the relays (and
+    /// lets the cluster form); the <see cref="ConversationRounds"/> after it are measured.
+    /// </summary>
+    private async Task<List<ConversationFigures>> ClusterConversationsAsync(FakeProcess fake, string workDir)
+    {
+        string sockets = $$"""akkaproxy.routing.providers.conv { kind = openai, base-url = "{{new Uri(fake.BaseUri, "/conv/v1")}}", api-key = "sk-fake" }""" + "\n" + ConversationHocon.WebSocket(affinity: true);
+        int seed = FreePort.Next();
+        string Cluster(int port) => sockets + $$"""
+
+            akkaproxy.ledger.enabled = false
+            akkaproxy.cluster { enabled = true, hostname = "127.0.0.1", port = {{port}}, seed-nodes = ["akka.tcp://akkaproxy@127.0.0.1:{{seed}}"] }
+            """;
+        (string Name, string[] Hocons)[] variants =
+        [
+            ("one node", [sockets]),
+            ("two nodes, no cluster", [sockets, sockets]),
+            ("two nodes, one cluster", [Cluster(seed), Cluster(0)]),
+        ];
+        var figures = new List<ConversationFigures>();
+        using var stats = new HttpClient { BaseAddress = fake.BaseUri };
+        foreach ((string name, string[] hocons) in variants)
+        {
+            var relays = new List<RelayProcess>();
+            try
+            {
+                for (int i = 0; i < hocons.Length; i++)
+                {
+                    relays.Add(await RelayProcess.StartAsync(RelayProcess.HostDll(options.RepoRoot), fake.BaseUri, "Warning", workDir, options.RelayEnvironment, $"relay-nodes-{figures.Count}-{i}", hocons[i]));
+                }
+
+                Target[] targets = [.. relays.Select((relay, i) => relay.AsTarget($"node-{i}") with { ModelPrefix = "conv/" })];
+                using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+                await new ConversationRun(targets, Conversations, ConversationTurns).RunAsync(timeout.Token); // warm-up, not counted
+                (long connections, long misses, long turns) before = await StatsAsync(stats);
+                var rounds = new List<double[][]>();
+                for (int round = 0; round < ConversationRounds; round++)
+                {
+                    rounds.Add(await new ConversationRun(targets, Conversations, ConversationTurns).RunAsync(timeout.Token));
+                }
+
+                (long connections, long misses, long turns) after = await StatsAsync(stats);
+                figures.Add(new ConversationFigures(name, rounds, after.connections - before.connections, after.misses - before.misses, after.turns - before.turns));
+            }
+            finally
+            {
+                foreach (RelayProcess relay in relays)
+                {
+                    await relay.DisposeAsync();
+                }
+            }
+        }
+
+        return figures;
+    }
+
+    /// <summary>
+    /// chat-sse-20 at c=32 over 1, 2 and 3 relay nodes as one cluster behind a round-robin (worker i to
+    /// node i mod n), and over one relay without a cluster: what clustering costs, and what more nodes
+    /// give on this machine. A warm-up run first for each.
+    /// </summary>
+    private async Task<List<RunFigures>> NodesAsync(FakeProcess fake, string workDir, Func<IReadOnlyList<int>> fakePids)
+    {
+        Scenario scenario = Scenarios.All.First(s => s.Name == "chat-sse-20");
+        var figures = new List<RunFigures>();
+        foreach (int count in new[] { 0, 1, 2, 3 })
+        {
+            int seed = FreePort.Next();
+            var relays = new List<RelayProcess>();
+            try
+            {
+                for (int i = 0; i < Math.Max(1, count); i++)
+                {
+                    string hocon = count == 0 ? "" : $$"""
+                        akkaproxy.ledger.enabled = false
+                        akkaproxy.cluster { enabled = true, hostname = "127.0.0.1", port = {{(i == 0 ? seed : 0)}}, seed-nodes = ["akka.tcp://akkaproxy@127.0.0.1:{{seed}}"] }
+                        """;
+                    relays.Add(await RelayProcess.StartAsync(RelayProcess.HostDll(options.RepoRoot), fake.BaseUri, "Warning", workDir, options.RelayEnvironment, $"relay-{count}-nodes-{i}", hocon));
+                }
+
+                string name = count == 0 ? "1 node, no cluster" : $"{count} node{(count == 1 ? "" : "s")}, cluster";
+                Target target = relays[0].AsTarget(name) with
+                {
+                    Nodes = [.. relays.Select(r => r.BaseUri)],
+                    ServerPids = () => [.. relays.Where(r => !r.Process.HasExited).Select(r => r.Process.Pid)],
+                };
+                await RunOnceAsync(target, scenario, 32, fakePids); // warm-up
+                figures.Add(await RunOnceAsync(target, scenario, 32, fakePids));
+            }
+            finally
+            {
+                foreach (RelayProcess relay in relays)
+                {
+                    await relay.DisposeAsync();
+                }
+            }
         }
 
         return figures;

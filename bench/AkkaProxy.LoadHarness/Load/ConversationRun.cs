@@ -10,16 +10,22 @@ namespace AkkaProxy.LoadHarness.Load;
 /// Tool-calling conversations through one relay, all at once: each conversation sends
 /// <paramref name="turns"/> streaming <c>POST /v1/responses</c> in turn, each continuing the previous
 /// response (<c>previous_response_id</c>) with the output of the tool it called, and measures each
-/// turn's time to first event: from the request sent to the first byte of the SSE body.
+/// turn's time to first event: from the request sent to the first byte of the SSE body. With several
+/// targets (relay nodes behind a round-robin), turn t of a conversation goes to target t mod n, so every
+/// continuation lands on another node than the turn before it.
 /// </summary>
-public sealed partial class ConversationRun(Target target, int conversations, int turns)
+public sealed partial class ConversationRun(IReadOnlyList<Target> targets, int conversations, int turns)
 {
+    public ConversationRun(Target target, int conversations, int turns)
+        : this([target], conversations, turns)
+    {
+    }
+
     /// <summary>Time to first event in ms, per conversation and turn.</summary>
     public async Task<double[][]> RunAsync(CancellationToken cancellationToken)
     {
         using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false })
         {
-            BaseAddress = target.BaseUri,
             Timeout = TimeSpan.FromSeconds(60),
         };
         Task<double[]>[] running = [.. Enumerable.Range(0, conversations).Select(c => ConverseAsync(client, c, cancellationToken))];
@@ -36,8 +42,9 @@ public sealed partial class ConversationRun(Target target, int conversations, in
             string input = previous is null
                 ? $$"""[{"role":"user","content":"Conversation {{conversation}}: plan my week in Paris, checking the weather each day."}]"""
                 : $$$"""[{"type":"function_call_output","call_id":"call_{{{previous}}}","output":"{\"temperature\":{{{12 + turn}}}}"}]""";
+            Target target = targets[turn % targets.Count];
             string body = "{\"model\":\"" + target.Model("gpt-4o") + "\",\"stream\":true,\"store\":true," + Tools + "\"input\":" + input + continuation + "}";
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(target.BaseUri, "/v1/responses")) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
             long sent = Stopwatch.GetTimestamp();
             using HttpResponseMessage response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (response.StatusCode != HttpStatusCode.OK)

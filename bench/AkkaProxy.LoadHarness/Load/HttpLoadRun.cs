@@ -29,7 +29,8 @@ public sealed class HttpLoadRun(HttpMessageInvoker client, Target target, Scenar
         for (int i = 0; i < concurrency; i++)
         {
             LatencyLog log = logs[i] = new LatencyLog();
-            workers[i] = Task.Run(() => WorkerAsync(uri, body, expectedBytes, events, phases, log));
+            Uri worker = target.Nodes.Count == 0 ? uri : new Uri(target.Nodes[i % target.Nodes.Count], scenario.Path); // a round-robin over the nodes, per connection
+            workers[i] = Task.Run(() => WorkerAsync(worker, body, expectedBytes, events, phases, log));
         }
 
         await Task.WhenAll(workers);

@@ -56,6 +56,7 @@ public static class MarkdownReport
         Logging(md, results);
         ServiceCosts(md, results);
         Conversation(md, results);
+        ClusterConversation(md, results);
         md.AppendLine("### Chart").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"![Requests (WebSocket: turns) per second per scenario, one bar per target, at c=1 and c=32; the label on each relay bar is relay/nginx]({chartRelativePath})").AppendLine();
         md.AppendLine("Log scale. Rendered by gnuplot from this run's figures.").AppendLine();
@@ -347,6 +348,29 @@ public static class MarkdownReport
         md.AppendLine(CultureInfo.InvariantCulture, $"| upstream: cache misses / turns | {string.Join(" | ", results.Conversations.Select(c => $"{Fmt.N0(c.Misses)} / {Fmt.N0(c.Turns)}"))} |");
         md.AppendLine();
         md.AppendLine("![Median time to first event per turn, one line per transport](benchmarks-conversation.png)").AppendLine();
+    }
+
+    private static void ClusterConversation(StringBuilder md, HarnessResults results)
+    {
+        if (results.ClusterConversations.Count == 0)
+        {
+            return;
+        }
+
+        ConversationFigures first = results.ClusterConversations[0];
+        md.AppendLine("### Conversation affinity across relay nodes").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"The conversations above over pooled WebSockets with affinity, on one relay; on two relays that know nothing of each other, each turn on the other relay than the turn before it (a round-robin); and on two relays as one cluster, the same round-robin. {first.Rounds.Count} measured rounds after a warm-up round; medians over every round and conversation.").AppendLine();
+        md.AppendLine("| turn | " + string.Join(" | ", results.ClusterConversations.Select(c => $"{c.Transport}, ms")) + " |");
+        md.AppendLine("|---:|" + string.Concat(results.ClusterConversations.Select(_ => "---:|")));
+        for (int turn = 0; turn < first.TurnCount; turn++)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {turn + 1} | {string.Join(" | ", results.ClusterConversations.Select(c => Fmt.F(c.MedianMs(turn), 1)))} |");
+        }
+
+        md.AppendLine(CultureInfo.InvariantCulture, $"| turns 2–{first.TurnCount} | {string.Join(" | ", results.ClusterConversations.Select(c => "**" + Fmt.F(c.ContinuationMedianMs, 1) + "**"))} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| upstream: new connections | {string.Join(" | ", results.ClusterConversations.Select(c => Fmt.N0(c.Connections)))} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| upstream: cache misses / turns | {string.Join(" | ", results.ClusterConversations.Select(c => $"{Fmt.N0(c.Misses)} / {Fmt.N0(c.Turns)}"))} |");
+        md.AppendLine();
     }
 
     private static void ServiceCosts(StringBuilder md, HarnessResults results)

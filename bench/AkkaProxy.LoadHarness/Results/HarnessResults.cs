@@ -33,6 +33,9 @@ public sealed class HarnessResults
     /// <summary>The conversation benchmark, one entry per transport (empty unless the conversation extra ran).</summary>
     public List<ConversationFigures> Conversations { get; } = [];
 
+    /// <summary>The cluster-conversation extra: one relay, two unrelated relays, two relays as a cluster, turns alternating between nodes.</summary>
+    public List<ConversationFigures> ClusterConversations { get; } = [];
+
     public RunFigures? Find(string scenario, int concurrency, string target) =>
         Runs.FirstOrDefault(r => r.Scenario == scenario && r.Concurrency == concurrency && r.Target == target);
 

@@ -18,6 +18,9 @@ public sealed record Target(string Name, Uri BaseUri, string ModelPrefix, Func<I
     /// <summary>Every target in the order the report lists them.</summary>
     public static IReadOnlyList<string> All { get; } = [Direct, Nginx, Yarp, RelayBefore, Relay];
 
+    /// <summary>Several relay nodes behind a round-robin: HTTP worker i sends to node i mod n (empty: <see cref="BaseUri"/> only).</summary>
+    public IReadOnlyList<Uri> Nodes { get; init; } = [];
+
     /// <summary>The middle process is a .NET process: what it allocates is measured (<see cref="AllocationSampler"/>).</summary>
     public bool IsDotNet { get; init; }
 

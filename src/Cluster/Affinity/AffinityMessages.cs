@@ -7,7 +7,7 @@ internal interface IAffinityMessage
     string ResponseId { get; }
 }
 
-/// <summary>An idle pooled socket of the node at <paramref name="Node"/> holds <paramref name="ResponseId"/>.</summary>
+/// <summary>A pooled socket of the node at <paramref name="Node"/> holds <paramref name="ResponseId"/> (answered with <see cref="SocketAt"/> to an asking sender).</summary>
 /// <param name="ResponseId">The response its last turn ended with.</param>
 /// <param name="Node">The node's relay URL (<c>http://host:port</c>), where its continuations go.</param>
 /// <param name="Member">The node's cluster address: its entries go when it leaves the cluster.</param>

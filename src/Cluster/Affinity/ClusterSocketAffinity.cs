@@ -19,7 +19,11 @@ internal sealed class ClusterSocketAffinity(NodeForwarder forwarder, ILogger<Clu
     /// <summary>Longest a request waits for the directory's answer before it is served where it is.</summary>
     internal static readonly TimeSpan LookupTimeout = TimeSpan.FromMilliseconds(500);
 
-    private readonly ConcurrentDictionary<string, byte> _here = new(StringComparer.Ordinal);
+    /// <summary>Longest a turn's end waits for the directory to have its response.</summary>
+    internal static readonly TimeSpan HoldTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The responses this node's sockets hold, each with the directory's acknowledgement of it.</summary>
+    private readonly ConcurrentDictionary<string, Task> _here = new(StringComparer.Ordinal);
     private IActorRef? _directory;
 
     /// <summary>The directory's shard region, once the actor system started it.</summary>
@@ -32,13 +36,21 @@ internal sealed class ClusterSocketAffinity(NodeForwarder forwarder, ILogger<Clu
     }
 
     /// <inheritdoc />
-    public void Holds(string responseId)
+    public Task Holds(string responseId)
     {
-        _here[responseId] = 0;
-        if (Volatile.Read(ref _directory) is { } directory && forwarder.SelfUrl is { } self)
+        if (_here.TryGetValue(responseId, out Task? known))
         {
-            directory.Tell(new SocketHeld(responseId, self, _member));
+            return known; // told at the turn's start already
         }
+
+        if (Volatile.Read(ref _directory) is not { } directory || forwarder.SelfUrl is not { } self)
+        {
+            return Task.CompletedTask; // no directory yet: nothing to tell, nothing remembered
+        }
+
+        Task told = directory.Ask<SocketAt>(new SocketHeld(responseId, self, _member), HoldTimeout)
+            .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // a timeout only costs affinity
+        return _here.GetOrAdd(responseId, told);
     }
 
     /// <inheritdoc />

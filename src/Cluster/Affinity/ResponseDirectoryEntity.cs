@@ -54,6 +54,11 @@ internal sealed class ResponseDirectoryEntity : UntypedActor
                 _held[held.ResponseId] = new Entry(held.Node, held.Member, _time.GetUtcNow(), write);
                 _order.Enqueue((held.ResponseId, write));
                 Trim();
+                if (!Sender.IsNobody())
+                {
+                    Sender.Tell(new SocketAt(held.ResponseId, held.Node)); // the node's turn ends once this arrives
+                }
+
                 break;
             case SocketReleased released:
                 if (_held.TryGetValue(released.ResponseId, out Entry? entry) && entry.Node == released.Node)

@@ -9,8 +9,13 @@ namespace AkkaProxy.Pipeline.Pooling;
 /// </summary>
 internal interface ISocketAffinityDirectory
 {
-    /// <summary>An idle socket of this node's pool now holds <paramref name="responseId"/> (its turn ended with it).</summary>
-    void Holds(string responseId);
+    /// <summary>
+    /// A socket of this node's pool holds <paramref name="responseId"/>: its turn started it
+    /// (<c>response.created</c>), or ended with it and the socket is idle. The task completes once the
+    /// directory has it (or after a short bound): the turn's terminal event waits for it, so a client
+    /// that continues at once, on any node, finds it known.
+    /// </summary>
+    Task Holds(string responseId);
 
     /// <summary>This node's pool no longer holds <paramref name="responseId"/>: its socket started another turn, or closed.</summary>
     void Released(string responseId);

@@ -31,6 +31,9 @@ internal readonly struct SocketEvent
     /// <summary>The <c>response.id</c> of a terminal event (read only from terminal events).</summary>
     public string? ResponseId { get; }
 
+    /// <summary>The response id a <c>response.created</c> event announces (the turn's, from its start); null on every other event.</summary>
+    public string? CreatedId { get; private init; }
+
     public bool IsTerminal => Kind != SocketEventKind.Other;
 
     /// <summary>Whether the socket can take no more turns after this event (OpenAI's 60-minute limit error).</summary>
@@ -88,7 +91,11 @@ internal readonly struct SocketEvent
             // Not JSON (or cut short): relayed as it is; the usage tap counts it.
         }
 
-        return new SocketEvent(escaped, start, escaped is null ? length : escaped.Length, kind, kind is SocketEventKind.Completed or SocketEventKind.Incomplete ? id : null);
+        bool created = kind == SocketEventKind.Other && (escaped ?? message.Slice(start, length)).SequenceEqual("response.created"u8);
+        return new SocketEvent(escaped, start, escaped is null ? length : escaped.Length, kind, kind is SocketEventKind.Completed or SocketEventKind.Incomplete ? id : null)
+        {
+            CreatedId = created ? id : null,
+        };
     }
 
     private static string? ReadId(ref Utf8JsonReader reader)

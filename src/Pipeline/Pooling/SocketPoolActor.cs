@@ -263,7 +263,7 @@ internal sealed class SocketPoolActor : ReceiveActor
             _idle.Add(socket);
             if (socket.LastResponseId is { } held)
             {
-                _directory?.Holds(held); // other relay nodes send its continuations here
+                _ = _directory?.Holds(held); // other relay nodes send its continuations here
             }
         }
         else if (release.Reusable)

@@ -168,6 +168,12 @@ internal sealed class SocketTurn
             {
                 ReadOnlyMemory<byte> payload = message.Payload;
                 SocketEvent facts = SocketEvent.Read(payload.Span);
+                if (facts.CreatedId is { } created)
+                {
+                    // Known from the turn's start: the other relay nodes send its continuation here, however fast the client is.
+                    _ = _pools.Directory?.Holds(created);
+                }
+
                 if (!draining)
                 {
                     SseFraming.Write(writer, facts, payload.Span); // copied into the pipe: the socket's buffer is free after this
@@ -183,6 +189,11 @@ internal sealed class SocketTurn
                     _pools.Release(_provider, _socket, reusable: !facts.EndsSocket(payload.Span));
                     if (!draining)
                     {
+                        if (_pools.Directory is { } directory && facts.ResponseId is { } held)
+                        {
+                            await directory.Holds(held).ConfigureAwait(false); // the other nodes know it before the client does
+                        }
+
                         await writer.FlushAsync().ConfigureAwait(false);
                     }
 

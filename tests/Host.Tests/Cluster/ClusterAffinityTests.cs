@@ -2,12 +2,12 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Akka.Actor;
+using Akka.Hosting;
 using AkkaProxy.Cluster.Affinity;
+using Microsoft.Extensions.DependencyInjection;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.Pooling;
 using AkkaProxy.Host.Tests.TestKit;
-using Akka.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaProxy.Host.Tests.Cluster;
 
@@ -25,13 +25,13 @@ public sealed partial class ClusterAffinityTests
     {
         await using FakeUpstream upstream = await FakeUpstream.StartAsync();
         await using ClusterNodes nodes = await ClusterNodes.StartAsync(upstream, 3, "akkaproxy.ledger.enabled = false\n" + UpstreamSocketHocon.For(upstream, maxSockets: 2));
+        await WhenTheDirectoryAnswersAsync(nodes);
 
         string first = await PostStreamAsync(nodes[0], Body());
         string id = CompletedId(first);
         string previous = id;
         foreach (int node in new[] { 1, 2, 1 })
         {
-            await WhenTheDirectoryKnowsAsync(nodes[node], previous, nodes[0]);
             string body = await PostStreamAsync(nodes[node], Body(previous));
             Assert.Contains("event: response.completed", body, StringComparison.Ordinal);
             (int connection, _, string? continued, _) = upstream.Pooled.Turns.Last();
@@ -58,30 +58,70 @@ public sealed partial class ClusterAffinityTests
         Assert.Contains("previous_response_not_found", await missed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    /// <summary>
-    /// Node 0 registers a response in the directory once its socket is back in the pool, just after
-    /// the client read the response's end: the test waits for the directory's answer, as a client
-    /// that reads the response before continuing it would.
-    /// </summary>
-    private static async Task WhenTheDirectoryKnowsAsync(RelayTestHost asking, string responseId, RelayTestHost holder)
+    [Fact]
+    public async Task ConversationsAtOnce_EachTurnOnTheOtherNode_EveryContinuationFindsItsSocket()
     {
-        IActorRef region = asking.App.Services.GetRequiredService<IRequiredActor<ResponseDirectoryEntity>>().ActorRef;
-        string expected = holder.BaseUrl.ToString().TrimEnd('/');
-        await ClusterNodes.WaitUntilAsync(() =>
+        await using FakeUpstream upstream = await FakeUpstream.StartAsync();
+        await using ClusterNodes nodes = await ClusterNodes.StartAsync(upstream, 2, "akkaproxy.ledger.enabled = false\n" + UpstreamSocketHocon.For(upstream, maxSockets: 8));
+
+        await WhenTheDirectoryAnswersAsync(nodes);
+
+        // The eight first turns are in flight at once, so each conversation has a socket of its own (a
+        // first turn that found another's socket idle would take it: the pool's oldest-idle choice).
+        Task<string>[] firsts = [.. Enumerable.Range(0, 8).Select(_ => PostStreamAsync(nodes[0], Body(model: "wsp/pool-gated")))];
+        for (int i = 0; i < 8; i++)
         {
-            try
+            Assert.True(await upstream.Pooled.GateWaiting.WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+
+        upstream.Pooled.Gate.Release(8);
+
+        // Then no waiting between turns: a turn's end reaches the client only once the directory knows its response.
+        await Task.WhenAll(firsts.Select(async first =>
+        {
+            string previous = CompletedId(await first);
+            for (int turn = 1; turn < 10; turn++)
             {
-                return region.Ask<SocketAt>(new WhereIsSocket(responseId), TimeSpan.FromSeconds(2)).GetAwaiter().GetResult().Node == expected;
+                string body = await PostStreamAsync(nodes[turn % 2], Body(previous));
+                previous = CompletedId(body);
             }
-            catch (AskTimeoutException)
-            {
-                return false; // the bucket's shard is still being allocated
-            }
-        }, () => $"the directory never said {responseId} is at {expected}");
+        }));
+
+        // Every continuation ran on the connection that produced the response it continues.
+        var producedOn = upstream.Pooled.Turns.Where(t => t.ResponseId is not null).ToDictionary(t => t.ResponseId!, t => t.Connection);
+        Assert.All(upstream.Pooled.Turns.Where(t => t.Previous is not null), t => Assert.Equal(producedOn[t.Previous!], t.Connection));
+        Assert.Equal(80, producedOn.Count);
     }
 
-    private static string Body(string? previous = null) =>
-        $$"""{"model":"wsp/pool","input":"hi","stream":true,"store":false{{(previous is null ? "" : $",\"previous_response_id\":\"{previous}\"")}}}""";
+    /// <summary>
+    /// The cluster has just formed: the directory's shards get their first home on first use, which
+    /// can take longer than a turn's end waits for the directory. Asked once for each bucket from each
+    /// node, every shard has a home before the load starts.
+    /// </summary>
+    private static async Task WhenTheDirectoryAnswersAsync(ClusterNodes nodes)
+    {
+        foreach (RelayTestHost node in nodes.Hosts)
+        {
+            IActorRef region = node.App.Services.GetRequiredService<IRequiredActor<ResponseDirectoryEntity>>().ActorRef;
+            foreach (string id in Enumerable.Range(0, 512).Select(i => $"warm_{i}"))
+            {
+                await ClusterNodes.WaitUntilAsync(() =>
+                {
+                    try
+                    {
+                        return region.Ask<SocketAt>(new WhereIsSocket(id), TimeSpan.FromSeconds(2)).GetAwaiter().GetResult() is not null;
+                    }
+                    catch (AskTimeoutException)
+                    {
+                        return false;
+                    }
+                }, () => "the directory never answered");
+            }
+        }
+    }
+
+    private static string Body(string? previous = null, string model = "wsp/pool") =>
+        $$"""{"model":"{{model}}","input":"hi","stream":true,"store":false{{(previous is null ? "" : $",\"previous_response_id\":\"{previous}\"")}}}""";
 
     private static HttpRequestMessage Post(string json)
     {
