@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.Ledger;
 using AkkaProxy.Host.Tests.TestKit;
@@ -142,35 +139,11 @@ public sealed class ClusterLedgerKillTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Asks the node until its ledger has acknowledged <paramref name="count"/> records (a state the test observes, not a timing).</summary>
     private static async Task<long> AcknowledgedAtLeastAsync(Uri node, long count)
     {
         using var http = new HttpClient { BaseAddress = node };
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            bound.Token.ThrowIfCancellationRequested();
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/ledger");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", RelayTestHost.AdminKey);
-            using HttpResponseMessage response = await http.SendAsync(request, bound.Token);
-            response.EnsureSuccessStatusCode();
-            long acknowledged = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("acknowledged").GetInt64();
-            if (acknowledged >= count)
-            {
-                return acknowledged;
-            }
-
-            await Task.Delay(20, bound.Token);
-        }
+        return await LedgerKillContract.AcknowledgedAtLeastAsync(http, count);
     }
 
-    private static HttpRequestMessage Chat()
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent("""{"model":"openai/gpt-4o","messages":[]}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", RelayTestHost.RelayKey);
-        return request;
-    }
+    private static HttpRequestMessage Chat() => LedgerKillContract.Chat();
 }

@@ -108,7 +108,7 @@ public abstract class LedgerKillContract : IAsyncLifetime
     }
 
     /// <summary>Asks the relay until its ledger has acknowledged <paramref name="count"/> records (a state the test observes, not a timing).</summary>
-    private static async Task<long> AcknowledgedAtLeastAsync(HttpClient client, long count)
+    internal static async Task<long> AcknowledgedAtLeastAsync(HttpClient client, long count)
     {
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
@@ -133,7 +133,8 @@ public abstract class LedgerKillContract : IAsyncLifetime
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
-    private static HttpRequestMessage Chat()
+    /// <summary>A chat request with the test relay key, as the kill tests send it.</summary>
+    internal static HttpRequestMessage Chat()
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
