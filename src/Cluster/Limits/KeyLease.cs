@@ -209,6 +209,16 @@ internal sealed class KeyLease(RelayKeyOptions key, TimeProvider time)
         }
     }
 
+    /// <summary>The entity that granted the lease is gone (a new one started): nothing is held, the next request asks.</summary>
+    public void Drop()
+    {
+        lock (_gate)
+        {
+            _held = false;
+            _closed = null;
+        }
+    }
+
     private AdmissionRefusal Refusal(LeaseClosed closed, DateTimeOffset now)
     {
         decimal? limit = closed.Limit switch

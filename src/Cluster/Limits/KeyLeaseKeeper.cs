@@ -14,14 +14,21 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
     /// <summary>Longest a billed record's usage waits on this node before it is passed on.</summary>
     internal static readonly TimeSpan SpendBatchWindow = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>Longest a reset waits for this node's ledger to write what it billed.</summary>
+    private static readonly TimeSpan LedgerWait = TimeSpan.FromSeconds(1);
+
     private readonly IActorRef _region;
     private readonly ShardedKeyLimits _limits;
     private readonly TimeSpan _askTimeout;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SpendBatch> _spends = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IActorRef> _granters = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _resetting = new(StringComparer.Ordinal);
+    private readonly Func<CancellationToken, Task>? _ledgerWritten;
 
-    public KeyLeaseKeeper(IActorRef region, ShardedKeyLimits limits, TimeSpan askTimeout)
+    public KeyLeaseKeeper(IActorRef region, ShardedKeyLimits limits, TimeSpan askTimeout, Func<CancellationToken, Task>? ledgerWritten = null)
     {
+        _ledgerWritten = ledgerWritten;
         _region = region;
         _limits = limits;
         _askTimeout = askTimeout;
@@ -54,6 +61,7 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         {
             if (_limits.Find(grant.KeyId) is { } lease)
             {
+                Granted(grant.KeyId, Sender);
                 lease.Apply(grant);
                 Answered(lease, grantedNothing: grant.Requests <= 0 && grant.Budget <= 0 && grant.Tokens <= 0);
             }
@@ -62,6 +70,7 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         {
             if (_limits.Find(closed.KeyId) is { } lease)
             {
+                Granted(closed.KeyId, Sender);
                 lease.Apply(closed);
                 Answered(lease, grantedNothing: false);
             }
@@ -72,6 +81,33 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
                 ?? new LeaseReturn(reclaim.KeyId, Self, reclaim.Window, reclaim.Limit, 0, 0, 0);
             Flush(reclaim.KeyId); // what it billed first, then what it gives back
             _region.Tell(returned);
+        });
+        Receive<LeaseReset>(reset =>
+        {
+            // A new entity for the key: what an earlier one granted is dropped; once this node's ledger has written
+            // what it billed (the entity reads it back), the entity is told, and what is billed from then on is passed on.
+            Drop(reset.KeyId);
+            if (_resetting.Add(reset.KeyId))
+            {
+                WrittenAsync().PipeTo(Self, success: () => new LedgerCaughtUp(reset.KeyId), failure: _ => new LedgerCaughtUp(reset.KeyId));
+            }
+        });
+        Receive<LedgerCaughtUp>(caught =>
+        {
+            _resetting.Remove(caught.KeyId);
+            _region.Tell(new LeaseDropped(caught.KeyId, Self));
+            Flush(caught.KeyId);
+            AskAgain(caught.KeyId);
+        });
+        Receive<Terminated>(gone =>
+        {
+            // The entity that granted a lease stopped (its node died, its shard moved): nothing more is admitted on it.
+            foreach (string keyId in _granters.Where(g => g.Value.Equals(gone.ActorRef)).Select(g => g.Key).ToArray())
+            {
+                _granters.Remove(keyId);
+                Drop(keyId);
+                AskAgain(keyId);
+            }
         });
         Receive<AskTimedOut>(timedOut =>
         {
@@ -89,8 +125,12 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef region, ShardedKeyLimits limits, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create(() => new KeyLeaseKeeper(region, limits, askTimeout));
+    /// <param name="region">The keys' shard region.</param>
+    /// <param name="limits">This node's leases.</param>
+    /// <param name="askTimeout">How long requests wait for an entity's answer.</param>
+    /// <param name="ledgerWritten">Completes once this node's ledger has written every record handed to it so far; null without a ledger.</param>
+    public static Props Props(IActorRef region, ShardedKeyLimits limits, TimeSpan askTimeout, Func<CancellationToken, Task>? ledgerWritten = null) =>
+        Akka.Actor.Props.Create(() => new KeyLeaseKeeper(region, limits, askTimeout, ledgerWritten));
 
     /// <summary>Stopped or restarted, no request is left waiting on it.</summary>
     protected override void PostStop()
@@ -102,6 +142,46 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
 
         _pending.Clear();
     }
+
+    /// <summary>The entity that answered for the key: watched, so its end ends what it granted.</summary>
+    private void Granted(string keyId, IActorRef entity)
+    {
+        if (entity.IsNobody() || (_granters.TryGetValue(keyId, out IActorRef? known) && known.Equals(entity)))
+        {
+            return;
+        }
+
+        if (known is not null)
+        {
+            Context.Unwatch(known);
+        }
+
+        _granters[keyId] = entity;
+        Context.Watch(entity);
+    }
+
+    /// <summary>An ask in progress may have gone to an entity that is gone: sent again (an entity answers a repeated ask with more of a lease, never twice the same requests).</summary>
+    private void AskAgain(string keyId)
+    {
+        if (_limits.Find(keyId) is { } lease && _pending.TryGetValue(keyId, out Pending? pending) && pending.Asking && pending.Waiters.Count > 0)
+        {
+            Ask(lease, pending, lease.Needs(pending.Waiters.Count), prefetch: false);
+        }
+    }
+
+    /// <summary>
+    /// The key's lease ends here (the entity that granted it is gone, or a new one said so): the next
+    /// request asks. What was billed and not passed on is not sent: those records are in the ledger the
+    /// next entity reads.
+    /// </summary>
+    private void Drop(string keyId)
+    {
+        _limits.Find(keyId)?.Drop();
+        _spends.Remove(keyId);
+    }
+
+    /// <summary>This node's ledger has written every record handed to it so far (at once without a ledger; bounded, so a ledger that is down delays the entity by a second, not for ever).</summary>
+    private Task WrittenAsync() => _ledgerWritten is null ? Task.CompletedTask : _ledgerWritten(CancellationToken.None).WaitAsync(LedgerWait);
 
     private Pending PendingOf(string keyId)
     {
@@ -218,7 +298,7 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
 
     private void Flush(string keyId)
     {
-        if (_spends.Remove(keyId, out SpendBatch? batch))
+        if (!_resetting.Contains(keyId) && _spends.Remove(keyId, out SpendBatch? batch))
         {
             _region.Tell(new KeySpend(keyId, Self, batch.StartedAt, batch.Tokens, batch.Cost));
         }
@@ -280,4 +360,6 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
     internal sealed record Spent(string KeyId, DateTimeOffset StartedAt, DateTimeOffset PeriodStart, long Tokens, decimal? Cost);
 
     private sealed record AskTimedOut(string KeyId, int Generation);
+
+    private sealed record LedgerCaughtUp(string KeyId);
 }

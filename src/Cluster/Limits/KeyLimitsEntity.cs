@@ -12,7 +12,8 @@ namespace AkkaProxy.Cluster.Limits;
 /// it may bill) and the node decides on its own while the lease lasts. When what is left is held by
 /// other nodes, it reclaims their unused parts before it answers; when a limit is used up, it tells
 /// every node holding a lease. Started (or moved to another node), it reads the key's spend in the
-/// budget period and its tokens in the minute back from the usage ledger before it answers anything.
+/// budget period and its tokens in the minute back from the usage ledger, and has every node drop
+/// what it holds of an earlier entity's leases, before it answers anything.
 /// </summary>
 internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
 {
@@ -26,6 +27,9 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     private readonly TimeProvider _time;
     private readonly TimeSpan _reclaimTimeout;
     private readonly bool _shareLeases;
+    private readonly Func<IReadOnlyCollection<ActorPath>>? _keepers;
+    private readonly HashSet<string> _awaitingDrop = new(StringComparer.Ordinal);
+    private bool _reading;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<IActorRef> _holders = [];
     private readonly HashSet<IActorRef> _reclaiming = [];
@@ -37,8 +41,10 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     private DateTimeOffset _window;
     private DateTimeOffset _periodStart;
 
-    public KeyLimitsEntity(string keyId, RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true)
+    public KeyLimitsEntity(string keyId, RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true,
+        Func<IReadOnlyCollection<ActorPath>>? keepers = null)
     {
+        _keepers = keepers;
         _keyId = keyId;
         _reader = reader;
         _time = time;
@@ -60,8 +66,10 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     /// <param name="time">The clock.</param>
     /// <param name="reclaimTimeout">How long the nodes have to give back what they hold.</param>
     /// <param name="shareLeases">Grant leases of a share of what is left (the design); false grants each node only the requests it asks for, so every request is a round trip (the benchmark's comparison).</param>
-    public static Props Props(string keyId, RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true) =>
-        Akka.Actor.Props.Create(() => new KeyLimitsEntity(keyId, key, reader, time, reclaimTimeout, shareLeases));
+    /// <param name="keepers">The lease keepers of the nodes now in the cluster, told to drop an earlier entity's leases when this one starts; null when there is none to tell.</param>
+    public static Props Props(string keyId, RelayKeyOptions? key, KeyUsageReader? reader, TimeProvider time, TimeSpan reclaimTimeout, bool shareLeases = true,
+        Func<IReadOnlyCollection<ActorPath>>? keepers = null) =>
+        Akka.Actor.Props.Create(() => new KeyLimitsEntity(keyId, key, reader, time, reclaimTimeout, shareLeases, keepers));
 
     protected override void PreStart()
     {
@@ -103,9 +111,31 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
         Stash.Stash();
     }
 
+    /// <summary>
+    /// Before it answers, in this order: every node drops what it holds of an earlier entity's leases
+    /// (nodes keep admitting on leases an entity granted after it is gone, its node dead or its shard
+    /// moved, and this one knows nothing of them), and says so once its ledger has written what it
+    /// billed; then the key's usage is read back from the ledger. What a node reports billed before it
+    /// said so is in that read, and is not counted twice; what it reports after, is counted.
+    /// </summary>
     private void StartRebuild()
     {
-        if (_reader is not null && (_budget is not null || _tokens is not null))
+        _reading = _reader is not null && (_budget is not null || _tokens is not null);
+        Address self = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
+        foreach (ActorPath keeper in _keepers?.Invoke() ?? [])
+        {
+            if (_awaitingDrop.Add(HolderId(keeper, self)))
+            {
+                Context.ActorSelection(keeper).Tell(new LeaseReset(_keyId), Self);
+            }
+        }
+
+        if (_awaitingDrop.Count > 0)
+        {
+            Timers.StartSingleTimer(nameof(ResetTimedOut), ResetTimedOut.Instance, _reclaimTimeout);
+            Become(Rebuilding);
+        }
+        else if (_reading)
         {
             Rebuild();
             Become(Rebuilding);
@@ -114,6 +144,48 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
         {
             Stash.UnstashAll();
         }
+    }
+
+    /// <summary>A lease keeper's path, the same whether it is this node's (a local path) or another's.</summary>
+    private static string HolderId(ActorPath path, Address self) =>
+        (path.Address.HasLocalScope ? self : path.Address) + path.ToStringWithoutAddress();
+
+    private bool AwaitsDropOf(IActorRef holder) =>
+        _awaitingDrop.Count > 0 && _awaitingDrop.Contains(HolderId(holder.Path, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress));
+
+    /// <summary>A node dropped its lease (or the reset timed out): once all have, the ledger is read, or the entity answers.</summary>
+    private void Dropped(IActorRef? holder)
+    {
+        if (holder is null)
+        {
+            _log.Warning("Relay key {0}: {1} node(s) did not say in time that they dropped their leases; going on without them.", _keyId, _awaitingDrop.Count);
+            _awaitingDrop.Clear();
+        }
+        else
+        {
+            _awaitingDrop.Remove(HolderId(holder.Path, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress));
+        }
+
+        if (_awaitingDrop.Count > 0)
+        {
+            return;
+        }
+
+        Timers.Cancel(nameof(ResetTimedOut));
+        if (_reading)
+        {
+            Rebuild();
+        }
+        else
+        {
+            Answering();
+        }
+    }
+
+    private void Answering()
+    {
+        Become(OnReceive);
+        Stash.UnstashAll();
     }
 
     protected override void OnReceive(object message)
@@ -181,6 +253,8 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
                 }
 
                 break;
+            case LeaseDropped:
+                break; // after the reset's timeout: answered without it already
             default:
                 Unhandled(message);
                 break;
@@ -205,9 +279,18 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
                 }
 
                 _log.Info("Relay key {0}: read back from the ledger, {1} spent since {2:o}, {3} tokens this minute.", _keyId, rebuilt.Spent, rebuilt.PeriodStart, rebuilt.Tokens);
-                Become(OnReceive);
-                Stash.UnstashAll();
+                _reading = false;
+                Answering();
                 break;
+            case LeaseDropped dropped:
+                Dropped(dropped.Holder);
+                break;
+            case ResetTimedOut:
+                Dropped(null);
+                break;
+            case KeySpend spend when AwaitsDropOf(spend.Holder):
+                break; // billed before its node dropped the lease: in the ledger's read
+
             case RebuildFailed failed:
                 _log.Warning(failed.Cause, "Relay key {0}: the usage ledger could not be read; retrying in a second (its requests wait).", _keyId);
                 Timers.StartSingleTimer(nameof(RetryRebuild), RetryRebuild.Instance, TimeSpan.FromSeconds(1));
@@ -390,6 +473,11 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     private sealed class ReclaimTimedOut
     {
         public static readonly ReclaimTimedOut Instance = new();
+    }
+
+    private sealed class ResetTimedOut
+    {
+        public static readonly ResetTimedOut Instance = new();
     }
 }
 

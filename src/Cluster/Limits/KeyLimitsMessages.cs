@@ -105,3 +105,17 @@ internal sealed record LeaseReturn(string KeyId, IActorRef Holder, DateTimeOffse
 /// <param name="Tokens">Its tokens.</param>
 /// <param name="Cost">Its cost, when priced.</param>
 internal sealed record KeySpend(string KeyId, IActorRef Holder, DateTimeOffset StartedAt, long Tokens, decimal? Cost) : IKeyLimitsMessage;
+
+/// <summary>
+/// A key's entity has started (first, or again after its node died or its shard moved) and knows
+/// nothing of the leases an earlier one granted: every node drops what it holds of the key, passes
+/// on what it billed, and asks again. The entity answers no ask until the nodes said so (or a
+/// timeout), so no node spends a slice the new entity does not know of.
+/// </summary>
+/// <param name="KeyId">The key.</param>
+internal sealed record LeaseReset(string KeyId) : IKeyLimitsMessage;
+
+/// <summary>A node dropped its lease of the key after a <see cref="LeaseReset"/>; sent after what it billed.</summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="Holder">The node's lease keeper.</param>
+internal sealed record LeaseDropped(string KeyId, IActorRef Holder) : IKeyLimitsMessage;

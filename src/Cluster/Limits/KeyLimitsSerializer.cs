@@ -12,7 +12,7 @@ namespace AkkaProxy.Cluster.Limits;
 /// </summary>
 internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
 {
-    private const string Ask = "A", Grant = "G", Closed = "C", Reclaim = "R", Return = "T", Spend = "S";
+    private const string Ask = "A", Grant = "G", Closed = "C", Reclaim = "R", Return = "T", Spend = "S", Reset = "X", Dropped = "D";
 
     /// <summary>Created by Akka's serialization, with the system it serves.</summary>
     public KeyLimitsSerializer(ExtendedActorSystem system) : base(system)
@@ -31,6 +31,8 @@ internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
         LeaseReclaim => Reclaim,
         LeaseReturn => Return,
         KeySpend => Spend,
+        LeaseReset => Reset,
+        LeaseDropped => Dropped,
         _ => throw new ArgumentException($"{o.GetType()} is not a key limits message.", nameof(o)),
     };
 
@@ -92,6 +94,13 @@ internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
                     writer.Write(spend.Cost.HasValue);
                     writer.Write(spend.Cost.GetValueOrDefault());
                     break;
+                case LeaseReset reset:
+                    writer.Write(reset.KeyId);
+                    break;
+                case LeaseDropped dropped:
+                    writer.Write(dropped.KeyId);
+                    WriteRef(writer, dropped.Holder);
+                    break;
                 default:
                     throw new ArgumentException($"{obj.GetType()} is not a key limits message.", nameof(obj));
             }
@@ -114,6 +123,8 @@ internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
             Reclaim => new LeaseReclaim(keyId, ReadTime(reader), (KeyLimit)reader.ReadByte()),
             Return => new LeaseReturn(keyId, ReadRef(reader), ReadTime(reader), (KeyLimit)reader.ReadByte(), reader.ReadInt32(), reader.ReadDecimal(), reader.ReadInt64()),
             Spend => ReadSpend(keyId, reader),
+            Reset => new LeaseReset(keyId),
+            Dropped => new LeaseDropped(keyId, ReadRef(reader)),
             _ => throw new SerializationException($"Unknown key limits message manifest '{manifest}'."),
         };
     }

@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
@@ -18,6 +20,7 @@ internal static class KeyLimitsSharding
     public const string TypeName = "akkaproxy-key-limits";
 
     private const int Shards = 64;
+    private const string KeeperName = "key-leases";
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ReclaimTimeout = TimeSpan.FromSeconds(2);
 
@@ -38,13 +41,14 @@ internal static class KeyLimitsSharding
     public static void Add(AkkaConfigurationBuilder akka)
     {
         akka.AddHocon(SerializationHocon, HoconAddMode.Append);
-        akka.WithShardRegion<KeyLimitsEntity>(TypeName, (_, _, resolver) =>
+        akka.WithShardRegion<KeyLimitsEntity>(TypeName, (system, _, resolver) =>
         {
+            Akka.Cluster.Cluster cluster = Akka.Cluster.Cluster.Get(system);
             RelayAuthOptions auth = resolver.GetService<RelayAuthOptions>();
             Dictionary<string, RelayKeyOptions> keys = auth.Keys.Where(k => k.HasLimits).ToDictionary(k => k.Id, StringComparer.Ordinal);
             KeyUsageReader? reader = resolver.GetService<IServiceProvider>().GetService<ILedgerStore>() is { } ledger ? (id, period, window, ct) => ReadUsageAsync(ledger, id, period, window, ct) : null;
             TimeProvider time = resolver.GetService<TimeProvider>();
-            return id => KeyLimitsEntity.Props(id, keys.GetValueOrDefault(id), reader, time, ReclaimTimeout);
+            return id => KeyLimitsEntity.Props(id, keys.GetValueOrDefault(id), reader, time, ReclaimTimeout, keepers: () => Keepers(cluster));
         }, new KeyLimitsExtractor(Shards), new ShardOptions
         {
             Role = "relay",
@@ -56,9 +60,19 @@ internal static class KeyLimitsSharding
         akka.WithActors((system, registry, resolver) =>
         {
             ShardedKeyLimits limits = resolver.GetService<ShardedKeyLimits>();
-            var keeper = system.ActorOf(KeyLeaseKeeper.Props(registry.Get<KeyLimitsEntity>(), limits, AskTimeout), "key-leases");
+            LedgerWriter? ledger = resolver.GetService<IServiceProvider>().GetService<LedgerWriter>();
+            var keeper = system.ActorOf(KeyLeaseKeeper.Props(registry.Get<KeyLimitsEntity>(), limits, AskTimeout, ledger is null ? null : ledger.WhenWrittenAsync), KeeperName);
             limits.Attach(keeper);
         });
+    }
+
+    /// <summary>The lease keepers of the relay nodes this one can reach: those that may hold a lease of an entity that is gone.</summary>
+    private static ActorPath[] Keepers(Akka.Cluster.Cluster cluster)
+    {
+        ClusterEvent.CurrentClusterState state = cluster.State;
+        return [.. state.Members
+            .Where(m => m.HasRole("relay") && m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving && !state.Unreachable.Contains(m))
+            .Select(m => new RootActorPath(m.Address) / "user" / KeeperName)];
     }
 
     /// <summary>The key's spend since the period's start and its tokens since the minute's, from the ledger.</summary>

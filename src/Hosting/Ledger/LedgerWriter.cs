@@ -29,6 +29,8 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
     private readonly Channel<BillingRecord> _queue;
     private Task _loop = Task.CompletedTask;
     private long _acknowledged;
+    private long _handedOver;
+    private TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _started;
     private string? _lastFailure;
     private readonly CancellationTokenSource _stop = new();
@@ -72,6 +74,7 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
     /// <inheritdoc/>
     public async ValueTask WriteAsync(BillingRecord record, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _handedOver);
         if (_queue.Writer.TryWrite(record))
         {
             return;
@@ -85,6 +88,26 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
         {
             // The writer has stopped (a record of a request that ended during shutdown): write it now.
             await WriteBatchAsync([record]).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Completes once the store has committed every record handed over before the call (a key's
+    /// limits entity that starts on another node reads them back). Records of a batch that keeps
+    /// failing keep it waiting: callers bound the wait.
+    /// </summary>
+    public async Task WhenWrittenAsync(CancellationToken cancellationToken)
+    {
+        long target = Interlocked.Read(ref _handedOver);
+        while (true)
+        {
+            Task written = Volatile.Read(ref _written).Task;
+            if (Acknowledged >= target)
+            {
+                return;
+            }
+
+            await written.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -164,6 +187,7 @@ internal sealed class LedgerWriter : IBillingSink, IHostedService
                 await _store.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
                 BatchWritten?.Invoke(batch.Count, _time.GetElapsedTime(started)); // before it counts as acknowledged
                 Interlocked.Add(ref _acknowledged, batch.Count);
+                Interlocked.Exchange(ref _written, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 Volatile.Write(ref _lastFailure, null);
                 return;
             }

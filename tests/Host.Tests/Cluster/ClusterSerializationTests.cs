@@ -43,6 +43,8 @@ public sealed class ClusterSerializationTests : IAsyncLifetime
             new LeaseReturn("team-a", holder, at, KeyLimit.Budget, 0, 0.01m, 0),
             new KeySpend("team-a", holder, at.AddSeconds(3), 1234, 0.0042m),
             new KeySpend("team-ü", holder, at, 0, null),
+            new LeaseReset("team-a"),
+            new LeaseDropped("team-a", holder),
             new SocketHeld("resp_0a1b", "http://10.0.0.5:8080", "akka.tcp://akkaproxy@10.0.0.5:4053"),
             new SocketReleased("resp_0a1b", "http://10.0.0.5:8080"),
             new WhereIsSocket("resp_0a1b"),

@@ -186,6 +186,66 @@ public sealed class KeyLimitsLeaseTests : IAsyncLifetime
         Assert.Equal((new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero)), await asked.Task);
     }
 
+    [Fact]
+    public async Task AnEntityTakingOverFromOneThatDied_HasEveryNodeDropItsOldLease_SoTheBudgetStaysExact()
+    {
+        // 1.00 a month, 0.10 a request: ten requests in all, whichever entity counts them.
+        var key = new RelayKeyOptions { Id = "moved", Budget = 1.00m, BudgetPeriod = BudgetPeriod.Month };
+        decimal ledger = 0m;
+        KeyUsageReader reader = (_, _, _, _) => Task.FromResult((ledger, 0L));
+        IActorRef region = _system.ActorOf(Props.Create(() => new SwitchableRegion()));
+        ShardedKeyLimits[] nodes = [new(_clock), new(_clock)];
+        IActorRef[] keepers = [.. nodes.Select(node => _system.ActorOf(KeyLeaseKeeper.Props(region, node, TimeSpan.FromSeconds(5))))];
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            nodes[i].Attach(keepers[i]);
+        }
+
+        Func<IReadOnlyCollection<ActorPath>> paths = () => [.. keepers.Select(k => k.Path)];
+        IActorRef first = _system.ActorOf(KeyLimitsEntity.Props(key.Id, key, reader, _clock, TimeSpan.FromSeconds(1), keepers: paths));
+        region.Tell(first);
+
+        // Each node admits one request on a slice of the first entity (node 0 half of the budget); both reach the ledger.
+        Assert.Null(await nodes[0].AdmitAsync(key, default));
+        Assert.Null(await nodes[1].AdmitAsync(key, default));
+        ledger = 0.20m;
+
+        // The first entity dies with its node, and the nodes learn of it (they watch the entity that granted their
+        // lease: an Identify sent after its end is answered after its Terminated); another starts, reads 0.20 back,
+        // and has the nodes drop what the first one granted.
+        Assert.True(await first.GracefulStop(TimeSpan.FromSeconds(5)));
+        foreach (IActorRef keeper in keepers)
+        {
+            await keeper.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(5));
+        }
+
+        region.Tell(_system.ActorOf(KeyLimitsEntity.Props(key.Id, key, reader, _clock, TimeSpan.FromSeconds(1), keepers: paths)));
+
+        int admitted = 0;
+        while (await nodes[1].AdmitAsync(key, default) is null)
+        {
+            admitted++;
+            nodes[1].Billed(key, Record(key, 0.10m, tokens: 10));
+            Assert.True(admitted <= 10, "node 1 kept admitting past the budget");
+        }
+
+        // The eight left, all through node 1; node 0's half of the first entity's budget is not spent again.
+        Assert.Equal(8, admitted);
+        Assert.Equal("budget_exceeded", (await nodes[0].AdmitAsync(key, default))?.Code);
+    }
+
+    /// <summary>The shard region as the keepers see it: whatever they send reaches the key's entity of the moment.</summary>
+    private sealed class SwitchableRegion : ReceiveActor
+    {
+        private IActorRef _entity = ActorRefs.Nobody;
+
+        public SwitchableRegion()
+        {
+            Receive<IActorRef>(entity => _entity = entity);
+            ReceiveAny(message => _entity.Forward(message));
+        }
+    }
+
     /// <summary>One entity for the key and <paramref name="count"/> nodes around it.</summary>
     private ShardedKeyLimits[] Nodes(RelayKeyOptions key, int count, KeyUsageReader? reader = null)
     {

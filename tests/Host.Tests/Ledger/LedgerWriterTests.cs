@@ -41,6 +41,33 @@ public sealed class LedgerWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhenWritten_CompletesOnceEveryRecordHandedOverBeforeItIsCommitted()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var writer = new LedgerWriter(_store, new LedgerOptions { BatchSize = 50, FlushInterval = TimeSpan.FromSeconds(1) }, clock, NullLogger<LedgerWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        Assert.True(writer.WhenWrittenAsync(CancellationToken.None).IsCompleted); // nothing handed over: nothing to wait for
+        foreach (BillingRecord record in LedgerRecords.Records("written", 5))
+        {
+            await writer.WriteAsync(record, CancellationToken.None);
+        }
+
+        // The batch waits out its flush interval on the relay's clock, which only the test moves.
+        Task written = writer.WhenWrittenAsync(CancellationToken.None);
+        Assert.False(written.IsCompleted);
+        for (int i = 0; i < 100 && !written.IsCompleted; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(written, Task.Delay(20));
+        }
+
+        await written;
+        Assert.Equal(5, writer.Acknowledged);
+        Assert.Equal(5, LedgerRecords.ReadRows(File).Count);
+        await writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task ABatchThatFails_IsWrittenAgain_AndNoRecordIsLostOrCountedTwice()
     {
         _store.FailAfterCommit = 2; // the transaction commits, then the writer hears a failure: the worst case for a retry
