@@ -216,7 +216,9 @@ public sealed class HarnessRun(HarnessOptions options)
             {
                 await using ILoadRun run = CreateRun(target, scenario, 1);
                 await run.PrepareAsync();
-                LoadResult result = await run.RunAsync(LoadPhases.From(TimeSpan.Zero, TimeSpan.FromMilliseconds(300)));
+                // Long enough for a cold relay's first request (JIT, first connections: about 0.4 s here), which a
+                // shorter window made a smoke failure of "0 ok, 0 errors".
+                LoadResult result = await run.RunAsync(LoadPhases.From(TimeSpan.Zero, TimeSpan.FromSeconds(2)));
                 if (result.Errors > 0 || result.Completed == 0)
                 {
                     throw new InvalidOperationException($"Smoke check failed: {scenario.Name} via {target.Name}: {result.Completed} ok, {result.Errors} errors; first: {result.FirstError}");
