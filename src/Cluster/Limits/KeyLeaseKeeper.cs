@@ -23,7 +23,7 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SpendBatch> _spends = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IActorRef> _granters = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _resetting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Resetting> _resetting = new(StringComparer.Ordinal);
     private readonly Func<CancellationToken, Task>? _ledgerWritten;
 
     public KeyLeaseKeeper(IActorRef region, ShardedKeyLimits limits, TimeSpan askTimeout, Func<CancellationToken, Task>? ledgerWritten = null)
@@ -84,28 +84,49 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         });
         Receive<LeaseReset>(reset =>
         {
-            // A new entity for the key: what an earlier one granted is dropped; once this node's ledger has written
-            // what it billed (the entity reads it back), the entity is told, and what is billed from then on is passed on.
-            Drop(reset.KeyId);
-            if (_resetting.Add(reset.KeyId))
+            // A new entity for the key: what an earlier one granted is dropped. What this node billed before now is
+            // held back: once the billing gateway and the ledger have written it, the entity reads it back, so it is
+            // not sent; the entity is told then, and what is billed from then on is passed on as before.
+            _limits.Find(reset.KeyId)?.Drop();
+            if (!_resetting.TryGetValue(reset.KeyId, out Resetting? resetting))
             {
-                WrittenAsync().PipeTo(Self, success: () => new LedgerCaughtUp(reset.KeyId), failure: _ => new LedgerCaughtUp(reset.KeyId));
+                _resetting[reset.KeyId] = resetting = new Resetting();
             }
+
+            resetting.Round = reset.Round;
+            if (_spends.Remove(reset.KeyId, out SpendBatch? billed))
+            {
+                resetting.Covered = resetting.Covered is null ? billed : resetting.Covered.Merge(billed);
+            }
+
+            WrittenAsync().PipeTo(Self, success: written => new LedgerCaughtUp(reset.KeyId, reset.Round, written), failure: _ => new LedgerCaughtUp(reset.KeyId, reset.Round, false));
         });
         Receive<LedgerCaughtUp>(caught =>
         {
+            if (!_resetting.TryGetValue(caught.KeyId, out Resetting? resetting) || resetting.Round != caught.Round)
+            {
+                return; // a later reset's wait runs
+            }
+
             _resetting.Remove(caught.KeyId);
-            _region.Tell(new LeaseDropped(caught.KeyId, Self));
+            _region.Tell(new LeaseDropped(caught.KeyId, Self, caught.Round));
+            if (!caught.Written && resetting.Covered is { } unwritten)
+            {
+                // The ledger did not say it wrote them in time: passed on after all (counted twice rather than not at all).
+                _region.Tell(new KeySpend(caught.KeyId, Self, unwritten.StartedAt, unwritten.Tokens, unwritten.Cost));
+            }
+
             Flush(caught.KeyId);
-            AskAgain(caught.KeyId);
         });
         Receive<Terminated>(gone =>
         {
-            // The entity that granted a lease stopped (its node died, its shard moved): nothing more is admitted on it.
+            // The entity that granted a lease stopped (its node died, its shard moved): nothing more is admitted on
+            // it. What was billed on it still goes to the key's next entity, which ignores it until this node said it
+            // dropped the lease (it reads those records back from the ledger).
             foreach (string keyId in _granters.Where(g => g.Value.Equals(gone.ActorRef)).Select(g => g.Key).ToArray())
             {
                 _granters.Remove(keyId);
-                Drop(keyId);
+                _limits.Find(keyId)?.Drop();
                 AskAgain(keyId);
             }
         });
@@ -160,28 +181,47 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         Context.Watch(entity);
     }
 
-    /// <summary>An ask in progress may have gone to an entity that is gone: sent again (an entity answers a repeated ask with more of a lease, never twice the same requests).</summary>
+    /// <summary>An ask in progress may have gone to the entity that is gone: the requests waiting ask again; a prefetch is dropped (the next request asks).</summary>
     private void AskAgain(string keyId)
     {
-        if (_limits.Find(keyId) is { } lease && _pending.TryGetValue(keyId, out Pending? pending) && pending.Asking && pending.Waiters.Count > 0)
+        if (_limits.Find(keyId) is not { } lease || !_pending.TryGetValue(keyId, out Pending? pending) || !pending.Asking)
+        {
+            return;
+        }
+
+        if (pending.Waiters.Count > 0)
         {
             Ask(lease, pending, lease.Needs(pending.Waiters.Count), prefetch: false);
+        }
+        else
+        {
+            pending.Asking = false;
         }
     }
 
     /// <summary>
-    /// The key's lease ends here (the entity that granted it is gone, or a new one said so): the next
-    /// request asks. What was billed and not passed on is not sent: those records are in the ledger the
-    /// next entity reads.
+    /// Whether this node's billing gateway and ledger have written every record billed so far: false
+    /// when they did not within <see cref="LedgerWait"/> (a ledger that is down delays the entity by a
+    /// second, not for ever). True at once without a ledger.
     /// </summary>
-    private void Drop(string keyId)
+    private async Task<bool> WrittenAsync()
     {
-        _limits.Find(keyId)?.Drop();
-        _spends.Remove(keyId);
-    }
+        if (_ledgerWritten is null)
+        {
+            return true;
+        }
 
-    /// <summary>This node's ledger has written every record handed to it so far (at once without a ledger; bounded, so a ledger that is down delays the entity by a second, not for ever).</summary>
-    private Task WrittenAsync() => _ledgerWritten is null ? Task.CompletedTask : _ledgerWritten(CancellationToken.None).WaitAsync(LedgerWait);
+        using var bound = new CancellationTokenSource(LedgerWait);
+        try
+        {
+            await _ledgerWritten(bound.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 
     private Pending PendingOf(string keyId)
     {
@@ -298,7 +338,7 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
 
     private void Flush(string keyId)
     {
-        if (!_resetting.Contains(keyId) && _spends.Remove(keyId, out SpendBatch? batch))
+        if (!_resetting.ContainsKey(keyId) && _spends.Remove(keyId, out SpendBatch? batch))
         {
             _region.Tell(new KeySpend(keyId, Self, batch.StartedAt, batch.Tokens, batch.Cost));
         }
@@ -322,6 +362,19 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
         public long Tokens { get; private set; }
 
         public decimal? Cost { get; private set; }
+
+        /// <summary>This batch with <paramref name="other"/>'s usage added.</summary>
+        public SpendBatch Merge(SpendBatch other)
+        {
+            StartedAt = other.StartedAt > StartedAt ? other.StartedAt : StartedAt;
+            Tokens += other.Tokens;
+            if (other.Cost is decimal cost)
+            {
+                Cost = (Cost ?? 0m) + cost;
+            }
+
+            return this;
+        }
 
         public void Add(Spent spent)
         {
@@ -361,5 +414,15 @@ internal sealed class KeyLeaseKeeper : ReceiveActor, IWithTimers
 
     private sealed record AskTimedOut(string KeyId, int Generation);
 
-    private sealed record LedgerCaughtUp(string KeyId);
+    /// <summary>The wait for this node's ledger, for the reset of round <paramref name="Round"/>, ended; <paramref name="Written"/> unless it timed out.</summary>
+    private sealed record LedgerCaughtUp(string KeyId, long Round, bool Written);
+
+    /// <summary>A key whose new entity asked this node to drop its lease, until the node has said so.</summary>
+    private sealed class Resetting
+    {
+        public long Round { get; set; }
+
+        /// <summary>Billed before the reset and held back: in the ledger once it has caught up.</summary>
+        public SpendBatch? Covered { get; set; }
+    }
 }

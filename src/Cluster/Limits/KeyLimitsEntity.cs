@@ -29,6 +29,7 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     private readonly bool _shareLeases;
     private readonly Func<IReadOnlyCollection<ActorPath>>? _keepers;
     private readonly HashSet<string> _awaitingDrop = new(StringComparer.Ordinal);
+    private long _round;
     private bool _reading;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<IActorRef> _holders = [];
@@ -121,12 +122,13 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     private void StartRebuild()
     {
         _reading = _reader is not null && (_budget is not null || _tokens is not null);
+        _round = Random.Shared.NextInt64();
         Address self = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
         foreach (ActorPath keeper in _keepers?.Invoke() ?? [])
         {
             if (_awaitingDrop.Add(HolderId(keeper, self)))
             {
-                Context.ActorSelection(keeper).Tell(new LeaseReset(_keyId), Self);
+                Context.ActorSelection(keeper).Tell(new LeaseReset(_keyId, _round), Self);
             }
         }
 
@@ -156,19 +158,19 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     /// <summary>A node dropped its lease (or the reset timed out): once all have, the ledger is read, or the entity answers.</summary>
     private void Dropped(IActorRef? holder)
     {
+        if (_awaitingDrop.Count == 0)
+        {
+            return; // every node has answered already (a timeout that fired as the last answer came)
+        }
+
         if (holder is null)
         {
             _log.Warning("Relay key {0}: {1} node(s) did not say in time that they dropped their leases; going on without them.", _keyId, _awaitingDrop.Count);
             _awaitingDrop.Clear();
         }
-        else
+        else if (!_awaitingDrop.Remove(HolderId(holder.Path, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress)) || _awaitingDrop.Count > 0)
         {
-            _awaitingDrop.Remove(HolderId(holder.Path, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress));
-        }
-
-        if (_awaitingDrop.Count > 0)
-        {
-            return;
+            return; // late (after the timeout, the read already started), or others still to answer
         }
 
         Timers.Cancel(nameof(ResetTimedOut));
@@ -282,9 +284,11 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
                 _reading = false;
                 Answering();
                 break;
-            case LeaseDropped dropped:
+            case LeaseDropped dropped when dropped.Round == _round:
                 Dropped(dropped.Holder);
                 break;
+            case LeaseDropped:
+                break; // an answer to an earlier start's reset
             case ResetTimedOut:
                 Dropped(null);
                 break;

@@ -108,14 +108,16 @@ internal sealed record KeySpend(string KeyId, IActorRef Holder, DateTimeOffset S
 
 /// <summary>
 /// A key's entity has started (first, or again after its node died or its shard moved) and knows
-/// nothing of the leases an earlier one granted: every node drops what it holds of the key, passes
-/// on what it billed, and asks again. The entity answers no ask until the nodes said so (or a
-/// timeout), so no node spends a slice the new entity does not know of.
+/// nothing of the leases an earlier one granted: every node drops what it holds of the key and, once
+/// its ledger has written what it billed, says so. The entity answers no ask until every node has (or
+/// its wait of 2 s is over), so a node that answered spends no slice the new entity does not know of.
 /// </summary>
 /// <param name="KeyId">The key.</param>
-internal sealed record LeaseReset(string KeyId) : IKeyLimitsMessage;
+/// <param name="Round">This start of the entity: an answer to an earlier one is not taken for this one's.</param>
+internal sealed record LeaseReset(string KeyId, long Round) : IKeyLimitsMessage;
 
-/// <summary>A node dropped its lease of the key after a <see cref="LeaseReset"/>; sent after what it billed.</summary>
+/// <summary>A node dropped its lease of the key after a <see cref="LeaseReset"/>; what it bills from now on follows.</summary>
 /// <param name="KeyId">The key.</param>
 /// <param name="Holder">The node's lease keeper.</param>
-internal sealed record LeaseDropped(string KeyId, IActorRef Holder) : IKeyLimitsMessage;
+/// <param name="Round">The reset's <see cref="LeaseReset.Round"/>.</param>
+internal sealed record LeaseDropped(string KeyId, IActorRef Holder, long Round) : IKeyLimitsMessage;

@@ -96,10 +96,12 @@ internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
                     break;
                 case LeaseReset reset:
                     writer.Write(reset.KeyId);
+                    writer.Write(reset.Round);
                     break;
                 case LeaseDropped dropped:
                     writer.Write(dropped.KeyId);
                     WriteRef(writer, dropped.Holder);
+                    writer.Write(dropped.Round);
                     break;
                 default:
                     throw new ArgumentException($"{obj.GetType()} is not a key limits message.", nameof(obj));
@@ -123,8 +125,8 @@ internal sealed class KeyLimitsSerializer : SerializerWithStringManifest
             Reclaim => new LeaseReclaim(keyId, ReadTime(reader), (KeyLimit)reader.ReadByte()),
             Return => new LeaseReturn(keyId, ReadRef(reader), ReadTime(reader), (KeyLimit)reader.ReadByte(), reader.ReadInt32(), reader.ReadDecimal(), reader.ReadInt64()),
             Spend => ReadSpend(keyId, reader),
-            Reset => new LeaseReset(keyId),
-            Dropped => new LeaseDropped(keyId, ReadRef(reader)),
+            Reset => new LeaseReset(keyId, reader.ReadInt64()),
+            Dropped => new LeaseDropped(keyId, ReadRef(reader), reader.ReadInt64()),
             _ => throw new SerializationException($"Unknown key limits message manifest '{manifest}'."),
         };
     }

@@ -6,6 +6,7 @@ using Akka.Hosting;
 using AkkaProxy.Hosting.Auth;
 using AkkaProxy.Hosting.Configuration;
 using AkkaProxy.Hosting.Ledger;
+using AkkaProxy.Pipeline.Billing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaProxy.Cluster.Limits;
@@ -60,10 +61,23 @@ internal static class KeyLimitsSharding
         akka.WithActors((system, registry, resolver) =>
         {
             ShardedKeyLimits limits = resolver.GetService<ShardedKeyLimits>();
-            LedgerWriter? ledger = resolver.GetService<IServiceProvider>().GetService<LedgerWriter>();
-            var keeper = system.ActorOf(KeyLeaseKeeper.Props(registry.Get<KeyLimitsEntity>(), limits, AskTimeout, ledger is null ? null : ledger.WhenWrittenAsync), KeeperName);
+            IServiceProvider services = resolver.GetService<IServiceProvider>();
+            LedgerWriter? ledger = services.GetService<LedgerWriter>();
+            BillingGateway? gateway = services.GetService<BillingGateway>();
+            var keeper = system.ActorOf(KeyLeaseKeeper.Props(registry.Get<KeyLimitsEntity>(), limits, AskTimeout, ledger is null ? null : ct => WrittenAsync(gateway, ledger, ct)), KeeperName);
             limits.Attach(keeper);
         });
+    }
+
+    /// <summary>Every record this node billed so far is in the ledger: past the billing gateway's queue, then committed by the ledger's writer.</summary>
+    private static async Task WrittenAsync(BillingGateway? gateway, LedgerWriter ledger, CancellationToken cancellationToken)
+    {
+        if (gateway is not null)
+        {
+            await gateway.WhenDeliveredAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await ledger.WhenWrittenAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The lease keepers of the relay nodes this one can reach: those that may hold a lease of an entity that is gone.</summary>
@@ -71,7 +85,7 @@ internal static class KeyLimitsSharding
     {
         ClusterEvent.CurrentClusterState state = cluster.State;
         return [.. state.Members
-            .Where(m => m.HasRole("relay") && m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving && !state.Unreachable.Contains(m))
+            .Where(m => m.HasRole("relay") && (m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving) && !state.Unreachable.Contains(m))
             .Select(m => new RootActorPath(m.Address) / "user" / KeeperName)];
     }
 

@@ -35,6 +35,8 @@ public sealed class BillingGateway
     private IActorRef? _actor;
     private bool _stopped;
     private long _delivered;
+    private long _accepted;
+    private TaskCompletionSource? _deliveredSignal;
     private int _background;
 
     /// <summary>Creates the gateway. Nothing is delivered until <see cref="Start"/> (or a shutdown drain).</summary>
@@ -68,6 +70,7 @@ public sealed class BillingGateway
     public ValueTask EnqueueAsync(BillingRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
+        Interlocked.Increment(ref _accepted);
         return _credits.Wait(0) ? HandOver(record) : EnqueueSlowAsync(record, cancellationToken);
     }
 
@@ -75,7 +78,37 @@ public sealed class BillingGateway
     internal ValueTask ReserveAsync() => _credits.Wait(0) ? ValueTask.CompletedTask : new ValueTask(_credits.WaitAsync());
 
     /// <summary>Hands over a record whose credit was reserved with <see cref="ReserveAsync"/>; never waits (after a stop, the inline delivery runs in the background and the drain waits for it).</summary>
-    internal void HandOverReserved(BillingRecord record) => Track(HandOver(record));
+    internal void HandOverReserved(BillingRecord record)
+    {
+        Interlocked.Increment(ref _accepted);
+        Track(HandOver(record));
+    }
+
+    /// <summary>
+    /// Completes once as many records have reached every sink as had been handed over when it was
+    /// called (a key's limits entity starting on another node reads them back from the ledger).
+    /// Nothing is allocated per record for it: only a waiter makes the signal the delivery completes.
+    /// </summary>
+    internal async Task WhenDeliveredAsync(CancellationToken cancellationToken)
+    {
+        long target = Interlocked.Read(ref _accepted);
+        while (true)
+        {
+            TaskCompletionSource? signal = Volatile.Read(ref _deliveredSignal);
+            if (signal is null)
+            {
+                var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                signal = Interlocked.CompareExchange(ref _deliveredSignal, mine, null) ?? mine;
+            }
+
+            if (Delivered >= target)
+            {
+                return;
+            }
+
+            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Hands over a record without a reservation and without waiting: when every credit is taken it waits for one in the background, and the shutdown drain waits for it.</summary>
     internal void HandOverInBackground(BillingRecord record) => Track(EnqueueAsync(record, CancellationToken.None));
@@ -286,6 +319,11 @@ public sealed class BillingGateway
         }
 
         Interlocked.Increment(ref _delivered);
+        if (Volatile.Read(ref _deliveredSignal) is { } signal && Interlocked.CompareExchange(ref _deliveredSignal, null, signal) == signal)
+        {
+            signal.TrySetResult(); // someone waits for the deliveries so far
+        }
+
         IActorRef sender = _actor ?? ActorRefs.Nobody;
         foreach (IActorRef subscriber in _subscribers)
         {

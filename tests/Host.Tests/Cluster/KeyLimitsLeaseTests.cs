@@ -210,16 +210,11 @@ public sealed class KeyLimitsLeaseTests : IAsyncLifetime
         Assert.Null(await nodes[1].AdmitAsync(key, default));
         ledger = 0.20m;
 
-        // The first entity dies with its node, and the nodes learn of it (they watch the entity that granted their
-        // lease: an Identify sent after its end is answered after its Terminated); another starts, reads 0.20 back,
-        // and has the nodes drop what the first one granted.
+        // The first entity dies with its node; another starts, reads 0.20 back, and the nodes' leases of the first
+        // end (each watches the entity that granted it, and the new one tells them): both need a new slice.
         Assert.True(await first.GracefulStop(TimeSpan.FromSeconds(5)));
-        foreach (IActorRef keeper in keepers)
-        {
-            await keeper.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(5));
-        }
-
         region.Tell(_system.ActorOf(KeyLimitsEntity.Props(key.Id, key, reader, _clock, TimeSpan.FromSeconds(1), keepers: paths)));
+        await ClusterNodes.WaitUntilAsync(() => nodes.All(n => n.Find(key.Id)!.Needs(1).Budget), () => "a node still holds the first entity's slice");
 
         int admitted = 0;
         while (await nodes[1].AdmitAsync(key, default) is null)
