@@ -19,6 +19,30 @@ public sealed class BillingActorTests : Akka.TestKit.Xunit2.TestKit
     private BillingGateway Gateway(int capacity, params IBillingSink[] sinks) => new(sinks, _log, capacity);
 
     [Fact]
+    public async Task WhenDelivered_CompletesOnceTheRecordsHandedOverBeforeItHaveReachedTheSinks()
+    {
+        var sink = new ProbeSink(gated: true);
+        BillingGateway gateway = Gateway(64, sink);
+        gateway.Start(Sys);
+        Assert.True(gateway.WhenDeliveredAsync(CancellationToken.None).IsCompleted); // nothing handed over
+
+        for (int i = 0; i < 3; i++)
+        {
+            await gateway.EnqueueAsync(Record(i));
+        }
+
+        Task delivered = gateway.WhenDeliveredAsync(CancellationToken.None);
+        await sink.Entered.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.False(delivered.IsCompleted); // the first record is held inside the sink
+        await gateway.EnqueueAsync(Record(3)); // handed over after the call: not waited for
+
+        sink.Open();
+        await delivered.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(gateway.Delivered >= 3);
+        await sink.WaitForCountAsync(4);
+    }
+
+    [Fact]
     public async Task RecordsReachTheSinksAndASubscriber_InTheOrderHandedOver()
     {
         var sink = new ProbeSink();
