@@ -49,7 +49,9 @@ internal static class RelayApp
         services?.Invoke(builder.Services);
 
         WebApplication app = builder.Build();
-        app.UseWebSockets();
+        // Every relayed request is a POST; only the others may upgrade. The WebSocket middleware sets up an
+        // upgrade handshake for each request it sees (an allocation on every POST), so POSTs go around it.
+        app.UseWhen(static context => !HttpMethods.IsPost(context.Request.Method), static branch => branch.UseWebSockets());
         app.MapAkkaProxy();
         app.MapAdminEndpoints();
         app.MapAdminDashboardEndpoints();

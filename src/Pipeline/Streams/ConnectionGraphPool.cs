@@ -16,6 +16,9 @@ internal sealed class ConnectionGraphPool(Func<ConnectionGraph> create, int capa
     private readonly ConcurrentStack<ConnectionGraph> _idle = new();
     private int _count;
 
+    /// <summary><see cref="Rent"/> as a delegate, made once (a method group converted per request allocates one each time).</summary>
+    public Func<ConnectionGraph> Renter => field ??= Rent;
+
     /// <summary>How many idle graphs the pool keeps at most.</summary>
     public int Capacity { get; } = capacity;
 

@@ -59,7 +59,7 @@ internal sealed class ConnectionScope : IDisposable
             _pool ??= pool;
         }
 
-        return Rent(pool.Rent, out isNew);
+        return Rent(pool.Renter, out isNew);
     }
 
     /// <summary>An idle graph of this connection, or a new one from <paramref name="create"/>; <paramref name="isNew"/> says which.</summary>
