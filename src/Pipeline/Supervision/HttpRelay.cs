@@ -119,7 +119,183 @@ public sealed class HttpRelay
         Interlocked.Increment(ref _openExchanges);
         try
         {
-            await ForwardCoreAsync(context, api, keyId).ConfigureAwait(false);
+            DateTimeOffset startedAt = _time.GetUtcNow();
+            string requestId = RequestIds.New();
+            context.Response.Headers[RequestIdHeader] = requestId;
+            // Built only when a request is refused: the accepted path allocates nothing for it.
+            RejectedRequest Rejection(int status, string code, RequestBodyInfo info = default, ProviderRoute? route = null) => new()
+            {
+                RequestId = requestId, Api = api, KeyId = keyId, StartedAt = startedAt, HttpStatus = status, ErrorCode = code,
+                RequestedModel = info.Model, Streaming = info.Stream, Route = route,
+            };
+
+            if (_draining)
+            {
+                // Draining: what is in flight finishes, nothing new starts. The client retries elsewhere.
+                context.Response.Headers.Connection = "close";
+                if (context.Request.Headers.ContainsKey(AffinityHeaders.Forwarded))
+                {
+                    // Sent on by another relay node, which serves it itself on this answer: its record is that node's.
+                    context.Response.Headers[AffinityHeaders.Draining] = "1";
+                    await WriteErrorAsync(context, api, StatusCodes.Status503ServiceUnavailable, "server_error", "relay_shutting_down", "The relay is shutting down.").ConfigureAwait(false);
+                    return;
+                }
+
+                await RejectAsync(context, Rejection(StatusCodes.Status503ServiceUnavailable, "relay_shutting_down"), "server_error",
+                    "The relay is shutting down and takes no new requests; retry the request.").ConfigureAwait(false);
+                return;
+            }
+
+            // 1. Read and inspect the body.
+            byte[]? body;
+            try
+            {
+                body = await RequestBodies.ReadAsync(context.Request, _factory.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                body = null;
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+            {
+                return; // the client went away mid-upload: nothing was routed, nothing to bill
+            }
+
+            if (body is null)
+            {
+                await RejectAsync(context, Rejection(StatusCodes.Status413PayloadTooLarge, "request_too_large"), "invalid_request_error",
+                    $"The request body is larger than the relay's limit of {_factory.Options.MaxRequestBodyBytes} bytes.").ConfigureAwait(false);
+                return;
+            }
+
+            body = RequestDecoding.Decode(body, context.Request.Headers.ContentEncoding, _factory.Options.MaxRequestBodyBytes, out RequestDecodeFailure undecoded, out string? coding);
+            if (undecoded != RequestDecodeFailure.None)
+            {
+                await RefuseUndecodedAsync(context, undecoded, coding!, Rejection).ConfigureAwait(false);
+                return;
+            }
+
+            RequestBodyInfo info;
+            try
+            {
+                info = RequestBodyReader.Read(body);
+            }
+            catch (RequestBodyException ex)
+            {
+                await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "invalid_request_body"), "invalid_request_error", ex.Message).ConfigureAwait(false);
+                return;
+            }
+
+            RequestBodyInfo bodyInfo = info;
+            if (api == ApiKind.GeminiGenerateContent)
+            {
+                // Gemini names the model and the streaming in the path, not the body.
+                if (!GeminiPaths.TryParse(context.Request.Path.Value, out string pathModel, out bool streaming))
+                {
+                    await RejectAsync(context, Rejection(StatusCodes.Status404NotFound, "unsupported_method"), "not_found_error",
+                        $"The relay serves {GeminiPaths.Prefix}{{model}}:{GeminiPaths.Method} and :{GeminiPaths.StreamMethod}; {context.Request.Path} is neither.").ConfigureAwait(false);
+                    return;
+                }
+
+                info = info with { Model = pathModel, Stream = streaming };
+                if (streaming && !GeminiPaths.AsksForSse(context.Request.QueryString.Value))
+                {
+                    await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "sse_required", info), "invalid_request_error",
+                        $"The relay streams Gemini responses as Server-Sent Events: call :{GeminiPaths.StreamMethod}?alt=sse.").ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            if (api is ApiKind.BedrockConverse or ApiKind.BedrockInvoke)
+            {
+                // Bedrock names the model and the operation in the path; the body is the model's or Converse's, without either.
+                if (!BedrockPaths.TryParse(context.Request.Path.Value, out string pathModel, out ApiKind pathApi, out bool streaming) || pathApi != api)
+                {
+                    await RejectAsync(context, Rejection(StatusCodes.Status404NotFound, "unsupported_method"), "not_found_error",
+                        $"The relay serves {BedrockPaths.Prefix}{{modelId}}/{BedrockPaths.Converse}, /{BedrockPaths.ConverseStream}, /{BedrockPaths.Invoke} and /{BedrockPaths.InvokeStream}; {context.Request.Path} is none of them.").ConfigureAwait(false);
+                    return;
+                }
+
+                info = info with { Model = pathModel, Stream = streaming };
+            }
+
+            bool modelFromPath = false;
+            if (api == ApiKind.ChatCompletions && context.Request.Path.StartsWithSegments(AzurePaths.DeploymentsPrefix.TrimEnd('/'), StringComparison.Ordinal))
+            {
+                // An Azure OpenAI client: the deployment in the URL is the model (routed as any other, prefix and all).
+                if (!AzurePaths.TryParseDeployment(context.Request.Path.Value, out string deployment))
+                {
+                    await RejectAsync(context, Rejection(StatusCodes.Status404NotFound, "unsupported_method"), "not_found_error",
+                        $"The relay serves {AzurePaths.DeploymentsPrefix}{{deployment}}{AzurePaths.ChatSuffix} of Azure's deployment URLs; {context.Request.Path} is not it.").ConfigureAwait(false);
+                    return;
+                }
+
+                info = info with { Model = deployment };
+                modelFromPath = true;
+            }
+
+            // 2. Route, build the run, apply the request stages.
+            if (!_router.TryResolve(info.Model, out ProviderRoute route, out string routeError))
+            {
+                await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "model_not_found", info), "invalid_request_error", routeError).ConfigureAwait(false);
+                return;
+            }
+
+            if (ProviderApis.Refusal(route.Provider, api) is string unsupported)
+            {
+                await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "unsupported_provider", info, route), "invalid_request_error", unsupported).ConfigureAwait(false);
+                return;
+            }
+
+            if (route.Provider.IsMissingKey)
+            {
+                string message = $"Provider '{route.Provider.Name}' has no API key: set {route.Provider.MissingKeyHint} for the relay.";
+                await RejectAsync(context, Rejection(StatusCodes.Status500InternalServerError, "provider_key_missing", info, route), "server_error", message).ConfigureAwait(false);
+                return;
+            }
+
+            if (SocketPools is { Directory: { } directory, Options.Affinity: true } && api == ApiKind.Responses && info.Stream && info.PreviousResponseId is { } previous
+                && route.Provider.Transport == UpstreamTransport.WebSocket && !context.Request.Headers.ContainsKey(AffinityHeaders.Forwarded)
+                && await directory.TryForwardAsync(context, previous, body, context.RequestAborted).ConfigureAwait(false))
+            {
+                return; // served by the relay node whose pool holds the socket of the response it continues; that node bills it
+            }
+
+            if (_factory.Admission is { } admission
+                && await admission.AdmitAsync(new AdmissionRequest(keyId, api, route, info.Model!), context.RequestAborted).ConfigureAwait(false) is { } refusal)
+            {
+                // A budget or rate limit of the key (or a model it may not use): nothing goes upstream.
+                if (refusal.RetryAfter is TimeSpan retryAfter)
+                {
+                    context.Response.Headers.RetryAfter = ErrorResponses.RetryAfterSeconds(retryAfter);
+                }
+
+                await RejectAsync(context, Rejection(refusal.Status, refusal.Code, info, route), refusal.Type, refusal.Message).ConfigureAwait(false);
+                return;
+            }
+
+            var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId, ModelFromPath = modelFromPath };
+            exchange.KnowRequestBody(bodyInfo); // the body as read (for Gemini without the path's model)
+            // The connection's scope and supervisor, which bills the exchange; a request served without the
+            // connection middleware gets a scope of its own, closed once the exchange's end was reported.
+            ConnectionScope? shared = ConnectionScopeOf(context);
+            exchange.Connection = shared ?? new ConnectionScope();
+            exchange.Connection.EnterExchange();
+            try
+            {
+                await RelayExchangeAsync(context, exchange, info).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (shared is null)
+                {
+                    exchange.Connection.Dispose(); // after the end's message: the supervisor bills, then stops
+                }
+                else
+                {
+                    shared.ExitExchange(); // closes the scope if the connection closed meanwhile
+                }
+            }
         }
         finally
         {
@@ -127,188 +303,7 @@ public sealed class HttpRelay
         }
     }
 
-    private async Task ForwardCoreAsync(HttpContext context, ApiKind api, string? keyId)
-    {
-        DateTimeOffset startedAt = _time.GetUtcNow();
-        string requestId = RequestIds.New();
-        context.Response.Headers[RequestIdHeader] = requestId;
-        // Built only when a request is refused: the accepted path allocates nothing for it.
-        RejectedRequest Rejection(int status, string code, RequestBodyInfo info = default, ProviderRoute? route = null) => new()
-        {
-            RequestId = requestId, Api = api, KeyId = keyId, StartedAt = startedAt, HttpStatus = status, ErrorCode = code,
-            RequestedModel = info.Model, Streaming = info.Stream, Route = route,
-        };
-
-        if (_draining)
-        {
-            // Draining: what is in flight finishes, nothing new starts. The client retries elsewhere.
-            context.Response.Headers.Connection = "close";
-            if (context.Request.Headers.ContainsKey(AffinityHeaders.Forwarded))
-            {
-                // Sent on by another relay node, which serves it itself on this answer: its record is that node's.
-                context.Response.Headers[AffinityHeaders.Draining] = "1";
-                await WriteErrorAsync(context, api, StatusCodes.Status503ServiceUnavailable, "server_error", "relay_shutting_down", "The relay is shutting down.").ConfigureAwait(false);
-                return;
-            }
-
-            await RejectAsync(context, Rejection(StatusCodes.Status503ServiceUnavailable, "relay_shutting_down"), "server_error",
-                "The relay is shutting down and takes no new requests; retry the request.").ConfigureAwait(false);
-            return;
-        }
-
-        // 1. Read and inspect the body.
-        byte[]? body;
-        try
-        {
-            body = await RequestBodies.ReadAsync(context.Request, _factory.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            body = null;
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
-        {
-            return; // the client went away mid-upload: nothing was routed, nothing to bill
-        }
-
-        if (body is null)
-        {
-            await RejectAsync(context, Rejection(StatusCodes.Status413PayloadTooLarge, "request_too_large"), "invalid_request_error",
-                $"The request body is larger than the relay's limit of {_factory.Options.MaxRequestBodyBytes} bytes.").ConfigureAwait(false);
-            return;
-        }
-
-        body = RequestDecoding.Decode(body, context.Request.Headers.ContentEncoding, _factory.Options.MaxRequestBodyBytes, out RequestDecodeFailure undecoded, out string? coding);
-        if (undecoded != RequestDecodeFailure.None)
-        {
-            await RefuseUndecodedAsync(context, undecoded, coding!, Rejection).ConfigureAwait(false);
-            return;
-        }
-
-        RequestBodyInfo info;
-        try
-        {
-            info = RequestBodyReader.Read(body);
-        }
-        catch (RequestBodyException ex)
-        {
-            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "invalid_request_body"), "invalid_request_error", ex.Message).ConfigureAwait(false);
-            return;
-        }
-
-        RequestBodyInfo bodyInfo = info;
-        if (api == ApiKind.GeminiGenerateContent)
-        {
-            // Gemini names the model and the streaming in the path, not the body.
-            if (!GeminiPaths.TryParse(context.Request.Path.Value, out string pathModel, out bool streaming))
-            {
-                await RejectAsync(context, Rejection(StatusCodes.Status404NotFound, "unsupported_method"), "not_found_error",
-                    $"The relay serves {GeminiPaths.Prefix}{{model}}:{GeminiPaths.Method} and :{GeminiPaths.StreamMethod}; {context.Request.Path} is neither.").ConfigureAwait(false);
-                return;
-            }
-
-            info = info with { Model = pathModel, Stream = streaming };
-            if (streaming && !GeminiPaths.AsksForSse(context.Request.QueryString.Value))
-            {
-                await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "sse_required", info), "invalid_request_error",
-                    $"The relay streams Gemini responses as Server-Sent Events: call :{GeminiPaths.StreamMethod}?alt=sse.").ConfigureAwait(false);
-                return;
-            }
-        }
-
-        if (api is ApiKind.BedrockConverse or ApiKind.BedrockInvoke)
-        {
-            // Bedrock names the model and the operation in the path; the body is the model's or Converse's, without either.
-            if (!BedrockPaths.TryParse(context.Request.Path.Value, out string pathModel, out ApiKind pathApi, out bool streaming) || pathApi != api)
-            {
-                await RejectAsync(context, Rejection(StatusCodes.Status404NotFound, "unsupported_method"), "not_found_error",
-                    $"The relay serves {BedrockPaths.Prefix}{{modelId}}/{BedrockPaths.Converse}, /{BedrockPaths.ConverseStream}, /{BedrockPaths.Invoke} and /{BedrockPaths.InvokeStream}; {context.Request.Path} is none of them.").ConfigureAwait(false);
-                return;
-            }
-
-            info = info with { Model = pathModel, Stream = streaming };
-        }
-
-        bool modelFromPath = false;
-        if (api == ApiKind.ChatCompletions && context.Request.Path.StartsWithSegments(AzurePaths.DeploymentsPrefix.TrimEnd('/'), StringComparison.Ordinal))
-        {
-            // An Azure OpenAI client: the deployment in the URL is the model (routed as any other, prefix and all).
-            if (!AzurePaths.TryParseDeployment(context.Request.Path.Value, out string deployment))
-            {
-                await RejectAsync(context, Rejection(StatusCodes.Status404NotFound, "unsupported_method"), "not_found_error",
-                    $"The relay serves {AzurePaths.DeploymentsPrefix}{{deployment}}{AzurePaths.ChatSuffix} of Azure's deployment URLs; {context.Request.Path} is not it.").ConfigureAwait(false);
-                return;
-            }
-
-            info = info with { Model = deployment };
-            modelFromPath = true;
-        }
-
-        // 2. Route, build the run, apply the request stages.
-        if (!_router.TryResolve(info.Model, out ProviderRoute route, out string routeError))
-        {
-            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "model_not_found", info), "invalid_request_error", routeError).ConfigureAwait(false);
-            return;
-        }
-
-        if (ProviderApis.Refusal(route.Provider, api) is string unsupported)
-        {
-            await RejectAsync(context, Rejection(StatusCodes.Status400BadRequest, "unsupported_provider", info, route), "invalid_request_error", unsupported).ConfigureAwait(false);
-            return;
-        }
-
-        if (route.Provider.IsMissingKey)
-        {
-            string message = $"Provider '{route.Provider.Name}' has no API key: set {route.Provider.MissingKeyHint} for the relay.";
-            await RejectAsync(context, Rejection(StatusCodes.Status500InternalServerError, "provider_key_missing", info, route), "server_error", message).ConfigureAwait(false);
-            return;
-        }
-
-        if (SocketPools is { Directory: { } directory, Options.Affinity: true } && api == ApiKind.Responses && info.Stream && info.PreviousResponseId is { } previous
-            && route.Provider.Transport == UpstreamTransport.WebSocket && !context.Request.Headers.ContainsKey(AffinityHeaders.Forwarded)
-            && await directory.TryForwardAsync(context, previous, body, context.RequestAborted).ConfigureAwait(false))
-        {
-            return; // served by the relay node whose pool holds the socket of the response it continues; that node bills it
-        }
-
-        if (_factory.Admission is { } admission
-            && await admission.AdmitAsync(new AdmissionRequest(keyId, api, route, info.Model!), context.RequestAborted).ConfigureAwait(false) is { } refusal)
-        {
-            // A budget or rate limit of the key (or a model it may not use): nothing goes upstream.
-            if (refusal.RetryAfter is TimeSpan retryAfter)
-            {
-                context.Response.Headers.RetryAfter = ErrorResponses.RetryAfterSeconds(retryAfter);
-            }
-
-            await RejectAsync(context, Rejection(refusal.Status, refusal.Code, info, route), refusal.Type, refusal.Message).ConfigureAwait(false);
-            return;
-        }
-
-        var exchange = new ProxyExchange(requestId, api, route, body, info.Stream, startedAt) { KeyId = keyId, ModelFromPath = modelFromPath };
-        exchange.KnowRequestBody(bodyInfo); // the body as read (for Gemini without the path's model)
-        // The connection's scope and supervisor, which bills the exchange; a request served without the
-        // connection middleware gets a scope of its own, closed once the exchange's end was reported.
-        ConnectionScope? shared = ConnectionScopeOf(context);
-        exchange.Connection = shared ?? new ConnectionScope();
-        exchange.Connection.EnterExchange();
-        try
-        {
-            await RelayExchangeAsync(context, exchange, info).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (shared is null)
-            {
-                exchange.Connection.Dispose(); // after the end's message: the supervisor bills, then stops
-            }
-            else
-            {
-                shared.ExitExchange(); // closes the scope if the connection closed meanwhile
-            }
-        }
-    }
-
-    /// <summary>2–6 for an admitted request: the request stages, the relay, the end reported to the connection's supervisor.</summary>
+    /// <summary>2–6 for an admitted request, on the connection's graph: the request side, the upstream call, the response side, the end told to the supervisor (one method: each async layer is a state machine on the heap per request).</summary>
     private async Task RelayExchangeAsync(HttpContext context, ProxyExchange exchange, RequestBodyInfo info)
     {
         string requestId = exchange.RequestId;
@@ -339,94 +334,84 @@ public sealed class HttpRelay
 
         try
         {
-            await RelayOnGraphAsync(context, run, graph, supervisor, info).ConfigureAwait(false);
+            try
+            {
+                // The request side of the graph: model rewrite, include-usage, the custom request hooks and flows.
+                await graph.PrepareAsync(run).ConfigureAwait(false);
+            }
+            catch (RequestBodyException ex)
+            {
+                // A stage found the body unusable: the client's to fix, refused like any bad body.
+                LogCompletionFailure(run.Complete(), requestId);
+                var rejection = new RejectedRequest
+                {
+                    RequestId = requestId, Api = api, KeyId = exchange.KeyId, StartedAt = exchange.StartedAt, HttpStatus = StatusCodes.Status400BadRequest,
+                    ErrorCode = "invalid_request_body", RequestedModel = info.Model, Streaming = info.Stream, Route = route,
+                };
+                await RejectAsync(context, rejection, "invalid_request_error", ex.Message).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A stage's bug: nothing went upstream and no response has started, so the client gets a
+                // clear 500 with the request id; the details go to the log.
+                _logger.LogError(ex, "A stage's OnRequest failed for {RequestId}; the request was not sent.", requestId);
+                LogCompletionFailure(run.Complete(), requestId);
+                await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "relay_stage_failed",
+                    $"The relay failed to prepare the request (request id {requestId}).").ConfigureAwait(false);
+                await BillAsync(run, new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_stage_failed")).ConfigureAwait(false);
+                return;
+            }
+
+            // The span starts once the request is ready to go upstream, and ends when it is billed.
+            ExchangeTracing.Attach(exchange, ExchangeTracing.StartHttp(route, context.Request.Headers, api));
+            supervisor.Tell(new ConnectionSupervisor.ExchangeOpened(run));
+            ExchangeVerdict outcome;
+            try
+            {
+                outcome = await RelayAsync(context, run, graph).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Relay of {RequestId} failed unexpectedly.", requestId);
+                if (context.Response.HasStarted)
+                {
+                    context.Abort(); // a response half-sent cannot be turned into an error: cut it
+                }
+                else
+                {
+                    context.Response.Headers.Clear();
+                    context.Response.Headers[RequestIdHeader] = requestId;
+                    // The connection's graph may have failed with it: a failed connection is never resumed.
+                    context.Response.Headers.Connection = "close";
+                    await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "relay_internal_error",
+                        $"The relay failed while handling the request (request id {requestId}).").ConfigureAwait(false);
+                }
+
+                outcome = new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_internal_error");
+            }
+
+            // 6. Complete the run, end the response, then bill exactly once.
+            LogCompletionFailure(run.Complete(), requestId);
+
+            if (outcome.Outcome != ExchangeOutcome.ClientAborted && !context.RequestAborted.IsCancellationRequested)
+            {
+                try
+                {
+                    await context.Response.CompleteAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+                {
+                    // The client went away while the response was being finished; the record below still goes out.
+                }
+            }
+
+            await BillAsync(run, outcome).ConfigureAwait(false);
         }
         finally
         {
             scope.Return(graph); // the graph is done with this exchange's request, reader and writer
         }
-    }
-
-    /// <summary>2–6 on the connection's graph: the request side, the upstream call, the response side, the end told to the supervisor.</summary>
-    private async Task RelayOnGraphAsync(HttpContext context, ProxyRun run, ConnectionGraph graph, IActorRef supervisor, RequestBodyInfo info)
-    {
-        ProxyExchange exchange = run.Exchange;
-        string requestId = exchange.RequestId;
-        ApiKind api = exchange.Api;
-        ProviderRoute route = exchange.Route;
-        try
-        {
-            // The request side of the graph: model rewrite, include-usage, the custom request hooks and flows.
-            await graph.PrepareAsync(run).ConfigureAwait(false);
-        }
-        catch (RequestBodyException ex)
-        {
-            // A stage found the body unusable: the client's to fix, refused like any bad body.
-            LogCompletionFailure(run.Complete(), requestId);
-            var rejection = new RejectedRequest
-            {
-                RequestId = requestId, Api = api, KeyId = exchange.KeyId, StartedAt = exchange.StartedAt, HttpStatus = StatusCodes.Status400BadRequest,
-                ErrorCode = "invalid_request_body", RequestedModel = info.Model, Streaming = info.Stream, Route = route,
-            };
-            await RejectAsync(context, rejection, "invalid_request_error", ex.Message).ConfigureAwait(false);
-            return;
-        }
-        catch (Exception ex)
-        {
-            // A stage's bug: nothing went upstream and no response has started, so the client gets a
-            // clear 500 with the request id; the details go to the log.
-            _logger.LogError(ex, "A stage's OnRequest failed for {RequestId}; the request was not sent.", requestId);
-            LogCompletionFailure(run.Complete(), requestId);
-            await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "relay_stage_failed",
-                $"The relay failed to prepare the request (request id {requestId}).").ConfigureAwait(false);
-            await BillAsync(run, new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_stage_failed")).ConfigureAwait(false);
-            return;
-        }
-
-        // The span starts once the request is ready to go upstream, and ends when it is billed.
-        ExchangeTracing.Attach(exchange, ExchangeTracing.StartHttp(route, context.Request.Headers, api));
-        supervisor.Tell(new ConnectionSupervisor.ExchangeOpened(run));
-        ExchangeVerdict outcome;
-        try
-        {
-            outcome = await RelayAsync(context, run, graph).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            _logger.LogError(ex, "Relay of {RequestId} failed unexpectedly.", requestId);
-            if (context.Response.HasStarted)
-            {
-                context.Abort(); // a response half-sent cannot be turned into an error: cut it
-            }
-            else
-            {
-                context.Response.Headers.Clear();
-                context.Response.Headers[RequestIdHeader] = requestId;
-                // The connection's graph may have failed with it: a failed connection is never resumed.
-                context.Response.Headers.Connection = "close";
-                await WriteErrorAsync(context, api, StatusCodes.Status500InternalServerError, "server_error", "relay_internal_error",
-                    $"The relay failed while handling the request (request id {requestId}).").ConfigureAwait(false);
-            }
-
-            outcome = new ExchangeVerdict(ExchangeOutcome.Failed, EndedBy.Relay, StatusCodes.Status500InternalServerError, "relay_internal_error");
-        }
-
-        // 6. Complete the run, end the response, then bill exactly once.
-        LogCompletionFailure(run.Complete(), requestId);
-
-        if (outcome.Outcome != ExchangeOutcome.ClientAborted && !context.RequestAborted.IsCancellationRequested)
-        {
-            try
-            {
-                await context.Response.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
-            {
-                // The client went away while the response was being finished; the record below still goes out.
-            }
-        }
-
-        await BillAsync(run, outcome).ConfigureAwait(false);
     }
 
     /// <summary>
