@@ -123,10 +123,9 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     {
         _reading = _reader is not null && (_budget is not null || _tokens is not null);
         _round = Random.Shared.NextInt64();
-        Address self = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
         foreach (ActorPath keeper in _keepers?.Invoke() ?? [])
         {
-            if (_awaitingDrop.Add(HolderId(keeper, self)))
+            if (_awaitingDrop.Add(HolderId(keeper)))
             {
                 Context.ActorSelection(keeper).Tell(new LeaseReset(_keyId, _round), Self);
             }
@@ -149,11 +148,10 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
     }
 
     /// <summary>A lease keeper's path, the same whether it is this node's (a local path) or another's.</summary>
-    private static string HolderId(ActorPath path, Address self) =>
-        (path.Address.HasLocalScope ? self : path.Address) + path.ToStringWithoutAddress();
+    private string HolderId(ActorPath path) =>
+        (path.Address.HasLocalScope ? ((ExtendedActorSystem)Context.System).Provider.DefaultAddress : path.Address) + path.ToStringWithoutAddress();
 
-    private bool AwaitsDropOf(IActorRef holder) =>
-        _awaitingDrop.Count > 0 && _awaitingDrop.Contains(HolderId(holder.Path, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress));
+    private bool AwaitsDropOf(IActorRef holder) => _awaitingDrop.Count > 0 && _awaitingDrop.Contains(HolderId(holder.Path));
 
     /// <summary>A node dropped its lease (or the reset timed out): once all have, the ledger is read, or the entity answers.</summary>
     private void Dropped(IActorRef? holder)
@@ -168,7 +166,7 @@ internal sealed class KeyLimitsEntity : UntypedActor, IWithStash, IWithTimers
             _log.Warning("Relay key {0}: {1} node(s) did not say in time that they dropped their leases; going on without them.", _keyId, _awaitingDrop.Count);
             _awaitingDrop.Clear();
         }
-        else if (!_awaitingDrop.Remove(HolderId(holder.Path, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress)) || _awaitingDrop.Count > 0)
+        else if (!_awaitingDrop.Remove(HolderId(holder.Path)) || _awaitingDrop.Count > 0)
         {
             return; // late (after the timeout, the read already started), or others still to answer
         }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
@@ -167,38 +166,9 @@ public sealed class ClusterBudgetMoveTests : IAsyncLifetime
         return document.RootElement.GetProperty("error").GetProperty("code").GetString();
     }
 
-    /// <summary>The node's shard region has found the coordinator before the test starts.</summary>
-    private static async Task WarmUpAsync(HttpClient http)
-    {
-        for (int attempt = 0; attempt < 20; attempt++)
-        {
-            using HttpResponseMessage response = await http.SendAsync(Post("k-warm-secret"));
-            await response.Content.ReadAsStringAsync();
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                return;
-            }
+    private static Task WarmUpAsync(HttpClient http) => ClusterNodes.WarmUpAsync(http, "k-warm-secret");
 
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        }
+    private static Task<HttpStatusCode> StatusAsync(HttpClient http) => ClusterNodes.ChatStatusAsync(http, "k-budget-secret");
 
-        Assert.Fail("the node's shard region never answered");
-    }
-
-    private static async Task<HttpStatusCode> StatusAsync(HttpClient http)
-    {
-        using HttpResponseMessage response = await http.SendAsync(Post("k-budget-secret"));
-        await response.Content.ReadAsStringAsync();
-        return response.StatusCode;
-    }
-
-    private static HttpRequestMessage Post(string key)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent("""{"model":"openai/gpt-4o","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new("Bearer", key);
-        return request;
-    }
+    private static HttpRequestMessage Post(string key) => ClusterNodes.Chat(key);
 }

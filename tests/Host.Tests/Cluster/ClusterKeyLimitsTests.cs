@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using AkkaProxy.Host.Tests.Fakes;
 using AkkaProxy.Host.Tests.TestKit;
@@ -24,8 +23,6 @@ public sealed class ClusterKeyLimitsTests
           sockets { key = "k-ws-secret", requests-per-minute = 3 }
         }
         """;
-
-    private const string Chat = """{"model":"openai/gpt-4o","messages":[{"role":"user","content":"hi"}]}""";
 
     [Fact]
     public async Task ARateLimit_HoldsAcrossTheNodes_AndABudgetSpentOnOneIsRefusedOnAll()
@@ -83,34 +80,9 @@ public sealed class ClusterKeyLimitsTests
     /// <summary>One clock for the three nodes, in the middle of a minute: a burst never crosses into the next one.</summary>
     private static FakeTimeProvider Clock() => new(new DateTimeOffset(2026, 12, 1, 10, 0, 30, TimeSpan.Zero));
 
-    /// <summary>The node's shard region has found the coordinator (a 503 while the cluster's sharding starts) before the load starts.</summary>
-    private static async Task WarmUpAsync(HttpClient http)
-    {
-        for (int attempt = 0; attempt < 20; attempt++)
-        {
-            HttpStatusCode status = await StatusAsync(http, "k-warm-secret");
-            if (status == HttpStatusCode.OK)
-            {
-                return;
-            }
+    private static Task WarmUpAsync(HttpClient http) => ClusterNodes.WarmUpAsync(http, "k-warm-secret");
 
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        }
+    private static Task<HttpStatusCode> StatusAsync(HttpClient http, string key) => ClusterNodes.ChatStatusAsync(http, key);
 
-        Assert.Fail("the node's shard region never answered");
-    }
-
-    private static async Task<HttpStatusCode> StatusAsync(HttpClient http, string key)
-    {
-        using HttpResponseMessage response = await http.SendAsync(Post(key));
-        await response.Content.ReadAsStringAsync();
-        return response.StatusCode;
-    }
-
-    private static HttpRequestMessage Post(string key)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(Chat, Encoding.UTF8, "application/json") };
-        request.Headers.Authorization = new("Bearer", key);
-        return request;
-    }
+    private static HttpRequestMessage Post(string key) => ClusterNodes.Chat(key);
 }

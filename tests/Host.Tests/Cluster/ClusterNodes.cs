@@ -52,6 +52,45 @@ internal sealed class ClusterNodes : IAsyncDisposable
         }
     }
 
+    /// <summary>A non-streaming chat request to the fake's <c>gpt-4o</c> with the relay key <paramref name="key"/>.</summary>
+    public static HttpRequestMessage Chat(string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"openai/gpt-4o","messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", key);
+        return request;
+    }
+
+    /// <summary>The status of one <see cref="Chat"/> request, its body read.</summary>
+    public static async Task<HttpStatusCode> ChatStatusAsync(HttpClient http, string key)
+    {
+        using HttpResponseMessage response = await http.SendAsync(Chat(key));
+        await response.Content.ReadAsStringAsync();
+        return response.StatusCode;
+    }
+
+    /// <summary>
+    /// The node's shard region has found the coordinator (a 503 while the cluster's sharding starts)
+    /// before the test starts: requests of <paramref name="warmKey"/>, a key with a limit, until one is answered.
+    /// </summary>
+    public static async Task WarmUpAsync(HttpClient http, string warmKey)
+    {
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            HttpStatusCode status = await ChatStatusAsync(http, warmKey);
+            if (status == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            Xunit.Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        }
+
+        Xunit.Assert.Fail("the node's shard region never answered");
+    }
+
     public static Akka.Cluster.Cluster ClusterOf(RelayTestHost node) => Akka.Cluster.Cluster.Get(node.App.Services.GetRequiredService<ActorSystem>());
 
     public static int FreePort()
