@@ -10,7 +10,8 @@ namespace AkkaProxy.LoadHarness;
 /// <c>--baseline REV</c> (also build the relay at git revision REV in a temporary worktree and run it as <c>relay-before</c>; scripts/bench.sh passes one); <c>--no-baseline</c>;
 /// <c>--no-write</c> (print only);
 /// <c>--out FILE</c> (docs/benchmarks.md), <c>--chart FILE</c> (docs/benchmarks.png);
-/// <c>--one-socket-events N</c> (100000); <c>--sockets N</c> (1000); <c>--ws-deflate</c> (WebSocket clients and the fake negotiate permessage-deflate).
+/// <c>--one-socket-events N</c> (100000); <c>--sockets N</c> (1000); <c>--ws-deflate</c> (WebSocket clients and the fake negotiate permessage-deflate);
+/// <c>--gcdump DIR</c> (the idle-sockets extra also writes a heap dump of each relay before and with the sockets open; needs the dotnet-gcdump tool).
 /// </summary>
 public sealed record HarnessOptions
 {
@@ -62,6 +63,9 @@ public sealed record HarnessOptions
     /// </summary>
     public bool WebSocketDeflate { get; init; }
 
+    /// <summary>Where the idle-sockets extra writes its heap dumps (<c>dotnet-gcdump collect</c>; none: no dumps).</summary>
+    public string? GcDumpDirectory { get; init; }
+
     /// <summary>The harness stops itself (and everything it started) after this long, whatever happens.</summary>
     public TimeSpan HardLimit { get; init; } = TimeSpan.FromMinutes(20);
 
@@ -96,6 +100,7 @@ public sealed record HarnessOptions
                 "--one-socket-events" => options with { OneSocketEvents = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--sockets" => options with { Sockets = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--ws-deflate" => options with { WebSocketDeflate = true },
+                "--gcdump" => options with { GcDumpDirectory = Path.GetFullPath(Next()) },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
         }

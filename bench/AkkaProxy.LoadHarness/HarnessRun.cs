@@ -539,6 +539,7 @@ public sealed class HarnessRun(HarnessOptions options)
         }
 
         long? heapBefore = await GcTrigger.CollectAsync(fresh.Process.Pid, TimeSpan.FromSeconds(1));
+        await GcDump.WriteAsync(options.GcDumpDirectory, fresh.Process.Pid, build + "-before");
         await Task.Delay(settle);
         double before = ProcStats.RssKiB(fresh.Process.Pid) / 1024.0;
         var many = new WebSocketLoadRun(target, scenario, options.Sockets, connectParallelism: 64);
@@ -551,6 +552,7 @@ public sealed class HarnessRun(HarnessOptions options)
             opened = many.Clients.Count;
             ok = await many.OneTurnEachAsync();
             heapAfter = await GcTrigger.CollectAsync(fresh.Process.Pid, TimeSpan.FromSeconds(1));
+            await GcDump.WriteAsync(options.GcDumpDirectory, fresh.Process.Pid, build + "-open");
             await Task.Delay(settle);
             after = ProcStats.RssKiB(fresh.Process.Pid) / 1024.0;
         }

@@ -41,7 +41,9 @@ internal sealed class ChunkReads : GraphStage<FlowShape<ByteString, UpstreamRead
         private bool _ended;
         private bool _upstreamDone;
 
-        public Logic(ChunkReads stage) : base(stage.Shape)
+        protected override object LogSource => StageLogSource.For(_stage);
+
+        public Logic(ChunkReads stage) : base(stage.Shape.Inlets.Length, stage.Shape.Outlets.Length)
         {
             _stage = stage;
             SetHandler(stage.In, this);

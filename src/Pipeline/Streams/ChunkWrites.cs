@@ -39,7 +39,9 @@ internal sealed class ChunkWrites : GraphStageWithMaterializedValue<FlowShape<Pr
         private readonly ArrayBufferWriter<byte> _pending = new(4096);
         private ExchangeBinding? _binding;
 
-        public Logic(ChunkWrites stage, TaskCompletionSource<ExchangeResult> result) : base(stage.Shape)
+        protected override object LogSource => StageLogSource.For(_stage);
+
+        public Logic(ChunkWrites stage, TaskCompletionSource<ExchangeResult> result) : base(stage.Shape.Inlets.Length, stage.Shape.Outlets.Length)
         {
             _stage = stage;
             _result = result;

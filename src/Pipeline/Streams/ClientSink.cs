@@ -37,7 +37,9 @@ internal sealed class ClientSink : GraphStageWithMaterializedValue<SinkShape<Pro
         private ValueTaskAwaiter<FlushResult> _pending;
         private ExchangeBinding? _flushing;
 
-        public Logic(ClientSink stage, TaskCompletionSource stopped) : base(stage.Shape)
+        protected override object LogSource => StageLogSource.For(_stage);
+
+        public Logic(ClientSink stage, TaskCompletionSource stopped) : base(stage.Shape.Inlets.Length, stage.Shape.Outlets.Length)
         {
             _stage = stage;
             _stopped = stopped;

@@ -59,7 +59,9 @@ internal sealed class FrameDecoderStage : GraphStage<FlowShape<UpstreamRead, Pro
         private PumpResult? _ending; // a frame too large or a corrupt message: the exchange ends after this read
         private bool _finishing;
 
-        public Logic(FrameDecoderStage stage) : base(stage.Shape)
+        protected override object LogSource => StageLogSource.For(_stage);
+
+        public Logic(FrameDecoderStage stage) : base(stage.Shape.Inlets.Length, stage.Shape.Outlets.Length)
         {
             _stage = stage;
             SetHandler(stage.In, this);

@@ -42,7 +42,9 @@ internal sealed class ProxyStageFlow : GraphStage<FlowShape<ProxyFrame, ProxyFra
     {
         private readonly ProxyStageFlow _flow;
 
-        public Logic(ProxyStageFlow flow) : base(flow.Shape)
+        protected override object LogSource => StageLogSource.For(_flow);
+
+        public Logic(ProxyStageFlow flow) : base(flow.Shape.Inlets.Length, flow.Shape.Outlets.Length)
         {
             _flow = flow;
             SetHandler(flow.In, this);

@@ -22,7 +22,9 @@ internal sealed class RequestSink : GraphStage<SinkShape<RequestBinding>>
     {
         private readonly RequestSink _stage;
 
-        public Logic(RequestSink stage) : base(stage.Shape)
+        protected override object LogSource => StageLogSource.For(_stage);
+
+        public Logic(RequestSink stage) : base(stage.Shape.Inlets.Length, stage.Shape.Outlets.Length)
         {
             _stage = stage;
             SetHandler(stage.In, this);

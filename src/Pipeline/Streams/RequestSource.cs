@@ -46,7 +46,9 @@ internal sealed class RequestSource : GraphStageWithMaterializedValue<SourceShap
         private RequestBinding? _waiting;
         private RequestBinding? _inFlight;
 
-        public Logic(RequestSource stage) : base(stage.Shape)
+        protected override object LogSource => StageLogSource.For(_stage);
+
+        public Logic(RequestSource stage) : base(stage.Shape.Inlets.Length, stage.Shape.Outlets.Length)
         {
             _stage = stage;
             Control = new Control(GetAsyncCallback<RequestBinding>(OnAttach), GetAsyncCallback(CompleteStage));

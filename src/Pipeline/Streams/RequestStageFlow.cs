@@ -38,7 +38,9 @@ internal sealed class RequestStageFlow : GraphStage<FlowShape<RequestBinding, Re
     {
         private readonly RequestStageFlow _flow;
 
-        public Logic(RequestStageFlow flow) : base(flow.Shape)
+        protected override object LogSource => StageLogSource.For(_flow);
+
+        public Logic(RequestStageFlow flow) : base(flow.Shape.Inlets.Length, flow.Shape.Outlets.Length)
         {
             _flow = flow;
             SetHandler(flow.In, this);

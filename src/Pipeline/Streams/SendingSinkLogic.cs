@@ -21,7 +21,9 @@ internal abstract class SendingSinkLogic<T> : InGraphStageLogic
     private bool _finishing;
     private bool _finished;
 
-    protected SendingSinkLogic(Shape shape, Inlet<T> inlet, TaskCompletionSource stopped) : base(shape)
+    protected override object LogSource => StageLogSource.For(_in);
+
+    protected SendingSinkLogic(Shape shape, Inlet<T> inlet, TaskCompletionSource stopped) : base(shape.Inlets.Length, shape.Outlets.Length)
     {
         _in = inlet;
         _stopped = stopped;

@@ -99,7 +99,9 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
         private bool _lent;
         private int _postStopped;
 
-        public Logic(SocketSource stage, ActivityTimeout activity) : base(stage.Shape)
+        protected override object LogSource => StageLogSource.For(_stage);
+
+        public Logic(SocketSource stage, ActivityTimeout activity) : base(stage.Shape.Inlets.Length, stage.Shape.Outlets.Length)
         {
             _stage = stage;
             _activity = activity;
@@ -113,7 +115,10 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
 
         public override void OnPull()
         {
-            _lent = false; // everything downstream is done with the last message's bytes
+            // Everything downstream is done with the last message's bytes: forget them, or an idle socket
+            // would keep alive a buffer its reader has already given back to the pool (and the pool may drop).
+            _lent = false;
+            _element.Set(default, ReadOnlyMemory<byte>.Empty);
             if (_reader is not null)
             {
                 Read();

@@ -53,7 +53,9 @@ internal sealed class UpstreamSource : GraphStageWithMaterializedValue<SourceSha
         private bool _lent;
         private bool _reading;
 
-        public Logic(UpstreamSource stage) : base(stage.Shape)
+        protected override object LogSource => StageLogSource.For(_stage);
+
+        public Logic(UpstreamSource stage) : base(stage.Shape.Inlets.Length, stage.Shape.Outlets.Length)
         {
             _stage = stage;
             Control = new Control(GetAsyncCallback<ExchangeBinding>(OnAttach), GetAsyncCallback(CompleteStage), GetAsyncCallback<Exception>(FailStage));

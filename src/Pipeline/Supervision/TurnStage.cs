@@ -61,7 +61,9 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
         private bool _upstreamGone; // the upstream sink stopped: forwards are dropped
         private ExchangeBinding? _lastTurn;
 
-        public Logic(TurnStage stage, WebSocketSession session) : base(stage.Shape)
+        protected override object LogSource => StageLogSource.For(_stage);
+
+        public Logic(TurnStage stage, WebSocketSession session) : base(stage.Shape.Inlets.Length, stage.Shape.Outlets.Length)
         {
             _stage = stage;
             _session = session;
