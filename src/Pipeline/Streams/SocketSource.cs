@@ -78,6 +78,9 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
 
     private static readonly object ShutdownCommand = new();
 
+    // A receive finished on the socket's thread: the graph reads its result (sent through the same callback).
+    private static readonly object ReadCompletedCommand = new();
+
     private sealed record Attachment(WebSocket Socket, Action<SocketEnd, Exception?> Ended);
 
     private sealed class Logic : OutGraphStageLogic
@@ -86,7 +89,7 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
         private readonly ActivityTimeout _activity;
         private readonly SocketMessage _element = new();
         private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly Action _readCompleted;
+        private readonly Action<object> _command; // every command and every finished read: one async callback (each costs about 300 B per socket)
         private readonly Action _rawCompleted;
         private WebSocketMessageReader? _reader;
         private Action<SocketEnd, Exception?>? _ended;
@@ -105,8 +108,8 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
         {
             _stage = stage;
             _activity = activity;
-            Control = new Control(GetAsyncCallback<object>(OnCommand), _stopped.Task);
-            _readCompleted = GetAsyncCallback(OnReadCompleted);
+            _command = GetAsyncCallback<object>(OnCommand);
+            Control = new Control(_command, _stopped.Task);
             _rawCompleted = OnRawCompleted;
             SetHandler(stage.Out, this);
         }
@@ -144,6 +147,12 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
 
         private void OnCommand(object command)
         {
+            if (ReferenceEquals(command, ReadCompletedCommand))
+            {
+                OnReadCompleted();
+                return;
+            }
+
             switch (command)
             {
                 case Attachment attachment:
@@ -221,7 +230,7 @@ internal sealed class SocketSource : GraphStageWithMaterializedValue<SourceShape
                 return;
             }
 
-            _readCompleted(); // dropped if the graph stops first; PostStop then sees no read in flight
+            _command(ReadCompletedCommand); // dropped if the graph stops first; PostStop then sees no read in flight
         }
 
         private void OnReadCompleted()

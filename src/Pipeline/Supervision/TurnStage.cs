@@ -51,12 +51,14 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
 
     private sealed class Logic : GraphStageLogic
     {
+        private static readonly object PassedOn = new(); // an upstream message was passed on to the client
+
         private readonly TurnStage _stage;
         private readonly WebSocketSession _session;
         private readonly SocketMessage _outbound = new();
         private readonly ProxyFrame _element = new();
-        private readonly Action<object> _clientStepDone; // a refusal's send (a Task), a dial (a Dialled) or an admission (a Decided); one callback for all
-        private readonly Action<Task> _passedOn;
+        private readonly Action<object> _clientStepDone; // a refusal's send (a Task), a dial (a Dialled), an admission (a Decided) or a forward passed on (PassedOn); one callback for all
+        private readonly Action<Task> _passedOn; // a forward's send finished: told through _clientStepDone (a plain delegate costs less than an async callback)
         private bool _clientBusy;   // a refusal is being sent or the upstream dialled: the next client message waits
         private bool _upstreamGone; // the upstream sink stopped: forwards are dropped
         private ExchangeBinding? _lastTurn;
@@ -69,6 +71,12 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
             _session = session;
             _clientStepDone = GetAsyncCallback<object>(done =>
             {
+                if (ReferenceEquals(done, PassedOn))
+                {
+                    PullUpstream();
+                    return;
+                }
+
                 if (done is Dialled dialled)
                 {
                     OnDialled(dialled);
@@ -85,7 +93,7 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
                 _clientBusy = false;
                 PullClient();
             });
-            _passedOn = GetAsyncCallback<Task>(_ => PullUpstream());
+            _passedOn = _ => _clientStepDone(PassedOn);
             SetHandler(stage.FromClient, onPush: OnClientMessage, onUpstreamFinish: () => Complete(stage.ToUpstream));
             SetHandler(stage.ToUpstream, onPull: () =>
             {
