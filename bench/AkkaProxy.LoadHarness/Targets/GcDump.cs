@@ -25,7 +25,10 @@ public static class GcDump
         }
 
         using Process tool = Process.Start(start) ?? throw new InvalidOperationException("dotnet-gcdump did not start (dotnet tool install -g dotnet-gcdump).");
-        string output = await tool.StandardOutput.ReadToEndAsync() + await tool.StandardError.ReadToEndAsync();
+        // Both pipes at once: reading one to its end first could block on the other filling up.
+        Task<string> stdout = tool.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = tool.StandardError.ReadToEndAsync();
+        string output = string.Concat(await stdout, await stderr);
         await tool.WaitForExitAsync();
         if (tool.ExitCode != 0)
         {
