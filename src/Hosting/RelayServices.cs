@@ -103,7 +103,7 @@ public static class RelayServices
             Directory = sp.GetService<ISocketAffinityDirectory>(), // the cluster's, across nodes
         });
         services.AddSingleton(_ => RelayConfiguration.ReadWebSocket(config));
-        services.AddSingleton<IUpstreamWebSocketDialer>(sp => new ClientWebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()));
+        services.AddSingleton<IUpstreamWebSocketDialer>(sp => new Http1WebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()));
         services.AddSingleton(sp => new WebSocketRelay(
             sp.GetRequiredService<ProxyStreamFactory>(),
             sp.GetRequiredService<ModelRouter>(),

@@ -238,7 +238,7 @@ internal sealed class SocketPoolActor : ReceiveActor
             return;
         }
 
-        ClientWebSocketDialer.TakeResponseHeaders(dialled.Socket); // a pooled socket serves many requests: no one upgrade's headers are theirs
+        UpgradeResponseHeaders.Take(dialled.Socket); // a pooled socket serves many requests: no one upgrade's headers are theirs
         var socket = new PooledSocket(++_state.NextId, dialled.Socket, _limits, _time.GetUtcNow());
         _counters.SocketOpened();
         if (_state.Closed)

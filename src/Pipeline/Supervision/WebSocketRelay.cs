@@ -160,7 +160,7 @@ public sealed class WebSocketRelay
             return null;
         }
 
-        return new UpstreamUpgrade(socket, provider, ClientWebSocketDialer.TakeResponseHeaders(socket));
+        return new UpstreamUpgrade(socket, provider, UpgradeResponseHeaders.Take(socket));
     }
 
     /// <summary>The provider an upgrade binds its session to before any message, and the model for the upstream's <c>?model=</c>.</summary>

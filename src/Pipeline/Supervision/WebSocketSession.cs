@@ -472,7 +472,7 @@ internal sealed class WebSocketSession : ISocketSession
         try
         {
             upstream = await _relay.Dialer.ConnectAsync(route.Provider, handshake, queryModel, _ended.Token).ConfigureAwait(false);
-            ClientWebSocketDialer.TakeResponseHeaders(upstream); // the client's 101 was sent long ago
+            UpgradeResponseHeaders.Take(upstream); // the client's 101 was sent long ago
         }
         catch (OperationCanceledException) when (_ended.IsCancellationRequested)
         {

@@ -31,23 +31,6 @@ public sealed class ClientWebSocketDialer(WebSocketRelayOptions options) : IUpst
     /// <inheritdoc />
     public void Dispose() => _invoker.Dispose();
 
-    /// <summary>
-    /// The upgrade response headers a socket this dialer opened collected, taken from it so it does
-    /// not keep them for its life; empty for any other socket.
-    /// </summary>
-    internal static IReadOnlyDictionary<string, IEnumerable<string>> TakeResponseHeaders(WebSocket socket)
-    {
-        if (socket is not ClientWebSocket { HttpResponseHeaders: { } headers } client)
-        {
-            return EmptyHeaders;
-        }
-
-        client.HttpResponseHeaders = null;
-        return headers;
-    }
-
-    private static readonly IReadOnlyDictionary<string, IEnumerable<string>> EmptyHeaders = new Dictionary<string, IEnumerable<string>>();
-
     /// <summary>The upstream socket URL for <paramref name="provider"/>.</summary>
     internal static Uri UpstreamUri(Provider provider, string? upstreamModel = null)
     {

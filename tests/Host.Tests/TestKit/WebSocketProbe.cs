@@ -45,7 +45,7 @@ public sealed class WebSocketProbe
     /// <summary>Routes the relay's upstream dialling and its client upgrades through this probe.</summary>
     public void Register(IServiceCollection services)
     {
-        services.AddSingleton<IUpstreamWebSocketDialer>(sp => new Dialer(new ClientWebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()), this));
+        services.AddSingleton<IUpstreamWebSocketDialer>(sp => new Dialer(new Http1WebSocketDialer(sp.GetRequiredService<WebSocketRelayOptions>()), this));
         services.AddSingleton<IStartupFilter>(new Filter(this));
     }
 
@@ -80,12 +80,10 @@ public sealed class WebSocketProbe
         Changed.Signal();
     }
 
-    private sealed class Dialer(ClientWebSocketDialer inner, WebSocketProbe probe) : IUpstreamWebSocketDialer, IDisposable
+    private sealed class Dialer(Http1WebSocketDialer inner, WebSocketProbe probe) : IUpstreamWebSocketDialer
     {
         public async ValueTask<WebSocket> ConnectAsync(Provider provider, WebSocketHandshake handshake, string? upstreamModel, CancellationToken cancellationToken) =>
             new ObservedUpstream(await inner.ConnectAsync(provider, handshake, upstreamModel, cancellationToken), probe);
-
-        public void Dispose() => inner.Dispose();
     }
 
     private sealed class ObservedUpstream(WebSocket inner, WebSocketProbe probe) : WebSocket
