@@ -23,6 +23,7 @@ internal sealed class RelayActors : IExtension
 
     private RelayActors(ExtendedActorSystem system)
     {
+        RelayDispatcher.EnsureIn(system); // before any connection's supervisor or graph
         // Made by /user's cell directly (system.ActorOf would return a ref started asynchronously), so the
         // root's own cell is there for its children right away.
         Root = SpawnUnder(system.Guardian, Props.Create(() => new RelayRootActor()), RootName);

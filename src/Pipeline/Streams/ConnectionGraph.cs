@@ -3,6 +3,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using AkkaProxy.Pipeline.Actors;
 using AkkaProxy.Pipeline.Stages;
 
 namespace AkkaProxy.Pipeline.Streams;
@@ -57,7 +58,7 @@ internal sealed class ConnectionGraph : IConnectionGraph
                 }))
             // No read-ahead anywhere: the buffer in front of any async boundary holds one element, not
             // Akka's default 16 (user flows with one are refused at build time; see UserFlowCheck).
-            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1).And(RelayDispatcher.For(materializer)))
             .Run(materializer);
         _release = binding => Interlocked.CompareExchange(ref _current, null, binding);
         _control = control;

@@ -100,7 +100,7 @@ internal sealed class ConnectionSupervisor : UntypedActor
         counters.ConnectionOpened();
         // A producer, not Props.Create(() => new …): the expression form evaluates its argument expressions
         // for every connection (measured: --supervisor-probe in bench/, docs/benchmarks.md).
-        return RelayActors.SpawnUnder(RelayActors.For(system).Connections, Props.CreateBy(new Producer(scope, outlet, pricing, time, counters)));
+        return RelayActors.SpawnUnder(RelayActors.For(system).Connections, Props.CreateBy(new Producer(scope, outlet, pricing, time, counters)).WithDispatcher(RelayDispatcher.Id));
     }
 
     protected override void PostStop()

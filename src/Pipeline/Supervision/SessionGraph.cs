@@ -1,6 +1,7 @@
 using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using AkkaProxy.Pipeline.Actors;
 using AkkaProxy.Pipeline.Streams;
 
 namespace AkkaProxy.Pipeline.Supervision;
@@ -26,7 +27,7 @@ internal sealed class SessionGraph : IConnectionGraph
     public SessionGraph(WebSocketSession session, IRunnableGraph<(SocketSource.Control Client, SocketSource.Control Upstream, Task ClientSent, Task UpstreamSent)> blueprint, IMaterializer materializer)
     {
         (SocketSource.Control client, SocketSource.Control upstream, Task clientSent, Task upstreamSent) = blueprint
-            .AddAttributes(new Attributes(new SocketSessionAttribute(session)))
+            .AddAttributes(new Attributes(new SocketSessionAttribute(session)).And(RelayDispatcher.For(materializer)))
             .Run(materializer);
         ClientSource = client;
         UpstreamSource = upstream;

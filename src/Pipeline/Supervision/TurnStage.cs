@@ -159,6 +159,7 @@ internal sealed class TurnStage : GraphStage<BidiShape<SocketMessage, SocketMess
         private void OnDialled(Dialled dialled)
         {
             _clientBusy = false;
+            _session.ForgetDial(dialled.Dial);
             if (dialled.Dial.IsCompletedSuccessfully && dialled.Dial.Result)
             {
                 // The client message is still the source's loan: the source is pulled only after this.

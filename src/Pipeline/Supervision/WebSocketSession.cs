@@ -453,6 +453,12 @@ internal sealed class WebSocketSession : ISocketSession
         return dial;
     }
 
+    /// <summary>
+    /// Forgets <paramref name="dial"/> once it has finished and its turn has seen the result, so the
+    /// session does not keep the dial's state machine for its life (the end waits only for a dial still running).
+    /// </summary>
+    internal void ForgetDial(Task dial) => Interlocked.CompareExchange(ref _dialling, null, dial);
+
     private async Task<bool> DialCoreAsync(ProviderRoute route, RequestBodyInfo info)
     {
         DateTimeOffset startedAt = _relay.Time.GetUtcNow();
@@ -745,7 +751,7 @@ internal sealed class WebSocketSession : ISocketSession
     private async Task WaitOrAbortAsync(SessionGraph graph)
     {
         await WithinCloseTimeoutAsync(graph.ClientSource, _client).ConfigureAwait(false);
-        if (_dialling is { } dialling)
+        if (Volatile.Read(ref _dialling) is { } dialling)
         {
             await dialling.ConfigureAwait(false); // cancelled by the end; a socket that arrives now is aborted
         }
