@@ -27,7 +27,7 @@ internal sealed class SessionGraph : IConnectionGraph
     public SessionGraph(WebSocketSession session, IRunnableGraph<(SocketSource.Control Client, SocketSource.Control Upstream, Task ClientSent, Task UpstreamSent)> blueprint, IMaterializer materializer)
     {
         (SocketSource.Control client, SocketSource.Control upstream, Task clientSent, Task upstreamSent) = blueprint
-            .AddAttributes(new Attributes(new SocketSessionAttribute(session)).And(RelayDispatcher.For(materializer)))
+            .AddAttributes(new Attributes(new SocketSessionAttribute(session)))
             .Run(materializer);
         ClientSource = client;
         UpstreamSource = upstream;
@@ -70,7 +70,9 @@ internal sealed class SessionGraph : IConnectionGraph
                 builder.From(turns.Outlet2).Via(stages).To(toClient);
                 return ClosedShape.Instance;
             }))
-            .WithAttributes(Attributes.CreateInputBuffer(1, 1));
+            // On the relay's dispatcher (its compact mailbox for the interpreter): the relay registers it in
+            // its system before it materializes a session (WebSocketRelay).
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1).And(RelayDispatcher.GraphAttribute));
     }
 
     /// <summary>Stops both sources (each once its read in progress is done); everything after them completes.</summary>

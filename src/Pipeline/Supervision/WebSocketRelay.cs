@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using AkkaProxy.Pipeline.Actors;
 using AkkaProxy.Pipeline.Billing;
 using AkkaProxy.Pipeline.Diagnostics;
 using AkkaProxy.Pipeline.Routing;
@@ -38,6 +39,7 @@ public sealed class WebSocketRelay
     public WebSocketRelay(ProxyStreamFactory factory, ModelRouter router, IUpstreamWebSocketDialer dialer, BillingGateway billing, PricingTable pricing, WebSocketRelayOptions options, TimeProvider time, ILogger<WebSocketRelay> logger, ActorSystem system, CancellationToken shutdown = default)
     {
         options.Validate();
+        RelayDispatcher.EnsureIn(system); // the sessions' graphs run on it
         Materializer = system.Materializer();
         SessionBlueprint = SessionGraph.Blueprint(factory.TurnStages, options.MaxMessageBytes, options.ReceiveBufferBytes);
         var outlet = new RecordOutlet(billing, factory.Admission);
