@@ -24,6 +24,20 @@ namespace AkkaProxy.Pipeline.Supervision;
 /// </summary>
 internal sealed class SessionGraph : IConnectionGraph
 {
+    private readonly Task[] _parts;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly WebSocketSession _session;
+    private int _running;
+    private int _failureTold;
+
+    /// <param name="session">The session the graph's stages serve.</param>
+    /// <param name="blueprint">The relay's <see cref="Blueprint"/>.</param>
+    /// <param name="materializer">Runs it.</param>
+    /// <remarks>
+    /// Tells <paramref name="session"/> once, with the cause, as soon as a socket sink failed (the graph is
+    /// torn down from there: <see cref="WebSocketSession.GraphFailed"/>), and once every stage has stopped and
+    /// no read or send of a socket is in flight (<see cref="WebSocketSession.GraphStopped"/>).
+    /// </remarks>
     public SessionGraph(WebSocketSession session, IRunnableGraph<(SocketSource.Control Client, SocketSource.Control Upstream, Task ClientSent, Task UpstreamSent)> blueprint, IMaterializer materializer)
     {
         (SocketSource.Control client, SocketSource.Control upstream, Task clientSent, Task upstreamSent) = blueprint
@@ -31,16 +45,16 @@ internal sealed class SessionGraph : IConnectionGraph
             .Run(materializer);
         ClientSource = client;
         UpstreamSource = upstream;
-        Stopped = Task.WhenAll(clientSent, upstreamSent, client.Stopped, upstream.Stopped);
-        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
-        foreach (Task sink in (Task[])[clientSent, upstreamSent])
+        _session = session;
+        // The sinks first: a failure is looked for there. One callback for the four parts, each holding it as
+        // its only continuation: no continuation task, WhenAll promise or closure kept for the socket's life.
+        _parts = [clientSent, upstreamSent, client.Stopped, upstream.Stopped];
+        _running = _parts.Length;
+        Action partDone = OnPartDone;
+        foreach (Task part in _parts)
         {
-            sink.ContinueWith(
-                (task, state) => ((TaskCompletionSource<Exception>)state!).TrySetResult(task.Exception!.GetBaseException()),
-                failed, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            part.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(partDone);
         }
-
-        Failed = failed.Task;
     }
 
     /// <summary>Reads the client's socket (attached at once).</summary>
@@ -50,10 +64,38 @@ internal sealed class SessionGraph : IConnectionGraph
     public SocketSource.Control UpstreamSource { get; }
 
     /// <summary>Completes when every stage has stopped and no read or send of a socket is in flight (faulted when a stage failed).</summary>
-    public Task Stopped { get; }
+    public Task Stopped => _stopped.Task;
 
-    /// <summary>Completes, with the cause, as soon as a stage failed (the graph is torn down from there); never, if none does.</summary>
-    public Task<Exception> Failed { get; }
+    private void OnPartDone()
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            if (_parts[i].IsFaulted && Interlocked.Exchange(ref _failureTold, 1) == 0)
+            {
+                _session.GraphFailed(_parts[i].Exception!.GetBaseException());
+            }
+        }
+
+        if (Interlocked.Decrement(ref _running) != 0)
+        {
+            return;
+        }
+
+        _session.GraphStopped();
+        Exception[] failures = [.. _parts.Where(part => part.IsFaulted).SelectMany(part => part.Exception!.InnerExceptions)];
+        if (failures.Length > 0)
+        {
+            _stopped.TrySetException(failures);
+        }
+        else if (_parts.Any(part => part.IsCanceled))
+        {
+            _stopped.TrySetCanceled();
+        }
+        else
+        {
+            _stopped.TrySetResult();
+        }
+    }
 
     /// <summary>The graph every session materializes: immutable, shared; the session comes with each materialization.</summary>
     public static IRunnableGraph<(SocketSource.Control Client, SocketSource.Control Upstream, Task ClientSent, Task UpstreamSent)> Blueprint(Flow<ProxyFrame, ProxyFrame, NotUsed> stages, int maxMessageBytes, int bufferBytes)

@@ -97,12 +97,14 @@ internal sealed class WebSocketSession : ISocketSession
     {
         IActorRef supervisor = _supervisor = _scope.Supervisor(_relay.NewSupervisor);
         SessionGraph graph;
+        _relay.Connections.GraphStarted(); // before the graph can tell it stopped
         try
         {
             graph = _graph = new SessionGraph(this, _relay.SessionBlueprint, _relay.Materializer);
         }
         catch
         {
+            _relay.Connections.GraphStopped(); // it never ran
             _scope.Dispose();
             _client.Abort();
             _client.Dispose();
@@ -110,19 +112,13 @@ internal sealed class WebSocketSession : ISocketSession
             throw;
         }
 
-        _relay.Connections.GraphStarted();
         _scope.Adopt(graph);
         supervisor.Tell(new ConnectionSupervisor.GraphStarted(graph));
-        _ = graph.Stopped.ContinueWith(
-            (_, state) => ((WebSocketRelay)state!).Connections.GraphStopped(),
-            _relay, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        _ = graph.Failed.ContinueWith(
-            (failed, state) => ((WebSocketSession)state!).OnGraphFailed(failed.Result),
-            this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-        using CancellationTokenRegistration onIdle = _idle.Token.Register(() => End(SessionEndKind.IdleTimeout, WebSocketCloseStatus.EndpointUnavailable, "idle timeout"));
-        using CancellationTokenRegistration onShutdown = _relay.Shutdown.Register(() => End(SessionEndKind.Shutdown, WebSocketCloseStatus.EndpointUnavailable, "relay shutting down"));
-        using CancellationTokenRegistration onDrain = _relay.Draining.Register(state => ((WebSocketSession)state!).EndIfDrained(), this);
-        using CancellationTokenRegistration onAbort = cancellationToken.Register(() => End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost"));
+        // Static callbacks with the session as state: no closure per registration kept for the socket's life.
+        using CancellationTokenRegistration onIdle = _idle.Token.Register(static state => ((WebSocketSession)state!).End(SessionEndKind.IdleTimeout, WebSocketCloseStatus.EndpointUnavailable, "idle timeout"), this);
+        using CancellationTokenRegistration onShutdown = _relay.Shutdown.Register(static state => ((WebSocketSession)state!).End(SessionEndKind.Shutdown, WebSocketCloseStatus.EndpointUnavailable, "relay shutting down"), this);
+        using CancellationTokenRegistration onDrain = _relay.Draining.Register(static state => ((WebSocketSession)state!).EndIfDrained(), this);
+        using CancellationTokenRegistration onAbort = cancellationToken.Register(static state => ((WebSocketSession)state!).End(SessionEndKind.ClientLost, WebSocketCloseStatus.InternalServerError, "client connection lost"), this);
         if (_ahead?.Take() is { } upstream)
         {
             // Dialled before the upgrade was answered: the session is bound to its provider from the start.
@@ -164,7 +160,11 @@ internal sealed class WebSocketSession : ISocketSession
         }
     }
 
-    private void OnGraphFailed(Exception failure)
+    /// <summary>The session's graph stopped (told by it once): the relay counts one graph fewer.</summary>
+    internal void GraphStopped() => _relay.Connections.GraphStopped();
+
+    /// <summary>A socket sink of the session's graph failed (told by it once): logged, and the session ends with 1011.</summary>
+    internal void GraphFailed(Exception failure)
     {
         _relay.Logger.LogError(failure, "A WebSocket session's graph failed.");
         End(SessionEndKind.RelayError, WebSocketCloseStatus.InternalServerError, "relay error");
