@@ -10,7 +10,7 @@ namespace AkkaProxy.LoadHarness;
 /// <c>--baseline REV</c> (also build the relay at git revision REV in a temporary worktree and run it as <c>relay-before</c>; scripts/bench.sh passes one); <c>--no-baseline</c>;
 /// <c>--no-write</c> (print only);
 /// <c>--out FILE</c> (docs/benchmarks.md), <c>--chart FILE</c> (docs/benchmarks.png);
-/// <c>--one-socket-events N</c> (100000); <c>--sockets N</c> (1000); <c>--ws-deflate</c> (WebSocket clients and the fake negotiate permessage-deflate);
+/// <c>--one-socket-events N</c> (100000); <c>--sockets N</c> (1000); <c>--socket-rounds N</c> (2: the one-socket and many-sockets extras run each target N times, the order rotating); <c>--ws-deflate</c> (WebSocket clients and the fake negotiate permessage-deflate);
 /// <c>--gcdump DIR</c> (the idle-sockets extra also writes a heap dump of each relay before and with the sockets open; needs the dotnet-gcdump tool).
 /// </summary>
 public sealed record HarnessOptions
@@ -57,6 +57,13 @@ public sealed record HarnessOptions
     public int Sockets { get; init; } = 1000;
 
     /// <summary>
+    /// Rounds of the one-socket and many-sockets extras. The order of the targets rotates from round to
+    /// round (as the grid's does): whichever runs second in a round measured up to 1.3× the same build
+    /// run first, so one round's ratio between two builds says little; the checks pool the rounds.
+    /// </summary>
+    public int SocketRounds { get; init; } = 2;
+
+    /// <summary>
     /// <c>--ws-deflate</c>: the harness's WebSocket clients offer <c>permessage-deflate</c>, and the fake
     /// upstream accepts it when the relay offers it (both sides compressed; the relay's own default).
     /// Without it, neither does: the figures of every earlier run.
@@ -84,6 +91,7 @@ public sealed record HarnessOptions
             {
                 "--warmup" => options with { Warmup = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
                 "--service-rounds" => options with { ServiceRounds = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--socket-rounds" => options with { SocketRounds = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--duration" => options with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
                 "--only" => options with { Only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal) },
                 "--no-extras" => options with { Extras = new HashSet<string>() },

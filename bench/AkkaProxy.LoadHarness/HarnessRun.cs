@@ -84,21 +84,21 @@ public sealed class HarnessRun(HarnessOptions options)
 
         if (options.Runs("one-socket"))
         {
-            foreach (Target target in targets)
+            foreach ((int round, Target target) in Rotated(targets, options.SocketRounds))
             {
                 OneSocketFigures one = await OneSocketAsync(target);
                 results.OneSocket.Add(one);
-                Log($"one socket   {target.Name,-12} {one.Events} events in {one.Seconds:0.000} s = {one.EventsPerSecond,10:N0} events/s  server cpu {one.ServerCpuSeconds:0.00} s {one.Error}");
+                Log($"one socket   {target.Name,-12} round {round + 1}: {one.Events} events in {one.Seconds:0.000} s = {one.EventsPerSecond,10:N0} events/s  server cpu {one.ServerCpuSeconds:0.00} s {one.Error}");
             }
         }
 
         if (options.Runs("many-sockets"))
         {
-            foreach (Target target in targets)
+            foreach ((int round, Target target) in Rotated(targets, options.SocketRounds))
             {
                 ManySocketsFigures many = await ManySocketsAsync(target, fakePids);
                 results.ManySockets.Add(many);
-                Log($"{many.Sockets} sockets {target.Name,-12} opened {many.Opened}  {many.Load.EventsPerSecond,10:N0} events/s  {many.Load.PerSecond,8:N0} turns/s  p50 {many.Load.P50Ms:0.0} ms  errors {many.Load.Errors}  server cpu {many.Server.CpuSeconds:0.00} s  {many.Load.FirstError}");
+                Log($"{many.Sockets} sockets {target.Name,-12} round {round + 1}: opened {many.Opened}  {many.Load.EventsPerSecond,10:N0} events/s  {many.Load.PerSecond,8:N0} turns/s  p50 {many.Load.P50Ms:0.0} ms  errors {many.Load.Errors}  server cpu {many.Server.CpuSeconds:0.00} s  {many.Load.FirstError}");
             }
         }
 
@@ -589,6 +589,18 @@ public sealed class HarnessRun(HarnessOptions options)
             SecondOpened = secondOpened,
             SecondRssAfterMiB = secondAfter,
         };
+    }
+
+    /// <summary>Each target once per round, the first of each round one further along than the round before.</summary>
+    private static IEnumerable<(int Round, Target Target)> Rotated(Target[] targets, int rounds)
+    {
+        for (int round = 0; round < Math.Max(1, rounds); round++)
+        {
+            for (int k = 0; k < targets.Length; k++)
+            {
+                yield return (round, targets[(k + round) % targets.Length]);
+            }
+        }
     }
 
     private static void Print(RunFigures run)
