@@ -93,7 +93,9 @@ public sealed class Http1WebSocketDialer(WebSocketRelayOptions options) : IUpstr
         var network = new NetworkStream(socket, ownsSocket: true);
         if (uri.Scheme != Uri.UriSchemeWss)
         {
-            return network;
+            // A WebSocket reads each frame's header in small reads: buffered, one system call takes many
+            // frames (TLS buffers its records itself).
+            return new PooledReadStream(network);
         }
 
         var tls = new SslStream(network, leaveInnerStreamOpen: false, CertificateValidation);

@@ -1,0 +1,123 @@
+using System.Buffers;
+
+namespace AkkaProxy.Pipeline.Transport;
+
+/// <summary>
+/// A connection's stream with a read buffer that exists only while it holds unread bytes. A WebSocket
+/// reads a frame's header in small reads; straight on a socket each is a system call. This stream
+/// waits for data with a zero-byte read (no buffer while the connection is idle, which is most of a
+/// relayed socket's life), then rents a buffer, fills it with what has arrived in one read, serves the
+/// small reads from it, and gives it back to the pool once they have taken it all.
+/// </summary>
+/// <remarks>One reader at a time (a WebSocket's receives are serialized); writes go straight to the inner stream, which this stream owns.</remarks>
+internal sealed class PooledReadStream(Stream inner, int bufferBytes = 4096) : Stream
+{
+    private byte[]? _buffer;
+    private int _start;
+    private int _end;
+
+    /// <summary>Whether the stream holds a rented buffer now (unread bytes); for specs.</summary>
+    internal bool HoldsBuffer => _buffer is not null;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        if (destination.IsEmpty)
+        {
+            // A zero-byte read waits for data: bytes held here are data already.
+            return _buffer is null ? await inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false) : 0;
+        }
+
+        if (_buffer is null)
+        {
+            if (destination.Length >= bufferBytes)
+            {
+                return await inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false); // a large read needs no buffer
+            }
+
+            await inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false); // wait for data, holding nothing
+            byte[] rented = ArrayPool<byte>.Shared.Rent(bufferBytes);
+            int read;
+            try
+            {
+                read = await inner.ReadAsync(rented, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+                throw;
+            }
+
+            if (read == 0)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+                return 0; // the end of the stream
+            }
+
+            (_buffer, _start, _end) = (rented, 0, read);
+        }
+
+        int taken = Math.Min(destination.Length, _end - _start);
+        _buffer.AsSpan(_start, taken).CopyTo(destination.Span);
+        _start += taken;
+        if (_start == _end)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+
+        return taken;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+    public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+
+    public override void Flush() => inner.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    // A buffer still held at the end is left to the collector, not returned: a read racing the dispose
+    // could still be copying from it, and an array returned twice is handed to two renters.
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return inner.DisposeAsync();
+    }
+}
