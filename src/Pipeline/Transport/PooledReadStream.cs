@@ -33,49 +33,58 @@ internal sealed class PooledReadStream(Stream inner, int bufferBytes = 4096) : S
         set => throw new NotSupportedException();
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         if (destination.IsEmpty)
         {
-            // A zero-byte read waits for data: bytes held here are data already.
-            return _buffer is null ? await inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false) : 0;
+            // A zero-byte read waits for data (bytes held here are data already). Passed on as it is, not
+            // awaited here: an idle socket waits in this read, and an async method's box would be kept by it.
+            return _buffer is null ? inner.ReadAsync(destination, cancellationToken) : new ValueTask<int>(0);
         }
 
-        if (_buffer is null)
+        if (_buffer is not null)
         {
-            if (destination.Length >= bufferBytes)
-            {
-                return await inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false); // a large read needs no buffer
-            }
-
-            await inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false); // wait for data, holding nothing
-            byte[] rented = ArrayPool<byte>.Shared.Rent(bufferBytes);
-            int read;
-            try
-            {
-                read = await inner.ReadAsync(rented, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-                throw;
-            }
-
-            if (read == 0)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-                return 0; // the end of the stream
-            }
-
-            (_buffer, _start, _end) = (rented, 0, read);
+            return new ValueTask<int>(Take(destination.Span));
         }
 
+        // A large read needs no buffer; a small one fills one first.
+        return destination.Length >= bufferBytes ? inner.ReadAsync(destination, cancellationToken) : FillAndTakeAsync(destination, cancellationToken);
+    }
+
+    private async ValueTask<int> FillAndTakeAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        await inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false); // wait for data, holding nothing
+        byte[] rented = ArrayPool<byte>.Shared.Rent(bufferBytes);
+        int read;
+        try
+        {
+            read = await inner.ReadAsync(rented, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+            throw;
+        }
+
+        if (read == 0)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+            return 0; // the end of the stream
+        }
+
+        (_buffer, _start, _end) = (rented, 0, read);
+        return Take(destination.Span);
+    }
+
+    /// <summary>Copies buffered bytes out; the buffer goes back to the pool once all are taken.</summary>
+    private int Take(Span<byte> destination)
+    {
         int taken = Math.Min(destination.Length, _end - _start);
-        _buffer.AsSpan(_start, taken).CopyTo(destination.Span);
+        _buffer.AsSpan(_start, taken).CopyTo(destination);
         _start += taken;
         if (_start == _end)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            ArrayPool<byte>.Shared.Return(_buffer!);
             _buffer = null;
         }
 
