@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Dispatch;
 using Akka.Streams;
 
 namespace AkkaProxy.Pipeline.Actors;
@@ -22,15 +21,20 @@ internal sealed class RelayDispatcher : IExtension
 
     private RelayDispatcher(ExtendedActorSystem system)
     {
+        // A fallback: a system whose own config has this section keeps what it says. Akka rebuilds its
+        // dispatcher table's config on an injection; the mailbox is looked up under the dispatcher's id.
         Config own = ConfigurationFactory.ParseString(
-            $"{Id} {{ mailbox-type = \"{typeof(CompactMailbox).FullName}, {typeof(CompactMailbox).Assembly.GetName().Name}\" }}");
-        // The mailbox is looked up in the system's config under the dispatcher's id; the dispatcher itself by
-        // its registered configurator (Akka's dispatcher table reads the config only as it was at start).
-        system.Settings.InjectTopLevelFallback(own);
-        Config dispatcher = ConfigurationFactory.ParseString($"id = {Id}\nname = {Id}")
-            .WithFallback(own.GetConfig(Id))
-            .WithFallback(system.Settings.Config.GetConfig(Dispatchers.DefaultDispatcherId));
-        system.Dispatchers.RegisterConfigurator(Id, new DispatcherConfigurator(dispatcher, system.Dispatchers.Prerequisites));
+            $"{Id} {{\n  type = Dispatcher\n  mailbox-type = \"{typeof(CompactMailbox).FullName}, {typeof(CompactMailbox).Assembly.GetName().Name}\"\n}}");
+        for (int attempt = 0; attempt < 2 && !system.Settings.Config.HasPath(Id + ".mailbox-type"); attempt++)
+        {
+            // Twice at most: the injection is a read-modify-write of Akka's fallback chain, and an extension
+            // injecting its own at the same moment could drop ours.
+            system.Settings.InjectTopLevelFallback(own);
+        }
+
+        // Looked up now, so a missing piece fails here, at the system's start, not at a connection; both are cached after.
+        system.Dispatchers.Lookup(Id);
+        system.Mailboxes.Lookup(Id);
     }
 
     /// <summary>Registers the dispatcher in <paramref name="system"/> if it is not yet.</summary>

@@ -68,11 +68,13 @@ internal sealed class SessionGraph : IConnectionGraph
 
     private void OnPartDone()
     {
+        // Runs as a bare thread-pool continuation: an exception escaping it would end the process, so the
+        // session's callbacks are guarded, and Stopped completes whatever they do.
         for (int i = 0; i < 2; i++)
         {
             if (_parts[i].IsFaulted && Interlocked.Exchange(ref _failureTold, 1) == 0)
             {
-                _session.GraphFailed(_parts[i].Exception!.GetBaseException());
+                Tell(static (session, failure) => session.GraphFailed(failure!), _parts[i].Exception!.GetBaseException());
             }
         }
 
@@ -81,7 +83,6 @@ internal sealed class SessionGraph : IConnectionGraph
             return;
         }
 
-        _session.GraphStopped();
         Exception[] failures = [.. _parts.Where(part => part.IsFaulted).SelectMany(part => part.Exception!.InnerExceptions)];
         if (failures.Length > 0)
         {
@@ -94,6 +95,29 @@ internal sealed class SessionGraph : IConnectionGraph
         else
         {
             _stopped.TrySetResult();
+        }
+
+        Tell(static (session, _) => session.GraphStopped(), null);
+    }
+
+    private void Tell(Action<WebSocketSession, Exception?> callback, Exception? failure)
+    {
+        try
+        {
+            callback(_session, failure);
+        }
+        catch (Exception ex)
+        {
+            // A session's callback does not throw by design (it logs and ends the session); if one ever
+            // does, the graph's end must still be reported and the process must not go down.
+            try
+            {
+                _session.Log(ex, "A WebSocket session's graph callback threw.");
+            }
+            catch (Exception)
+            {
+                // Nothing left to tell.
+            }
         }
     }
 

@@ -160,6 +160,9 @@ internal sealed class WebSocketSession : ISocketSession
         }
     }
 
+    /// <summary>Logs a failure of the relay's own code around the session (its graph's callbacks).</summary>
+    internal void Log(Exception failure, string message) => _relay.Logger.LogError(failure, "{Failure}", message);
+
     /// <summary>The session's graph stopped (told by it once): the relay counts one graph fewer.</summary>
     internal void GraphStopped() => _relay.Connections.GraphStopped();
 

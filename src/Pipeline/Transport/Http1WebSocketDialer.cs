@@ -57,12 +57,19 @@ public sealed class Http1WebSocketDialer(WebSocketRelayOptions options) : IUpstr
         {
             if (stream is not null)
             {
-                await stream.DisposeAsync().ConfigureAwait(false);
+                try
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // The dial's own failure is the one to report.
+                }
             }
 
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            if (cancellationToken.IsCancellationRequested)
             {
-                throw;
+                throw new OperationCanceledException("The dial was cancelled.", ex, cancellationToken); // the caller gave up, whatever failed meanwhile
             }
 
             if (ex is WebSocketException)
@@ -153,7 +160,8 @@ public sealed class Http1WebSocketDialer(WebSocketRelayOptions options) : IUpstr
 
         if (credential is { } key)
         {
-            headers.Add(key);
+            headers.Add(UpgradeHandshake.CanCarry(key.Key, key.Value) ? key
+                : throw new ArgumentException("The provider's key cannot go on a WebSocket upgrade (it holds a control character).", nameof(provider)));
         }
 
         return headers;

@@ -24,12 +24,15 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(Span<byte> buffer) => TakePrefix(buffer) is > 0 and var taken ? taken : inner.Read(buffer);
+    // A zero-byte read waits for data: while bytes of the prefix are unread, there is data already.
+    public override int Read(Span<byte> buffer) =>
+        buffer.IsEmpty && _prefix is not null ? 0 : TakePrefix(buffer) is > 0 and var taken ? taken : inner.Read(buffer);
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        TakePrefix(buffer.Span) is > 0 and var taken ? ValueTask.FromResult(taken) : inner.ReadAsync(buffer, cancellationToken);
+        buffer.IsEmpty && _prefix is not null ? ValueTask.FromResult(0)
+        : TakePrefix(buffer.Span) is > 0 and var taken ? ValueTask.FromResult(taken) : inner.ReadAsync(buffer, cancellationToken);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

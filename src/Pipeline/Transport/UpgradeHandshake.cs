@@ -45,7 +45,8 @@ internal static class UpgradeHandshake
     {
         var text = new StringBuilder(512);
         text.Append("GET ").Append(uri.PathAndQuery).Append(" HTTP/1.1\r\n");
-        text.Append("Host: ").Append(uri.IsDefaultPort ? uri.IdnHost : uri.IdnHost + ":" + uri.Port.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+        string host = uri.HostNameType == UriHostNameType.IPv6 ? "[" + uri.IdnHost + "]" : uri.IdnHost;
+        text.Append("Host: ").Append(uri.IsDefaultPort ? host : host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
         text.Append("Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
         text.Append("Sec-WebSocket-Key: ").Append(key).Append("\r\n");
         if (offerDeflate)
@@ -150,10 +151,16 @@ internal static class UpgradeHandshake
             }
 
             deflate = new WebSocketDeflateOptions { ClientContextTakeover = false };
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (string parameter in parts.Skip(1))
             {
                 int equals = parameter.IndexOf('=');
                 string name = (equals < 0 ? parameter : parameter[..equals]).Trim();
+                if (!seen.Add(name))
+                {
+                    throw new WebSocketException(WebSocketError.HeaderError, $"The upstream's deflate answer names a parameter twice: '{extension}'.");
+                }
+
                 string? value = equals < 0 ? null : parameter[(equals + 1)..].Trim().Trim('"');
                 switch (name.ToLowerInvariant())
                 {
@@ -186,9 +193,9 @@ internal static class UpgradeHandshake
     private static UpgradeAnswer Parse(string head)
     {
         string[] lines = head.Split("\r\n");
-        // "HTTP/1.1 101 Switching Protocols": the version, a space, three digits.
+        // "HTTP/1.1 101 Switching Protocols": the version, a space, three digits, then a space or the end.
         string status = lines[0];
-        if (!status.StartsWith("HTTP/1.", StringComparison.Ordinal) || status.Length < 12 || status[8] != ' '
+        if (!status.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) || status.Length < 12 || (status.Length > 12 && status[12] != ' ')
             || !int.TryParse(status.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out int code))
         {
             throw new WebSocketException(WebSocketError.HeaderError, "The upstream's answer to the WebSocket upgrade is not HTTP/1.1.");
@@ -198,8 +205,13 @@ internal static class UpgradeHandshake
         foreach (string line in lines.AsSpan(1))
         {
             int colon = line.IndexOf(':');
-            if (colon <= 0)
+            if (colon <= 0 || line[0] is ' ' or '\t') // a folded line (obs-fold) is refused, as RFC 9112 lets a client do
             {
+                if (code != 101)
+                {
+                    break; // a refusal is reported by its status, whatever its headers look like
+                }
+
                 throw new WebSocketException(WebSocketError.HeaderError, "The upstream's answer to the WebSocket upgrade has a malformed header line.");
             }
 

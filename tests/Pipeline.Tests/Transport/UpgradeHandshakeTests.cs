@@ -93,6 +93,36 @@ public sealed class UpgradeHandshakeTests
         Assert.Contains("'401'", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AnIPv6Host_IsBracketed()
+    {
+        string text = Encoding.Latin1.GetString(UpgradeHandshake.Request(new Uri("ws://[::1]:8080/v1/responses"), Key, offerDeflate: false, []));
+
+        Assert.Contains("\r\nHost: [::1]:8080\r\n", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.0 101 Switching Protocols")]
+    [InlineData("HTTP/1.1 1010 Switching Protocols")]
+    [InlineData("HTTP/2 101")]
+    [InlineData("ICY 101 OK")]
+    public async Task AStatusLineNotOfHttp11_IsRefused(string statusLine)
+    {
+        WebSocketException refused = await Assert.ThrowsAsync<WebSocketException>(async () =>
+            await UpgradeHandshake.ReadAnswerAsync(new MemoryStream(Encoding.Latin1.GetBytes(statusLine + $"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {Accept}\r\n\r\n")), CancellationToken.None));
+
+        Assert.Equal(WebSocketError.HeaderError, refused.WebSocketErrorCode);
+    }
+
+    [Fact]
+    public async Task ARefusalWithAMalformedHeader_StillNamesItsStatus()
+    {
+        UpgradeAnswer answer = await AnswerAsync("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nnot a header\r\n\r\n");
+
+        WebSocketException refused = Assert.Throws<WebSocketException>(() => UpgradeHandshake.Check(answer, Key, offeredDeflate: true));
+        Assert.Contains("'429'", refused.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n")] // a wrong accept
     [InlineData("Connection: Upgrade\r\nSec-WebSocket-Accept: " + Accept + "\r\n")] // no Upgrade
@@ -102,12 +132,11 @@ public sealed class UpgradeHandshakeTests
     [InlineData("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + Accept + "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=8\r\n")] // a window .NET cannot use
     [InlineData("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + Accept + "\r\nSec-WebSocket-Extensions: permessage-deflate; mystery\r\n")] // a parameter never defined
     [InlineData("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + Accept + "\r\nSec-WebSocket-Extensions: permessage-deflate, permessage-deflate\r\n")] // accepted twice
-    public async Task AWrongAnswer_IsRefused(string headers)
-    {
-        UpgradeAnswer answer = await AnswerAsync("HTTP/1.1 101 Switching Protocols\r\n" + headers + "\r\n");
-
-        Assert.Throws<WebSocketException>(() => UpgradeHandshake.Check(answer, Key, offeredDeflate: true));
-    }
+    [InlineData("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + Accept + "\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10; server_max_window_bits=12\r\n")] // a parameter twice
+    [InlineData("Upgrade: websocket\r\nConnection: Upgrade\r\n Sec-WebSocket-Accept: " + Accept + "\r\n")] // a folded line
+    public async Task AWrongAnswer_IsRefused(string headers) =>
+        await Assert.ThrowsAsync<WebSocketException>(async () =>
+            UpgradeHandshake.Check(await AnswerAsync("HTTP/1.1 101 Switching Protocols\r\n" + headers + "\r\n"), Key, offeredDeflate: true)); // refused when read or when checked
 
     [Fact]
     public async Task CompressionAccepted_WithoutAnOffer_IsRefused()
