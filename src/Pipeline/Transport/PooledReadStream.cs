@@ -9,8 +9,13 @@ namespace AkkaProxy.Pipeline.Transport;
 /// relayed socket's life), then rents a buffer, fills it with what has arrived in one read, serves the
 /// small reads from it, and gives it back to the pool once they have taken it all.
 /// </summary>
-/// <remarks>One reader at a time (a WebSocket's receives are serialized); writes go straight to the inner stream, which this stream owns.</remarks>
-internal sealed class PooledReadStream(Stream inner, int bufferBytes = 4096) : Stream
+/// <remarks>
+/// One reader at a time (a WebSocket's receives are serialized); writes go straight to the inner stream,
+/// which this stream owns. A buffer still held when the stream is disposed is left to the collector, not
+/// returned: a read racing the dispose could still be copying from it, and an array returned twice is
+/// handed to two renters.
+/// </remarks>
+internal sealed class PooledReadStream(Stream inner, int bufferBytes = 4096) : ReadWrappingStream(inner)
 {
     private byte[]? _buffer;
     private int _start;
@@ -19,27 +24,13 @@ internal sealed class PooledReadStream(Stream inner, int bufferBytes = 4096) : S
     /// <summary>Whether the stream holds a rented buffer now (unread bytes); for specs.</summary>
     internal bool HoldsBuffer => _buffer is not null;
 
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         if (destination.IsEmpty)
         {
             // A zero-byte read waits for data (bytes held here are data already). Passed on as it is, not
             // awaited here: an idle socket waits in this read, and an async method's box would be kept by it.
-            return _buffer is null ? inner.ReadAsync(destination, cancellationToken) : new ValueTask<int>(0);
+            return _buffer is null ? Inner.ReadAsync(destination, cancellationToken) : new ValueTask<int>(0);
         }
 
         if (_buffer is not null)
@@ -48,17 +39,17 @@ internal sealed class PooledReadStream(Stream inner, int bufferBytes = 4096) : S
         }
 
         // A large read needs no buffer; a small one fills one first.
-        return destination.Length >= bufferBytes ? inner.ReadAsync(destination, cancellationToken) : FillAndTakeAsync(destination, cancellationToken);
+        return destination.Length >= bufferBytes ? Inner.ReadAsync(destination, cancellationToken) : FillAndTakeAsync(destination, cancellationToken);
     }
 
     private async ValueTask<int> FillAndTakeAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
-        await inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false); // wait for data, holding nothing
+        await Inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false); // wait for data, holding nothing
         byte[] rented = ArrayPool<byte>.Shared.Rent(bufferBytes);
         int read;
         try
         {
-            read = await inner.ReadAsync(rented, cancellationToken).ConfigureAwait(false);
+            read = await Inner.ReadAsync(rented, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -91,42 +82,8 @@ internal sealed class PooledReadStream(Stream inner, int bufferBytes = 4096) : S
         return taken;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-    public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    // A buffer still held at the end is left to the collector, not returned: a read racing the dispose
-    // could still be copying from it, and an array returned twice is handed to two renters.
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override ValueTask DisposeAsync()
-    {
-        GC.SuppressFinalize(this);
-        return inner.DisposeAsync();
-    }
+    // Synchronous reads are served from the buffer while it holds bytes, else straight from the connection
+    // (a WebSocket reads asynchronously; this is only for completeness).
+    public override int Read(Span<byte> destination) =>
+        _buffer is null ? Inner.Read(destination) : destination.IsEmpty ? 0 : Take(destination);
 }
