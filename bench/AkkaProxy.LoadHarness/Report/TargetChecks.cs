@@ -105,17 +105,17 @@ public static class TargetChecks
     private static TargetCheck WebSocketRate(HarnessResults results)
     {
         const string name = "WebSocket ≥ 100k events/s relayed";
-        OneSocketFigures? one = results.OneSocket.FirstOrDefault(o => o.Target == Target.Relay);
-        ManySocketsFigures? many = results.ManySockets.FirstOrDefault(m => m.Target == Target.Relay);
+        OneSocketFigures[] one = [.. results.OneSocket.Where(o => o.Target == Target.Relay)];
+        ManySocketsFigures[] many = [.. results.ManySockets.Where(m => m.Target == Target.Relay)];
         var rates = new List<(string What, double Rate)>();
-        if (one is not null)
+        if (one.Length > 0)
         {
-            rates.Add(("one socket", one.Error is null ? one.EventsPerSecond : double.NaN));
+            rates.Add(("one socket", one.All(o => o.Error is null) ? results.OneSocketRate(Target.Relay) : double.NaN));
         }
 
-        if (many is not null)
+        if (many.Length > 0)
         {
-            rates.Add(($"{many.Sockets:N0} sockets", many.Load.Errors == 0 ? many.Load.EventsPerSecond : double.NaN));
+            rates.Add(($"{many[0].Sockets:N0} sockets", many.All(m => m.Load.Errors == 0) ? results.ManySocketsRate(Target.Relay) : double.NaN));
         }
 
         if (rates.Count == 0)
@@ -169,7 +169,7 @@ public static class TargetChecks
         OneSocketFigures[] relay = [.. results.OneSocket.Where(o => o.Target == Target.Relay)];
         string? beforeError = before.Select(o => o.Error).FirstOrDefault(e => e is not null);
         string? relayError = relay.Select(o => o.Error).FirstOrDefault(e => e is not null);
-        (double b, double r) = (Pooled(before.Select(o => ((double)o.Events, o.Seconds))), Pooled(relay.Select(o => ((double)o.Events, o.Seconds))));
+        (double b, double r) = (results.OneSocketRate(Target.RelayBefore), results.OneSocketRate(Target.Relay));
         double ratio = beforeError is null && relayError is null ? Fmt.Ratio(r, b) : double.NaN;
         string measured = before.Length == 0 || relay.Length == 0 ? "not run"
             : $"{Fmt.N0(b)} → {Fmt.N0(r)} events/s = {Fmt.X(ratio)}, {Rounds(before.Length, relay.Length)}{Errors(beforeError, relayError)}";
@@ -182,18 +182,11 @@ public static class TargetChecks
         ManySocketsFigures[] relay = [.. results.ManySockets.Where(m => m.Target == Target.Relay)];
         int sockets = relay.FirstOrDefault()?.Sockets ?? before.FirstOrDefault()?.Sockets ?? 1000;
         (long be, long re) = (before.Sum(m => m.Load.Errors), relay.Sum(m => m.Load.Errors));
-        (double b, double r) = (Pooled(before.Select(m => ((double)m.Load.Events, m.Load.Seconds))), Pooled(relay.Select(m => ((double)m.Load.Events, m.Load.Seconds))));
+        (double b, double r) = (results.ManySocketsRate(Target.RelayBefore), results.ManySocketsRate(Target.Relay));
         double ratio = be == 0 && re == 0 ? Fmt.Ratio(r, b) : double.NaN;
         string measured = before.Length == 0 || relay.Length == 0 ? "not run"
             : $"{Fmt.N0(b)} → {Fmt.N0(r)} events/s = {Fmt.X(ratio)}, {Rounds(before.Length, relay.Length)}; errors {be} → {re}";
         return AtLeast($"WebSocket events/s across {sockets:N0} sockets ≥ {BeforeWebSocket:0.0}× the earlier build", measured, re > 0 ? 0 : ratio, BeforeWebSocket);
-    }
-
-    /// <summary>Events over seconds, every round together (each round's order differs: the pool cancels the order's lean).</summary>
-    private static double Pooled(IEnumerable<(double Events, double Seconds)> rounds)
-    {
-        (double events, double seconds) = rounds.Aggregate((0.0, 0.0), (sum, r) => (sum.Item1 + r.Events, sum.Item2 + r.Seconds));
-        return seconds > 0 ? events / seconds : double.NaN;
     }
 
     private static string Rounds(int before, int relay) => before == relay ? $"{relay} round(s) pooled" : $"{before} and {relay} rounds pooled";

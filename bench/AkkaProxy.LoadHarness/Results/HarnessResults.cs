@@ -40,4 +40,21 @@ public sealed class HarnessResults
         Runs.FirstOrDefault(r => r.Scenario == scenario && r.Concurrency == concurrency && r.Target == target);
 
     public IdleSocketFigures? Idle(string target) => IdleSockets.FirstOrDefault(i => i.Target == target);
+
+    /// <summary>
+    /// <paramref name="target"/>'s events/s through one socket, every round of the extra together (events
+    /// over seconds: each round runs the targets in another order, and pooling cancels the order's lean).
+    /// </summary>
+    public double OneSocketRate(string target) =>
+        Pooled(OneSocket.Where(o => o.Target == target).Select(o => ((double)o.Events, o.Seconds)));
+
+    /// <summary><paramref name="target"/>'s events/s across the many sockets, every round together (see <see cref="OneSocketRate"/>).</summary>
+    public double ManySocketsRate(string target) =>
+        Pooled(ManySockets.Where(m => m.Target == target).Select(m => ((double)m.Load.Events, m.Load.Seconds)));
+
+    private static double Pooled(IEnumerable<(double Events, double Seconds)> rounds)
+    {
+        (double events, double seconds) = rounds.Aggregate((0.0, 0.0), (sum, r) => (sum.Item1 + r.Events, sum.Item2 + r.Seconds));
+        return seconds > 0 ? events / seconds : double.NaN;
+    }
 }

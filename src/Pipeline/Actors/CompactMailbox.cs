@@ -24,7 +24,8 @@ internal sealed class CompactMailbox(Settings settings, Config config) : Mailbox
 /// </summary>
 /// <remarks>
 /// It locks itself (its monitor lives in the object's header until contended), not a lock object, which
-/// would cost every actor 40 B more; nothing outside this class can reach the instance to lock it.
+/// would cost every actor 40 B more. Only an actor's mailbox holds the instance (as its public
+/// <c>MessageQueue</c>), and neither Akka nor the relay locks on that.
 /// </remarks>
 internal sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {

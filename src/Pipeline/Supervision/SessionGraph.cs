@@ -112,7 +112,7 @@ internal sealed class SessionGraph : IConnectionGraph
             // does, the graph's end must still be reported and the process must not go down.
             try
             {
-                _session.Log(ex, "A WebSocket session's graph callback threw.");
+                _session.GraphCallbackFailed(ex);
             }
             catch (Exception)
             {

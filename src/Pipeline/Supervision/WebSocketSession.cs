@@ -160,8 +160,8 @@ internal sealed class WebSocketSession : ISocketSession
         }
     }
 
-    /// <summary>Logs a failure of the relay's own code around the session (its graph's callbacks).</summary>
-    internal void Log(Exception failure, string message) => _relay.Logger.LogError(failure, "{Failure}", message);
+    /// <summary>Logs that one of this session's own callbacks, told by its graph, threw (a bug of the relay's).</summary>
+    internal void GraphCallbackFailed(Exception failure) => _relay.Logger.LogError(failure, "A WebSocket session's graph callback threw.");
 
     /// <summary>The session's graph stopped (told by it once): the relay counts one graph fewer.</summary>
     internal void GraphStopped() => _relay.Connections.GraphStopped();
